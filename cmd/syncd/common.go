@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/syncd/syncd/config"
+)
+
+// configFlag registers -config on fs.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", "", "config file (default $SYNCD_CONFIG, else "+config.DefaultPath+")")
+}
+
+// loadConfig loads the config named by the flag, printing the error.
+func (m *Main) loadConfig(flagValue string) (*config.Config, bool) {
+	cfg, err := config.Load(config.ResolvePath(flagValue))
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd: %v\n", err)
+		return nil, false
+	}
+	return cfg, true
+}
+
+// connConfig parses a Postgres URL and pins the session settings syncd's
+// text forms rely on (see syncer.Value).
+func connConfig(url string) (*pgx.ConnConfig, error) {
+	cc, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.url: %w", err)
+	}
+	setSessionParams(cc.RuntimeParams)
+	return cc, nil
+}
+
+func setSessionParams(p map[string]string) {
+	p["timezone"] = "UTC"
+	p["datestyle"] = "ISO, YMD"
+	p["intervalstyle"] = "postgres"
+	p["extra_float_digits"] = "1"
+	p["application_name"] = "syncd"
+}
+
+// connect opens a single connection for one-shot commands.
+func connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	cc, err := connConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return conn, nil
+}
+
+// newLogger builds the process logger from the config's log section:
+// JSON for journald by default, console for people.
+func newLogger(cfg *config.Config) (*zap.Logger, error) {
+	var zc zap.Config
+	if cfg != nil && cfg.Log.Format == "console" {
+		zc = zap.NewDevelopmentConfig()
+	} else {
+		zc = zap.NewProductionConfig()
+		zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	}
+	if cfg != nil {
+		if err := zc.Level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+			return nil, fmt.Errorf("log.level %q: %w", cfg.Log.Level, err)
+		}
+	}
+	zc.OutputPaths = []string{"stderr"}
+	zc.ErrorOutputPaths = []string{"stderr"}
+	if os.Getenv("SYNCD_LOG_FORMAT") == "console" {
+		zc.Encoding = "console"
+	}
+	return zc.Build()
+}

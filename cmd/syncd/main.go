@@ -1,0 +1,119 @@
+// Command syncd keeps a Google Sheet in step with a PostgreSQL database.
+// This package only wires the pieces together; see docs/ARCHITECTURE.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes shared by every command.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the command ran and found a problem (or failed)
+	exitUsage   = 2 // bad flags, or a command not available
+	exitUnready = 2 // status: daemon down or database unreachable
+)
+
+// Main dispatches the subcommands. Only main calls os.Exit, so tests can run
+// commands in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
+
+type command struct {
+	name, summary string
+	run           func(m *Main, ctx context.Context, args []string) int
+}
+
+var commands = []command{
+	{"run", "the daemon: mirror changes, reconcile on schedule, serve /healthz /readyz /metrics", notYet("run")},
+	{"reconcile", "one reconciliation pass, then exit (for a systemd timer)", notYet("reconcile")},
+	{"status", "operator view from the database alone; exit 0 healthy, 1 degraded, 2 down", notYet("status")},
+	{"migrate", "apply syncd's schema and install capture triggers on every mirrored table", (*Main).migrate},
+	{"import", "migrate the legacy sheet into Postgres (-dry-run | -execute | -verify | -rollback ID)", notYet("import")},
+	{"doctor", "check config, privileges, triggers and spreadsheet access, and say how to fix each", notYet("doctor")},
+	{"demo", "throwaway Postgres + built-in Sheets emulator + example data, no flags needed", notYet("demo")},
+	{"version", "print version and build info", (*Main).version},
+}
+
+// Run runs the command named by args[0] and returns the process exit code.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		m.usage()
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(m, ctx, args[1:])
+		}
+	}
+	fmt.Fprintf(m.Stderr, "syncd: unknown command %q\n\n", args[0])
+	m.usage()
+	return exitUsage
+}
+
+func (m *Main) usage() {
+	fmt.Fprintln(m.Stderr, "usage: syncd <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(m.Stderr, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(m.Stderr, "\nEvery command takes -h. Config: -config FILE, else $SYNCD_CONFIG, else /etc/syncd/syncd.yml.")
+}
+
+func notYet(name string) func(*Main, context.Context, []string) int {
+	return func(m *Main, _ context.Context, args []string) int {
+		fs := m.flags(name, "", "(not implemented yet)")
+		if code, ok := m.parse(fs, args); !ok {
+			return code
+		}
+		fmt.Fprintf(m.Stderr, "syncd %s: not implemented yet\n", name)
+		return exitUsage
+	}
+}
+
+// flags returns a FlagSet whose -h prints the command's usage line.
+func (m *Main) flags(name, argsUsage, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet("syncd "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "usage: syncd %s [flags] %s\n\n%s\n\nflags:\n", name, argsUsage, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args; ok is false when the command must return code at once
+// (-h asked for help: 0; bad flags: 2).
+func (m *Main) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(m.Stderr, "%s: unexpected arguments: %v\n", fs.Name(), fs.Args())
+		return exitUsage, false
+	}
+	return 0, true
+}

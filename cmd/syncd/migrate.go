@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/syncd/syncd/migrations"
+)
+
+func (m *Main) migrate(ctx context.Context, args []string) int {
+	fs := m.flags("migrate", "", "Apply syncd's schema and install capture triggers on every mirrored table.\n"+
+		"Idempotent: a second run changes nothing. Triggers of tables no longer mirrored are removed.\n"+
+		"Every mirror is checked against the catalog first; on any problem nothing is changed.")
+	cfgPath := configFlag(fs)
+	if code, ok := m.parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := m.loadConfig(*cfgPath)
+	if !ok {
+		return exitFailed
+	}
+	conn, err := connect(ctx, cfg.Postgres.URL)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd migrate: %v\n", err)
+		return exitFailed
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	// Resolve before touching anything: a typo in one mirror must not leave
+	// a half-migrated database behind.
+	mirrors, err := cfg.Resolve(ctx, conn)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd migrate: config does not match the database, nothing changed:\n%v\n", err)
+		return exitFailed
+	}
+	res, err := migrations.ApplySchema(ctx, conn)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd migrate: %v\n", err)
+		return exitFailed
+	}
+	if res.From == res.To {
+		fmt.Fprintf(m.Stdout, "schema syncd: version %d, up to date\n", res.To)
+	} else {
+		fmt.Fprintf(m.Stdout, "schema syncd: migrated from version %d to %d\n", res.From, res.To)
+	}
+	cap, err := migrations.InstallCapture(ctx, conn, migrations.CaptureTables(mirrors))
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd migrate: %v\n", err)
+		return exitFailed
+	}
+	report := func(what string, tables []string) {
+		if len(tables) > 0 {
+			fmt.Fprintf(m.Stdout, "capture triggers %s: %s\n", what, strings.Join(tables, ", "))
+		}
+	}
+	report("installed", cap.Installed)
+	report("updated", cap.Updated)
+	report("unchanged", cap.Unchanged)
+	report("removed", cap.Removed)
+	return exitOK
+}

@@ -1,0 +1,392 @@
+// Package config loads and validates syncd's YAML configuration (DESIGN §4).
+// Every error names the file and line it is about, so an operator can jump
+// straight to the mistake.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultPath is where syncd looks for its config when neither -config nor
+// SYNCD_CONFIG is given.
+const DefaultPath = "/etc/syncd/syncd.yml"
+
+// Defaults applied to keys the file leaves out.
+const (
+	DefaultSchedule        = "@every 5m"
+	DefaultListen          = "127.0.0.1:9187"
+	DefaultRequestsPerMin  = 60
+	DefaultPollInterval    = "10s"
+	DefaultMaxBatchChanges = 10000
+)
+
+// Config is a loaded, statically validated configuration. Checks that need
+// the database (tables, columns, keys) are done by [Config.Resolve].
+type Config struct {
+	// Path is the file the config was read from.
+	Path string `yaml:"-"`
+
+	Postgres  Postgres  `yaml:"postgres"`
+	Sheets    Sheets    `yaml:"sheets"`
+	Reconcile Reconcile `yaml:"reconcile"`
+	HTTP      HTTP      `yaml:"http"`
+	Log       Log       `yaml:"log"`
+	Mirrors   []Mirror  `yaml:"mirrors"`
+
+	root *yaml.Node
+}
+
+// Postgres holds the database connection settings.
+type Postgres struct {
+	// URL is a libpq URL or key=value DSN.
+	URL string `yaml:"url"`
+}
+
+// Sheets holds the Google Sheets settings.
+type Sheets struct {
+	SpreadsheetID   string `yaml:"spreadsheet_id"`
+	CredentialsFile string `yaml:"credentials_file"`
+	// Endpoint, when non-empty, is the Sheets API base URL (the emulator);
+	// no authentication is used unless CredentialsFile is set.
+	Endpoint               string `yaml:"endpoint"`
+	WriteRequestsPerMinute int    `yaml:"write_requests_per_minute"`
+	ReadRequestsPerMinute  int    `yaml:"read_requests_per_minute"`
+}
+
+// Reconcile holds the reconciliation schedule.
+type Reconcile struct {
+	// Schedule is a robfig/cron spec ("@every 5m", "0 3 * * *").
+	Schedule string `yaml:"schedule"`
+	// PollInterval is how often the outbox is drained even without a
+	// NOTIFY (a Go duration, default 10s).
+	PollInterval string `yaml:"poll_interval"`
+}
+
+// HTTP holds the health and metrics listener.
+type HTTP struct {
+	Listen string `yaml:"listen"`
+}
+
+// Log selects the log format: "json" (default, for journald) or "console".
+type Log struct {
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}
+
+// Mirror is one table (or query) mirrored into one tab.
+type Mirror struct {
+	Name      string   `yaml:"name"`
+	Table     string   `yaml:"table"`
+	Query     string   `yaml:"query"`
+	Sheet     string   `yaml:"sheet"`
+	Key       []string `yaml:"key"`
+	Columns   []string `yaml:"columns"`
+	Editable  []string `yaml:"editable"`
+	DependsOn []string `yaml:"depends_on"`
+	// OrderBy, when set, makes reconcile keep the tab sorted by these
+	// columns; otherwise rows stay where people put them.
+	OrderBy []string `yaml:"order_by"`
+}
+
+// Error is a config problem at a place in the file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// ResolvePath picks the config file: the flag value, then $SYNCD_CONFIG,
+// then DefaultPath.
+func ResolvePath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if p := os.Getenv("SYNCD_CONFIG"); p != "" {
+		return p
+	}
+	return DefaultPath
+}
+
+// Load reads, expands and validates the config at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse expands ${ENV} references in data, decodes it strictly (unknown keys
+// are errors) and validates it. path is only used in error messages.
+func Parse(path string, data []byte) (*Config, error) {
+	expanded, err := expandEnv(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Path: path}
+	var root yaml.Node
+	if err := yaml.Unmarshal(expanded, &root); err != nil {
+		return nil, yamlError(path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: path, Msg: "config is empty"}
+	}
+	cfg.root = root.Content[0]
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return nil, yamlError(path, err)
+	}
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expandEnv replaces ${NAME} and ${NAME:-default}. An unset variable without
+// a default is an error naming its line: silently expanding it to "" would
+// turn a forgotten DATABASE_URL into a confusing connection error later.
+func expandEnv(path string, data []byte) ([]byte, error) {
+	var errs []error
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
+			continue
+		}
+		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
+			sub := envRef.FindSubmatch(m)
+			if v, ok := os.LookupEnv(string(sub[1])); ok {
+				return []byte(v)
+			}
+			if sub[2] != nil {
+				return sub[3]
+			}
+			errs = append(errs, &Error{File: path, Line: i + 1, Msg: fmt.Sprintf("environment variable %s is not set", sub[1])})
+			return m
+		})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return bytes.Join(lines, []byte("\n")), nil
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
+var unknownField = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+
+// yamlError turns yaml.v3's messages into file:line errors.
+func yamlError(path string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var errs []error
+		for _, m := range te.Errors {
+			errs = append(errs, yamlMsg(path, m))
+		}
+		return errors.Join(errs...)
+	}
+	return yamlMsg(path, strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+func yamlMsg(path, m string) error {
+	sub := yamlLine.FindStringSubmatch(m)
+	if sub == nil {
+		return &Error{File: path, Msg: m}
+	}
+	line, _ := strconv.Atoi(sub[1])
+	msg := sub[2]
+	if u := unknownField.FindStringSubmatch(msg); u != nil {
+		msg = fmt.Sprintf("unknown key %q in %s", u[1], sectionName(u[2]))
+	}
+	return &Error{File: path, Line: line, Msg: msg}
+}
+
+func sectionName(goType string) string {
+	switch goType {
+	case "Config":
+		return "the top level"
+	case "Mirror":
+		return "a mirror"
+	}
+	return strings.ToLower(goType)
+}
+
+func (c *Config) applyDefaults() {
+	if c.Reconcile.Schedule == "" {
+		c.Reconcile.Schedule = DefaultSchedule
+	}
+	if c.Reconcile.PollInterval == "" {
+		c.Reconcile.PollInterval = DefaultPollInterval
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = DefaultListen
+	}
+	if c.Sheets.WriteRequestsPerMinute == 0 {
+		c.Sheets.WriteRequestsPerMinute = DefaultRequestsPerMin
+	}
+	if c.Sheets.ReadRequestsPerMinute == 0 {
+		c.Sheets.ReadRequestsPerMinute = DefaultRequestsPerMin
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+}
+
+// Line returns the line of the value at a path of mapping keys and sequence
+// indexes (e.g. "mirrors", 0, "columns", 2), or of the deepest node found.
+func (c *Config) Line(path ...any) int {
+	n := c.root
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	for _, p := range path {
+		if n == nil {
+			break
+		}
+		var next *yaml.Node
+		switch k := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == k {
+						next = n.Content[i+1]
+						line = n.Content[i].Line
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+				next = n.Content[k]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+		if n.Kind == yaml.ScalarNode || n.Kind == yaml.SequenceNode && n.Style&yaml.FlowStyle != 0 {
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// errAt builds an Error at the line of path.
+func (c *Config) errAt(msg string, path ...any) *Error {
+	return &Error{File: c.Path, Line: c.Line(path...), Msg: msg}
+}
+
+var mirrorName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+func (c *Config) validate() error {
+	var errs []error
+	add := func(e *Error) { errs = append(errs, e) }
+	if strings.TrimSpace(c.Postgres.URL) == "" {
+		add(c.errAt("postgres.url is required (a libpq URL, e.g. ${DATABASE_URL})", "postgres"))
+	}
+	if strings.TrimSpace(c.Sheets.SpreadsheetID) == "" {
+		add(c.errAt("sheets.spreadsheet_id is required (the id in the sheet's URL)", "sheets"))
+	}
+	if c.Sheets.WriteRequestsPerMinute < 0 {
+		add(c.errAt("sheets.write_requests_per_minute must be positive", "sheets", "write_requests_per_minute"))
+	}
+	if c.Sheets.ReadRequestsPerMinute < 0 {
+		add(c.errAt("sheets.read_requests_per_minute must be positive", "sheets", "read_requests_per_minute"))
+	}
+	if _, err := cron.ParseStandard(c.Reconcile.Schedule); err != nil {
+		add(c.errAt(fmt.Sprintf("reconcile.schedule %q is not a cron spec: %v", c.Reconcile.Schedule, err), "reconcile", "schedule"))
+	}
+	if d, err := parseDuration(c.Reconcile.PollInterval); err != nil || d <= 0 {
+		add(c.errAt(fmt.Sprintf("reconcile.poll_interval %q is not a positive duration like 10s", c.Reconcile.PollInterval), "reconcile", "poll_interval"))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		add(c.errAt(fmt.Sprintf("http.listen %q is not host:port", c.HTTP.Listen), "http", "listen"))
+	}
+	if f := c.Log.Format; f != "json" && f != "console" {
+		add(c.errAt(fmt.Sprintf("log.format %q must be json or console", f), "log", "format"))
+	}
+	if len(c.Mirrors) == 0 {
+		add(c.errAt("no mirrors configured: add at least one under mirrors:", "mirrors"))
+	}
+	names := map[string]int{}
+	sheets := map[string]int{}
+	for i, m := range c.Mirrors {
+		at := func(msg string, path ...any) {
+			add(c.errAt(fmt.Sprintf("mirror %q: %s", m.Name, msg), append([]any{"mirrors", i}, path...)...))
+		}
+		if m.Name == "" {
+			add(c.errAt("a mirror needs a name", "mirrors", i))
+		} else if !mirrorName.MatchString(m.Name) {
+			at("name may use only letters, digits, '_', '-' and '.'", "name")
+		} else if j, dup := names[m.Name]; dup {
+			at(fmt.Sprintf("duplicate mirror name (also at line %d)", c.Line("mirrors", j, "name")), "name")
+		}
+		names[m.Name] = i
+		switch {
+		case m.Sheet == "":
+			at("sheet: is required (the tab's title)")
+		case len([]rune(m.Sheet)) > 100:
+			at("sheet title is longer than 100 characters", "sheet")
+		default:
+			if j, dup := sheets[m.Sheet]; dup {
+				at(fmt.Sprintf("sheet %q is already used by mirror %q (line %d)", m.Sheet, c.Mirrors[j].Name, c.Line("mirrors", j, "sheet")), "sheet")
+			}
+			sheets[m.Sheet] = i
+		}
+		switch {
+		case m.Table == "" && m.Query == "":
+			at("needs table: or query:")
+		case m.Table != "" && m.Query != "":
+			at("has both table: and query:; use one", "query")
+		case m.Query != "" && len(m.Key) == 0:
+			at("a query: mirror needs key: (the columns that identify a row)", "query")
+		case m.Query != "" && len(m.Editable) > 0:
+			at("a query: mirror is read-only; editable: needs table:", "editable")
+		case m.Table != "" && len(m.DependsOn) > 0:
+			at("depends_on: is for query: mirrors; a table mirror follows its own table", "depends_on")
+		}
+		for _, list := range []struct {
+			key   string
+			names []string
+		}{{"key", m.Key}, {"columns", m.Columns}, {"editable", m.Editable}, {"order_by", m.OrderBy}} {
+			seen := map[string]bool{}
+			for j, n := range list.names {
+				if seen[n] {
+					at(fmt.Sprintf("%s: %q is listed twice", list.key, n), list.key, j)
+				}
+				seen[n] = true
+			}
+		}
+		for j, e := range m.Editable {
+			for _, k := range m.Key {
+				if e == k {
+					at(fmt.Sprintf("editable: %q is a key column; keys cannot be edited in the sheet", e), "editable", j)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,141 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Querier is the part of pgx that catalog lookups need; *pgx.Conn,
+// *pgxpool.Pool and pgx.Tx all satisfy it.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// TableInfo is what the catalog says about a mirrored table.
+type TableInfo struct {
+	// Name is the table's qualified, quoted name (e.g. public.shifts) as
+	// regclass prints it with the schema always included.
+	Name string
+	// Columns are the table's columns in attnum order.
+	Columns []Column
+	// PrimaryKey lists the primary key's column names, empty if none.
+	PrimaryKey []string
+}
+
+// Column returns the named column, or false.
+func (t TableInfo) Column(name string) (Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// ErrNoTable means a table named in the config does not exist.
+var ErrNoTable = errors.New("table does not exist")
+
+// LookupTable reads a table's columns and primary key from the catalog.
+// name may be qualified ("public.shifts") or not (search_path applies).
+func LookupTable(ctx context.Context, q Querier, name string) (TableInfo, error) {
+	var oid uint32
+	var qualified string
+	err := q.QueryRow(ctx, `
+		SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`, name).Scan(&oid, &qualified)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return TableInfo{}, fmt.Errorf("%s: %w", name, ErrNoTable)
+	}
+	if err != nil {
+		return TableInfo{}, fmt.Errorf("look up table %s: %w", name, err)
+	}
+	info := TableInfo{Name: qualified}
+	rows, err := q.Query(ctx, `
+		SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typname, t.typtype, t.typcategory,
+		       CASE WHEN a.atttypid = 'numeric'::regtype AND a.atttypmod >= 4
+		            THEN (a.atttypmod - 4) & 65535 ELSE -1 END
+		FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+		WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY a.attnum`, oid)
+	if err != nil {
+		return TableInfo{}, fmt.Errorf("read columns of %s: %w", qualified, err)
+	}
+	for rows.Next() {
+		var c Column
+		var typname, typtype, category string
+		if err := rows.Scan(&c.Name, &c.Type, &typname, &typtype, &category, &c.Scale); err != nil {
+			rows.Close()
+			return TableInfo{}, fmt.Errorf("read columns of %s: %w", qualified, err)
+		}
+		c.Kind = ClassifyType(typname, typtype, category)
+		if typname == "money" {
+			c.Scale = 2
+		}
+		info.Columns = append(info.Columns, c)
+	}
+	if err := rows.Err(); err != nil {
+		return TableInfo{}, fmt.Errorf("read columns of %s: %w", qualified, err)
+	}
+	err = q.QueryRow(ctx, `
+		SELECT coalesce(array_agg(a.attname ORDER BY k.ord), '{}')
+		FROM pg_index i
+		CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+		WHERE i.indrelid = $1 AND i.indisprimary`, oid).Scan(&info.PrimaryKey)
+	if err != nil {
+		return TableInfo{}, fmt.Errorf("read primary key of %s: %w", qualified, err)
+	}
+	return info, nil
+}
+
+// ClassifyType maps a Postgres type (pg_type.typname, typtype and
+// typcategory) to the codec's column kind.
+func ClassifyType(typname, typtype, category string) ColumnKind {
+	switch typname {
+	case "int2", "int4", "int8":
+		return KindInt
+	case "numeric", "money":
+		return KindNumeric
+	case "float4", "float8":
+		return KindFloat
+	case "bool":
+		return KindBool
+	case "date":
+		return KindDate
+	case "timestamp":
+		return KindTimestamp
+	case "timestamptz":
+		return KindTimestampTZ
+	case "json", "jsonb":
+		return KindJSON
+	case "text", "varchar", "bpchar", "name", "uuid", "citext", "char":
+		return KindText
+	}
+	if typtype == "e" || category == "S" {
+		return KindText // enums and other string types
+	}
+	if typtype == "d" {
+		return KindOther // domains: text form is always safe
+	}
+	return KindOther
+}
+
+// QuoteIdent quotes a SQL identifier for use in generated SQL.
+func QuoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// quoteIdents quotes each identifier and joins them with sep.
+func quoteIdents(names []string, sep string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = QuoteIdent(n)
+	}
+	return strings.Join(q, sep)
+}
