@@ -16,7 +16,6 @@ CREATE TABLE syncd.changes (
     key        jsonb,
     created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX changes_tbl_id ON syncd.changes (tbl, id);
 
 CREATE TABLE syncd.sync_log (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -3,6 +3,8 @@ package syncer
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Mirror is one resolved mirror: a table (or a read-only query) and the tab
@@ -59,7 +61,8 @@ func DescribeQuery(ctx context.Context, q Querier, query string) ([]Column, erro
 	if err != nil {
 		return nil, fmt.Errorf("describe query: %w", err)
 	}
-	fields := rows.FieldDescriptions()
+	// pgx reuses the descriptions' memory for the next query: copy them.
+	fields := append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("describe query: %w", err)

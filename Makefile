@@ -1,0 +1,34 @@
+# The two commands of README.md: `make demo` runs the product, `make test`
+# runs the tests (against real PostgreSQL servers the tests start themselves).
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X main.Version=$(VERSION)
+
+.PHONY: all build demo test vet bench arm64 clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/syncd ./cmd/syncd
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/sheets-emulator ./cmd/sheets-emulator
+
+demo: build
+	./bin/syncd demo
+
+test: vet
+	./scripts/ensure-postgres
+	$(GO) test -race -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+bench:
+	./scripts/ensure-postgres
+	$(GO) test ./migrations -run '^$$' -bench CaptureOverhead -count 5 -benchtime 20x
+
+arm64:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/syncd-linux-arm64 ./cmd/syncd
+
+clean:
+	rm -rf bin
