@@ -1,0 +1,368 @@
+package sheets
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/syncd/syncd/syncer"
+)
+
+// MaxCellChars is the most characters a Sheets cell may hold. Google counts
+// them in UTF-16 code units, so the codec does too.
+const MaxCellChars = 50_000
+
+// TruncationMarker ends every text the codec had to cut to MaxCellChars. It
+// is visible to people reading the sheet, and Decode refuses cells that end
+// with it so a cut value is never imported back into Postgres.
+const TruncationMarker = "…[truncated by syncd]"
+
+// maxExactInt is 2^53: integers beyond it are not exact in a double.
+const maxExactInt = 1 << 53
+
+// maxSignificantDigits is DBL_DIG: every decimal with at most 15
+// significant digits survives the trip through a double.
+const maxSignificantDigits = 15
+
+// Number format patterns. They are ISO-like and locale-neutral on purpose:
+// the sheet's locale decides separators, the pattern only the shape.
+const (
+	DatePattern     = "yyyy-mm-dd"
+	DateTimePattern = "yyyy-mm-dd hh:mm:ss"
+)
+
+// ErrTruncated is returned by Decode for a cell holding a value the codec
+// cut (it ends with TruncationMarker): the full value only exists in
+// Postgres, so the cell must never be imported back.
+var ErrTruncated = errors.New("cell was truncated by syncd and is never imported back")
+
+// ErrFormulaError is returned by Decode for a cell that shows a formula
+// error such as #REF!.
+var ErrFormulaError = errors.New("cell holds a formula error")
+
+// Codec implements syncer.Codec: the cell type contract of DESIGN §2. The
+// zero Codec is ready to use and safe for concurrent use.
+type Codec struct{}
+
+var _ syncer.Codec = Codec{}
+
+// Format returns the number format the cells of col carry: DATE
+// (yyyy-mm-dd) for dates, DATE_TIME (yyyy-mm-dd hh:mm:ss) for timestamps,
+// CURRENCY for money and NUMBER for numerics with a declared scale
+// ("#,##0.00" for scale 2), NUMBER "0" for integers (so large ids are not
+// shown in scientific notation), and TEXT "@" for text, json and other
+// kinds, so that what a person types there (e.g. "00123") stays text
+// instead of being turned into a number by the sheet. Floats and bools get
+// the zero NumberFormat (the sheet's default).
+func (Codec) Format(col syncer.Column) syncer.NumberFormat {
+	switch col.Kind {
+	case syncer.KindDate:
+		return syncer.NumberFormat{Type: "DATE", Pattern: DatePattern}
+	case syncer.KindTimestamp, syncer.KindTimestampTZ:
+		return syncer.NumberFormat{Type: "DATE_TIME", Pattern: DateTimePattern}
+	case syncer.KindInt:
+		return syncer.NumberFormat{Type: "NUMBER", Pattern: "0"}
+	case syncer.KindNumeric:
+		scale := col.Scale
+		if isMoney(col) {
+			if scale < 0 {
+				scale = 2
+			}
+			return syncer.NumberFormat{Type: "CURRENCY", Pattern: decimalPattern(scale)}
+		}
+		if scale < 0 {
+			return syncer.NumberFormat{}
+		}
+		return syncer.NumberFormat{Type: "NUMBER", Pattern: decimalPattern(scale)}
+	case syncer.KindText, syncer.KindJSON, syncer.KindOther:
+		return syncer.NumberFormat{Type: "TEXT", Pattern: "@"}
+	}
+	return syncer.NumberFormat{}
+}
+
+// decimalPattern returns "#,##0" with scale zeros after the point. A double
+// shows at most 15 significant digits, so longer scales are capped there.
+func decimalPattern(scale int) string {
+	if scale <= 0 {
+		return "#,##0"
+	}
+	return "#,##0." + strings.Repeat("0", min(scale, maxSignificantDigits))
+}
+
+func isMoney(col syncer.Column) bool { return strings.HasPrefix(col.Type, "money") }
+
+// Encode returns the cell for v in col under DESIGN §2. It never fails: a
+// value that cannot be represented exactly as a number, bool or date serial
+// (int8 beyond 2^53, numerics over 15 significant digits, NaN, infinity,
+// BC dates, timestamps whose microseconds a double cannot hold) is written
+// as its Postgres text, which Decode reads back exactly. Text longer than
+// MaxCellChars is cut and ends with TruncationMarker; truncated reports it.
+// loc is the spreadsheet's time zone (nil means UTC).
+func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (syncer.Cell, bool) {
+	if !v.Valid {
+		return syncer.Cell{}, false
+	}
+	s := v.Text
+	switch col.Kind {
+	case syncer.KindInt:
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= -maxExactInt && n <= maxExactInt {
+			return syncer.NumberCell(float64(n)), false
+		}
+	case syncer.KindNumeric:
+		if f, ok := exactDecimal(s); ok {
+			return syncer.NumberCell(f), false
+		}
+	case syncer.KindFloat:
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return syncer.NumberCell(f), false
+		}
+	case syncer.KindBool:
+		if b, ok := parseBool(s); ok {
+			return syncer.BoolCell(b), false
+		}
+	case syncer.KindDate:
+		if d, err := parseDate(s); err == nil && d.year > 0 {
+			return syncer.NumberCell(float64(d.days())), false
+		}
+	case syncer.KindTimestamp:
+		if serial, ok := timestampSerial(s); ok {
+			return syncer.NumberCell(serial), false
+		}
+	case syncer.KindTimestampTZ:
+		if serial, ok := timestamptzSerial(s, orUTC(loc)); ok {
+			return syncer.NumberCell(serial), false
+		}
+	case syncer.KindJSON:
+		var buf bytes.Buffer
+		if json.Compact(&buf, []byte(s)) == nil {
+			s = buf.String()
+		}
+	}
+	return textCell(s)
+}
+
+// textCell returns a string cell, cut to MaxCellChars with the marker.
+func textCell(s string) (syncer.Cell, bool) {
+	// Bytes ≥ UTF-16 units, so the cheap test settles nearly every cell.
+	if len(s) <= MaxCellChars || utf16Len(s) <= MaxCellChars {
+		return syncer.StringCell(s), false
+	}
+	budget := MaxCellChars - utf16Len(TruncationMarker)
+	used, cut := 0, len(s)
+	for i, r := range s {
+		n := 1
+		if r >= 0x10000 {
+			n = 2
+		}
+		if used+n > budget {
+			cut = i
+			break
+		}
+		used += n
+	}
+	if cut == len(s) {
+		return syncer.StringCell(s), false
+	}
+	return syncer.StringCell(s[:cut] + TruncationMarker), true
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+func orUTC(loc *time.Location) *time.Location {
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Decode reads a cell back into col's canonical Postgres text, reversing
+// Encode: serials become dates and timestamps (rounded to the microsecond),
+// numbers become exact decimal text at the column's scale, bools "t"/"f".
+// It also accepts what a person plausibly types: "12.50" or "1,234.5" as
+// text in a numeric cell, "2025-01-31" as text in a date cell, "yes" in a
+// bool cell. An empty cell, or an empty string, is NULL. Anything else
+// fails with an error saying what was expected; cells holding formula
+// errors fail with ErrFormulaError and truncated ones with ErrTruncated.
+func (Codec) Decode(col syncer.Column, c syncer.Cell, loc *time.Location) (syncer.Value, error) {
+	switch c.Type {
+	case syncer.CellEmpty:
+		return syncer.Null, nil
+	case syncer.CellError:
+		return syncer.Null, fmt.Errorf("%w %s; expected %s", ErrFormulaError, c.String, expected(col))
+	case syncer.CellString:
+		if c.String == "" {
+			return syncer.Null, nil
+		}
+		if strings.HasSuffix(c.String, TruncationMarker) {
+			return syncer.Null, ErrTruncated
+		}
+	case syncer.CellNumber:
+		if math.IsNaN(c.Number) || math.IsInf(c.Number, 0) {
+			return syncer.Null, fmt.Errorf("number %v is not finite; expected %s", c.Number, expected(col))
+		}
+	case syncer.CellBool:
+	default:
+		return syncer.Null, fmt.Errorf("unknown cell type %d", c.Type)
+	}
+	s, err := decodeKind(col, c, orUTC(loc))
+	if err != nil {
+		return syncer.Null, err
+	}
+	return syncer.Text(s), nil
+}
+
+func decodeKind(col syncer.Column, c syncer.Cell, loc *time.Location) (string, error) {
+	switch col.Kind {
+	case syncer.KindInt:
+		return decodeInt(col, c)
+	case syncer.KindNumeric:
+		return decodeNumeric(col, c)
+	case syncer.KindFloat:
+		return decodeFloat(col, c)
+	case syncer.KindBool:
+		return decodeBool(col, c)
+	case syncer.KindDate:
+		return decodeDate(col, c)
+	case syncer.KindTimestamp:
+		return decodeTimestamp(col, c, nil)
+	case syncer.KindTimestampTZ:
+		return decodeTimestamp(col, c, loc)
+	case syncer.KindJSON:
+		return decodeJSON(col, c)
+	}
+	// Text and other kinds take whatever the cell shows; Postgres parses
+	// "other" values when they are cast back into the column.
+	switch c.Type {
+	case syncer.CellNumber:
+		return strconv.FormatFloat(c.Number, 'f', -1, 64), nil
+	case syncer.CellBool:
+		if c.Bool {
+			return "TRUE", nil
+		}
+		return "FALSE", nil
+	}
+	return c.String, nil
+}
+
+// expected names what a column of col's kind accepts, for error messages.
+func expected(col syncer.Column) string {
+	switch col.Kind {
+	case syncer.KindInt:
+		return "a whole number such as 42"
+	case syncer.KindNumeric:
+		return "a number such as 12.50"
+	case syncer.KindFloat:
+		return "a number such as 1.5, NaN or Infinity"
+	case syncer.KindBool:
+		return "TRUE or FALSE"
+	case syncer.KindDate:
+		return "a date such as 2025-01-31"
+	case syncer.KindTimestamp:
+		return "a date and time such as 2025-01-31 13:45:00"
+	case syncer.KindTimestampTZ:
+		return "a date and time such as 2025-01-31 13:45:00 (or with an offset, 2025-01-31 13:45:00+02)"
+	case syncer.KindJSON:
+		return `JSON such as {"a":1}`
+	}
+	return "text"
+}
+
+func typeError(col syncer.Column, c syncer.Cell) error {
+	var got string
+	switch c.Type {
+	case syncer.CellNumber:
+		got = "number " + strconv.FormatFloat(c.Number, 'f', -1, 64)
+	case syncer.CellBool:
+		got = "boolean " + strings.ToUpper(strconv.FormatBool(c.Bool))
+	default:
+		s := c.String
+		if utf8.RuneCountInString(s) > 40 {
+			s = string([]rune(s)[:40]) + "…"
+		}
+		got = strconv.Quote(s)
+	}
+	return fmt.Errorf("%s column %q: got %s, expected %s", col.Kind, col.Name, got, expected(col))
+}
+
+func decodeInt(col syncer.Column, c syncer.Cell) (string, error) {
+	switch c.Type {
+	case syncer.CellNumber:
+		f := c.Number
+		if f != math.Trunc(f) || f < -maxExactInt || f > maxExactInt {
+			return "", typeError(col, c)
+		}
+		return strconv.FormatInt(int64(f), 10), nil
+	case syncer.CellString:
+		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(c.String), "+"), 10, 64)
+		if err != nil {
+			return "", typeError(col, c)
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
+	return "", typeError(col, c)
+}
+
+func decodeBool(col syncer.Column, c syncer.Cell) (string, error) {
+	switch c.Type {
+	case syncer.CellBool:
+		return pgBool(c.Bool), nil
+	case syncer.CellNumber:
+		if c.Number == 0 || c.Number == 1 {
+			return pgBool(c.Number == 1), nil
+		}
+	case syncer.CellString:
+		if b, ok := parseBool(c.String); ok {
+			return pgBool(b), nil
+		}
+	}
+	return "", typeError(col, c)
+}
+
+func pgBool(b bool) string {
+	if b {
+		return "t"
+	}
+	return "f"
+}
+
+// parseBool accepts what Postgres' boolin accepts (t, true, yes, on, 1 and
+// their opposites, any case, surrounding spaces).
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "t", "true", "y", "yes", "on", "1":
+		return true, true
+	case "f", "false", "n", "no", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
+func decodeJSON(col syncer.Column, c syncer.Cell) (string, error) {
+	switch c.Type {
+	case syncer.CellNumber:
+		return strconv.FormatFloat(c.Number, 'f', -1, 64), nil
+	case syncer.CellBool:
+		return strconv.FormatBool(c.Bool), nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(c.String)); err != nil {
+		return "", fmt.Errorf("%w (%v)", typeError(col, c), err)
+	}
+	return buf.String(), nil
+}
