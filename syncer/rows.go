@@ -1,0 +1,143 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// dbRow is one row read from Postgres for a mirror: its canonical key and
+// its mirrored values in column order. A nil Values means the row is gone.
+type dbRow struct {
+	Key    string
+	Values []Value
+}
+
+// keySep joins the text of composite keys; it cannot occur in Postgres text
+// output of the key types people use.
+const keySep = "\x1f"
+
+// keyOf returns the canonical key of a row's values.
+func (m *Mirror) keyOf(values []Value) string {
+	if len(m.Key) == 1 {
+		return values[m.Key[0]].Text
+	}
+	parts := make([]string, len(m.Key))
+	for i, k := range m.Key {
+		parts[i] = values[k].Text
+	}
+	return strings.Join(parts, keySep)
+}
+
+// selectList returns "t.c1::text, t.c2::text, ..." for the mirrored columns.
+func (m *Mirror) selectList(alias string) string {
+	parts := make([]string, len(m.Columns))
+	for i, c := range m.Columns {
+		parts[i] = alias + "." + QuoteIdent(c.Name) + "::text"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// orderList returns the key columns for ORDER BY.
+func (m *Mirror) orderList(alias string) string {
+	parts := make([]string, len(m.Key))
+	for i, k := range m.Key {
+		parts[i] = alias + "." + QuoteIdent(m.Columns[k].Name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// readKeys reads the current rows of a table mirror for the given outbox
+// keys (jsonb objects). Keys whose row no longer exists come back with nil
+// Values and their canonical key text, so the tab row can be found and
+// removed.
+func (m *Mirror) readKeys(ctx context.Context, q Querier, keys []string) ([]dbRow, error) {
+	keyText := make([]string, len(m.Key))
+	join := make([]string, len(m.Key))
+	for i, k := range m.Key {
+		c := m.Columns[k]
+		cast := fmt.Sprintf("(k.key->>%s)::%s", quoteLiteral(c.Name), c.Type)
+		keyText[i] = cast + "::text"
+		join[i] = fmt.Sprintf("t.%s = %s", QuoteIdent(c.Name), cast)
+	}
+	sql := fmt.Sprintf(`SELECT t.ctid IS NULL, %s, %s
+		FROM unnest($1::jsonb[]) AS k(key) LEFT JOIN %s t ON %s`,
+		strings.Join(keyText, ", "), m.selectList("t"), m.Table, strings.Join(join, " AND "))
+	rows, err := q.Query(ctx, sql, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read changed rows of %s: %w", m.Table, err)
+	}
+	defer rows.Close()
+	var out []dbRow
+	nk := len(m.Key)
+	for rows.Next() {
+		raw := rows.RawValues()
+		gone := len(raw[0]) == 1 && raw[0][0] == 1 // binary bool
+		if rows.FieldDescriptions()[0].Format == pgx.TextFormatCode {
+			gone = string(raw[0]) == "t"
+		}
+		parts := make([]string, nk)
+		for i := range nk {
+			parts[i] = string(raw[1+i])
+		}
+		r := dbRow{Key: strings.Join(parts, keySep)}
+		if !gone {
+			r.Values = rawValues(raw[1+nk:])
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read changed rows of %s: %w", m.Table, err)
+	}
+	return out, nil
+}
+
+// readAll streams every row of the mirror's table (or query) in key order
+// and calls fn for each.
+func (m *Mirror) readAll(ctx context.Context, q Querier, fn func(dbRow) error) error {
+	var sql string
+	if m.IsQuery() {
+		sql = fmt.Sprintf("SELECT %s FROM (%s) q ORDER BY %s", m.selectList("q"), m.Query, m.orderList("q"))
+	} else {
+		sql = fmt.Sprintf("SELECT %s FROM %s t ORDER BY %s", m.selectList("t"), m.Table, m.orderList("t"))
+	}
+	rows, err := q.Query(ctx, sql)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", m.source(), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := rawValues(rows.RawValues())
+		if err := fn(dbRow{Key: m.keyOf(vals), Values: vals}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s: %w", m.source(), err)
+	}
+	return nil
+}
+
+// source names what the mirror reads, for messages.
+func (m *Mirror) source() string {
+	if m.IsQuery() {
+		return "query of mirror " + m.Name
+	}
+	return m.Table
+}
+
+// rawValues converts text-typed raw column values (text and binary format
+// are the same bytes for text) into Values; nil is NULL.
+func rawValues(raw [][]byte) []Value {
+	out := make([]Value, len(raw))
+	for i, b := range raw {
+		if b != nil {
+			out[i] = Value{Text: string(b), Valid: true}
+		}
+	}
+	return out
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

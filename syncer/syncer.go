@@ -1,0 +1,254 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+)
+
+// Doorbell tells the syncer when the outbox may have new entries. It is
+// implemented by pglisten.Listener. The syncer polls on its own as well, so
+// a Doorbell only makes mirroring faster, never more correct.
+type Doorbell interface {
+	// Ring receives when there may be new changes; true means the
+	// notification connection was (re)established and wake-ups may have
+	// been missed.
+	Ring() <-chan bool
+	// Idle tells the doorbell the outbox was found empty, so it may ask to
+	// be notified of the next change (and ring once more after arming).
+	Idle()
+}
+
+// Options configure a Syncer. Pool, Sheet, Codec and Mirrors are required.
+type Options struct {
+	Pool    *pgxpool.Pool
+	Sheet   Spreadsheet
+	Codec   Codec
+	Mirrors []Mirror
+	// Doorbell wakes the syncer early; nil means poll only.
+	Doorbell Doorbell
+	// PollInterval is how often the outbox is drained without a ring
+	// (default 10 s).
+	PollInterval time.Duration
+	// MaxBatch bounds the outbox entries one batch takes (default 10,000).
+	MaxBatch int
+	// OnReconnect is called (from Run's goroutine) when the doorbell reports
+	// a reconnect; the daemon schedules a reconcile there.
+	OnReconnect func()
+	// Logger is named "syncer"; default no logging.
+	Logger *zap.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Syncer mirrors the outbox into the spreadsheet. Its methods must not be
+// called concurrently with each other, except Stats.
+type Syncer struct {
+	opts   Options
+	log    *zap.Logger
+	byName map[string]*Mirror
+
+	mu       sync.Mutex
+	info     *SpreadsheetInfo // cached; nil forces a spreadsheets.get
+	sheetIDs map[string]int64 // mirror name → the tab syncd owns
+	tableOID map[uint32]string
+	stats    Stats
+}
+
+// Stats are running totals since the Syncer was created.
+type Stats struct {
+	Batches, FailedBatches int
+	RowsWritten            int
+	RowsDeleted            int
+	APICalls               int
+	Changes                int
+	LastBatchAt            time.Time
+}
+
+// New returns a Syncer; it does not touch the database or the sheet.
+func New(opts Options) *Syncer {
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 10 * time.Second
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 10000
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*Mirror{}, sheetIDs: map[string]int64{}}
+	for i := range s.opts.Mirrors {
+		s.byName[s.opts.Mirrors[i].Name] = &s.opts.Mirrors[i]
+	}
+	return s
+}
+
+// Stats returns a snapshot of the running totals.
+func (s *Syncer) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Run drains the outbox whenever the doorbell rings or the poll interval
+// passes, until ctx is cancelled. A failed batch is logged, recorded in
+// sync_log and retried with backoff; nothing is dropped. It returns nil on
+// cancellation.
+func (s *Syncer) Run(ctx context.Context) error {
+	var ring <-chan bool
+	if s.opts.Doorbell != nil {
+		ring = s.opts.Doorbell.Ring()
+	}
+	poll := time.NewTicker(s.opts.PollInterval)
+	defer poll.Stop()
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = time.Second
+	bo.MaxInterval = 2 * time.Minute
+	bo.MaxElapsedTime = 0
+	for {
+		n, err := s.Drain(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			wait := bo.NextBackOff()
+			s.log.Warn("batch failed; will retry", zap.Error(err), zap.Duration("retry_in", wait))
+			if !sleep(ctx, wait) {
+				return nil
+			}
+			continue
+		case n >= s.opts.MaxBatch:
+			bo.Reset()
+			continue // more is waiting
+		case n > 0:
+			bo.Reset()
+			continue // drain until a batch finds nothing
+		}
+		if s.opts.Doorbell != nil {
+			s.opts.Doorbell.Idle()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case reconnected := <-ring:
+			if reconnected && s.opts.OnReconnect != nil {
+				s.opts.OnReconnect()
+			}
+		case <-poll.C:
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// spreadsheetInfo returns the cached spreadsheet info, fetching it when
+// needed. calls is incremented for a fetch.
+func (s *Syncer) spreadsheetInfo(ctx context.Context, calls *int) (SpreadsheetInfo, error) {
+	s.mu.Lock()
+	cached := s.info
+	s.mu.Unlock()
+	if cached != nil {
+		return *cached, nil
+	}
+	info, err := s.opts.Sheet.Info(ctx)
+	*calls++
+	if err != nil {
+		return SpreadsheetInfo{}, fmt.Errorf("read spreadsheet: %w", err)
+	}
+	if info.TimeZone == nil {
+		info.TimeZone = time.UTC
+	}
+	s.mu.Lock()
+	s.info = &info
+	s.mu.Unlock()
+	return info, nil
+}
+
+// forgetInfo drops the cached spreadsheet info (after a failed write, or when
+// people may have changed the tabs).
+func (s *Syncer) forgetInfo() {
+	s.mu.Lock()
+	s.info = nil
+	s.mu.Unlock()
+}
+
+// rememberTab records a tab syncd created or found, in the cache.
+func (s *Syncer) rememberTab(t TabInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.info == nil {
+		return
+	}
+	for i := range s.info.Tabs {
+		if s.info.Tabs[i].SheetID == t.SheetID {
+			s.info.Tabs[i] = t
+			return
+		}
+	}
+	s.info.Tabs = append(s.info.Tabs, t)
+}
+
+// locateTab finds a mirror's tab: by the sheet id syncd owns (so a renamed
+// tab is found, and renamed back), else by title.
+func (s *Syncer) locateTab(info SpreadsheetInfo, m *Mirror) (TabInfo, bool) {
+	s.mu.Lock()
+	id, known := s.sheetIDs[m.Name]
+	s.mu.Unlock()
+	if known {
+		for _, t := range info.Tabs {
+			if t.SheetID == id {
+				return t, true
+			}
+		}
+	}
+	t, ok := info.Tab(m.Sheet)
+	return t, ok
+}
+
+// newSheetID picks a stable id for a mirror's new tab that no tab uses.
+func newSheetID(info SpreadsheetInfo, name string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	id := int64(h.Sum32()&0x3fffffff) + 1
+	for {
+		taken := false
+		for _, t := range info.Tabs {
+			taken = taken || t.SheetID == id
+		}
+		if !taken {
+			return id
+		}
+		id = id%0x3fffffff + 1
+	}
+}
+
+// errNoMirror is returned for an unknown mirror name.
+var errNoMirror = errors.New("no such mirror")
+
+// Mirror returns the named mirror.
+func (s *Syncer) Mirror(name string) (*Mirror, error) {
+	m, ok := s.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("mirror %q: %w", name, errNoMirror)
+	}
+	return m, nil
+}
