@@ -1,0 +1,131 @@
+package emulator
+
+import "google.golang.org/api/sheets/v4"
+
+type appendOut struct {
+	SpreadsheetID string        `json:"spreadsheetId"`
+	TableRange    string        `json:"tableRange,omitempty"`
+	Updates       *updateResult `json:"updates"`
+}
+
+// handleValuesAppend serves POST values/{range}:append. It finds the
+// table at the range (the contiguous block of rows with data starting at
+// the first non-empty row), writes below it, and grows the grid when the
+// data would run past the last row.
+func (s *Server) handleValuesAppend(q *apiRequest) (any, error) {
+	b, err := s.lookup(q)
+	if err != nil {
+		return nil, err
+	}
+	input, err := parseInputOption(q.query.Get("valueInputOption"), true)
+	if err != nil {
+		return nil, err
+	}
+	insert := q.query.Get("insertDataOption")
+	if insert != "" && insert != "OVERWRITE" && insert != "INSERT_ROWS" {
+		return nil, badRequest("Invalid value at 'insert_data_option' (type.googleapis.com/google.apps.sheets.v4.InsertDataOption), %q", insert)
+	}
+	var in valueRangeIn
+	if err := q.decode(&in); err != nil {
+		return nil, err
+	}
+	values, err := decodeValues(in.Values)
+	if err != nil {
+		return nil, err
+	}
+	major, err := majorOf(in.MajorDimension, "ROWS")
+	if err != nil {
+		return nil, err
+	}
+	if major == "COLUMNS" {
+		values = transposeInput(values)
+	}
+	nb := b.clone()
+	sh, r, err := resolveA1(nb, q.rng)
+	if err != nil {
+		return nil, err
+	}
+	g := clampRange(r, sh)
+	out := &appendOut{SpreadsheetID: b.ID}
+	table, found := findTable(nb, sh, g)
+	at := gridRange{StartRow: g.StartRow, StartCol: g.StartCol}
+	if found {
+		out.TableRange = a1For(sh, table)
+		at = gridRange{StartRow: table.EndRow, StartCol: table.StartCol}
+	}
+	n := len(values)
+	if insert == "INSERT_ROWS" && n > 0 {
+		insertRows(nb, sh, at.StartRow, n, false)
+	}
+	if need := at.StartRow + n; need > sh.rowCount() {
+		sh.grid().RowCount = int64(need)
+	}
+	width := 0
+	for _, row := range values {
+		width = max(width, len(row))
+	}
+	if need := at.StartCol + width; need > sh.colCount() {
+		sh.grid().ColumnCount = int64(need)
+	}
+	res, err := writeValues(nb, sh, A1Range{Sheet: sh.Props.Title, HasCells: true, StartRow: at.StartRow, StartCol: at.StartCol, EndRow: -1, EndCol: -1}, values, "ROWS", input, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCellLimit(nb); err != nil {
+		return nil, err
+	}
+	s.commit(nb)
+	if queryBool(q.query.Get("includeValuesInResponse")) {
+		if err := s.attachUpdatedData(nb, res, q.query.Get("responseValueRenderOption"), q.query.Get("responseDateTimeRenderOption")); err != nil {
+			return nil, err
+		}
+	}
+	out.Updates = res
+	return out, nil
+}
+
+// findTable locates the data table inside g: from the first row holding a
+// value to the end of the contiguous run of non-empty rows, spanning the
+// columns used by those rows.
+func findTable(b *book, s *sheet, g gridRange) (gridRange, bool) {
+	rowHas := func(r int) (int, int, bool) {
+		lo, hi, ok := -1, -1, false
+		if r >= s.usedRows() {
+			return lo, hi, false
+		}
+		for c := g.StartCol; c < min(g.EndCol, len(s.Rows[r])); c++ {
+			if hasValue(s.cell(r, c)) {
+				if !ok {
+					lo = c
+				}
+				hi, ok = c, true
+			}
+		}
+		return lo, hi, ok
+	}
+	first := -1
+	for r := g.StartRow; r < min(g.EndRow, s.usedRows()); r++ {
+		if _, _, ok := rowHas(r); ok {
+			first = r
+			break
+		}
+	}
+	if first < 0 {
+		return gridRange{}, false
+	}
+	t := gridRange{StartRow: first, EndRow: first, StartCol: -1, EndCol: -1}
+	for r := first; r < g.EndRow; r++ {
+		lo, hi, ok := rowHas(r)
+		if !ok {
+			break
+		}
+		t.EndRow = r + 1
+		if t.StartCol < 0 || lo < t.StartCol {
+			t.StartCol = lo
+		}
+		t.EndCol = max(t.EndCol, hi+1)
+	}
+	return t, true
+}
+
+func hasValue(c *sheets.CellData) bool { return c != nil && c.UserEnteredValue != nil }
