@@ -1,0 +1,356 @@
+package sheets
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"google.golang.org/api/sheets/v4"
+
+	"github.com/syncd/syncd/syncer"
+)
+
+// DefaultMaxRequestBytes is the JSON body size Apply keeps each
+// batchUpdate under: Google's recommended maximum is 2 MB.
+const DefaultMaxRequestBytes = 2_000_000
+
+// newTabRows and newTabCols are the grid of a tab added without sizes.
+const (
+	newTabRows = 1000
+	newTabCols = 26
+)
+
+// Field masks. WriteRows touches values only, so formats set on whole
+// columns (and anything people did to the cells' look) stay.
+const (
+	fieldsValues       = "userEnteredValue"
+	fieldsAppend       = "userEnteredValue,userEnteredFormat.numberFormat"
+	fieldsHeader       = "userEnteredValue,userEnteredFormat.textFormat.bold"
+	fieldsNumberFormat = "userEnteredFormat.numberFormat"
+	fieldsFrozenRows   = "gridProperties.frozenRowCount"
+)
+
+// unit is requests that must go in the same batchUpdate, with the size of
+// their JSON encoding.
+type unit struct {
+	reqs     []*sheets.Request
+	size     int
+	once     bool // appends/deletes rows or adds a tab: not safe to repeat
+	withNext bool // an AddTab: keep it in the batch of what follows
+}
+
+// planBatches turns ops into the bodies of as few batchUpdates as the size
+// limit allows, keeping op order. Large WriteRows and AppendRows are cut
+// into row chunks; an AddTab stays with the start of the next op when the
+// two fit together.
+func planBatches(ops []syncer.Op, maxBytes int) ([]batch, error) {
+	var units []unit
+	for i, op := range ops {
+		us, err := opUnits(op, maxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("op %d (%T): %w", i, op, err)
+		}
+		units = append(units, us...)
+	}
+	const overhead = len(`{"requests":[]}`)
+	var out []batch
+	cur := batch{size: overhead}
+	for i := 0; i < len(units); i++ {
+		u := units[i]
+		if u.withNext && i+1 < len(units) && u.size+1+units[i+1].size+overhead <= maxBytes {
+			n := units[i+1]
+			u = unit{reqs: append(u.reqs[:len(u.reqs):len(u.reqs)], n.reqs...), size: u.size + 1 + n.size, once: u.once || n.once}
+			i++
+		}
+		if len(cur.reqs) > 0 && cur.size+1+u.size > maxBytes {
+			out = append(out, cur)
+			cur = batch{size: overhead}
+		}
+		if len(cur.reqs) > 0 {
+			cur.size++ // comma
+		}
+		cur.reqs = append(cur.reqs, u.reqs...)
+		cur.size += u.size
+		cur.once = cur.once || u.once
+	}
+	if len(cur.reqs) > 0 {
+		out = append(out, cur)
+	}
+	return out, nil
+}
+
+// batch is the requests of one batchUpdate and its estimated body size.
+type batch struct {
+	reqs []*sheets.Request
+	size int
+	once bool
+}
+
+func opUnits(op syncer.Op, maxBytes int) ([]unit, error) {
+	switch op := op.(type) {
+	case syncer.AddTab:
+		return addTabUnits(op)
+	case *syncer.AddTab:
+		if op != nil {
+			return addTabUnits(*op)
+		}
+	case syncer.WriteRows:
+		return writeRowsUnits(op, maxBytes)
+	case *syncer.WriteRows:
+		if op != nil {
+			return writeRowsUnits(*op, maxBytes)
+		}
+	case syncer.AppendRows:
+		return appendRowsUnits(op, maxBytes)
+	case *syncer.AppendRows:
+		if op != nil {
+			return appendRowsUnits(*op, maxBytes)
+		}
+	case syncer.DeleteRows:
+		return deleteRowsUnits(op)
+	case *syncer.DeleteRows:
+		if op != nil {
+			return deleteRowsUnits(*op)
+		}
+	case syncer.RenameTab:
+		return renameTabUnits(op)
+	case *syncer.RenameTab:
+		if op != nil {
+			return renameTabUnits(*op)
+		}
+	case syncer.FormatColumns:
+		return formatUnits(op.SheetID, op.Header, op.Formats)
+	case *syncer.FormatColumns:
+		if op != nil {
+			return formatUnits(op.SheetID, op.Header, op.Formats)
+		}
+	}
+	return nil, fmt.Errorf("unsupported op %#v", op)
+}
+
+func single(once bool, reqs ...*sheets.Request) ([]unit, error) {
+	u := unit{reqs: reqs, once: once}
+	for _, r := range reqs {
+		n, err := jsonSize(r)
+		if err != nil {
+			return nil, err
+		}
+		u.size += n + 1
+	}
+	u.size--
+	return []unit{u}, nil
+}
+
+func jsonSize(v any) (int, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("encode request: %w", err)
+	}
+	return len(b), nil
+}
+
+func addTabUnits(op syncer.AddTab) ([]unit, error) {
+	if op.SheetID <= 0 || op.Title == "" {
+		return nil, fmt.Errorf("AddTab needs a positive SheetID and a title, got %d %q", op.SheetID, op.Title)
+	}
+	cols := max(newTabCols, len(op.Header), len(op.Formats))
+	props := &sheets.SheetProperties{
+		SheetId: op.SheetID,
+		Title:   op.Title,
+		GridProperties: &sheets.GridProperties{
+			RowCount:    newTabRows,
+			ColumnCount: int64(cols),
+		},
+	}
+	reqs := []*sheets.Request{{AddSheet: &sheets.AddSheetRequest{Properties: props}}}
+	reqs = append(reqs, headerRequests(op.SheetID, op.Header, op.Formats)...)
+	if n := max(len(op.Header), len(op.Formats)); n > 0 {
+		reqs = append(reqs, &sheets.Request{AutoResizeDimensions: &sheets.AutoResizeDimensionsRequest{
+			Dimensions: &sheets.DimensionRange{SheetId: op.SheetID, Dimension: "COLUMNS", StartIndex: 0, EndIndex: int64(n),
+				ForceSendFields: []string{"SheetId", "StartIndex"}},
+		}})
+	}
+	us, err := single(true, reqs...)
+	if err != nil {
+		return nil, err
+	}
+	us[0].withNext = true
+	return us, nil
+}
+
+func formatUnits(sheetID int64, header []string, formats []syncer.NumberFormat) ([]unit, error) {
+	if sheetID < 0 {
+		return nil, fmt.Errorf("negative SheetID %d", sheetID)
+	}
+	reqs := headerRequests(sheetID, header, formats)
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	return single(false, reqs...)
+}
+
+// headerRequests writes the bold header row, freezes it, and sets each
+// column's number format below it (runs of equal formats in one
+// repeatCell).
+func headerRequests(sheetID int64, header []string, formats []syncer.NumberFormat) []*sheets.Request {
+	var reqs []*sheets.Request
+	if len(header) > 0 {
+		row := &sheets.RowData{}
+		for _, h := range header {
+			row.Values = append(row.Values, &sheets.CellData{
+				UserEnteredValue:  &sheets.ExtendedValue{StringValue: &h},
+				UserEnteredFormat: &sheets.CellFormat{TextFormat: &sheets.TextFormat{Bold: true}},
+			})
+		}
+		reqs = append(reqs,
+			&sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
+				Start: coord(sheetID, 0), Rows: []*sheets.RowData{row}, Fields: fieldsHeader,
+			}},
+			&sheets.Request{UpdateSheetProperties: &sheets.UpdateSheetPropertiesRequest{
+				Properties: &sheets.SheetProperties{SheetId: sheetID, ForceSendFields: []string{"SheetId"},
+					GridProperties: &sheets.GridProperties{FrozenRowCount: 1}},
+				Fields: fieldsFrozenRows,
+			}})
+	}
+	for start := 0; start < len(formats); {
+		end := start + 1
+		for end < len(formats) && formats[end] == formats[start] {
+			end++
+		}
+		if f := formats[start]; f != (syncer.NumberFormat{}) {
+			reqs = append(reqs, &sheets.Request{RepeatCell: &sheets.RepeatCellRequest{
+				Range: &sheets.GridRange{SheetId: sheetID, StartRowIndex: 1, StartColumnIndex: int64(start), EndColumnIndex: int64(end),
+					ForceSendFields: []string{"SheetId", "StartColumnIndex"}},
+				Cell:   &sheets.CellData{UserEnteredFormat: &sheets.CellFormat{NumberFormat: numberFormat(f)}},
+				Fields: fieldsNumberFormat,
+			}})
+		}
+		start = end
+	}
+	return reqs
+}
+
+func numberFormat(f syncer.NumberFormat) *sheets.NumberFormat {
+	return &sheets.NumberFormat{Type: f.Type, Pattern: f.Pattern}
+}
+
+func coord(sheetID int64, row int) *sheets.GridCoordinate {
+	return &sheets.GridCoordinate{SheetId: sheetID, RowIndex: int64(row), ColumnIndex: 0,
+		ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}}
+}
+
+func deleteRowsUnits(op syncer.DeleteRows) ([]unit, error) {
+	if op.SheetID < 0 || op.Start < 0 || op.End <= op.Start {
+		return nil, fmt.Errorf("DeleteRows needs 0 ≤ Start < End, got [%d, %d)", op.Start, op.End)
+	}
+	return single(true, &sheets.Request{DeleteDimension: &sheets.DeleteDimensionRequest{
+		Range: &sheets.DimensionRange{SheetId: op.SheetID, Dimension: "ROWS", StartIndex: int64(op.Start), EndIndex: int64(op.End),
+			ForceSendFields: []string{"SheetId", "StartIndex"}},
+	}})
+}
+
+func renameTabUnits(op syncer.RenameTab) ([]unit, error) {
+	if op.SheetID < 0 || op.Title == "" {
+		return nil, fmt.Errorf("RenameTab needs a sheet id and a title, got %d %q", op.SheetID, op.Title)
+	}
+	return single(false, &sheets.Request{UpdateSheetProperties: &sheets.UpdateSheetPropertiesRequest{
+		Properties: &sheets.SheetProperties{SheetId: op.SheetID, Title: op.Title, ForceSendFields: []string{"SheetId"}},
+		Fields:     "title",
+	}})
+}
+
+func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
+	if op.SheetID < 0 || op.Row < 0 {
+		return nil, fmt.Errorf("WriteRows needs a sheet id and Row ≥ 0, got %d, %d", op.SheetID, op.Row)
+	}
+	rows, sizes, err := rowData(op.Rows, nil)
+	if err != nil {
+		return nil, err
+	}
+	return chunkRows(rows, sizes, maxBytes, false, func(first int, chunk []*sheets.RowData) *sheets.Request {
+		return &sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
+			Start: coord(op.SheetID, op.Row+first), Rows: chunk, Fields: fieldsValues,
+		}}
+	})
+}
+
+func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
+	if op.SheetID < 0 {
+		return nil, fmt.Errorf("AppendRows needs a sheet id, got %d", op.SheetID)
+	}
+	rows, sizes, err := rowData(op.Rows, op.Formats)
+	if err != nil {
+		return nil, err
+	}
+	return chunkRows(rows, sizes, maxBytes, true, func(_ int, chunk []*sheets.RowData) *sheets.Request {
+		return &sheets.Request{AppendCells: &sheets.AppendCellsRequest{
+			SheetId: op.SheetID, Rows: chunk, Fields: fieldsAppend, ForceSendFields: []string{"SheetId"},
+		}}
+	})
+}
+
+// chunkRows cuts rows into requests whose bodies stay under maxBytes,
+// each its own unit so the planner may put them in different batches.
+func chunkRows(rows []*sheets.RowData, sizes []int, maxBytes int, once bool, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
+	empty, err := jsonSize(mk(0, nil))
+	if err != nil {
+		return nil, err
+	}
+	// Room for the rows array and the batch envelope around the request.
+	budget := maxBytes - empty - len(`{"requests":[],"rows":[]}`)
+	var units []unit
+	for start := 0; start < len(rows) || start == 0; {
+		end, size := start, empty
+		for end < len(rows) && (end == start || size+sizes[end]+1 <= budget+empty) {
+			size += sizes[end] + 1
+			end++
+		}
+		units = append(units, unit{reqs: []*sheets.Request{mk(start, rows[start:end])}, size: size, once: once})
+		if end == len(rows) {
+			break
+		}
+		start = end
+	}
+	return units, nil
+}
+
+// rowData converts cells to RowData and measures each row's JSON. With
+// formats, each cell also carries its column's number format.
+func rowData(rows [][]syncer.Cell, formats []syncer.NumberFormat) ([]*sheets.RowData, []int, error) {
+	out := make([]*sheets.RowData, len(rows))
+	sizes := make([]int, len(rows))
+	for i, row := range rows {
+		rd := &sheets.RowData{Values: make([]*sheets.CellData, len(row))}
+		for j, c := range row {
+			cd := &sheets.CellData{UserEnteredValue: extendedValue(c)}
+			if j < len(formats) && formats[j] != (syncer.NumberFormat{}) {
+				cd.UserEnteredFormat = &sheets.CellFormat{NumberFormat: numberFormat(formats[j])}
+			}
+			rd.Values[j] = cd
+		}
+		n, err := jsonSize(rd)
+		if err != nil {
+			return nil, nil, fmt.Errorf("row %d: %w", i, err)
+		}
+		out[i], sizes[i] = rd, n
+	}
+	return out, sizes, nil
+}
+
+// extendedValue is the typed value of a cell; nil (no value) clears the
+// cell under a userEnteredValue mask. The value fields are pointers in the
+// Go client, so 0, FALSE and "" are sent (omitempty drops only nil). Formula
+// errors cannot be written back, so their text goes as a string.
+func extendedValue(c syncer.Cell) *sheets.ExtendedValue {
+	switch c.Type {
+	case syncer.CellString, syncer.CellError:
+		s := c.String
+		return &sheets.ExtendedValue{StringValue: &s}
+	case syncer.CellNumber:
+		n := c.Number
+		return &sheets.ExtendedValue{NumberValue: &n}
+	case syncer.CellBool:
+		b := c.Bool
+		return &sheets.ExtendedValue{BoolValue: &b}
+	}
+	return nil
+}

@@ -1,0 +1,383 @@
+// Package sheets is syncd's Google Sheets client: the cell codec of
+// DESIGN §2 (Codec), A1 range helpers, and Client, which implements
+// syncer.Spreadsheet on google.golang.org/api/sheets/v4 with a shared
+// per-credential quota and retries.
+package sheets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/google"
+	"google.golang.org/api/googleapi"
+	"google.golang.org/api/option"
+	"google.golang.org/api/sheets/v4"
+
+	"github.com/syncd/syncd/syncer"
+)
+
+// Options configure a Client. The first five mirror the config keys
+// sheets.spreadsheet_id, sheets.endpoint, sheets.credentials_file,
+// sheets.write_requests_per_minute and sheets.read_requests_per_minute.
+type Options struct {
+	// SpreadsheetID is the spreadsheet the Client reads and writes. Required.
+	SpreadsheetID string
+	// Endpoint, when non-empty, is the Sheets API base URL to use instead
+	// of Google's (the sheets-emulator). Requests carry no credentials
+	// unless CredentialsFile is set too.
+	Endpoint string
+	// CredentialsFile is a service account key (JSON). Tokens are fetched
+	// from the key's token_uri. Empty with an empty Endpoint means
+	// Application Default Credentials.
+	CredentialsFile string
+	// WriteRequestsPerMinute and ReadRequestsPerMinute are the quota;
+	// zero means DefaultRequestsPerMinute.
+	WriteRequestsPerMinute, ReadRequestsPerMinute int
+	// Logger receives retries and warnings; nil means no logging.
+	Logger *zap.Logger
+	// HTTPClient, if set, carries every request (token requests included);
+	// its Transport gets the OAuth2 layer on top. Nil means a default one.
+	HTTPClient *http.Client
+
+	// Quota, if set, is used instead of the process-wide quota that New
+	// otherwise shares between all Clients of the same service account
+	// (or, without credentials, the same endpoint). See SharedQuota.
+	Quota *Quota
+	// Clock drives backoff waits (and quota waits of a Quota made here);
+	// nil means SystemClock. For tests.
+	Clock Clock
+	// MaxRequestBytes caps a batchUpdate body; zero means
+	// DefaultMaxRequestBytes.
+	MaxRequestBytes int
+	// RequestTimeout bounds one attempt; zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+}
+
+// Client is one spreadsheet, reached through the Sheets API. It implements
+// syncer.Spreadsheet and is safe for concurrent use.
+type Client struct {
+	id              string
+	email           string // the service account, for error messages
+	credentialsFile string
+	svc             *sheets.Service
+	quota           *Quota
+	clock           Clock
+	log             *zap.Logger
+	maxBytes        int
+	requestTimeout  time.Duration
+	stats           counters
+}
+
+var _ syncer.Spreadsheet = (*Client)(nil)
+
+// serviceAccountKey is the part of a key file New reads itself.
+type serviceAccountKey struct {
+	Type        string `json:"type"`
+	ClientEmail string `json:"client_email"`
+	TokenURI    string `json:"token_uri"`
+}
+
+// New returns a Client for opts.SpreadsheetID. It reads and checks the
+// credentials file but makes no request: call Info to check access. ctx is
+// used only while constructing; token refreshes later run on their own.
+func New(ctx context.Context, opts Options) (*Client, error) {
+	if opts.SpreadsheetID == "" {
+		return nil, errors.New("new sheets client: sheets.spreadsheet_id is empty")
+	}
+	c := &Client{
+		id:              opts.SpreadsheetID,
+		credentialsFile: opts.CredentialsFile,
+		clock:           opts.Clock,
+		log:             opts.Logger,
+		maxBytes:        opts.MaxRequestBytes,
+		requestTimeout:  opts.RequestTimeout,
+	}
+	if c.clock == nil {
+		c.clock = SystemClock
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	c.log = c.log.Named("sheets").With(zap.String("spreadsheet", c.id))
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxRequestBytes
+	}
+	if c.requestTimeout <= 0 {
+		c.requestTimeout = DefaultRequestTimeout
+	}
+	base := opts.HTTPClient
+	if base == nil {
+		base = &http.Client{}
+	}
+	httpClient, err := c.authorize(ctx, opts, base)
+	if err != nil {
+		return nil, fmt.Errorf("new sheets client for %s: %w", c.id, err)
+	}
+	clientOpts := []option.ClientOption{option.WithHTTPClient(httpClient)}
+	if opts.Endpoint != "" {
+		clientOpts = append(clientOpts, option.WithEndpoint(opts.Endpoint))
+	}
+	if c.svc, err = sheets.NewService(ctx, clientOpts...); err != nil {
+		return nil, fmt.Errorf("new sheets client for %s: %w", c.id, err)
+	}
+	c.quota = opts.Quota
+	if c.quota == nil {
+		key := "endpoint " + opts.Endpoint
+		if c.email != "" {
+			key = "account " + c.email
+		}
+		q, created := SharedQuota(key, opts.ReadRequestsPerMinute, opts.WriteRequestsPerMinute)
+		if !created && (q.Read.Limit() != orDefault(opts.ReadRequestsPerMinute) || q.Write.Limit() != orDefault(opts.WriteRequestsPerMinute)) {
+			c.log.Warn("another client already set this credential's quota; keeping it",
+				zap.Int("reads_per_minute", q.Read.Limit()), zap.Int("writes_per_minute", q.Write.Limit()))
+		}
+		c.quota = q
+	}
+	return c, nil
+}
+
+func orDefault(perMinute int) int {
+	if perMinute <= 0 {
+		return DefaultRequestsPerMinute
+	}
+	return perMinute
+}
+
+// authorize returns the HTTP client that carries API requests: base as it
+// is for an emulator without credentials, else base with OAuth2 tokens.
+func (c *Client) authorize(ctx context.Context, opts Options, base *http.Client) (*http.Client, error) {
+	// Token requests go through base too, but never on New's ctx: it may
+	// be cancelled long before the Client's last token refresh.
+	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, base)
+	var ts oauth2.TokenSource
+	switch {
+	case opts.CredentialsFile != "":
+		data, err := os.ReadFile(opts.CredentialsFile)
+		if err != nil {
+			return nil, fmt.Errorf("read sheets.credentials_file: %w", err)
+		}
+		var key serviceAccountKey
+		if err := json.Unmarshal(data, &key); err != nil {
+			return nil, fmt.Errorf("credentials file %s is not JSON: %w", opts.CredentialsFile, err)
+		}
+		if key.Type != "service_account" {
+			return nil, fmt.Errorf("credentials file %s holds a %q credential; syncd needs a service account key (\"type\": \"service_account\")", opts.CredentialsFile, key.Type)
+		}
+		conf, err := google.JWTConfigFromJSON(data, sheets.SpreadsheetsScope)
+		if err != nil {
+			return nil, fmt.Errorf("credentials file %s: %w", opts.CredentialsFile, err)
+		}
+		c.email = key.ClientEmail
+		ts = conf.TokenSource(tokenCtx)
+	case opts.Endpoint != "":
+		return base, nil
+	default:
+		creds, err := google.FindDefaultCredentials(tokenCtx, sheets.SpreadsheetsScope)
+		if err != nil {
+			return nil, fmt.Errorf("no sheets.credentials_file and no application default credentials: %w", err)
+		}
+		var key serviceAccountKey
+		if json.Unmarshal(creds.JSON, &key) == nil {
+			c.email = key.ClientEmail
+		}
+		ts = creds.TokenSource
+	}
+	transport := base.Transport
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
+	return &http.Client{
+		Transport:     &oauth2.Transport{Source: oauth2.ReuseTokenSource(nil, ts), Base: transport},
+		CheckRedirect: base.CheckRedirect,
+		Jar:           base.Jar,
+		Timeout:       base.Timeout,
+	}, nil
+}
+
+// SpreadsheetID returns the id of the Client's spreadsheet.
+func (c *Client) SpreadsheetID() string { return c.id }
+
+// ServiceAccount returns the email of the service account the Client acts
+// as, or "" without one. Operators must share the spreadsheet with it.
+func (c *Client) ServiceAccount() string { return c.email }
+
+// Stats returns the Client's request counters so far.
+func (c *Client) Stats() Stats { return c.stats.snapshot() }
+
+// Info returns the spreadsheet's title, time zone and tabs with one
+// spreadsheets.get. If the time zone is not one this binary knows, the
+// returned info is complete, uses UTC, and the error wraps
+// ErrUnknownTimeZone.
+func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
+	var ss *sheets.Spreadsheet
+	_, err := c.call(ctx, kindRead, "spreadsheets.get", func(ctx context.Context) error {
+		var err error
+		ss, err = c.svc.Spreadsheets.Get(c.id).
+			Fields("properties.title,properties.timeZone,sheets.properties").
+			Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return syncer.SpreadsheetInfo{}, fmt.Errorf("get info of spreadsheet %s: %w", c.id, err)
+	}
+	info := syncer.SpreadsheetInfo{TimeZone: time.UTC}
+	var tzErr error
+	if p := ss.Properties; p != nil {
+		info.Title = p.Title
+		if p.TimeZone != "" {
+			loc, err := time.LoadLocation(p.TimeZone)
+			if err != nil {
+				tzErr = fmt.Errorf("spreadsheet %s: time zone %q: %w (using UTC)", c.id, p.TimeZone, ErrUnknownTimeZone)
+			} else {
+				info.TimeZone = loc
+			}
+		}
+	}
+	for _, s := range ss.Sheets {
+		if s == nil || s.Properties == nil {
+			continue
+		}
+		p := s.Properties
+		t := syncer.TabInfo{SheetID: p.SheetId, Title: p.Title, Index: int(p.Index)}
+		if g := p.GridProperties; g != nil {
+			t.RowCount, t.ColCount, t.FrozenRows = int(g.RowCount), int(g.ColumnCount), int(g.FrozenRowCount)
+		}
+		info.Tabs = append(info.Tabs, t)
+	}
+	return info, tzErr
+}
+
+// Read returns the cells of each range with one values.batchGet
+// (UNFORMATTED_VALUE, SERIAL_NUMBER), in the order of ranges. Rows and
+// cells are relative to each range's top-left corner; trailing empty rows
+// and cells are trimmed.
+func (c *Client) Read(ctx context.Context, ranges []syncer.Range) ([][][]syncer.Cell, error) {
+	if len(ranges) == 0 {
+		return nil, nil
+	}
+	a1 := make([]string, len(ranges))
+	for i, r := range ranges {
+		s, err := FormatRange(r)
+		if err != nil {
+			return nil, fmt.Errorf("read %d ranges of %s: %w", len(ranges), c.id, err)
+		}
+		a1[i] = s
+	}
+	var resp *sheets.BatchGetValuesResponse
+	_, err := c.call(ctx, kindRead, "values.batchGet", func(ctx context.Context) error {
+		var err error
+		resp, err = c.svc.Spreadsheets.Values.BatchGet(c.id).Ranges(a1...).
+			MajorDimension("ROWS").ValueRenderOption("UNFORMATTED_VALUE").DateTimeRenderOption("SERIAL_NUMBER").
+			Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %s: %w", strings.Join(a1, ", "), c.id, err)
+	}
+	if len(resp.ValueRanges) != len(ranges) {
+		return nil, fmt.Errorf("read %d ranges of %s: the API returned %d", len(ranges), c.id, len(resp.ValueRanges))
+	}
+	out := make([][][]syncer.Cell, len(ranges))
+	for i, vr := range resp.ValueRanges {
+		if vr == nil {
+			continue
+		}
+		out[i] = decodeRows(vr.Values)
+	}
+	return out, nil
+}
+
+// formulaErrors are the error literals Sheets shows; UNFORMATTED_VALUE
+// delivers them as plain strings.
+var formulaErrors = map[string]bool{
+	"#NULL!": true, "#DIV/0!": true, "#VALUE!": true, "#REF!": true, "#NAME?": true,
+	"#NUM!": true, "#N/A": true, "#ERROR!": true, "#SPILL!": true, "#CALC!": true,
+}
+
+func decodeRows(values [][]any) [][]syncer.Cell {
+	rows := make([][]syncer.Cell, len(values))
+	for i, vs := range values {
+		row := make([]syncer.Cell, len(vs))
+		for j, v := range vs {
+			row[j] = decodeValue(v)
+		}
+		for len(row) > 0 && row[len(row)-1].Type == syncer.CellEmpty {
+			row = row[:len(row)-1]
+		}
+		rows[i] = row
+	}
+	for len(rows) > 0 && len(rows[len(rows)-1]) == 0 {
+		rows = rows[:len(rows)-1]
+	}
+	return rows
+}
+
+func decodeValue(v any) syncer.Cell {
+	switch v := v.(type) {
+	case string:
+		if v == "" {
+			return syncer.Cell{}
+		}
+		if formulaErrors[v] {
+			return syncer.Cell{Type: syncer.CellError, String: v}
+		}
+		return syncer.StringCell(v)
+	case float64:
+		return syncer.NumberCell(v)
+	case json.Number:
+		f, err := v.Float64()
+		if err != nil {
+			return syncer.StringCell(v.String())
+		}
+		return syncer.NumberCell(f)
+	case bool:
+		return syncer.BoolCell(v)
+	case nil:
+		return syncer.Cell{}
+	}
+	return syncer.StringCell(fmt.Sprint(v))
+}
+
+// Apply performs ops in order as one spreadsheets.batchUpdate, or as
+// several when the body would exceed MaxRequestBytes (only then are they
+// not atomic as a whole). It returns the number of requests sent,
+// retries included. If a later batch fails, the earlier ones stay applied
+// and the error says how many.
+func (c *Client) Apply(ctx context.Context, ops []syncer.Op) (int, error) {
+	if len(ops) == 0 {
+		return 0, nil
+	}
+	batches, err := planBatches(ops, c.maxBytes)
+	if err != nil {
+		return 0, fmt.Errorf("apply %d ops to %s: %w", len(ops), c.id, err)
+	}
+	total := 0
+	for i, b := range batches {
+		kind := kindWrite
+		if b.once {
+			kind = kindWriteOnce
+		}
+		what := fmt.Sprintf("batchUpdate %d/%d (%d requests)", i+1, len(batches), len(b.reqs))
+		req := &sheets.BatchUpdateSpreadsheetRequest{Requests: b.reqs}
+		calls, err := c.call(ctx, kind, what, func(ctx context.Context) error {
+			_, err := c.svc.Spreadsheets.BatchUpdate(c.id, req).Fields(googleapi.Field("spreadsheetId")).Context(ctx).Do()
+			return err
+		})
+		total += calls
+		if err != nil {
+			if i > 0 {
+				return total, fmt.Errorf("apply %d ops to %s: %s failed after %d of %d batches were applied: %w", len(ops), c.id, what, i, len(batches), err)
+			}
+			return total, fmt.Errorf("apply %d ops to %s: %w", len(ops), c.id, err)
+		}
+	}
+	return total, nil
+}
