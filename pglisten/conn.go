@@ -26,6 +26,9 @@ func (l *Listener) session(ctx context.Context, listening func(pid uint32)) erro
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
+	if conn == nil {
+		return errors.New("connect: Options.Connect returned no connection")
+	}
 	defer l.closeConn(ctx, conn)
 
 	// LISTEN before anything is reported: pgxlisten's rule ("starts

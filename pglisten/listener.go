@@ -64,6 +64,12 @@ type Options struct {
 	// doorbell lock, that must die with it and must not leak into a pool.
 	// Behind a transaction-mode pooler such as PgBouncer, LISTEN succeeds
 	// but nothing ever arrives. The listener closes the connection.
+	//
+	// Keep pgx's default context handling (a read deadline when a context
+	// ends): the listener interrupts its wait by cancelling the context
+	// whenever Idle is called, and a deadline leaves the connection usable,
+	// whereas a CancelRequestContextWatcherHandler would send the server a
+	// cancel request each time.
 	Connect func(ctx context.Context) (*pgx.Conn, error)
 
 	// Channel is the channel to LISTEN on (migrations.NotifyChannel). It is
