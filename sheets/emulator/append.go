@@ -113,17 +113,22 @@ func findTable(b *book, s *sheet, g gridRange) (gridRange, bool) {
 	if first < 0 {
 		return gridRange{}, false
 	}
-	t := gridRange{StartRow: first, EndRow: first, StartCol: -1, EndCol: -1}
+	// Google anchors the table at the contiguous run of cells that ends
+	// with the first row's last value: after appending ["a","","c"] the
+	// table is C1, not A1:C1 (recorded in test_append_row_with_empty_value).
+	_, hi, _ := rowHas(first)
+	lo := hi
+	for lo-1 >= g.StartCol && hasValue(s.cell(first, lo-1)) {
+		lo--
+	}
+	t := gridRange{StartRow: first, EndRow: first, StartCol: lo, EndCol: hi + 1}
 	for r := first; r < g.EndRow; r++ {
-		lo, hi, ok := rowHas(r)
+		_, h, ok := rowHas(r)
 		if !ok {
 			break
 		}
 		t.EndRow = r + 1
-		if t.StartCol < 0 || lo < t.StartCol {
-			t.StartCol = lo
-		}
-		t.EndCol = max(t.EndCol, hi+1)
+		t.EndCol = max(t.EndCol, h+1)
 	}
 	return t, true
 }

@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"sort"
-
 	"google.golang.org/api/sheets/v4"
 )
 
@@ -229,11 +227,18 @@ func buMergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) 
 	default:
 		return nil, invalidRequest(i, kind, "Unknown merge type %s", u.MergeType)
 	}
+	// Merging over existing merges replaces those inside the new range;
+	// a merge sticking out of it cannot be split.
+	var keep []*sheets.GridRange
 	for _, m := range s.Merges {
-		if overlaps(fromGridRange(m, s), g) {
-			return nil, invalidRequest(i, kind, "You can't merge cells that are already merged. Unmerge them first.")
+		mg := fromGridRange(m, s)
+		if !overlaps(mg, g) {
+			keep = append(keep, m)
+		} else if !contains(g, mg) {
+			return nil, invalidRequest(i, kind, "You must select all cells in a merged range to merge or unmerge them.")
 		}
 	}
+	s.Merges = keep
 	for _, p := range parts {
 		if p.rows()*p.cols() < 2 {
 			continue
@@ -252,7 +257,6 @@ func buMergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) 
 		}
 		s.Merges = append(s.Merges, toGridRange(s, p))
 	}
-	sortMerges(s)
 	return nil, nil
 }
 
@@ -294,15 +298,4 @@ func contains(outer, inner gridRange) bool {
 func toGridRange(s *sheet, g gridRange) *sheets.GridRange {
 	return &sheets.GridRange{SheetId: s.Props.SheetId, StartRowIndex: int64(g.StartRow), EndRowIndex: int64(g.EndRow),
 		StartColumnIndex: int64(g.StartCol), EndColumnIndex: int64(g.EndCol)}
-}
-
-// sortMerges keeps merges in reading order, as Google lists them.
-func sortMerges(s *sheet) {
-	sort.SliceStable(s.Merges, func(a, b int) bool {
-		x, y := s.Merges[a], s.Merges[b]
-		if x.StartRowIndex != y.StartRowIndex {
-			return x.StartRowIndex < y.StartRowIndex
-		}
-		return x.StartColumnIndex < y.StartColumnIndex
-	})
 }

@@ -306,6 +306,13 @@ func buAddDimensionGroup(c *buCtx, i int, r *sheets.Request) (*sheets.Response, 
 	}
 	rng := *u.Range
 	rng.SheetId = s.Props.SheetId
+	// Google flips the group control toggle to "after" once a sheet has
+	// groups of that dimension.
+	if u.Range.Dimension == "COLUMNS" {
+		s.grid().ColumnGroupControlAfter = true
+	} else {
+		s.grid().RowGroupControlAfter = true
+	}
 	*groups = append(*groups, &sheets.DimensionGroup{Range: &rng, Depth: depth})
 	return &sheets.Response{AddDimensionGroup: &sheets.AddDimensionGroupResponse{DimensionGroups: cloneJSON(*groups)}}, nil
 }

@@ -146,6 +146,12 @@ func buUpdateSheetProperties(c *buCtx, i int, r *sheets.Request) (*sheets.Respon
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	np.SheetId = s.Props.SheetId
+	if np.TabColorStyle != nil && isZero(*np.TabColorStyle) {
+		np.TabColorStyle = nil
+	}
+	if np.TabColor != nil && isZero(*np.TabColor) {
+		np.TabColor = nil
+	}
 	if np.Title == "" {
 		return nil, invalidRequest(i, kind, "Sheet title cannot be empty.")
 	}

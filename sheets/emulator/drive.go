@@ -36,6 +36,10 @@ func (s *Server) routeDrive(q *apiRequest, path string) (handlerFunc, error) {
 		return s.handleDriveDelete, nil
 	case verb == "" && m == http.MethodPatch:
 		return s.handleDrivePatch, nil
+	case verb == "copy" && m == http.MethodPost:
+		return s.handleDriveCopy, nil
+	case verb == "comments" && m == http.MethodGet:
+		return s.handleDriveComments, nil
 	}
 	return nil, notFound()
 }
@@ -138,7 +142,7 @@ func (s *Server) handleDriveList(q *apiRequest) (any, error) {
 		}
 		files = append(files, s.driveFile(b, "id,name,createdTime,modifiedTime,kind,mimeType"))
 	}
-	out := map[string]any{"kind": "drive#fileList", "incompleteSearch": false, "files": files}
+	out := map[string]any{"kind": "drive#fileList", "files": files}
 	if files == nil {
 		out["files"] = []any{}
 	}
@@ -150,19 +154,80 @@ func (s *Server) handleDriveList(q *apiRequest) (any, error) {
 }
 
 func driveQueryMatches(q, title string) bool {
-	for _, op := range []string{"name = '", "name contains '"} {
-		if i := strings.Index(q, op); i >= 0 {
-			rest := q[i+len(op):]
-			j := strings.Index(rest, "'")
-			if j < 0 {
-				return true
-			}
-			want := strings.ReplaceAll(rest[:j], `\'`, "'")
-			if strings.HasPrefix(op, "name =") {
-				return title == want
-			}
-			return strings.Contains(title, want)
+	for _, op := range []string{"name = ", "name contains "} {
+		i := strings.Index(q, op)
+		if i < 0 || i+len(op) >= len(q) {
+			continue
 		}
+		rest := q[i+len(op):]
+		quote := rest[0]
+		if quote != '\'' && quote != '"' {
+			continue
+		}
+		want, ok := unquoteDrive(rest[1:], quote)
+		if !ok {
+			return true
+		}
+		if strings.HasPrefix(op, "name =") {
+			return title == want
+		}
+		return strings.Contains(title, want)
 	}
 	return true
+}
+
+// unquoteDrive reads a Drive query string literal up to its closing
+// quote, honouring backslash escapes.
+func unquoteDrive(s string, quote byte) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+		case quote:
+			return b.String(), true
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return "", false
+}
+
+// handleDriveCopy serves POST files/{id}/copy: a full copy of the
+// spreadsheet under a new id, named "Copy of …" unless a name is given.
+func (s *Server) handleDriveCopy(q *apiRequest) (any, error) {
+	b, err := s.lookup(q)
+	if err != nil {
+		return nil, driveFileNotFound(q.id)
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := q.decode(&in); err != nil {
+		return nil, err
+	}
+	nb := b.clone()
+	nb.ID = newSpreadsheetID()
+	nb.Props.Title = in.Name
+	if nb.Props.Title == "" {
+		nb.Props.Title = "Copy of " + b.Props.Title
+	}
+	nb.Created, nb.Modified = s.now(), s.now()
+	if q.user != "" && q.user != anonymousUser {
+		nb.SharedWith = []string{q.user}
+	}
+	s.addBook(nb)
+	return s.driveFile(nb, q.query.Get("fields")), nil
+}
+
+// handleDriveComments serves GET files/{id}/comments; the emulator keeps
+// no comments.
+func (s *Server) handleDriveComments(q *apiRequest) (any, error) {
+	if _, err := s.lookup(q); err != nil {
+		return nil, driveFileNotFound(q.id)
+	}
+	return map[string]any{"comments": []any{}}, nil
 }

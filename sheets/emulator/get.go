@@ -88,17 +88,7 @@ func renderBook(b *book, o getOpts) (map[string]any, error) {
 	if len(b.DevMeta) > 0 {
 		out["developerMetadata"] = toJSONValue(b.DevMeta)
 	}
-	if len(b.NamedRanges) > 0 || sheetsOut != nil {
-		fixZeroIndexes(out["namedRanges"])
-		for _, sj := range sheetsOut {
-			m := sj.(map[string]any)
-			for k, v := range m {
-				if k != "data" && k != "properties" {
-					fixZeroIndexes(v)
-				}
-			}
-		}
-	}
+	fixZeroIndexes(out)
 	return out, nil
 }
 

@@ -1,6 +1,9 @@
 package emulator
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // fixZeroIndexes walks a rendered JSON tree and restores start indexes
 // that Go's omitempty dropped: Google emits "startRowIndex": 0 (and
@@ -26,7 +29,14 @@ func fixZeroIndexes(v any) {
 				}
 			}
 		}
-		for _, e := range x {
+		for k, e := range x {
+			switch k {
+			case "red", "green", "blue", "alpha":
+				// Sheets stores colour channels as float32.
+				if f, ok := e.(float64); ok {
+					x[k], _ = strconv.ParseFloat(strconv.FormatFloat(f, 'g', -1, 32), 64)
+				}
+			}
 			fixZeroIndexes(e)
 		}
 	case []any:

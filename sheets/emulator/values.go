@@ -1,5 +1,7 @@
 package emulator
 
+import "strconv"
+
 // handleValuesGet serves GET values/{range}.
 func (s *Server) handleValuesGet(q *apiRequest) (any, error) {
 	b, err := s.lookup(q)
@@ -142,18 +144,25 @@ type batchUpdateValuesOut struct {
 	Responses           []*updateResult `json:"responses,omitempty"`
 }
 
+// totals computes the batch totals as Google does: distinct rows and
+// columns touched per sheet, cells summed.
 func totals(id string, rs []*updateResult) *batchUpdateValuesOut {
 	out := &batchUpdateValuesOut{SpreadsheetID: id, Responses: rs}
-	seen := map[string]bool{}
+	rows, cols := map[string]bool{}, map[string]bool{}
+	sheetsSeen := map[string]bool{}
 	for _, r := range rs {
-		out.TotalUpdatedRows += r.UpdatedRows
-		out.TotalUpdatedColumns += r.UpdatedColumns
 		out.TotalUpdatedCells += r.UpdatedCells
-		if r.UpdatedCells > 0 && !seen[r.sheetTitle] {
-			seen[r.sheetTitle] = true
-			out.TotalUpdatedSheets++
+		for x := range r.rows {
+			rows[r.sheetTitle+"\x00"+strconv.Itoa(x)] = true
+		}
+		for x := range r.cols {
+			cols[r.sheetTitle+"\x00"+strconv.Itoa(x)] = true
+		}
+		if r.UpdatedCells > 0 {
+			sheetsSeen[r.sheetTitle] = true
 		}
 	}
+	out.TotalUpdatedRows, out.TotalUpdatedColumns, out.TotalUpdatedSheets = len(rows), len(cols), len(sheetsSeen)
 	return out
 }
 

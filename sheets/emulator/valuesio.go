@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"google.golang.org/api/sheets/v4"
 )
@@ -34,6 +35,7 @@ type updateResult struct {
 	UpdatedCells   int            `json:"updatedCells,omitempty"`
 	UpdatedData    *valueRangeOut `json:"updatedData,omitempty"`
 	sheetTitle     string
+	rows, cols     map[int]bool // touched rows/columns, for batch totals
 }
 
 // decodeValues checks that raw is a list of lists of scalars.
@@ -74,6 +76,12 @@ func decodeValues(raw json.RawMessage) ([][]any, error) {
 func resolveA1(b *book, text string) (*sheet, A1Range, error) {
 	r, err := ParseA1(text)
 	if err != nil {
+		// "Sheet1!MyRange": a named range qualified by its sheet.
+		if i := strings.LastIndexByte(text, '!'); i > 0 {
+			if nr := b.namedRange(text[i+1:]); nr != nil {
+				return resolveA1(b, text[i+1:])
+			}
+		}
 		return nil, r, badRequest("Unable to parse range: %s", text)
 	}
 	if r.Sheet == "" {
@@ -174,16 +182,24 @@ func writeValues(b *book, s *sheet, r A1Range, values [][]any, major, input stri
 	if major == "COLUMNS" {
 		values = transposeInput(values)
 	}
+	// A single-cell range is only an anchor: Google writes the whole
+	// value array from there.
+	if r.HasCells && r.EndRow-r.StartRow == 1 && r.EndCol-r.StartCol == 1 {
+		r.EndRow, r.EndCol = -1, -1
+	}
 	start := clampStart(r)
 	nRows, nCols, cells := 0, 0, 0
+	touchedRows, touchedCols := map[int]bool{}, map[int]bool{}
 	for i, row := range values {
 		if len(row) > 0 {
 			nRows = i + 1
 		}
 		nCols = max(nCols, len(row))
-		for _, v := range row {
+		for j, v := range row {
 			if v != nil {
 				cells++
+				touchedRows[start.StartRow+i] = true
+				touchedCols[start.StartCol+j] = true
 			}
 		}
 	}
@@ -215,9 +231,10 @@ func writeValues(b *book, s *sheet, r A1Range, values [][]any, major, input stri
 	}
 	g := gridRange{StartRow: start.StartRow, EndRow: start.StartRow + nRows, StartCol: start.StartCol, EndCol: start.StartCol + nCols}
 	res.UpdatedRange = a1For(s, g)
-	res.UpdatedRows = nRows
-	res.UpdatedColumns = nCols
+	res.UpdatedRows = len(touchedRows)
+	res.UpdatedColumns = len(touchedCols)
 	res.UpdatedCells = cells
+	res.rows, res.cols = touchedRows, touchedCols
 	return res, nil
 }
 
