@@ -459,8 +459,11 @@ func TestServerRestartReconnectsAfterBackoff(t *testing.T) {
 	err := wait(t, b.sig.backoff, "backoff error")
 	t.Logf("first error after the restart: %v", err)
 	wait(t, b.sig.listening, "listening again")
-	n := wait(t, b.sig.reconnect, "reconnect")
-	t.Logf("reconnected after %d failed attempts", n)
+	if n := wait(t, b.sig.reconnect, "reconnect"); n < 1 {
+		t.Fatalf("reconnect after %d failed attempts, want at least 1", n)
+	} else {
+		t.Logf("reconnected after %d failed attempts", n)
+	}
 	expectRing(t, b.l, true)
 	if b.l.Armed() {
 		t.Fatal("still armed after the server restarted")
