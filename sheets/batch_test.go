@@ -1,0 +1,271 @@
+package sheets
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/syncd/syncd/syncer"
+)
+
+// recorder is an httptest Sheets endpoint that answers every batchUpdate
+// with {} and keeps the bodies.
+type recorder struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	paths  []string
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	b, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.bodies = append(r.bodies, b)
+	r.paths = append(r.paths, req.Method+" "+req.URL.EscapedPath())
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"spreadsheetId":"sid"}`)
+}
+
+// requests decodes the requests of the i-th body as generic JSON.
+func (r *recorder) requests(t *testing.T, i int) []map[string]any {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var body struct {
+		Requests []map[string]any `json:"requests"`
+	}
+	if err := json.Unmarshal(r.bodies[i], &body); err != nil {
+		t.Fatalf("body %d: %v", i, err)
+	}
+	return body.Requests
+}
+
+func newTestClient(t *testing.T, h http.Handler, opts Options) *Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	opts.Endpoint = srv.URL
+	if opts.SpreadsheetID == "" {
+		opts.SpreadsheetID = "sid"
+	}
+	if opts.Quota == nil {
+		opts.Quota = NewQuota(1000, 1000, opts.Clock)
+	}
+	c, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+// jsonOf re-encodes v so expectations can be written as JSON text.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestApplyWireShapes(t *testing.T) {
+	rec := &recorder{}
+	c := newTestClient(t, rec, Options{})
+	date := syncer.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
+	money := syncer.NumberFormat{Type: "NUMBER", Pattern: "#,##0.00"}
+	ops := []syncer.Op{
+		syncer.AddTab{SheetID: 7, Title: "Shifts", Header: []string{"id", "day", "total"}, Formats: []syncer.NumberFormat{{}, date, money}},
+		syncer.WriteRows{SheetID: 0, Row: 0, Rows: [][]syncer.Cell{{syncer.NumberCell(0), syncer.BoolCell(false), {}, syncer.StringCell("=1+2")}}},
+		syncer.AppendRows{SheetID: 7, Rows: [][]syncer.Cell{{syncer.NumberCell(1), syncer.NumberCell(45688), syncer.NumberCell(12.5)}}, Formats: []syncer.NumberFormat{{}, date, money}},
+		syncer.DeleteRows{SheetID: 0, Start: 0, End: 2},
+		syncer.RenameTab{SheetID: 7, Title: "Shifts 2025"},
+		syncer.FormatColumns{SheetID: 0, Header: []string{"a"}, Formats: []syncer.NumberFormat{money, money}},
+	}
+	calls, err := c.Apply(context.Background(), ops)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if calls != 1 || len(rec.bodies) != 1 {
+		t.Fatalf("Apply made %d calls (%d bodies), want 1", calls, len(rec.bodies))
+	}
+	if want := "POST /v4/spreadsheets/sid:batchUpdate"; rec.paths[0] != want {
+		t.Errorf("path %q, want %q", rec.paths[0], want)
+	}
+	want := []string{
+		`{"addSheet":{"properties":{"gridProperties":{"columnCount":26,"rowCount":1000},"sheetId":7,"title":"Shifts"}}}`,
+		`{"updateCells":{"fields":"userEnteredValue,userEnteredFormat.textFormat.bold","rows":[{"values":[` +
+			`{"userEnteredFormat":{"textFormat":{"bold":true}},"userEnteredValue":{"stringValue":"id"}},` +
+			`{"userEnteredFormat":{"textFormat":{"bold":true}},"userEnteredValue":{"stringValue":"day"}},` +
+			`{"userEnteredFormat":{"textFormat":{"bold":true}},"userEnteredValue":{"stringValue":"total"}}]}],` +
+			`"start":{"columnIndex":0,"rowIndex":0,"sheetId":7}}}`,
+		`{"updateSheetProperties":{"fields":"gridProperties.frozenRowCount","properties":{"gridProperties":{"frozenRowCount":1},"sheetId":7}}}`,
+		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"yyyy-mm-dd","type":"DATE"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":2,"sheetId":7,"startColumnIndex":1,"startRowIndex":1}}}`,
+		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":3,"sheetId":7,"startColumnIndex":2,"startRowIndex":1}}}`,
+		`{"autoResizeDimensions":{"dimensions":{"dimension":"COLUMNS","endIndex":3,"sheetId":7,"startIndex":0}}}`,
+		`{"updateCells":{"fields":"userEnteredValue","rows":[{"values":[{"userEnteredValue":{"numberValue":0}},{"userEnteredValue":{"boolValue":false}},{},{"userEnteredValue":{"stringValue":"=1+2"}}]}],"start":{"columnIndex":0,"rowIndex":0,"sheetId":0}}}`,
+		`{"appendCells":{"fields":"userEnteredValue,userEnteredFormat.numberFormat","rows":[{"values":[{"userEnteredValue":{"numberValue":1}},` +
+			`{"userEnteredFormat":{"numberFormat":{"pattern":"yyyy-mm-dd","type":"DATE"}},"userEnteredValue":{"numberValue":45688}},` +
+			`{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}},"userEnteredValue":{"numberValue":12.5}}]}],"sheetId":7}}`,
+		`{"deleteDimension":{"range":{"dimension":"ROWS","endIndex":2,"sheetId":0,"startIndex":0}}}`,
+		`{"updateSheetProperties":{"fields":"title","properties":{"sheetId":7,"title":"Shifts 2025"}}}`,
+		`{"updateCells":{"fields":"userEnteredValue,userEnteredFormat.textFormat.bold","rows":[{"values":[{"userEnteredFormat":{"textFormat":{"bold":true}},"userEnteredValue":{"stringValue":"a"}}]}],"start":{"columnIndex":0,"rowIndex":0,"sheetId":0}}}`,
+		`{"updateSheetProperties":{"fields":"gridProperties.frozenRowCount","properties":{"gridProperties":{"frozenRowCount":1},"sheetId":0}}}`,
+		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":2,"sheetId":0,"startColumnIndex":0,"startRowIndex":1}}}`,
+	}
+	got := rec.requests(t, 0)
+	if len(got) != len(want) {
+		for _, r := range got {
+			t.Log(jsonOf(t, r))
+		}
+		t.Fatalf("%d requests, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if g := jsonOf(t, got[i]); g != want[i] {
+			t.Errorf("request %d:\n got %s\nwant %s", i, g, want[i])
+		}
+	}
+}
+
+func TestApplyRejectsBadOpsWithoutCalling(t *testing.T) {
+	rec := &recorder{}
+	c := newTestClient(t, rec, Options{})
+	for _, op := range []syncer.Op{
+		syncer.AddTab{Title: "no id"},
+		syncer.DeleteRows{SheetID: 1, Start: 5, End: 5},
+		syncer.WriteRows{SheetID: 1, Row: -1},
+		syncer.RenameTab{SheetID: 1},
+		nil,
+	} {
+		calls, err := c.Apply(context.Background(), []syncer.Op{syncer.RenameTab{SheetID: 1, Title: "ok"}, op})
+		if err == nil || calls != 0 {
+			t.Errorf("Apply(%#v) = %d calls, err %v; want 0 calls and an error", op, calls, err)
+		}
+	}
+	if len(rec.bodies) != 0 {
+		t.Errorf("%d requests sent for invalid ops", len(rec.bodies))
+	}
+	if calls, err := c.Apply(context.Background(), nil); calls != 0 || err != nil {
+		t.Errorf("Apply(nil) = %d, %v", calls, err)
+	}
+}
+
+// rows returns n rows of cols cells of typical syncd data.
+func rows(n, cols int) [][]syncer.Cell {
+	out := make([][]syncer.Cell, n)
+	for i := range out {
+		row := make([]syncer.Cell, cols)
+		for j := range row {
+			switch j % 3 {
+			case 0:
+				row[j] = syncer.NumberCell(float64(i*cols + j))
+			case 1:
+				row[j] = syncer.StringCell("employee " + strings.Repeat("x", j))
+			default:
+				row[j] = syncer.NumberCell(45688 + float64(i)/7)
+			}
+		}
+		out[i] = row
+	}
+	return out
+}
+
+func TestApplySplitsOnlyOverTheSizeLimitKeepingOrder(t *testing.T) {
+	const limit = 20_000
+	rec := &recorder{}
+	c := newTestClient(t, rec, Options{MaxRequestBytes: limit})
+	ops := []syncer.Op{
+		syncer.AddTab{SheetID: 9, Title: "Big", Header: []string{"a", "b", "c"}},
+		syncer.WriteRows{SheetID: 9, Row: 1, Rows: rows(600, 10)},
+		syncer.DeleteRows{SheetID: 9, Start: 700, End: 701},
+		syncer.AppendRows{SheetID: 9, Rows: rows(300, 10)},
+	}
+	calls, err := c.Apply(context.Background(), ops)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if calls < 3 || calls != len(rec.bodies) {
+		t.Fatalf("calls = %d, bodies = %d; want several, equal", calls, len(rec.bodies))
+	}
+	var kinds []string
+	nextRow, written, appended := 1, 0, 0
+	for i, b := range rec.bodies {
+		if len(b) > limit {
+			t.Errorf("body %d is %d bytes, limit %d", i, len(b), limit)
+		}
+		for _, r := range rec.requests(t, i) {
+			for k, v := range r {
+				kinds = append(kinds, k)
+				switch k {
+				case "updateCells":
+					u := v.(map[string]any)
+					if u["fields"] != "userEnteredValue" {
+						continue // the header
+					}
+					start := u["start"].(map[string]any)
+					if int(start["rowIndex"].(float64)) != nextRow {
+						t.Errorf("chunk starts at row %v, want %d", start["rowIndex"], nextRow)
+					}
+					n := len(u["rows"].([]any))
+					nextRow += n
+					written += n
+				case "appendCells":
+					appended += len(v.(map[string]any)["rows"].([]any))
+				}
+			}
+		}
+		if i == 0 && (kinds[0] != "addSheet" || !contains(kinds, "updateCells")) {
+			t.Errorf("first batch %v does not carry the AddTab with the first rows", kinds)
+		}
+	}
+	if written != 600 || appended != 300 {
+		t.Errorf("wrote %d rows, appended %d; want 600 and 300", written, appended)
+	}
+	del := indexOf(kinds, "deleteDimension")
+	if del < 0 || lastIndexOf(kinds, "updateCells") > del || indexOf(kinds, "appendCells") < del {
+		t.Errorf("op order lost: %v", kinds)
+	}
+}
+
+func contains(s []string, v string) bool { return indexOf(s, v) >= 0 }
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func lastIndexOf(s []string, v string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestRequestBytesPer1000Rows measures the body of 1,000 rows × 10 columns
+// and checks the estimate the planner splits on matches the real body.
+func TestRequestBytesPer1000Rows(t *testing.T) {
+	rec := &recorder{}
+	c := newTestClient(t, rec, Options{})
+	if _, err := c.Apply(context.Background(), []syncer.Op{syncer.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}); err != nil {
+		t.Fatal(err)
+	}
+	batches, err := planBatches([]syncer.Op{syncer.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}, DefaultMaxRequestBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := len(rec.bodies[0])
+	t.Logf("1,000 rows × 10 columns: %d bytes on the wire, estimated %d", real, batches[0].size)
+	if d := batches[0].size - real; d < -64 || d > 64 {
+		t.Errorf("size estimate %d is off the real body %d by %d", batches[0].size, real, d)
+	}
+}
