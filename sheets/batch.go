@@ -203,7 +203,7 @@ func headerRequests(sheetID int64, header []string, formats []syncer.NumberForma
 		}
 		reqs = append(reqs,
 			&sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
-				Start: coord(sheetID, 0), Rows: []*sheets.RowData{row}, Fields: fieldsHeader,
+				Start: coord(sheetID, 0, 0), Rows: []*sheets.RowData{row}, Fields: fieldsHeader,
 			}},
 			&sheets.Request{UpdateSheetProperties: &sheets.UpdateSheetPropertiesRequest{
 				Properties: &sheets.SheetProperties{SheetId: sheetID, ForceSendFields: []string{"SheetId"},
@@ -233,8 +233,8 @@ func numberFormat(f syncer.NumberFormat) *sheets.NumberFormat {
 	return &sheets.NumberFormat{Type: f.Type, Pattern: f.Pattern}
 }
 
-func coord(sheetID int64, row int) *sheets.GridCoordinate {
-	return &sheets.GridCoordinate{SheetId: sheetID, RowIndex: int64(row), ColumnIndex: 0,
+func coord(sheetID int64, row, col int) *sheets.GridCoordinate {
+	return &sheets.GridCoordinate{SheetId: sheetID, RowIndex: int64(row), ColumnIndex: int64(col),
 		ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}}
 }
 
@@ -259,8 +259,8 @@ func renameTabUnits(op syncer.RenameTab) ([]unit, error) {
 }
 
 func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
-	if op.SheetID < 0 || op.Row < 0 {
-		return nil, fmt.Errorf("WriteRows needs a sheet id and Row ≥ 0, got %d, %d", op.SheetID, op.Row)
+	if op.SheetID < 0 || op.Row < 0 || op.Col < 0 {
+		return nil, fmt.Errorf("WriteRows needs a sheet id, Row ≥ 0 and Col ≥ 0, got %d, %d, %d", op.SheetID, op.Row, op.Col)
 	}
 	rows, sizes, err := rowData(op.Rows, nil)
 	if err != nil {
@@ -268,7 +268,7 @@ func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
 	}
 	return chunkRows(rows, sizes, maxBytes, false, func(first int, chunk []*sheets.RowData) *sheets.Request {
 		return &sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
-			Start: coord(op.SheetID, op.Row+first), Rows: chunk, Fields: fieldsValues,
+			Start: coord(op.SheetID, op.Row+first, op.Col), Rows: chunk, Fields: fieldsValues,
 		}}
 	})
 }

@@ -32,6 +32,7 @@ type mirrorWork struct {
 	hasTab  bool
 	ops     []Op
 	stats   planStats
+	es      *editState // mirrors with editable columns
 }
 
 // load reads the table oids and the sheet ids syncd owns, once.
@@ -110,8 +111,20 @@ func (s *Syncer) Drain(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var ops []Op
+	var conflicts []Conflict
 	for _, w := range work {
 		ops = append(ops, w.ops...)
+		if w.es != nil {
+			conflicts = append(conflicts, w.es.conflicts...)
+		}
+	}
+	if len(conflicts) > 0 {
+		// Stored before the sheet is overwritten, so nothing is lost if
+		// the write succeeds and the commit below does not.
+		err := pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error { return writeConflicts(ctx, tx, conflicts) })
+		if err != nil {
+			return 0, err
+		}
 	}
 	if len(ops) > 0 {
 		n, err := s.opts.Sheet.Apply(ctx, ops)
@@ -241,6 +254,18 @@ func (s *Syncer) readBatch(ctx context.Context, info SpreadsheetInfo) ([]change,
 		if err != nil {
 			return nil, nil, err
 		}
+		if len(m.Editable) > 0 {
+			var keys []string
+			if !w.full {
+				for _, r := range w.rows {
+					keys = append(keys, r.Key)
+				}
+			}
+			w.es = &editState{cells: map[int][]Cell{}}
+			if w.es.bases, err = m.readBases(ctx, tx, keys); err != nil {
+				return nil, nil, err
+			}
+		}
 		work = append(work, w)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -259,6 +284,13 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		}
 		for _, k := range w.m.Key {
 			ranges = append(ranges, Range{Tab: w.tab.Title, StartRow: 1, StartCol: k, EndCol: k + 1})
+		}
+		if w.es != nil {
+			// The editable cells come with the keys (same read call): the
+			// batch must not overwrite an edit reconcile has yet to import.
+			for _, e := range w.m.Editable {
+				ranges = append(ranges, Range{Tab: w.tab.Title, StartRow: 1, StartCol: e, EndCol: e + 1})
+			}
 		}
 	}
 	var read [][][]Cell
@@ -279,7 +311,7 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 			w.tab = TabInfo{SheetID: id, Title: m.Sheet, RowCount: 1 + len(w.rows), ColCount: len(m.Columns), FrozenRows: 1}
 			w.hasTab = true
 			w.ops = append(w.ops, AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(s.opts.Codec)})
-			ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, w.rows, s.opts.Codec, loc)
+			ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, w.rows, s.opts.Codec, loc, w.es)
 			w.ops = append(w.ops, ops...)
 			w.stats = st
 			continue
@@ -287,6 +319,21 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		cols := read[:len(m.Key)]
 		read = read[len(m.Key):]
 		tk := m.indexKeys(cols, s.opts.Codec, loc)
+		if w.es != nil {
+			ed := read[:len(m.Editable)]
+			read = read[len(m.Editable):]
+			for j := range ed {
+				for i, cells := range ed[j] {
+					row := i + 1
+					if w.es.cells[row] == nil {
+						w.es.cells[row] = make([]Cell, len(m.Editable))
+					}
+					if len(cells) > 0 {
+						w.es.cells[row][j] = cells[0]
+					}
+				}
+			}
+		}
 		if w.tab.Title != m.Sheet {
 			w.ops = append(w.ops, RenameTab{SheetID: w.tab.SheetID, Title: m.Sheet})
 			w.tab.Title = m.Sheet
@@ -311,7 +358,7 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 				rows = append(rows, dbRow{Key: k})
 			}
 		}
-		ops, st := m.planChanges(w.tab.SheetID, tk, rows, s.opts.Codec, loc)
+		ops, st := m.planChanges(w.tab.SheetID, tk, rows, s.opts.Codec, loc, w.es)
 		w.ops = append(w.ops, ops...)
 		w.stats = st
 	}
@@ -344,6 +391,11 @@ func (s *Syncer) commitBatch(ctx context.Context, changes []change, work []*mirr
 				ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id WHERE mirrors.sheet_id IS DISTINCT FROM EXCLUDED.sheet_id`,
 				w.m.Name, w.tab.SheetID); err != nil {
 				return fmt.Errorf("record tab of mirror %s: %w", w.m.Name, err)
+			}
+			if w.es != nil {
+				if err := writeStates(ctx, tx, w.m.Name, w.es.states); err != nil {
+					return err
+				}
 			}
 			s.mu.Lock()
 			s.sheetIDs[w.m.Name] = w.tab.SheetID

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -87,36 +88,71 @@ func (m *Mirror) formats(codec Codec) []NumberFormat {
 // header returns the header row's titles.
 func (m *Mirror) header() []string { return m.ColumnNames() }
 
+// editState carries what the change stream needs to respect editable
+// cells: the bases, the tab's current editable cells (read with the keys),
+// and what it decided.
+type editState struct {
+	bases     map[string]base
+	cells     map[int][]Cell // tab row → its cells in m.Editable order
+	conflicts []Conflict
+	states    []stateUpdate
+}
+
 // planChanges turns changed rows into ops on a tab: rows whose key is in the
 // tab are overwritten in place (only the mirrored columns), new keys are
 // appended, gone keys are deleted, and extra copies of a key are removed.
 // Ops are ordered so indexes stay valid: writes, then deletes bottom-up,
-// then the append.
-func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Codec, loc *time.Location) ([]Op, planStats) {
+// then the append. With es, an editable cell whose database value has not
+// changed since syncd last wrote it is left alone: a person may have edited
+// it, and reconcile carries that edit back.
+func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Codec, loc *time.Location, es *editState) ([]Op, planStats) {
 	var st planStats
 	type write struct {
 		row   int
 		cells []Cell
 	}
 	var writes []write
+	var ops []Op
 	var deletes []int
 	var appends [][]Cell
 	for _, r := range rows {
 		at := tk.rows[r.Key]
 		if r.Values == nil {
 			deletes = append(deletes, at...)
+			if es != nil {
+				es.states = append(es.states, stateUpdate{key: r.Key})
+			}
 			continue
 		}
 		cells, cut := m.encodeRow(r.Values, codec, loc)
 		st.Truncated += cut
+		if es != nil {
+			es.states = append(es.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+		}
 		if len(at) == 0 {
 			appends = append(appends, cells)
 			continue
 		}
-		writes = append(writes, write{at[0], cells})
 		deletes = append(deletes, at[1:]...) // duplicates of the key
+		if es == nil || len(m.Editable) == 0 {
+			writes = append(writes, write{at[0], cells})
+			continue
+		}
+		skip := m.editableSkips(r, at[0], cells, es, codec, loc)
+		st.Written++
+		for c := 0; c < len(cells); {
+			if skip[c] {
+				c++
+				continue
+			}
+			e := c
+			for e < len(cells) && !skip[e] {
+				e++
+			}
+			ops = append(ops, WriteRows{SheetID: sheetID, Row: at[0], Col: c, Rows: [][]Cell{cells[c:e]}})
+			c = e
+		}
 	}
-	var ops []Op
 	sort.Slice(writes, func(i, j int) bool { return writes[i].row < writes[j].row })
 	for i := 0; i < len(writes); {
 		j := i + 1
@@ -138,6 +174,39 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 		st.Appended = len(appends)
 	}
 	return ops, st
+}
+
+// editableSkips decides, for one changed row already in the tab, which
+// editable cells to leave alone (database unchanged since syncd last wrote
+// them), and records a conflict when both sides changed: Postgres wins and
+// the sheet's value is kept.
+func (m *Mirror) editableSkips(r dbRow, row int, cells []Cell, es *editState, codec Codec, loc *time.Location) []bool {
+	skip := make([]bool, len(cells))
+	b, hasBase := es.bases[r.Key]
+	sheet := es.cells[row]
+	for j, c := range m.Editable {
+		name := m.Columns[c].Name
+		bv, known := b.value(name)
+		if hasBase && known && bv == r.Values[c] {
+			skip[c] = true
+			// Keep the stored base: the cell was not written.
+			delete(es.states[len(es.states)-1].base, name)
+			continue
+		}
+		got := cellAt(sheet, j)
+		if got.Type == CellEmpty || got == cells[c] {
+			continue
+		}
+		if known {
+			if baseCell, _ := codec.Encode(m.Columns[c], bv, loc); got == baseCell {
+				continue // the sheet still shows what syncd wrote
+			}
+		}
+		es.conflicts = append(es.conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: name,
+			SheetValue: cellText(got), DBValue: valuePtr(r.Values[c]), Reason: "both_changed",
+			Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", row+1, name)})
+	}
+	return skip
 }
 
 // deleteOps turns row indexes into DeleteRows ops, bottom-up, merging runs.

@@ -59,7 +59,7 @@ func TestIndexKeysFindsRowsDuplicatesAndBlanks(t *testing.T) {
 func TestPlanChangesOrdersWritesDeletesAppends(t *testing.T) {
 	tk := testMirror.indexKeys(keyCol("1", "2", "3", "2", "5"), textCodec{}, time.UTC)
 	rows := []dbRow{row("2", "b"), row("3", "c"), {Key: "5"}, row("9", "new"), {Key: "7"}}
-	ops, st := testMirror.planChanges(42, tk, rows, textCodec{}, time.UTC)
+	ops, st := testMirror.planChanges(42, tk, rows, textCodec{}, time.UTC, nil)
 	want := []Op{
 		WriteRows{SheetID: 42, Row: 2, Rows: [][]Cell{{StringCell("2"), StringCell("b")}, {StringCell("3"), StringCell("c")}}},
 		DeleteRows{SheetID: 42, Start: 4, End: 6}, // key 5 (row 5) and the duplicate of 2 (row 4), merged

@@ -177,12 +177,14 @@ type AddTab struct {
 	Formats []NumberFormat // one per column; zero values for none
 }
 
-// WriteRows overwrites the cells of Rows starting at (Row, 0) of the tab,
-// 0-based (row 0 is the header). Only the len(Rows[i]) leftmost cells of each
-// row are touched: columns people added to the right are kept.
+// WriteRows overwrites the cells of Rows starting at (Row, Col) of the tab,
+// 0-based (row 0 is the header). Only len(Rows[i]) cells from Col on are
+// touched: columns people added to the right are kept, and a mirror can skip
+// editable cells it must not overwrite by writing the segments around them.
 type WriteRows struct {
 	SheetID int64
 	Row     int
+	Col     int
 	Rows    [][]Cell
 }
 

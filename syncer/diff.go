@@ -1,0 +1,373 @@
+package syncer
+
+import (
+	"fmt"
+	"time"
+)
+
+// MirrorDrift is what a reconcile pass found (and, unless it was a dry run,
+// repaired) for one mirror.
+type MirrorDrift struct {
+	Mirror      string
+	RowsInTable int
+	RowsInTab   int
+	TabCreated  bool
+	TabRenamed  bool
+	HeaderFixed bool
+	// Appended rows were in the table but not in the tab.
+	Appended int
+	// Rewritten rows had stale cells (Cells counts the cells).
+	Rewritten, Cells int
+	// Removed rows were blank, duplicated, or had keys Postgres lacks.
+	Removed int
+	// EditsImported counts editable cells carried back to Postgres.
+	EditsImported int
+	// Conflicts are sheet values not applied; they go to syncd.conflicts.
+	Conflicts []Conflict
+	// Pending counts rows skipped because the change stream has changes
+	// for them queued (the next batch writes them; a pass never fights it).
+	Pending int
+	// Lines describe each repair for people (dry-run output).
+	Lines []string
+}
+
+// Drift is the number of repairs the mirror needed.
+func (d MirrorDrift) Drift() int {
+	n := d.Appended + d.Rewritten + d.Removed + d.EditsImported
+	for _, b := range []bool{d.TabCreated, d.TabRenamed, d.HeaderFixed} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// edit is an editable cell to carry back to Postgres.
+type edit struct {
+	key    string
+	col    int
+	value  Value // from the sheet
+	expect Value // the database value the pass saw (guard against races)
+	cell   Cell
+}
+
+// mirrorDiff is a mirror's planned repair.
+type mirrorDiff struct {
+	drift  MirrorDrift
+	ops    []Op
+	edits  []edit
+	states []stateUpdate
+	tab    TabInfo
+}
+
+const maxLines = 50
+
+func (d *mirrorDiff) line(format string, args ...any) {
+	if len(d.drift.Lines) < maxLines {
+		d.drift.Lines = append(d.drift.Lines, fmt.Sprintf(format, args...))
+	} else if len(d.drift.Lines) == maxLines {
+		d.drift.Lines = append(d.drift.Lines, "...")
+	}
+}
+
+// diffInput is what a reconcile pass read for one mirror.
+type diffInput struct {
+	tab     TabInfo
+	hasTab  bool
+	grid    [][]Cell // the tab's rows from row 0 (header), mirrored columns only
+	rows    []dbRow  // the table, key order
+	pending map[string]bool
+	bases   map[string]base
+	loc     *time.Location
+	info    SpreadsheetInfo
+}
+
+// diffMirror compares a tab with its table cell by cell through the codec and
+// plans the repair: header, stale cells (only those; editable cells people
+// changed are carried back instead, three-way against the base), rows to
+// remove (blank, duplicated, unknown key) and rows to append.
+func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
+	codec := s.opts.Codec
+	d := &mirrorDiff{drift: MirrorDrift{Mirror: m.Name, RowsInTable: len(in.rows)}, tab: in.tab}
+	ncols := len(m.Columns)
+	if !in.hasTab {
+		id := newSheetID(in.info, m.Name)
+		d.tab = TabInfo{SheetID: id, Title: m.Sheet, ColCount: ncols, FrozenRows: 1}
+		d.drift.TabCreated = true
+		d.line("create tab %q with %d rows", m.Sheet, len(in.rows))
+		d.ops = append(d.ops, AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(codec)})
+		var appends [][]Cell
+		for _, r := range in.rows {
+			cells, _ := m.encodeRow(r.Values, codec, in.loc)
+			appends = append(appends, cells)
+			d.states = append(d.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+		}
+		if len(appends) > 0 {
+			d.ops = append(d.ops, AppendRows{SheetID: id, Rows: appends, Formats: m.formats(codec)})
+		}
+		d.drift.Appended = len(appends)
+		return d
+	}
+	if in.tab.Title != m.Sheet {
+		d.drift.TabRenamed = true
+		d.line("rename tab %q back to %q", in.tab.Title, m.Sheet)
+		d.ops = append(d.ops, RenameTab{SheetID: in.tab.SheetID, Title: m.Sheet})
+	}
+	header := m.header()
+	var head []Cell
+	if len(in.grid) > 0 {
+		head = in.grid[0]
+	}
+	for i, h := range header {
+		if cellAt(head, i) != StringCell(h) {
+			d.drift.HeaderFixed = true
+		}
+	}
+	if d.drift.HeaderFixed {
+		d.line("restore the header row")
+		d.ops = append(d.ops, FormatColumns{SheetID: in.tab.SheetID, Header: header, Formats: m.formats(codec)})
+	}
+	dbIndex := make(map[string]int, len(in.rows))
+	for i, r := range in.rows {
+		dbIndex[r.Key] = i
+	}
+	seen := make(map[string]bool, len(in.rows))
+	var removes []int
+	var writes []Op
+	parts := make([]string, len(m.Key))
+	for r := 1; r < len(in.grid); r++ {
+		cells := in.grid[r]
+		if rowEmpty(cells, ncols) {
+			removes = append(removes, r)
+			d.line("remove blank row %d", r+1)
+			continue
+		}
+		d.drift.RowsInTab++
+		key, ok := m.cellKey(cells, parts, codec, in.loc)
+		if !ok {
+			removes = append(removes, r)
+			d.line("remove row %d: no valid key", r+1)
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, SheetValue: m.rowText(cells),
+				Reason: "sheet_only_row", Message: fmt.Sprintf("row %d has no valid key; removed from the tab", r+1)})
+			continue
+		}
+		i, inDB := dbIndex[key]
+		if seen[key] {
+			removes = append(removes, r)
+			d.line("remove row %d: duplicate of key %s", r+1, key)
+			if !inDB || !m.sameCells(cells, in.rows[i].Values, codec, in.loc) {
+				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
+					Reason: "duplicate_row", Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, key)})
+			}
+			continue
+		}
+		seen[key] = true
+		if in.pending[key] {
+			d.drift.Pending++
+			continue
+		}
+		if !inDB {
+			removes = append(removes, r)
+			d.line("remove row %d: key %s is not in %s", r+1, key, m.source())
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
+				Reason: "sheet_only_row", Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, key)})
+			continue
+		}
+		writes = append(writes, s.diffRow(m, d, in, r, key, cells, in.rows[i].Values)...)
+	}
+	d.ops = append(d.ops, writes...)
+	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
+	d.drift.Removed = len(removes)
+	var appends [][]Cell
+	for _, r := range in.rows {
+		if seen[r.Key] || in.pending[r.Key] {
+			continue
+		}
+		cells, _ := m.encodeRow(r.Values, codec, in.loc)
+		appends = append(appends, cells)
+		d.states = append(d.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+		d.line("append key %s", r.Key)
+	}
+	if len(appends) > 0 {
+		d.ops = append(d.ops, AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec)})
+	}
+	d.drift.Appended = len(appends)
+	for k := range in.bases {
+		if _, ok := dbIndex[k]; !ok {
+			d.states = append(d.states, stateUpdate{key: k}) // row gone: forget its base
+		}
+	}
+	return d
+}
+
+// diffRow compares one keyed row and returns the writes for its stale
+// cells, recording edits, conflicts and base updates in d.
+func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key string, cells []Cell, values []Value) []Op {
+	codec := s.opts.Codec
+	stale := make([]bool, len(m.Columns))
+	want := make([]Cell, len(m.Columns))
+	newBase := base{}
+	baseChanged := false
+	b := in.bases[key]
+	for c, col := range m.Columns {
+		want[c], _ = codec.Encode(col, values[c], in.loc)
+		got := cellAt(cells, c)
+		editable := m.isEditable(c)
+		if !editable {
+			if got != want[c] {
+				stale[c] = true
+				if got.Type != CellEmpty {
+					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
+						SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "not_editable",
+						Message: fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)})
+				}
+			}
+			continue
+		}
+		bv, known := b.value(col.Name)
+		setBase := func(v Value) {
+			if !known || bv != v {
+				baseChanged = true
+			}
+			if v.Valid {
+				t := v.Text
+				newBase[col.Name] = &t
+			} else {
+				newBase[col.Name] = nil
+			}
+		}
+		if got == want[c] {
+			setBase(values[c])
+			continue
+		}
+		if !known {
+			// Without a base nobody can tell which side changed: Postgres
+			// wins and the sheet's value is kept as a conflict.
+			stale[c] = true
+			setBase(values[c])
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
+				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "both_changed",
+				Message: fmt.Sprintf("row %d: %s differs and syncd has no record of what it last wrote; Postgres kept", r+1, col.Name)})
+			continue
+		}
+		baseCell, _ := codec.Encode(col, bv, in.loc)
+		sheetChanged := got != baseCell
+		dbChanged := values[c] != bv
+		switch {
+		case !sheetChanged:
+			stale[c] = true // Postgres changed and the tab has not caught up
+			setBase(values[c])
+		case !dbChanged:
+			v, err := codec.Decode(col, got, in.loc)
+			if err != nil {
+				stale[c] = true
+				setBase(values[c])
+				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
+					SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "bad_value",
+					Message: fmt.Sprintf("row %d: %s.%s: %v", r+1, m.source(), col.Name, err)})
+				continue
+			}
+			d.edits = append(d.edits, edit{key: key, col: c, value: v, expect: values[c], cell: got})
+			d.line("import edit of %s at row %d: %q", col.Name, r+1, cellText(got))
+			// The base moves to the edit's value when the edit is applied;
+			// leaving the column out keeps the stored base until then.
+		default:
+			stale[c] = true
+			setBase(values[c])
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
+				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "both_changed",
+				Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)})
+		}
+	}
+	if len(m.Editable) > 0 && baseChanged {
+		d.states = append(d.states, stateUpdate{key, newBase})
+	}
+	var ops []Op
+	n := 0
+	for c := 0; c < len(stale); {
+		if !stale[c] {
+			c++
+			continue
+		}
+		e := c
+		for e < len(stale) && stale[e] {
+			e++
+		}
+		ops = append(ops, WriteRows{SheetID: in.tab.SheetID, Row: r, Col: c, Rows: [][]Cell{append([]Cell(nil), want[c:e]...)}})
+		n += e - c
+		c = e
+	}
+	if n > 0 {
+		d.drift.Rewritten++
+		d.drift.Cells += n
+		d.line("rewrite %d stale cell(s) of key %s at row %d", n, key, r+1)
+	}
+	return ops
+}
+
+func (m *Mirror) isEditable(c int) bool {
+	for _, e := range m.Editable {
+		if e == c {
+			return true
+		}
+	}
+	return false
+}
+
+// cellKey decodes a tab row's key cells into the canonical key.
+func (m *Mirror) cellKey(cells []Cell, parts []string, codec Codec, loc *time.Location) (string, bool) {
+	for j, k := range m.Key {
+		c := cellAt(cells, k)
+		if c.Type == CellEmpty {
+			return "", false
+		}
+		v, err := codec.Decode(m.Columns[k], c, loc)
+		if err != nil || !v.Valid {
+			return "", false
+		}
+		parts[j] = v.Text
+	}
+	if len(parts) == 1 {
+		return parts[0], true
+	}
+	out := parts[0]
+	for _, p := range parts[1:] {
+		out += keySep + p
+	}
+	return out, true
+}
+
+// sameCells reports whether a tab row shows exactly the given values.
+func (m *Mirror) sameCells(cells []Cell, values []Value, codec Codec, loc *time.Location) bool {
+	for c, col := range m.Columns {
+		want, _ := codec.Encode(col, values[c], loc)
+		if cellAt(cells, c) != want {
+			return false
+		}
+	}
+	return true
+}
+
+func cellAt(cells []Cell, i int) Cell {
+	if i < len(cells) {
+		return cells[i]
+	}
+	return Cell{}
+}
+
+func rowEmpty(cells []Cell, n int) bool {
+	for i := 0; i < n && i < len(cells); i++ {
+		if cells[i].Type != CellEmpty {
+			return false
+		}
+	}
+	return true
+}
+
+func valuePtr(v Value) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.Text
+	return &s
+}

@@ -1,0 +1,383 @@
+package syncer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
+)
+
+// ReconcileOptions select what a reconcile pass does.
+type ReconcileOptions struct {
+	// Mirror limits the pass to one mirror; empty means all.
+	Mirror string
+	// DryRun reports what would change and changes nothing anywhere.
+	DryRun bool
+}
+
+// ReconcileReport is what a pass found and did.
+type ReconcileReport struct {
+	Mirrors  []MirrorDrift
+	APICalls int
+	DryRun   bool
+}
+
+// Drift is the total number of repairs across mirrors.
+func (r ReconcileReport) Drift() int {
+	n := 0
+	for _, m := range r.Mirrors {
+		n += m.Drift()
+	}
+	return n
+}
+
+// chunkRows bounds the rows of one range when a tab is read, so a very large
+// tab does not come back as one enormous value range.
+const chunkRows = 25000
+
+// Reconcile proves each tab equals its table and repairs what differs: one
+// read of all tabs, one database snapshot, one write for all repairs. Cells
+// people changed in editable columns are carried back to Postgres (three-way
+// against what syncd last wrote); every value it does not apply is kept in
+// syncd.conflicts. Rows with changes queued in the outbox are left to the
+// change stream. Run it between batches, never concurrently with Drain.
+func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+	rep := ReconcileReport{DryRun: opts.DryRun}
+	var mirrors []*Mirror
+	for i := range s.opts.Mirrors {
+		if opts.Mirror == "" || s.opts.Mirrors[i].Name == opts.Mirror {
+			mirrors = append(mirrors, &s.opts.Mirrors[i])
+		}
+	}
+	if len(mirrors) == 0 {
+		return rep, fmt.Errorf("reconcile %q: %w", opts.Mirror, errNoMirror)
+	}
+	if err := s.load(ctx); err != nil {
+		return rep, err
+	}
+	started := s.opts.Now()
+	// People may have renamed or deleted tabs: never trust the cache here.
+	s.forgetInfo()
+	info, err := s.spreadsheetInfo(ctx, &rep.APICalls)
+	if err != nil {
+		return rep, err
+	}
+	inputs := make([]diffInput, len(mirrors))
+	var ranges []Range
+	var owners []int
+	for i, m := range mirrors {
+		in := &inputs[i]
+		in.loc = info.TimeZone
+		in.info = info
+		in.tab, in.hasTab = s.locateTab(info, m)
+		if !in.hasTab {
+			continue
+		}
+		rows := max(in.tab.RowCount, 1)
+		for start := 0; start < rows; start += chunkRows {
+			ranges = append(ranges, Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: len(m.Columns)})
+			owners = append(owners, i)
+		}
+	}
+	// The sheet is read before the database: anything committed after this
+	// read is either in the snapshot below (and wins) or queued in the
+	// outbox (and those rows are skipped), so a pass never undoes a change.
+	if len(ranges) > 0 {
+		read, err := s.opts.Sheet.Read(ctx, ranges)
+		rep.APICalls++
+		if err != nil {
+			return rep, fmt.Errorf("read tabs: %w", err)
+		}
+		for j, cells := range read {
+			in := &inputs[owners[j]]
+			start := ranges[j].StartRow
+			for len(in.grid) < start {
+				in.grid = append(in.grid, nil)
+			}
+			in.grid = append(in.grid, cells...)
+		}
+	}
+	if err := s.readForReconcile(ctx, mirrors, inputs); err != nil {
+		return rep, err
+	}
+	diffs := make([]*mirrorDiff, len(mirrors))
+	var ops []Op
+	for i, m := range mirrors {
+		if inputs[i].pending == nil {
+			// A full resync is queued: the change stream rewrites the tab.
+			rep.Mirrors = append(rep.Mirrors, MirrorDrift{Mirror: m.Name, Lines: []string{"full resync queued; left to the change stream"}})
+			continue
+		}
+		diffs[i] = s.diffMirror(m, inputs[i])
+		ops = append(ops, diffs[i].ops...)
+	}
+	if opts.DryRun {
+		for _, d := range diffs {
+			if d != nil {
+				rep.Mirrors = append(rep.Mirrors, d.drift)
+			}
+		}
+		return rep, nil
+	}
+	// Edits and conflicts are stored before the sheet is touched: if the
+	// write then fails, nothing a person typed has been lost.
+	if err := s.storeEdits(ctx, mirrors, diffs); err != nil {
+		return rep, err
+	}
+	if len(ops) > 0 {
+		n, err := s.opts.Sheet.Apply(ctx, ops)
+		rep.APICalls += n
+		if err != nil {
+			s.forgetInfo()
+			return rep, fmt.Errorf("write repairs: %w", err)
+		}
+	}
+	for i, d := range diffs {
+		if d == nil {
+			continue
+		}
+		d.tab.Title = mirrors[i].Sheet
+		s.rememberTab(d.tab)
+		rep.Mirrors = append(rep.Mirrors, d.drift)
+	}
+	if err := s.finishReconcile(ctx, mirrors, diffs, started, rep.APICalls); err != nil {
+		return rep, err
+	}
+	for _, d := range diffs {
+		if d != nil {
+			s.log.Info("reconcile", zap.String("mirror", d.drift.Mirror), zap.Int("drift", d.drift.Drift()),
+				zap.Int("appended", d.drift.Appended), zap.Int("rewritten", d.drift.Rewritten), zap.Int("removed", d.drift.Removed),
+				zap.Int("edits_imported", d.drift.EditsImported), zap.Int("conflicts", len(d.drift.Conflicts)),
+				zap.Int("api_calls", rep.APICalls))
+		}
+	}
+	return rep, nil
+}
+
+// readForReconcile reads, in one snapshot, each mirror's whole table, its
+// row bases, and the keys with changes still queued in the outbox. A mirror
+// with a queued full resync gets a nil pending set.
+func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*Mirror, inputs []diffInput) error {
+	tx, err := s.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin snapshot: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	type queued struct {
+		full bool
+		keys map[string]bool
+	}
+	byTable := map[string]*queued{}
+	rows, err := tx.Query(ctx, "SELECT tbl::oid, op, coalesce(key::text, '') FROM syncd.changes")
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	s.mu.Lock()
+	oids := s.tableOID
+	s.mu.Unlock()
+	for rows.Next() {
+		var oid uint32
+		var op, key string
+		if err := rows.Scan(&oid, &op, &key); err != nil {
+			rows.Close()
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		t := oids[oid]
+		q := byTable[t]
+		if q == nil {
+			q = &queued{keys: map[string]bool{}}
+			byTable[t] = q
+		}
+		if op == "T" || op == "S" {
+			q.full = true
+		} else {
+			q.keys[key] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	for i, m := range mirrors {
+		in := &inputs[i]
+		in.pending = map[string]bool{}
+		if m.IsQuery() {
+			for _, d := range m.DependsOn {
+				if byTable[d] != nil {
+					in.pending = nil
+				}
+			}
+		} else if q := byTable[m.Table]; q != nil {
+			if q.full {
+				in.pending = nil
+			} else if len(q.keys) > 0 {
+				keys := make([]string, 0, len(q.keys))
+				for k := range q.keys {
+					keys = append(keys, k)
+				}
+				gone, err := m.readKeys(ctx, tx, keys)
+				if err != nil {
+					return err
+				}
+				for _, r := range gone {
+					in.pending[r.Key] = true
+				}
+			}
+		}
+		if in.pending == nil {
+			continue
+		}
+		err := m.readAll(ctx, tx, func(r dbRow) error { in.rows = append(in.rows, r); return nil })
+		if err != nil {
+			return err
+		}
+		if in.bases, err = m.readBases(ctx, tx, nil); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("end snapshot: %w", err)
+	}
+	return nil
+}
+
+// storeEdits carries editable cells back to Postgres and records conflicts,
+// in one transaction. Each edit is guarded: it applies only if the database
+// still holds the value the pass saw, and a value Postgres rejects (a check
+// constraint, an unknown enum label) becomes a conflict with the reason.
+func (s *Syncer) storeEdits(ctx context.Context, mirrors []*Mirror, diffs []*mirrorDiff) error {
+	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		for i, d := range diffs {
+			if d == nil {
+				continue
+			}
+			m := mirrors[i]
+			var states []stateUpdate
+			for _, e := range d.edits {
+				col := m.Columns[e.col]
+				applied, err := m.applyEdit(ctx, tx, e)
+				if err != nil {
+					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(e.key), Column: col.Name,
+						SheetValue: cellText(e.cell), DBValue: valuePtr(e.expect), Reason: "bad_value",
+						Message: fmt.Sprintf("%s.%s: Postgres rejected the sheet value: %v", m.Table, col.Name, err)})
+					continue
+				}
+				if !applied {
+					continue // Postgres changed meanwhile; the next pass sees both sides
+				}
+				d.drift.EditsImported++
+				b := base{}
+				if e.value.Valid {
+					t := e.value.Text
+					b[col.Name] = &t
+				} else {
+					b[col.Name] = nil
+				}
+				states = append(states, stateUpdate{e.key, b})
+			}
+			if err := writeStates(ctx, tx, m.Name, states); err != nil {
+				return err
+			}
+			if err := writeConflicts(ctx, tx, d.drift.Conflicts); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// applyEdit updates one cell of a table row, inside a savepoint so that a
+// value Postgres rejects does not abort the whole pass.
+func (m *Mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error) {
+	col := m.Columns[e.col]
+	args := []any{nullable(e.value), nullable(e.expect)}
+	where := ""
+	parts := splitKey(e.key, len(m.Key))
+	for j, k := range m.Key {
+		kc := m.Columns[k]
+		args = append(args, parts[j])
+		where += fmt.Sprintf(" AND %s = $%d::%s", QuoteIdent(kc.Name), len(args), kc.Type)
+	}
+	sql := fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s::text IS NOT DISTINCT FROM $2%s",
+		m.Table, QuoteIdent(col.Name), col.Type, QuoteIdent(col.Name), where)
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("savepoint: %w", err)
+	}
+	tag, err := sp.Exec(ctx, sql, args...)
+	if err != nil {
+		sp.Rollback(ctx)
+		return false, err
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return false, fmt.Errorf("release savepoint: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+func nullable(v Value) any {
+	if !v.Valid {
+		return nil
+	}
+	return v.Text
+}
+
+func splitKey(key string, n int) []string {
+	out := make([]string, 0, n)
+	start := 0
+	for i := 0; i < len(key); i++ {
+		if key[i] == keySep[0] {
+			out = append(out, key[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, key[start:])
+}
+
+// finishReconcile stores the new bases, the sync_log rows and the mirror
+// statistics `syncd status` shows.
+func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*Mirror, diffs []*mirrorDiff, started time.Time, calls int) error {
+	finished := s.opts.Now()
+	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		for i, d := range diffs {
+			if d == nil {
+				continue
+			}
+			m := mirrors[i]
+			if err := writeStates(ctx, tx, m.Name, d.states); err != nil {
+				return err
+			}
+			dr := d.drift
+			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
+				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
+				"conflicts": len(dr.Conflicts), "pending": dr.Pending})
+			_, err := tx.Exec(ctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status,
+				rows_written, rows_deleted, api_calls, drift, details) VALUES ($1, 'pg_to_sheet', 'reconcile', $2, $3, 'ok', $4, $5, $6, $7, $8)`,
+				m.Name, started, finished, dr.Appended+dr.Rewritten, dr.Removed, calls, dr.Drift(), details)
+			if err != nil {
+				return fmt.Errorf("record reconcile of %s: %w", m.Name, err)
+			}
+			if dr.EditsImported > 0 {
+				_, err := tx.Exec(ctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, rows_written)
+					VALUES ($1, 'sheet_to_pg', 'reconcile', $2, $3, 'ok', $4)`, m.Name, started, finished, dr.EditsImported)
+				if err != nil {
+					return fmt.Errorf("record imported edits of %s: %w", m.Name, err)
+				}
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id, last_reconcile_at, rows_in_table, rows_in_tab, drift)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id, last_reconcile_at = EXCLUDED.last_reconcile_at,
+					rows_in_table = EXCLUDED.rows_in_table, rows_in_tab = EXCLUDED.rows_in_tab, drift = EXCLUDED.drift`,
+				m.Name, d.tab.SheetID, finished, dr.RowsInTable, dr.RowsInTab, dr.Drift())
+			if err != nil {
+				return fmt.Errorf("record state of %s: %w", m.Name, err)
+			}
+			s.mu.Lock()
+			s.sheetIDs[m.Name] = d.tab.SheetID
+			s.mu.Unlock()
+		}
+		return nil
+	})
+}
