@@ -2,6 +2,7 @@ package sheets
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -168,6 +169,14 @@ func (c *Client) explain(err error) error {
 }
 
 func oauthReason(r *oauth2.RetrieveError) string {
+	// The JWT flow leaves the error fields empty; the body has them.
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if r.ErrorCode == "" && json.Unmarshal(r.Body, &body) == nil && body.Error != "" {
+		r = &oauth2.RetrieveError{ErrorCode: body.Error, ErrorDescription: body.Description}
+	}
 	switch {
 	case r.ErrorDescription != "":
 		return r.ErrorCode + ": " + r.ErrorDescription

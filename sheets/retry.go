@@ -11,13 +11,15 @@ import (
 	"go.uber.org/zap"
 )
 
-// Backoff shape: Google asks for truncated exponential backoff with up to a
-// second of jitter and a 32–64 s cap; the quota refills within a minute.
+// Backoff shape: Google asks for truncated exponential backoff with jitter
+// and a 32–64 s cap; the quota refills within a minute. The jitter is ±1/3
+// around an interval capped at 48 s, so waits at the cap spread over
+// [32 s, 64 s] and clients that failed together do not retry together.
 const (
 	backoffInitial    = time.Second
 	backoffMultiplier = 2
-	backoffJitter     = 0.5
-	backoffMax        = 64 * time.Second
+	backoffJitter     = 1.0 / 3
+	backoffMax        = 48 * time.Second
 )
 
 // DefaultRequestTimeout bounds one attempt. Google gives up on a request
