@@ -1,0 +1,482 @@
+// Package leader makes sure that one syncd daemon per database writes to the
+// sheet: the one holding a session advisory lock on a dedicated connection.
+// Every other daemon stands by, retrying the lock, and takes over when the
+// leader's session ends (the process died, was killed, or lost its network).
+//
+// Losing the lock must stop writing at once, not at the next heartbeat:
+// Wolverine (PR #2607) saw a killed backend release the lock while the old
+// leader still believed it held it. So the leader's lock connection is never
+// idle: between heartbeats it blocks in a read (WaitForNotification), which
+// fails the moment the server closes the session, and a ping every
+// HeartbeatInterval catches half-open TCP connections that never fail a
+// read. Either way the context handed to the lead function is cancelled
+// immediately.
+//
+// Every instance also upserts a heartbeat row in syncd.daemons, so that
+// `syncd status` can tell, from the database alone, who leads, who stands by
+// and whether anybody is alive.
+package leader
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
+
+	"github.com/syncd/syncd/migrations"
+)
+
+// LockKey is the session advisory lock whose holder is the leader. It sits
+// next to the keys migrations uses (the doorbell, and the migrate lock at
+// DoorbellLock+1) so that all of syncd's keys are easy to find in pg_locks.
+const LockKey = migrations.DoorbellLock + 2
+
+// Defaults for the zero values of [Options].
+const (
+	// DefaultHeartbeatInterval is how often an instance writes its
+	// heartbeat, a standby retries the lock and the leader pings.
+	DefaultHeartbeatInterval = 5 * time.Second
+	// keepaliveSeconds is what the lock session asks the server for, so
+	// that the server drops a half-open session (a Pi that lost its
+	// network) and releases the lock in about idle + interval*count = 30 s,
+	// well after the old leader's own ping has failed and it stopped.
+	keepaliveIdle, keepaliveInterval, keepaliveCount = 10, 5, 4
+)
+
+// Roles written to syncd.daemons.role.
+const (
+	RoleLeader  = "leader"
+	RoleStandby = "standby"
+	RoleStopped = "stopped"
+)
+
+// Options configure an [Elector]. Connect is required; every other zero
+// value means the documented default.
+type Options struct {
+	// Connect opens the lock connection. It must be a dedicated connection
+	// (pgx.ConnectConfig, never a pool's or a transaction-mode pooler's
+	// such as PgBouncer's): the advisory lock belongs to the server session
+	// and must die with it. Keep pgx's default context handling (a read
+	// deadline when a context ends): the elector interrupts its idle read
+	// every HeartbeatInterval, and a deadline leaves the connection usable.
+	// The elector closes the connection.
+	Connect func(ctx context.Context) (*pgx.Conn, error)
+
+	// Instance names this daemon in syncd.daemons; it must differ between
+	// daemons sharing a database and should stay the same across restarts
+	// (so a restart updates its row instead of adding one). Empty means the
+	// host name.
+	Instance string
+
+	// Version is written to syncd.daemons.version for `syncd status`.
+	Version string
+
+	// HeartbeatInterval is how often the heartbeat is written, a standby
+	// retries the lock and the leader pings its connection. A standby
+	// takes over at most about one interval after the leader's session
+	// ended. Zero means DefaultHeartbeatInterval.
+	HeartbeatInterval time.Duration
+
+	// Details, when set, is called before every heartbeat; its result is
+	// stored as JSON in syncd.daemons.details (e.g. the listen address).
+	// It must be safe to call from another goroutine.
+	Details func() any
+
+	// Logger receives the elector's logs, named "leader". Nil means
+	// zap.NewNop().
+	Logger *zap.Logger
+
+	// Hooks are optional callbacks for tests and metrics.
+	Hooks Hooks
+}
+
+// Hooks are optional callbacks, called synchronously on the goroutine
+// running [Elector.Run]. They must return quickly. Tests wait on them
+// instead of sleeping.
+type Hooks struct {
+	// Connected is called with the server process id of each new lock
+	// connection (tests pg_terminate_backend it).
+	Connected func(pid uint32)
+	// Elected is called once the lock is taken, before lead starts.
+	Elected func()
+	// Deposed is called once leadership ended and lead has returned; err
+	// says why (nil when ctx was cancelled or lead returned).
+	Deposed func(err error)
+	// Heartbeat is called after each heartbeat row was written, with the
+	// role written.
+	Heartbeat func(role string)
+	// ConnLost is called when the lock connection failed, with the error.
+	ConnLost func(err error)
+}
+
+// Elector runs one daemon's part in the leader election. Create it with
+// [New]; Run may be called once.
+type Elector struct {
+	opts     Options
+	log      *zap.Logger
+	interval time.Duration
+	pid      int
+	host     string
+	started  time.Time
+	leading  atomic.Bool
+
+	mu      sync.Mutex
+	lastErr error // the last connection error, for IsHealthy
+}
+
+// New returns an Elector. It does not connect; Run does.
+func New(opts Options) *Elector {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "unknown"
+	}
+	if opts.Instance == "" {
+		opts.Instance = host
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Elector{
+		opts:     opts,
+		log:      log.Named("leader").With(zap.String("instance", opts.Instance)),
+		interval: opts.HeartbeatInterval,
+		pid:      os.Getpid(),
+		host:     host,
+		started:  time.Now(),
+	}
+}
+
+// IsLeader reports whether this instance holds the lock right now. It turns
+// false before the lead context is cancelled, so a writer checking it after
+// a failed write never sees a stale true. Safe for concurrent use.
+func (e *Elector) IsLeader() bool { return e.leading.Load() }
+
+// Role returns RoleLeader or RoleStandby (for /readyz and metrics).
+func (e *Elector) Role() string {
+	if e.IsLeader() {
+		return RoleLeader
+	}
+	return RoleStandby
+}
+
+// Connected reports whether the lock connection is currently up, i.e. the
+// last attempt to use it succeeded (for /readyz). Safe for concurrent use.
+func (e *Elector) Connected() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastErr == nil
+}
+
+func (e *Elector) setErr(err error) {
+	e.mu.Lock()
+	e.lastErr = err
+	e.mu.Unlock()
+}
+
+// Run takes part in the election until ctx is done. While this instance
+// holds the lock it runs lead with a context that is cancelled as soon as
+// the lock may be lost (the lock connection failed) or ctx is done; Run then
+// waits for lead to return before it stands by again, so two leads of one
+// instance never overlap. A lost connection is re-opened every
+// HeartbeatInterval, for ever.
+//
+// When lead returns by itself while ctx is not done, Run releases the lock,
+// marks the instance stopped and returns lead's error (nil included): the
+// process is expected to exit, and systemd restarts it. When ctx is done,
+// Run marks the instance stopped and returns nil.
+func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context) error) error {
+	if e.opts.Connect == nil {
+		return errors.New("leader: Options.Connect is required")
+	}
+	e.setErr(errors.New("not connected yet"))
+	for {
+		done, err := e.session(ctx, lead)
+		if done {
+			return err
+		}
+		e.setErr(err)
+		if e.opts.Hooks.ConnLost != nil {
+			e.opts.Hooks.ConnLost(err)
+		}
+		if ctx.Err() != nil {
+			e.markStopped(ctx, nil)
+			return nil
+		}
+		e.log.Warn("lock connection lost, reconnecting", zap.Duration("in", e.interval), zap.Error(err))
+		t := time.NewTimer(e.interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			e.markStopped(ctx, nil)
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// session runs one lock connection. done is true when Run must return err;
+// otherwise err says why the connection was given up.
+func (e *Elector) session(ctx context.Context, lead func(context.Context) error) (done bool, err error) {
+	cctx, cancel := context.WithTimeout(ctx, e.timeout())
+	conn, err := e.opts.Connect(cctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			e.markStopped(ctx, nil)
+			return true, nil
+		}
+		return false, fmt.Errorf("connect: %w", err)
+	}
+	defer e.closeConn(ctx, conn)
+	e.setErr(nil)
+	if e.opts.Hooks.Connected != nil {
+		e.opts.Hooks.Connected(conn.PgConn().PID())
+	}
+	// Best effort: without these the server may keep a dead leader's lock
+	// until the kernel gives up on the socket (hours).
+	kctx, cancel := context.WithTimeout(ctx, e.timeout())
+	_, kerr := conn.Exec(kctx, fmt.Sprintf("SET tcp_keepalives_idle = %d; SET tcp_keepalives_interval = %d; SET tcp_keepalives_count = %d",
+		keepaliveIdle, keepaliveInterval, keepaliveCount))
+	cancel()
+	if kerr != nil {
+		if ctx.Err() != nil {
+			e.markStopped(ctx, conn)
+			return true, nil
+		}
+		return false, fmt.Errorf("set keepalives: %w", kerr)
+	}
+
+	var (
+		leadCancel context.CancelFunc
+		leadDone   chan error
+	)
+	// stopLeading revokes leadership: IsLeader turns false first, then the
+	// lead context is cancelled, then lead is waited for.
+	stopLeading := func(cause error) error {
+		if leadDone == nil {
+			return nil
+		}
+		e.leading.Store(false)
+		leadCancel()
+		lerr := <-leadDone
+		leadDone = nil
+		if e.opts.Hooks.Deposed != nil {
+			e.opts.Hooks.Deposed(cause)
+		}
+		return lerr
+	}
+	for {
+		if leadDone == nil {
+			got, err := e.tryLock(ctx, conn)
+			if err != nil {
+				if ctx.Err() != nil {
+					e.markStopped(ctx, conn)
+					return true, nil
+				}
+				return false, err
+			}
+			if got {
+				e.log.Info("elected leader")
+				e.leading.Store(true)
+				if e.opts.Hooks.Elected != nil {
+					e.opts.Hooks.Elected()
+				}
+				e.pruneOld(ctx, conn)
+				lctx, lc := context.WithCancel(ctx)
+				leadCancel, leadDone = lc, make(chan error, 1)
+				go func() { leadDone <- lead(lctx) }()
+			}
+		}
+		if err := e.heartbeat(ctx, conn); err != nil {
+			if ctx.Err() != nil {
+				stopLeading(nil)
+				e.markStopped(ctx, conn)
+				return true, nil
+			}
+			stopLeading(err)
+			return false, err
+		}
+		// Wait for the next tick while reading from the connection, so a
+		// terminated session is noticed at once rather than at the tick.
+		err := e.wait(ctx, conn, leadDone)
+		switch {
+		case ctx.Err() != nil:
+			stopLeading(nil)
+			e.markStopped(ctx, conn)
+			return true, nil
+		case errors.Is(err, errLeadReturned):
+			lerr := stopLeading(nil)
+			e.log.Info("lead returned; releasing the lock", zap.Error(lerr))
+			e.release(ctx, conn)
+			e.markStopped(ctx, conn)
+			return true, lerr
+		case err != nil:
+			if leadDone != nil {
+				e.log.Error("lock connection failed: stopped leading", zap.Error(err))
+			}
+			stopLeading(err)
+			return false, err
+		}
+	}
+}
+
+var errLeadReturned = errors.New("lead returned")
+
+// wait blocks until the next heartbeat is due (nil), the connection fails
+// (its error), lead returned (errLeadReturned; its result stays in
+// leadDone) or ctx is done.
+func (e *Elector) wait(ctx context.Context, conn *pgx.Conn, leadDone chan error) error {
+	wctx, cancel := context.WithTimeout(ctx, e.interval)
+	defer cancel()
+	if leadDone != nil {
+		// Interrupt the read when lead returns by itself.
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case err := <-leadDone:
+				leadDone <- err // put it back for stopLeading
+				cancel()
+			case <-stop:
+			}
+		}()
+	}
+	_, err := conn.WaitForNotification(wctx)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err == nil:
+		return nil // a stray notification: nobody LISTENs here, but harmless
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil
+	case errors.Is(err, context.Canceled):
+		if len(leadDone) > 0 {
+			return errLeadReturned
+		}
+		return nil
+	}
+	return fmt.Errorf("lock connection: %w", err)
+}
+
+func (e *Elector) timeout() time.Duration { return max(e.interval, 5*time.Second) }
+
+func (e *Elector) tryLock(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	qctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	var got bool
+	if err := conn.QueryRow(qctx, "SELECT pg_try_advisory_lock($1)", LockKey).Scan(&got); err != nil {
+		return false, fmt.Errorf("try lock: %w", err)
+	}
+	return got, nil
+}
+
+// heartbeat upserts this instance's row. It doubles as the ping of the lock
+// connection: it is a round trip, bounded by the interval, so a half-open
+// connection fails it. A failure of the statement itself (e.g. the schema
+// is not migrated yet) is logged and does not end leadership: only the
+// connection matters for the lock.
+func (e *Elector) heartbeat(ctx context.Context, conn *pgx.Conn) error {
+	role := e.Role()
+	qctx, cancel := context.WithTimeout(ctx, e.interval)
+	defer cancel()
+	_, err := conn.Exec(qctx, upsertSQL, e.opts.Instance, e.pid, e.host, role, e.opts.Version, e.started, e.details())
+	if err == nil {
+		if e.opts.Hooks.Heartbeat != nil {
+			e.opts.Hooks.Heartbeat(role)
+		}
+		return nil
+	}
+	if conn.IsClosed() || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	e.log.Warn("could not write heartbeat; checking the connection", zap.Error(err))
+	if perr := conn.Ping(qctx); perr != nil {
+		return fmt.Errorf("ping: %w", perr)
+	}
+	return nil
+}
+
+const upsertSQL = `INSERT INTO syncd.daemons (instance, pid, host, role, version, started_at, heartbeat_at, details)
+	VALUES ($1, $2, $3, $4, $5, $6, now(), $7)
+	ON CONFLICT (instance) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, role = EXCLUDED.role,
+		version = EXCLUDED.version, started_at = EXCLUDED.started_at, heartbeat_at = now(), details = EXCLUDED.details`
+
+func (e *Elector) details() []byte {
+	if e.opts.Details == nil {
+		return nil
+	}
+	b, err := json.Marshal(e.opts.Details())
+	if err != nil {
+		e.log.Warn("details are not JSON", zap.Error(err))
+		return nil
+	}
+	return b
+}
+
+// pruneOld deletes rows of instances silent for a week, so renamed or
+// retired daemons do not clutter `syncd status` for ever. Best effort.
+func (e *Elector) pruneOld(ctx context.Context, conn *pgx.Conn) {
+	qctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	if _, err := conn.Exec(qctx, "DELETE FROM syncd.daemons WHERE heartbeat_at < now() - interval '7 days'"); err != nil {
+		e.log.Debug("prune old daemon rows", zap.Error(err))
+	}
+}
+
+// release gives the lock back without closing the connection, so the
+// stopped row can still be written on it.
+func (e *Elector) release(ctx context.Context, conn *pgx.Conn) {
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if _, err := conn.Exec(qctx, "SELECT pg_advisory_unlock($1)", LockKey); err != nil {
+		e.log.Debug("unlock", zap.Error(err))
+	}
+}
+
+// markStopped records a clean exit, so status says "stopped" rather than
+// "stale". It writes on conn when that is still usable, else on a short
+// connection of its own; ctx is usually cancelled by then.
+func (e *Elector) markStopped(ctx context.Context, conn *pgx.Conn) {
+	e.leading.Store(false)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if conn == nil || conn.IsClosed() {
+		c, err := e.opts.Connect(sctx)
+		if err != nil {
+			e.log.Warn("could not record the stop", zap.Error(err))
+			return
+		}
+		defer c.Close(sctx)
+		conn = c
+	}
+	if _, err := conn.Exec(sctx, `UPDATE syncd.daemons SET role = 'stopped', heartbeat_at = now()
+		WHERE instance = $1 AND pid = $2`, e.opts.Instance, e.pid); err != nil {
+		e.log.Warn("could not record the stop", zap.Error(err))
+		return
+	}
+	if e.opts.Hooks.Heartbeat != nil {
+		e.opts.Hooks.Heartbeat(RoleStopped)
+	}
+}
+
+// closeConn closes the lock connection, which releases the lock in the
+// server. ctx may already be cancelled: close on a fresh, short context so
+// the server gets its Terminate message rather than a reset.
+func (e *Elector) closeConn(ctx context.Context, conn *pgx.Conn) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := conn.Close(cctx); err != nil {
+		e.log.Debug("close lock connection", zap.Error(err))
+	}
+}
