@@ -31,6 +31,8 @@ func (l *Listener) session(ctx context.Context, listening func(pid uint32)) erro
 	}
 	defer l.closeConn(ctx, conn)
 
+	l.replaceBackend(ctx, conn)
+
 	// LISTEN before anything is reported: pgxlisten's rule ("starts
 	// listening before handling any backlog"). LISTEN runs outside a
 	// transaction, so it takes effect before Exec returns.
@@ -49,6 +51,53 @@ func (l *Listener) session(ctx context.Context, listening func(pid uint32)) erro
 	l.mu.Unlock()
 	l.ring(true)
 	return l.serve(ctx, conn)
+}
+
+// backend identifies a server process beyond its PID, which the server
+// reuses.
+type backend struct {
+	pid   uint32
+	start time.Time
+}
+
+// replaceBackend terminates the previous connection's server process if it
+// is still there, then remembers conn's. When a connection dies half-open
+// (the ping timed out, the network went away) the server may not notice for
+// a long time, and until it does that process holds the doorbell lock,
+// so Idle cannot arm and every writer notifies a listener nobody reads, and
+// its LISTEN keeps the notification queue from being cleaned up. Server
+// settings (tcp_keepalives_*, client_connection_check_interval) bound this
+// too; terminating it ourselves makes it immediate. Failures are logged and
+// ignored: they cost only that delay (and a lost connection shows up again
+// at LISTEN).
+func (l *Listener) replaceBackend(ctx context.Context, conn *pgx.Conn) {
+	qctx, cancel := context.WithTimeout(ctx, l.connectTimeout)
+	defer cancel()
+	if prev := l.prev; prev.pid != 0 {
+		// backend_start tells a surviving process from one that reused its
+		// PID; the server compares at microsecond precision, as pgx sends.
+		var terminated bool
+		err := conn.QueryRow(qctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2`,
+			int64(prev.pid), prev.start).Scan(&terminated)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			// Gone already: the usual case after a restart or termination.
+		case err != nil && (conn.IsClosed() || ctx.Err() != nil):
+			return // keep prev for the next connection; this one is lost too
+		case err != nil:
+			l.log.Warn("terminate previous backend", zap.Uint32("previous_pid", prev.pid), zap.Error(err))
+		default:
+			l.log.Info("terminated previous backend", zap.Uint32("previous_pid", prev.pid), zap.Bool("signalled", terminated))
+		}
+	}
+	l.prev = backend{}
+	cur := backend{pid: conn.PgConn().PID()}
+	err := conn.QueryRow(qctx, `SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&cur.start)
+	if err != nil {
+		l.log.Warn("read backend start", zap.Error(err))
+		return
+	}
+	l.prev = cur
 }
 
 // closeConn closes conn, which releases the doorbell lock in the server.

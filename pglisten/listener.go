@@ -164,6 +164,10 @@ type Listener struct {
 	armed   atomic.Bool
 	running atomic.Bool
 
+	// prev is the server process of the last connection that listened;
+	// only the Run goroutine uses it.
+	prev backend
+
 	mu sync.Mutex
 	// idleWanted is set by Idle and cleared by the Run goroutine once the
 	// request is done with (armed, rang instead, or overtaken by a ring).

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,7 +129,7 @@ type bundle struct {
 // setup creates a database with syncd's schema and a captured table
 // items(id int primary key, name text), and a listener on it (reconnecting
 // without backoff sleeps unless tweak says otherwise), started.
-func setup(t *testing.T, tweak func(*pglisten.Options)) *bundle {
+func setup(t *testing.T, tweak func(o *pglisten.Options, url string)) *bundle {
 	t.Helper()
 	b := &bundle{url: pgtest.NewDB(t), sig: newSignals(), done: make(chan error, 1)}
 	b.writer = connect(t, b.url)
@@ -149,7 +151,7 @@ func setup(t *testing.T, tweak func(*pglisten.Options)) *bundle {
 		Hooks:        b.sig.hooks(),
 	}
 	if tweak != nil {
-		tweak(&opts)
+		tweak(&opts, b.url)
 	}
 	l, err := pglisten.New(opts)
 	if err != nil {
@@ -282,6 +284,11 @@ func TestFirstConnectRingsTrueAfterListen(t *testing.T) {
 	if b.l.Armed() {
 		t.Fatal("armed before Idle was called")
 	}
+	exec(t, b.writer, `NOTIFY syncd, 'probe'`)
+	if n := wait(t, b.sig.notified, "probe notification"); n.Payload != "probe" {
+		t.Fatalf("notification %+v, want the probe", n)
+	}
+	expectRing(t, b.l, false)
 }
 
 func TestArmedDoorbellRingsOnCommittedInsert(t *testing.T) {
@@ -350,7 +357,7 @@ func TestIdleWaitsForWriterHoldingSharedLock(t *testing.T) {
 
 func TestArmTimeoutRingsWhileWritersStayBusy(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(o *pglisten.Options) { o.ArmTimeout = 50 * time.Millisecond })
+	b := setup(t, func(o *pglisten.Options, _ string) { o.ArmTimeout = 50 * time.Millisecond })
 	expectRing(t, b.l, true)
 	ctx := context.Background()
 	tx, err := b.writer.Begin(ctx)
@@ -411,36 +418,109 @@ func TestTerminatedBackendReconnectsAndRelistens(t *testing.T) {
 	b.expectDoorbellRings(t, 1)
 }
 
-func TestStalledBackendIsDetectedByPing(t *testing.T) {
+// freezer dials connections that it can freeze into a half-open state: the
+// client's writes vanish and closing it leaves the server's end open, as
+// when a network path dies silently.
+type freezer struct {
+	mu    sync.Mutex
+	conns []*freezableConn
+}
+
+type freezableConn struct {
+	net.Conn
+	frozen atomic.Bool
+}
+
+func (c *freezableConn) Write(b []byte) (int, error) {
+	if c.frozen.Load() {
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *freezableConn) Close() error {
+	if c.frozen.Load() {
+		return nil // the server keeps its end; closed at cleanup
+	}
+	return c.Conn.Close()
+}
+
+func (f *freezer) connect(t *testing.T, url string) func(context.Context) (*pgx.Conn, error) {
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conns {
+			c.Conn.Close()
+		}
+	})
+	return func(ctx context.Context) (*pgx.Conn, error) {
+		cfg, err := pgx.ParseConfig(url)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			c := &freezableConn{Conn: nc}
+			f.mu.Lock()
+			f.conns = append(f.conns, c)
+			f.mu.Unlock()
+			return c, nil
+		}
+		return pgx.ConnectConfig(ctx, cfg)
+	}
+}
+
+func (f *freezer) freezeLast() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conns[len(f.conns)-1].frozen.Store(true)
+}
+
+// TestHalfOpenConnectionIsReplacedAndItsBackendTerminated freezes the armed
+// listen connection: only the ping can notice, and the server keeps the old
+// backend, which holds the doorbell lock, until the listener terminates it.
+func TestHalfOpenConnectionIsReplacedAndItsBackendTerminated(t *testing.T) {
 	t.Parallel()
-	pgtest.Cluster(t) // signals the server's processes: needs our own cluster
-	b := setup(t, func(o *pglisten.Options) {
+	var f freezer
+	b := setup(t, func(o *pglisten.Options, url string) {
+		o.Connect = f.connect(t, url)
 		o.PingInterval = 50 * time.Millisecond
 		o.ConnectTimeout = 500 * time.Millisecond
 	})
 	pid := wait(t, b.sig.listening, "listening")
 	expectRing(t, b.l, true)
-	// A stopped backend behaves like the far end of a half-open TCP
-	// connection: nothing arrives and nothing is answered.
-	if err := syscall.Kill(int(pid), syscall.SIGSTOP); err != nil {
-		t.Fatalf("stop backend %d: %v", pid, err)
-	}
-	t.Cleanup(func() { syscall.Kill(int(pid), syscall.SIGCONT) })
+	b.arm(t)
+
+	f.freezeLast()
 	err := wait(t, b.sig.backoff, "backoff error")
 	if !pgconn.Timeout(err) || !strings.HasPrefix(err.Error(), "ping: ") {
 		t.Fatalf("error = %v, want a ping timeout", err)
 	}
 	if pid2 := wait(t, b.sig.listening, "listening again"); pid2 == pid {
-		t.Fatalf("listening on the stalled backend %d again", pid)
+		t.Fatalf("listening on the half-open backend %d again", pid)
 	}
 	expectRing(t, b.l, true)
+	// The old backend still held the doorbell lock; arming succeeds only
+	// because the listener terminated it.
+	b.arm(t)
+	b.expectDoorbellRings(t, 1)
+	var alive bool
+	if err := b.writer.QueryRow(context.Background(), `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)`, int64(pid)).Scan(&alive); err != nil {
+		t.Fatal(err)
+	}
+	if alive {
+		t.Fatalf("half-open backend %d still exists", pid)
+	}
 }
 
 // TestServerRestartReconnectsAfterBackoff restarts the shared server, so it
 // does not run in parallel: Go runs the parallel tests only after it.
 func TestServerRestartReconnectsAfterBackoff(t *testing.T) {
 	cluster := pgtest.Cluster(t)
-	b := setup(t, func(o *pglisten.Options) {
+	b := setup(t, func(o *pglisten.Options, _ string) {
 		bo := backoff.NewExponentialBackOff()
 		bo.InitialInterval = 10 * time.Millisecond
 		bo.MaxInterval = 200 * time.Millisecond
