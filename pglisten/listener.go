@@ -282,6 +282,12 @@ func (l *Listener) Armed() bool { return l.armed.Load() }
 // ctx is cancelled, when it closes the connection and returns nil. Lost
 // connections are logged and replaced after a backoff, forever: Run returns
 // an error only when it is already running.
+//
+// On each new connection, before LISTEN, Run terminates the server process
+// of the previous connection if it still exists (same PID and start time):
+// after a half-open failure it would otherwise keep the doorbell lock and
+// an unread LISTEN until the server noticed. This needs the right to signal
+// one's own backends, which every role has.
 func (l *Listener) Run(ctx context.Context) error {
 	if !l.running.CompareAndSwap(false, true) {
 		return errors.New("pglisten: Run is already running")
