@@ -14,6 +14,7 @@ type fakeClock struct {
 	now     time.Time
 	timers  []*fakeTimer
 	created []time.Duration // every NewTimer duration, in order
+	notify  chan struct{}   // gets a token whenever a timer is created
 }
 
 type fakeTimer struct {
@@ -23,7 +24,7 @@ type fakeTimer struct {
 }
 
 func newFakeClock() *fakeClock {
-	f := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), notify: make(chan struct{}, 1)}
 	f.cond = sync.NewCond(&f.mu)
 	return f
 }
@@ -45,6 +46,10 @@ func (f *fakeClock) NewTimer(d time.Duration) Timer {
 		f.timers = append(f.timers, t)
 	}
 	f.cond.Broadcast()
+	select {
+	case f.notify <- struct{}{}:
+	default:
+	}
 	return t
 }
 
@@ -123,4 +128,22 @@ func (f *fakeClock) timerDurations() []time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]time.Duration(nil), f.created...)
+}
+
+// runUntil fires every timer as soon as it is created, moving time to it,
+// until done delivers; it returns what done delivered.
+func (f *fakeClock) runUntil(t testing.TB, done <-chan error) error {
+	t.Helper()
+	for {
+		for f.pending() > 0 {
+			f.Advance(f.next())
+		}
+		select {
+		case err := <-done:
+			return err
+		case <-f.notify:
+		case <-time.After(30 * time.Second):
+			t.Fatal("nothing happened for 30s (deadlock?)")
+		}
+	}
 }

