@@ -258,18 +258,20 @@ func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
 // Read returns the cells of each range with one values.batchGet
 // (UNFORMATTED_VALUE, SERIAL_NUMBER), in the order of ranges. Rows and
 // cells are relative to each range's top-left corner; trailing empty rows
-// and cells are trimmed.
+// and cells are trimmed. Every valid Range can be read, including those
+// FormatRange cannot express (they are read wider and cropped).
 func (c *Client) Read(ctx context.Context, ranges []syncer.Range) ([][][]syncer.Cell, error) {
 	if len(ranges) == 0 {
 		return nil, nil
 	}
 	a1 := make([]string, len(ranges))
+	crops := make([]crop, len(ranges))
 	for i, r := range ranges {
-		s, err := FormatRange(r)
+		s, cr, err := readRange(r)
 		if err != nil {
 			return nil, fmt.Errorf("read %d ranges of %s: %w", len(ranges), c.id, err)
 		}
-		a1[i] = s
+		a1[i], crops[i] = s, cr
 	}
 	var resp *sheets.BatchGetValuesResponse
 	_, err := c.call(ctx, kindRead, "values.batchGet", func(ctx context.Context) error {
@@ -290,9 +292,52 @@ func (c *Client) Read(ctx context.Context, ranges []syncer.Range) ([][][]syncer.
 		if vr == nil {
 			continue
 		}
-		out[i] = decodeRows(vr.Values)
+		out[i] = crops[i].apply(decodeRows(vr.Values))
 	}
 	return out, nil
+}
+
+// crop is what Read cuts off the top and left of a wider range it had to
+// request because A1 cannot express the one asked for.
+type crop struct{ rows, cols int }
+
+// readRange returns the A1 text to request for r. For the shapes A1 has no
+// form for (an open column end starting after column A, or after row 1
+// with an open row end, e.g. "every column from row 2 on") it requests the
+// whole rows or the whole tab and says how much to cut off.
+func readRange(r syncer.Range) (string, crop, error) {
+	s, err := FormatRange(r)
+	if !errors.Is(err, ErrUnrepresentable) {
+		return s, crop{}, err
+	}
+	wide := r
+	wide.StartCol = 0
+	if r.EndRow == 0 {
+		wide.StartRow = 0
+	}
+	s, err = FormatRange(wide)
+	return s, crop{rows: r.StartRow - wide.StartRow, cols: r.StartCol}, err
+}
+
+func (cr crop) apply(rows [][]syncer.Cell) [][]syncer.Cell {
+	if cr.rows == 0 && cr.cols == 0 {
+		return rows
+	}
+	if cr.rows >= len(rows) {
+		return nil
+	}
+	rows = rows[cr.rows:]
+	for i, row := range rows {
+		if cr.cols >= len(row) {
+			rows[i] = nil
+		} else {
+			rows[i] = row[cr.cols:]
+		}
+	}
+	for len(rows) > 0 && len(rows[len(rows)-1]) == 0 {
+		rows = rows[:len(rows)-1]
+	}
+	return rows
 }
 
 // formulaErrors are the error literals Sheets shows; UNFORMATTED_VALUE

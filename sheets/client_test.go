@@ -145,6 +145,44 @@ func TestRetriesBackOffWithJitterUpToTheCap(t *testing.T) {
 	}
 }
 
+func TestOldStyleQuota403IsRetried(t *testing.T) {
+	clock := newFakeClock()
+	s := &scripted{steps: []step{apiError(403, "PERMISSION_DENIED", "Quota exceeded for quota group 'WriteGroup'"), ok200}}
+	c := newTestClient(t, s, Options{Clock: clock})
+	res := applyAsync(c, context.Background(), writeOnce)
+	clock.waitTimers(t, 1)
+	clock.Advance(clock.next())
+	if r := <-res; r.err != nil || r.calls != 2 || c.Stats().RateLimited != 1 {
+		t.Fatalf("Apply = %d calls, %v, stats %+v; want the quota 403 retried", r.calls, r.err, c.Stats())
+	}
+}
+
+func TestReadRangeWidensWhatA1CannotSay(t *testing.T) {
+	for _, tt := range []struct {
+		r    syncer.Range
+		a1   string
+		crop crop
+	}{
+		{syncer.Range{Tab: "T", StartRow: 1}, "T", crop{rows: 1}},
+		{syncer.Range{Tab: "T", StartCol: 2}, "T", crop{cols: 2}},
+		{syncer.Range{Tab: "T", StartRow: 4, EndRow: 10, StartCol: 1}, "T!5:10", crop{cols: 1}},
+		{syncer.Range{Tab: "T", StartRow: 1, EndCol: 3}, "T!A2:C", crop{}},
+	} {
+		a1, cr, err := readRange(tt.r)
+		if err != nil || a1 != tt.a1 || cr != tt.crop {
+			t.Errorf("readRange(%+v) = %q, %+v, %v; want %q, %+v", tt.r, a1, cr, err, tt.a1, tt.crop)
+		}
+	}
+	rows := [][]syncer.Cell{{syncer.NumberCell(1), syncer.NumberCell(2)}, {syncer.NumberCell(3)}, {syncer.NumberCell(4), syncer.NumberCell(5)}}
+	got := crop{rows: 1, cols: 1}.apply(rows)
+	if len(got) != 2 || len(got[0]) != 0 || got[1][0] != syncer.NumberCell(5) {
+		t.Errorf("crop = %v", got)
+	}
+	if _, _, err := readRange(syncer.Range{StartRow: 1}); err == nil {
+		t.Error("a range without a tab and without an A1 form was accepted")
+	}
+}
+
 func TestWriteOnceIsNotReplayedWhenItsOutcomeIsUnknown(t *testing.T) {
 	s := &scripted{steps: []step{apiError(500, "INTERNAL", "Internal error encountered."), ok200}}
 	c := newTestClient(t, s, Options{Clock: newFakeClock()})

@@ -6,10 +6,12 @@ package sheets
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +160,23 @@ func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
 	}
 	sameRows(t, readBack(t, c, "Shifts 2025", loc), shiftRows)
 
+	// Ranges A1 cannot express are read wide and cropped.
+	got, err := c.Read(ctx, []syncer.Range{
+		{Tab: "Shifts 2025", StartRow: 1},
+		{Tab: "Shifts 2025", StartRow: 1, EndCol: len(shiftCols)},
+		{Tab: "Shifts 2025", StartRow: 2, StartCol: 3},
+		{Tab: "Shifts 2025", StartRow: 2, EndRow: 3, StartCol: 3},
+	})
+	if err != nil {
+		t.Fatalf("Read of open ranges: %v", err)
+	}
+	if fmt.Sprint(got[0]) != fmt.Sprint(got[1]) {
+		t.Errorf("Tab from row 2 = %v\nwant %v", got[0], got[1])
+	}
+	if want := got[1][1][3:]; fmt.Sprint(got[2][0]) != fmt.Sprint(want) || len(got[2]) != 2 || len(got[3]) != 1 || fmt.Sprint(got[3][0]) != fmt.Sprint(want) {
+		t.Errorf("D3 onwards = %v, D3:3 = %v; want first row %v", got[2], got[3], want)
+	}
+
 	// Overwrite row 2 (0-based: the first data row is 1), delete the
 	// last data row, rename the tab: one call.
 	changed := [][]syncer.Value{append([]syncer.Value(nil), shiftRows[0]...)}
@@ -172,7 +191,7 @@ func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
 		t.Fatalf("second Apply = %d calls, %v", calls, err)
 	}
 	sameRows(t, readBack(t, c, "Shifts", loc), [][]syncer.Value{changed[0], shiftRows[1]})
-	if st := c.Stats(); st.WriteCalls != 2 || st.ReadCalls != 5 || st.RateLimited != 0 {
+	if st := c.Stats(); st.WriteCalls != 2 || st.ReadCalls != 6 || st.RateLimited != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -286,4 +305,49 @@ func batchSetTimeZone(tz string) *sheetsapi.BatchUpdateSpreadsheetRequest {
 			Properties: &sheetsapi.SpreadsheetProperties{TimeZone: tz}, Fields: "timeZone",
 		},
 	}}}
+}
+
+// TestEmulatorConcurrentUse runs Applies and Reads from several goroutines
+// on one Client (run with -race).
+func TestEmulatorConcurrentUse(t *testing.T) {
+	emu, srv := startEmulator(t, emulator.Options{})
+	id := emu.CreateSpreadsheet("Busy")
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(1000, 1000, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				op := syncer.WriteRows{SheetID: 0, Row: g*5 + i, Rows: [][]syncer.Cell{{syncer.NumberCell(float64(g*5 + i))}}}
+				if _, err := c.Apply(context.Background(), []syncer.Op{op}); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := c.Read(context.Background(), []syncer.Range{{Tab: "Sheet1", EndCol: 1}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := c.Read(context.Background(), []syncer.Range{{Tab: "Sheet1", EndCol: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[0]) != 40 || got[0][39][0] != syncer.NumberCell(39) {
+		t.Errorf("after 40 concurrent writes the column has %d rows", len(got[0]))
+	}
+	if st := c.Stats(); st.WriteCalls != 40 || st.ReadCalls != 41 {
+		t.Errorf("stats %+v", st)
+	}
 }

@@ -84,7 +84,7 @@ func judge(err error) verdict {
 	if errors.As(err, &gerr) {
 		v := verdict{sent: true, retryAfter: retryAfter(gerr.Header)}
 		switch {
-		case gerr.Code == http.StatusTooManyRequests:
+		case gerr.Code == http.StatusTooManyRequests || isQuota403(gerr):
 			v.retry, v.rateLimited, v.sent = true, true, false // refused before processing
 		case gerr.Code >= 500:
 			v.retry = true
@@ -105,6 +105,20 @@ func judge(err error) verdict {
 		return verdict{retry: true, sent: true}
 	}
 	return verdict{}
+}
+
+// isQuota403 recognises the older way Google APIs report a rate limit: a
+// 403 whose reason is rateLimitExceeded or userRateLimitExceeded.
+func isQuota403(e *googleapi.Error) bool {
+	if e.Code != http.StatusForbidden {
+		return false
+	}
+	for _, item := range e.Errors {
+		if item.Reason == "rateLimitExceeded" || item.Reason == "userRateLimitExceeded" {
+			return true
+		}
+	}
+	return strings.Contains(e.Message, "Quota exceeded")
 }
 
 // errAttemptTimeout marks an attempt cut off by Options.RequestTimeout

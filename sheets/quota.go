@@ -78,6 +78,9 @@ func (l *Limiter) Limit() int { return l.limit }
 // when the response (or the transport error) arrives; extra calls are
 // ignored.
 func (l *Limiter) Wait(ctx context.Context) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("wait for quota: %w", err)
+	}
 	for {
 		l.mu.Lock()
 		now := l.clock.Now()

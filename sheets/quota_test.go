@@ -70,6 +70,9 @@ func TestLimiterWaitReturnsWhenContextIsDone(t *testing.T) {
 	if n := clock.pending(); n != 0 {
 		t.Errorf("%d timers left pending after cancel", n)
 	}
+	if _, err := NewLimiter(5, clock).Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait with a done context and free capacity: err = %v", err)
+	}
 }
 
 // TestLimiterNeverExceedsLimitInAnyMinute drives 150 requests through a
