@@ -46,6 +46,10 @@ func (s *Server) handleValuesAppend(q *apiRequest) (any, error) {
 		return nil, err
 	}
 	g := clampRange(r, sh)
+	if g.rows() == 1 && g.cols() == 1 {
+		// A single cell only anchors the search for the table.
+		g.EndRow, g.EndCol = sh.rowCount(), sh.colCount()
+	}
 	out := &appendOut{SpreadsheetID: b.ID}
 	table, found := findTable(nb, sh, g)
 	at := gridRange{StartRow: g.StartRow, StartCol: g.StartCol}

@@ -1,11 +1,13 @@
 package emulator
 
 import (
+	"bytes"
 	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
 	"google.golang.org/api/sheets/v4"
 )
 
@@ -49,9 +51,9 @@ h2{margin-bottom:.2em} .meta{color:#777}
 <h1>Sheets emulator</h1>
 {{if not .}}<p>No spreadsheets yet.</p>{{end}}
 {{range .}}<h2>{{.Title}}</h2><div class="meta">{{.ID}} · {{.Locale}} · {{.TimeZone}}</div>
-{{range .Sheets}}<h3>{{.Title}} <span class="meta">(sheetId {{.ID}}{{if .Hidden}}, hidden{{end}})</span></h3>
+{{range $s := .Sheets}}<h3>{{.Title}} <span class="meta">(sheetId {{.ID}}{{if .Hidden}}, hidden{{end}})</span></h3>
 <table><tr><th></th>{{range .Header}}<th>{{.}}</th>{{end}}</tr>
-{{range $i, $r := .Rows}}<tr{{if lt $i $.Frozen}} class="frozen"{{end}}><th>{{inc $i}}</th>{{range $r}}<td style="{{.Style}}"{{if .Note}} title="{{.Note}}"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{range $i, $r := .Rows}}<tr{{if lt $i $s.Frozen}} class="frozen"{{end}}><th>{{inc $i}}</th>{{range $r}}<td style="{{.Style}}"{{if .Note}} title="{{.Note}}"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</table>{{if .More}}<p class="meta">… {{.More}} more rows</p>{{end}}
 {{end}}{{end}}
 <script>
@@ -69,10 +71,14 @@ func (s *Server) serveHTML(w http.ResponseWriter, r *http.Request) {
 		books = append(books, renderHTMLBook(s.books[id]))
 	}
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTmpl.Execute(w, books); err != nil {
-		s.log.Debug("render html: " + err.Error())
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, books); err != nil {
+		s.log.Error("render html", zap.Error(err))
+		http.Error(w, "render html: "+err.Error(), http.StatusInternalServerError)
+		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(buf.Bytes())
 }
 
 func renderHTMLBook(b *book) htmlBook {
