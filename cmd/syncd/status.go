@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/syncer"
+)
+
+// statusTimeout bounds the whole status command: an operator (or a
+// monitoring probe) must get an answer even when the network hangs.
+const statusTimeout = 15 * time.Second
+
+func (m *Main) status(ctx context.Context, args []string) int {
+	fs := m.flags("status", "", "Show the daemons and every mirror from the database alone (works when the daemon is down):\n"+
+		"leader and standbys, pending changes and the age of the oldest, the last batch, rows at the last\n"+
+		"reconcile, open conflicts and Sheets quota used. Problems are listed first.\n"+
+		"Exit 0 healthy, 1 degraded (lag, failed batch, open conflicts), 2 down or database unreachable.")
+	cfgPath := configFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	maxLag := fs.Duration("max-lag", syncer.DefaultMaxLag, "a mirror whose oldest pending change is older than this is degraded")
+	staleAfter := fs.Duration("stale-after", syncer.DefaultStaleAfter, "a leader silent for longer than this counts as down")
+	if code, ok := m.parse(fs, args); !ok {
+		return code
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+
+	st := syncer.Status{Health: syncer.Down, Problems: []string{}, Mirrors: []syncer.MirrorStatus{},
+		Daemon: syncer.DaemonStatus{State: syncer.DaemonUnknown, Instances: []syncer.Instance{}}}
+	cfg, err := config.Load(config.ResolvePath(*cfgPath))
+	if err != nil {
+		return m.printStatus(st, fmt.Errorf("config: %w", err), *asJSON)
+	}
+	mirrors := statusMirrors(cfg)
+	for _, mr := range mirrors {
+		st.Mirrors = append(st.Mirrors, syncer.MirrorStatus{Name: mr.Name, Table: mr.Table, Sheet: mr.Sheet, Health: syncer.Healthy, Problems: []string{}})
+	}
+	conn, err := connect(ctx, cfg.Postgres.URL)
+	if err != nil {
+		return m.printStatus(st, fmt.Errorf("database unreachable: %w", err), *asJSON)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	got, err := syncer.ReadStatus(ctx, conn, mirrors, time.Time{}, syncer.StatusThresholds{MaxLag: *maxLag, StaleAfter: *staleAfter})
+	if got.Mirrors == nil {
+		got.Mirrors = st.Mirrors
+	}
+	return m.printStatus(got, err, *asJSON)
+}
+
+// statusMirrors builds the mirrors status needs straight from the config,
+// without resolving them against the catalog: a dropped table or a broken
+// query must not hide the status of every other mirror.
+func statusMirrors(cfg *config.Config) []syncer.Mirror {
+	out := make([]syncer.Mirror, 0, len(cfg.Mirrors))
+	for _, c := range cfg.Mirrors {
+		out = append(out, syncer.Mirror{Name: c.Name, Sheet: c.Sheet, Table: c.Table, Query: c.Query, DependsOn: c.DependsOn})
+	}
+	return out
+}
+
+// printStatus prints st (and err, which makes the status down) and returns
+// the exit code of its health.
+func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) int {
+	if err != nil {
+		st.Health, st.Healthy = syncer.Down, false
+		st.Error = err.Error()
+		if len(st.Problems) == 0 || !strings.Contains(st.Problems[0], err.Error()) {
+			st.Problems = append([]string{err.Error()}, st.Problems...)
+		}
+		fmt.Fprintf(m.Stderr, "syncd status: %v\n", err)
+	}
+	if st.CheckedAt.IsZero() {
+		st.CheckedAt = time.Now().UTC()
+	}
+	// Problems first, so the line that matters is at the top.
+	sort.SliceStable(st.Mirrors, func(i, j int) bool { return rank(st.Mirrors[i].Health) > rank(st.Mirrors[j].Health) })
+	if asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			fmt.Fprintf(m.Stderr, "syncd status: %v\n", err)
+		}
+	} else {
+		writeStatusTable(m.Stdout, st, err != nil)
+	}
+	switch st.Health {
+	case syncer.Healthy:
+		return exitOK
+	case syncer.Degraded:
+		return exitFailed
+	}
+	return exitUnready
+}
+
+func rank(h syncer.Health) int {
+	switch h {
+	case syncer.Down:
+		return 2
+	case syncer.Degraded:
+		return 1
+	}
+	return 0
+}
+
+// writeStatusTable prints the status for people: the verdict, the
+// problems, the daemons, then one aligned line per mirror. unknown means
+// the database could not be read, so numbers are shown as "?".
+func writeStatusTable(w io.Writer, st syncer.Status, unknown bool) {
+	now := st.CheckedAt
+	ago := func(t *time.Time) string {
+		if t == nil {
+			return "never"
+		}
+		return syncer.Age(now.Sub(*t)) + " ago"
+	}
+	fmt.Fprintf(w, "syncd status: %s   (at %s)\n", strings.ToUpper(string(st.Health)), now.UTC().Format("2006-01-02 15:04:05 MST"))
+	if len(st.Problems) > 0 {
+		fmt.Fprintln(w, "\nproblems:")
+		for _, p := range st.Problems {
+			fmt.Fprintf(w, "  ! %s\n", p)
+		}
+	}
+
+	d := st.Daemon
+	fmt.Fprintf(w, "\ndaemon: %s", d.State)
+	if d.LeaderInstance != nil {
+		fmt.Fprintf(w, ", leader %s (pid %d on %s)", *d.LeaderInstance, *d.LeaderPID, *d.LeaderHost)
+	}
+	if d.LastHeartbeat != nil {
+		fmt.Fprintf(w, ", last heartbeat %s", ago(d.LastHeartbeat))
+	}
+	fmt.Fprintf(w, ", %d standby\n", d.Standbys)
+	if len(d.Instances) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  INSTANCE\tROLE\tPID\tHOST\tVERSION\tHEARTBEAT\tSTARTED")
+		for _, in := range d.Instances {
+			role := in.Role
+			if !in.Fresh && in.Role != "stopped" {
+				role += " (stale)"
+			}
+			hb, started := in.HeartbeatAt, in.StartedAt
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%s\n", in.Instance, role, in.PID, in.Host, dash(in.Version), ago(&hb), ago(&started))
+		}
+		tw.Flush()
+	}
+	if !unknown {
+		fmt.Fprintf(w, "\nSheets API calls in the last minute: %d\n", st.QuotaUsedLastMinute)
+	}
+
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MIRROR\tHEALTH\tPENDING\tOLDEST\tLAST BATCH\tSTATUS\tROWS\tCALLS\tTOOK\tTABLE/TAB ROWS\tDRIFT\tRECONCILED\tCONFLICTS")
+	for _, ms := range st.Mirrors {
+		if unknown {
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\n", ms.Name)
+			continue
+		}
+		oldest := "-"
+		if ms.PendingChanges > 0 {
+			oldest = syncer.Age(time.Duration(ms.OldestPendingSeconds * float64(time.Second)))
+		}
+		status, rows, calls, took := "-", "-", "-", "-"
+		if ms.LastStatus != nil {
+			status = *ms.LastStatus
+			if ms.LastKind != nil && *ms.LastKind != "change" {
+				status += " (" + *ms.LastKind + ")"
+			}
+			rows, calls = strconv.Itoa(ms.LastRows), strconv.Itoa(ms.LastAPICalls)
+			took = fmt.Sprintf("%.1fs", ms.LastDurationSecs)
+		}
+		counts, drift, reconciled := "-", "-", "-"
+		if ms.LastReconcileAt != nil {
+			reconciled = ago(ms.LastReconcileAt)
+			counts = fmt.Sprintf("%s/%s", ptrInt(ms.RowsInTable), ptrInt(ms.RowsInTab))
+			if ms.DriftAtReconcile != nil {
+				drift = strconv.Itoa(*ms.DriftAtReconcile)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", ms.Name, ms.Health, ms.PendingChanges, oldest,
+			ago(ms.LastBatchAt), status, rows, calls, took, counts, drift, reconciled, ms.OpenConflicts)
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func ptrInt(p *int64) string {
+	if p == nil {
+		return "?"
+	}
+	return strconv.FormatInt(*p, 10)
+}
