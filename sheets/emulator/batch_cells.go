@@ -191,6 +191,9 @@ func buSetDataValidation(c *buCtx, i int, r *sheets.Request) (*sheets.Response, 
 		return nil, err
 	}
 	g := fromGridRange(u.Range, s)
+	if err := checkInGrid(s, g); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	m := cellMask{top: map[string]bool{"dataValidation": true}}
 	src := &sheets.CellData{DataValidation: u.Rule}
 	for row := g.StartRow; row < g.EndRow; row++ {
@@ -212,6 +215,9 @@ func buMergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) 
 		return nil, err
 	}
 	g := fromGridRange(u.Range, s)
+	if err := checkInGrid(s, g); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	var parts []gridRange
 	switch u.MergeType {
 	case "", "MERGE_ALL":
@@ -271,6 +277,9 @@ func buUnmergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error
 		return nil, err
 	}
 	g := fromGridRange(u.Range, s)
+	if err := checkInGrid(s, g); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	var keep []*sheets.GridRange
 	for _, m := range s.Merges {
 		mg := fromGridRange(m, s)

@@ -62,6 +62,12 @@ func buCopyPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	}
 	sg := fromGridRange(u.Source, ss)
 	dg := fromGridRange(u.Destination, ds)
+	if err := checkInGrid(ss, sg); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
+	if err := checkInGrid(ds, dg); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	src := snapshot(ss, sg)
 	if u.PasteOrientation == "TRANSPOSE" {
 		src = transposeCells(src)
@@ -126,6 +132,12 @@ func buCutPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 		return nil, err
 	}
 	sg := fromGridRange(u.Source, ss)
+	if err := checkInGrid(ss, sg); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
+	if u.Destination.RowIndex < 0 || u.Destination.ColumnIndex < 0 {
+		return nil, invalidRequest(i, kind, "Invalid destination.")
+	}
 	src := snapshot(ss, sg)
 	if int(u.Destination.RowIndex)+sg.rows() > ds.rowCount() || int(u.Destination.ColumnIndex)+sg.cols() > ds.colCount() {
 		return nil, invalidRequest(i, kind, "The destination range is outside the grid.")
@@ -162,6 +174,9 @@ func buSortRange(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 		return nil, err
 	}
 	g := fromGridRange(u.Range, s)
+	if err := checkInGrid(s, g); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	g.EndRow = min(g.EndRow, max(s.usedRows(), g.StartRow))
 	rows := snapshot(s, g)
 	specs := u.SortSpecs

@@ -146,6 +146,13 @@ func insertRows(b *book, s *sheet, at, n int, inherit bool) {
 	shiftDim(b, s, "ROWS", at, n)
 }
 
+func otherDimCount(s *sheet, dim string) int {
+	if dim == "ROWS" {
+		return s.colCount()
+	}
+	return s.rowCount()
+}
+
 func dimCount(s *sheet, dim string) int {
 	if dim == "ROWS" {
 		return s.rowCount()
@@ -174,11 +181,14 @@ func buInsertDimension(c *buCtx, i int, r *sheets.Request) (*sheets.Response, er
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	start, end := int(u.Range.StartIndex), int(u.Range.EndIndex)
-	if end <= start {
+	if start < 0 || end <= start {
 		return nil, invalidRequest(i, kind, "The end index must be greater than the start index.")
 	}
 	if start > dimCount(s, u.Range.Dimension) {
 		return nil, invalidRequest(i, kind, "Invalid start index %d: the sheet has only %d.", start, dimCount(s, u.Range.Dimension))
+	}
+	if other := otherDimCount(s, u.Range.Dimension); int64(end-start)*int64(other)+int64(c.b.cellCount()) > maxCells {
+		return nil, badRequest("This action would increase the number of cells in the workbook above the limit of %d cells.", maxCells)
 	}
 	if u.InheritFromBefore && start == 0 {
 		return nil, invalidRequest(i, kind, "Cannot inherit from before when inserting at the beginning.")
@@ -207,7 +217,7 @@ func buDeleteDimension(c *buCtx, i int, r *sheets.Request) (*sheets.Response, er
 		end = count
 	}
 	end = min(end, count)
-	if start >= end {
+	if start < 0 || start >= end {
 		return nil, invalidRequest(i, kind, "Invalid dimension range: start index %d, end index %d.", start, end)
 	}
 	if end-start >= count {
@@ -262,6 +272,9 @@ func buUpdateDimensionProperties(c *buCtx, i int, r *sheets.Request) (*sheets.Re
 	start, end := int(u.Range.StartIndex), int(u.Range.EndIndex)
 	if end == 0 {
 		end = dimCount(s, dim)
+	}
+	if start < 0 || end < start || end > dimCount(s, dim) {
+		return nil, invalidRequest(i, kind, "Invalid dimension range [%d, %d) for a sheet with %d.", start, end, dimCount(s, dim))
 	}
 	meta := &s.RowMeta
 	if dim == "COLUMNS" {

@@ -198,8 +198,12 @@ func (c *buCtx) sheetFor(i int, kind string, id int64) (*sheet, error) {
 // applyMask copies the fields named by mask from src to dst (both decoded
 // JSON objects); a field missing in src is removed from dst, which is how
 // a mask clears values. "*" copies everything.
-func applyMask(dst, src map[string]any, mask string) {
-	for _, path := range splitMask(mask) {
+func applyMask(dst, src map[string]any, mask string) error {
+	paths, err := splitMask(mask)
+	if err != nil {
+		return err
+	}
+	for _, path := range paths {
 		if path == "*" {
 			for k := range dst {
 				delete(dst, k)
@@ -212,6 +216,7 @@ func applyMask(dst, src map[string]any, mask string) {
 		parts := strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '/' })
 		setPath(dst, src, parts)
 	}
+	return nil
 }
 
 func setPath(dst, src map[string]any, parts []string) {
@@ -247,13 +252,13 @@ func setPath(dst, src map[string]any, parts []string) {
 
 // splitMask splits a mask at top-level commas and expands "a(b,c)" into
 // "a.b","a.c".
-func splitMask(mask string) []string {
+func splitMask(mask string) ([]string, error) {
+	if strings.TrimSpace(mask) == "*" {
+		return []string{"*"}, nil
+	}
 	m, err := parseFieldMask(mask)
-	if err != nil || m == nil {
-		if strings.TrimSpace(mask) == "*" {
-			return []string{"*"}
-		}
-		return nil
+	if err != nil {
+		return nil, errString("Invalid field mask: " + mask)
 	}
 	var out []string
 	var walk func(prefix string, fm fieldMask)
@@ -271,7 +276,7 @@ func splitMask(mask string) []string {
 		}
 	}
 	walk("", m)
-	return out
+	return out, nil
 }
 
 // mergeTyped applies mask from src onto dst for two values of the same
@@ -285,7 +290,9 @@ func mergeTyped[T any](dst, src *T, mask string) (*T, error) {
 	if sm == nil {
 		sm = map[string]any{}
 	}
-	applyMask(dm, sm, mask)
+	if err := applyMask(dm, sm, mask); err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(dm)
 	if err != nil {
 		return nil, err

@@ -21,7 +21,11 @@ func compileCellMask(mask string) (cellMask, error) {
 		return m, errString("At least one field must be updated, but none were specified.")
 	}
 	var subs []string
-	for _, p := range splitMask(mask) {
+	paths, err := splitMask(mask)
+	if err != nil {
+		return m, err
+	}
+	for _, p := range paths {
 		if p == "*" {
 			m.all = true
 			continue

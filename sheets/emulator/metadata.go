@@ -244,7 +244,11 @@ func matchDataFilter(b *book, f *sheets.DataFilter) ([]filterMatch, error) {
 		if s == nil {
 			return nil, badRequest("No grid with id: %d", f.GridRange.SheetId)
 		}
-		return []filterMatch{{s, fromGridRange(f.GridRange, s)}}, nil
+		g := fromGridRange(f.GridRange, s)
+		if err := checkInGrid(s, g); err != nil {
+			return nil, badRequest("Invalid dataFilter.gridRange: %v", err)
+		}
+		return []filterMatch{{s, g}}, nil
 	case f.DeveloperMetadataLookup != nil:
 		var out []filterMatch
 		for _, e := range b.allMetadata() {

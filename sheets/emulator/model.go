@@ -117,6 +117,9 @@ func (s *sheet) cell(r, c int) *sheets.CellData {
 // setCell stores v (nil clears). The row slice is copied so clones sharing
 // it are unaffected.
 func (s *sheet) setCell(r, c int, v *sheets.CellData) {
+	if r < 0 || c < 0 {
+		return // callers validate ranges; never index with a negative
+	}
 	if v != nil && cellEmpty(v) {
 		v = nil
 	}

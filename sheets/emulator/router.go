@@ -244,28 +244,30 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 	}
 	q.user = user
 	if e := s.quota.take(user, q.isWrite, s.now()); e != nil {
-		s.statsFor(q.id).Rejected++
+		s.reject(q)
 		w.Header().Set("Retry-After", "60")
 		writeAPIError(w, e)
 		return
 	}
 	if s.opts.FailRate > 0 && s.rng.Float64() < s.opts.FailRate {
-		s.statsFor(q.id).Rejected++
+		s.reject(q)
 		writeAPIError(w, unavailable())
 		return
 	}
+	existed := s.books[q.id] != nil
 	out, err := h(q)
+	known := existed || s.books[q.id] != nil
 	if err != nil {
 		ae := asAPIError(err)
-		if ae.Code >= 500 || ae.Code == http.StatusTooManyRequests {
+		if known && (ae.Code >= 500 || ae.Code == http.StatusTooManyRequests) {
 			s.statsFor(q.id).Rejected++
-		} else if q.id != "" {
+		} else if known {
 			s.count(q)
 		}
 		writeAPIError(w, ae)
 		return
 	}
-	if q.id != "" {
+	if known {
 		s.count(q)
 	}
 	if _, ok := out.(noContent); ok {
@@ -273,6 +275,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// reject counts a 429/5xx answer against the addressed spreadsheet.
+func (s *Server) reject(q *apiRequest) {
+	if s.books[q.id] != nil {
+		s.statsFor(q.id).Rejected++
+	}
 }
 
 func (s *Server) count(q *apiRequest) {
