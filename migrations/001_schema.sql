@@ -62,6 +62,17 @@ CREATE TABLE syncd.row_state (
     PRIMARY KEY (mirror, row_key)
 );
 
+-- Per-mirror state: the tab syncd owns (found again by id when people rename
+-- it) and what the last reconcile found, for `syncd status`.
+CREATE TABLE syncd.mirrors (
+    name              text PRIMARY KEY,
+    sheet_id          bigint,
+    last_reconcile_at timestamptz,
+    rows_in_table     bigint,
+    rows_in_tab       bigint,
+    drift             integer
+);
+
 -- One row per running daemon; the leader is the one holding the advisory
 -- lock. status reads it to tell running from stale from stopped.
 CREATE TABLE syncd.daemons (

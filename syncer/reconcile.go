@@ -381,3 +381,17 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*Mirror, diffs [
 		return nil
 	})
 }
+
+// recordReconcileFailure logs a failed pass in sync_log, best effort.
+func (s *Syncer) recordReconcileFailure(ctx context.Context, cause error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	now := s.opts.Now()
+	for _, m := range s.opts.Mirrors {
+		if _, err := s.opts.Pool.Exec(rctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, error)
+			VALUES ($1, 'pg_to_sheet', 'reconcile', $2, $2, 'error', $3)`, m.Name, now, cause.Error()); err != nil {
+			s.log.Warn("could not record failed reconcile", zap.Error(err))
+			return
+		}
+	}
+}

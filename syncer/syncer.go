@@ -46,6 +46,10 @@ type Options struct {
 	Logger *zap.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ShutdownGrace is how long a batch already under way may take to
+	// finish after Run's context is cancelled (default 10 s). Past it the
+	// batch is abandoned: its outbox entries stay and are mirrored again.
+	ShutdownGrace time.Duration
 }
 
 // Syncer mirrors the outbox into the spreadsheet. Its methods must not be
@@ -60,6 +64,10 @@ type Syncer struct {
 	sheetIDs map[string]int64 // mirror name → the tab syncd owns
 	tableOID map[uint32]string
 	stats    Stats
+
+	// reconcileCh asks Run for a reconcile pass (buffered 1: requests
+	// coalesce).
+	reconcileCh chan struct{}
 }
 
 // Stats are running totals since the Syncer was created.
@@ -86,7 +94,11 @@ func New(opts Options) *Syncer {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*Mirror{}, sheetIDs: map[string]int64{}}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 10 * time.Second
+	}
+	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*Mirror{}, sheetIDs: map[string]int64{},
+		reconcileCh: make(chan struct{}, 1)}
 	for i := range s.opts.Mirrors {
 		s.byName[s.opts.Mirrors[i].Name] = &s.opts.Mirrors[i]
 	}
@@ -100,10 +112,21 @@ func (s *Syncer) Stats() Stats {
 	return s.stats
 }
 
+// RequestReconcile asks Run for a reconcile pass of every mirror after the
+// current batch. It never blocks; requests made before the pass starts
+// coalesce into one. Run performs passes itself, so a pass never runs
+// concurrently with a batch.
+func (s *Syncer) RequestReconcile() {
+	select {
+	case s.reconcileCh <- struct{}{}:
+	default:
+	}
+}
+
 // Run drains the outbox whenever the doorbell rings or the poll interval
-// passes, until ctx is cancelled. A failed batch is logged, recorded in
-// sync_log and retried with backoff; nothing is dropped. It returns nil on
-// cancellation.
+// passes, and reconciles when asked (RequestReconcile), until ctx is
+// cancelled. A failed batch or pass is logged, recorded in sync_log and
+// retried with backoff; nothing is dropped. It returns nil on cancellation.
 func (s *Syncer) Run(ctx context.Context) error {
 	var ring <-chan bool
 	if s.opts.Doorbell != nil {
@@ -115,8 +138,29 @@ func (s *Syncer) Run(ctx context.Context) error {
 	bo.InitialInterval = time.Second
 	bo.MaxInterval = 2 * time.Minute
 	bo.MaxElapsedTime = 0
+	// Work runs on a context that outlives ctx by the grace period, so a
+	// SIGTERM lets the batch under way finish instead of repeating it.
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(s.opts.ShutdownGrace, cancel) })
+	defer stop()
 	for {
-		n, err := s.Drain(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-s.reconcileCh:
+			// Drain first so the pass sees the tab as current as it can be.
+			if _, err := s.Drain(work); err == nil {
+				if _, err := s.Reconcile(work, ReconcileOptions{}); err != nil && ctx.Err() == nil {
+					s.log.Warn("reconcile failed; will retry", zap.Error(err))
+					s.recordReconcileFailure(ctx, err)
+					time.AfterFunc(time.Minute, s.RequestReconcile)
+				}
+			}
+		default:
+		}
+		n, err := s.Drain(work)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -141,10 +185,16 @@ func (s *Syncer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case reconnected := <-ring:
-			if reconnected && s.opts.OnReconnect != nil {
-				s.opts.OnReconnect()
+			if reconnected {
+				// Wake-ups may have been missed while disconnected.
+				s.RequestReconcile()
+				if s.opts.OnReconnect != nil {
+					s.opts.OnReconnect()
+				}
 			}
 		case <-poll.C:
+		case <-s.reconcileCh:
+			s.RequestReconcile() // handled at the top of the loop
 		}
 	}
 }

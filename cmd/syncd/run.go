@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/leader"
+	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/pglisten"
+	"github.com/syncd/syncd/sheets"
+	"github.com/syncd/syncd/syncer"
+)
+
+func (m *Main) run(ctx context.Context, args []string) int {
+	fs := m.flags("run", "", "Run the daemon: mirror every committed change into the sheet (LISTEN/NOTIFY with a poll\n"+
+		"fallback), reconcile on reconcile.schedule, at start-up and after every reconnect, and serve\n"+
+		"/healthz, /readyz and /metrics on http.listen. One daemon per database leads; others stand by.")
+	cfgPath := configFlag(fs)
+	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: the host name)")
+	if code, ok := m.parse(fs, args); !ok {
+		return code
+	}
+	cfg, ok := m.loadConfig(*cfgPath)
+	if !ok {
+		return exitFailed
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd run: %v\n", err)
+		return exitFailed
+	}
+	defer log.Sync()
+	d, err := newDaemon(ctx, cfg, log, *instance)
+	if err != nil {
+		log.Error("cannot start", zap.Error(err))
+		fmt.Fprintf(m.Stderr, "syncd run: %v\n", err)
+		return exitFailed
+	}
+	defer d.close()
+	if err := d.run(ctx); err != nil {
+		log.Error("stopped", zap.Error(err))
+		return exitFailed
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// daemon is `syncd run`'s wiring: the pool, the sheet, the leader election,
+// and, while leading, the listener, the syncer and the reconcile schedule.
+type daemon struct {
+	cfg      *config.Config
+	log      *zap.Logger
+	pool     *pgxpool.Pool
+	mirrors  []syncer.Mirror
+	sheet    *sheets.Client
+	elector  *leader.Elector
+	metrics  *metrics
+	instance string
+	current  func() *syncer.Syncer // the syncer while leading, else nil
+}
+
+func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
+	pc, err := pgxpool.ParseConfig(cfg.Postgres.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.url: %w", err)
+	}
+	setSessionParams(pc.ConnConfig.RuntimeParams)
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	d := &daemon{cfg: cfg, log: log, pool: pool, instance: instance}
+	if err := d.checkDatabase(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	d.sheet, err = sheets.New(ctx, sheets.Options{
+		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
+		Endpoint:               cfg.Sheets.Endpoint,
+		CredentialsFile:        cfg.Sheets.CredentialsFile,
+		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
+		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
+		Logger:                 log,
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sheets: %w", err)
+	}
+	d.metrics = newMetrics(d)
+	return d, nil
+}
+
+// checkDatabase resolves the mirrors and refuses to start on a database
+// that `syncd migrate` has not prepared: running without capture triggers
+// would silently mirror nothing.
+func (d *daemon) checkDatabase(ctx context.Context) error {
+	var err error
+	if d.mirrors, err = d.cfg.Resolve(ctx, d.pool); err != nil {
+		return fmt.Errorf("config does not match the database:\n%w", err)
+	}
+	var version int32
+	err = d.pool.QueryRow(ctx, "SELECT version FROM "+migrations.VersionTable).Scan(&version)
+	if err != nil || version != migrations.Latest() {
+		return fmt.Errorf("schema syncd is not at version %d (found %d, %v): run `syncd migrate -config %s` first",
+			migrations.Latest(), version, err, d.cfg.Path)
+	}
+	return nil
+}
+
+func (d *daemon) close() {
+	d.pool.Close()
+}
+
+// connectFunc opens a dedicated connection (never a pooled one) with syncd's
+// session settings, for the listener and the leader lock.
+func (d *daemon) connectFunc() func(ctx context.Context) (*pgx.Conn, error) {
+	return func(ctx context.Context) (*pgx.Conn, error) {
+		cc, err := connConfig(d.cfg.Postgres.URL)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.ConnectConfig(ctx, cc)
+	}
+}
+
+func (d *daemon) run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", d.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", d.cfg.HTTP.Listen, err)
+	}
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second}
+	d.elector = leader.New(leader.Options{
+		Connect:  d.connectFunc(),
+		Instance: d.instance,
+		Version:  versionString(),
+		Details:  func() any { return map[string]any{"http": ln.Addr().String(), "pid": os.Getpid()} },
+		Logger:   d.log,
+	})
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	g.Go(func() error {
+		defer srv.Close()
+		return d.elector.Run(gctx, d.lead)
+	})
+	d.log.Info("started", zap.String("version", versionString()), zap.String("http", ln.Addr().String()),
+		zap.Int("mirrors", len(d.mirrors)))
+	notifyReady()
+	err = g.Wait()
+	notifyStopping()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// lead runs while this daemon holds the leader lock; ctx ends the moment
+// the lock is lost, and everything that writes stops with it.
+func (d *daemon) lead(ctx context.Context) error {
+	log := d.log
+	listener, err := pglisten.New(pglisten.Options{
+		Connect:      d.connectFunc(),
+		Channel:      migrations.NotifyChannel,
+		DoorbellLock: migrations.DoorbellLock,
+		Logger:       log,
+	})
+	if err != nil {
+		return err
+	}
+	s := syncer.New(syncer.Options{
+		Pool:         d.pool,
+		Sheet:        d.sheet,
+		Codec:        sheetsCodec(),
+		Mirrors:      d.mirrors,
+		Doorbell:     listener,
+		PollInterval: d.cfg.PollEvery(),
+		Logger:       log.Named("syncer"),
+	})
+	d.metrics.setSyncer(s)
+	defer d.metrics.setSyncer(nil)
+	c := cron.New()
+	if _, err := c.AddFunc(d.cfg.Reconcile.Schedule, s.RequestReconcile); err != nil {
+		return fmt.Errorf("reconcile.schedule: %w", err)
+	}
+	c.Start()
+	defer c.Stop()
+	s.RequestReconcile() // at start-up: repair whatever happened while nobody led
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return listener.Run(gctx) })
+	g.Go(func() error { return s.Run(gctx) })
+	return g.Wait()
+}
+
+// sheetsCodec is the cell codec of DESIGN §2.
+func sheetsCodec() syncer.Codec { return sheets.Codec{} }

@@ -1,0 +1,275 @@
+package syncer_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap/zaptest"
+	"google.golang.org/api/option"
+	sheetsapi "google.golang.org/api/sheets/v4"
+
+	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/sheets"
+	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/syncer"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// bundle is one test's world: a database with a captured table, an emulator
+// with one spreadsheet, the real Sheets client and a Syncer.
+type bundle struct {
+	t       *testing.T
+	ctx     context.Context
+	url     string
+	pool    *pgxpool.Pool
+	emu     *emulator.Server
+	srv     *httptest.Server
+	sheet   *sheets.Client
+	id      string
+	mirrors []syncer.Mirror
+	syncer  *syncer.Syncer
+}
+
+const itemsSchema = `
+CREATE TYPE item_status AS ENUM ('new', 'done');
+CREATE TABLE items (
+	id      integer PRIMARY KEY,
+	name    text,
+	price   numeric(12,2),
+	qty     bigint,
+	ratio   double precision,
+	ok      boolean,
+	day     date,
+	at      timestamptz,
+	status  item_status,
+	meta    jsonb,
+	comment text
+);`
+
+const itemsMirror = `  - name: items
+    table: public.items
+    sheet: Items
+    editable: [comment]
+`
+
+// setup builds the world for a schema and the mirrors section of a config.
+func setup(t *testing.T, schema, mirrorsYAML string) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	b := &bundle{t: t, ctx: ctx}
+	b.url = pgtest.NewDB(t)
+	pgtest.Exec(t, b.url, schema)
+	cc, err := pgxpool.ParseConfig(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"timezone": "UTC", "datestyle": "ISO, YMD", "intervalstyle": "postgres"} {
+		cc.ConnConfig.RuntimeParams[k] = v
+	}
+	if b.pool, err = pgxpool.NewWithConfig(ctx, cc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.pool.Close)
+	cfg, err := config.Parse("test.yml", []byte("postgres:\n  url: x\nsheets:\n  spreadsheet_id: x\nmirrors:\n"+mirrorsYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.mirrors, err = cfg.Resolve(ctx, b.pool); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := b.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrations.ApplySchema(ctx, conn.Conn()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrations.InstallCapture(ctx, conn.Conn(), migrations.CaptureTables(b.mirrors)); err != nil {
+		t.Fatal(err)
+	}
+	conn.Release()
+	b.emu = emulator.New(emulator.Options{})
+	b.srv = httptest.NewServer(b.emu)
+	t.Cleanup(b.srv.Close)
+	b.id = b.emu.CreateSpreadsheet("syncd test")
+	b.sheet, err = sheets.New(ctx, sheets.Options{SpreadsheetID: b.id, Endpoint: b.srv.URL, Quota: sheets.NewQuota(100000, 100000, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.syncer = syncer.New(syncer.Options{Pool: b.pool, Sheet: b.sheet, Codec: sheets.Codec{}, Mirrors: b.mirrors, Logger: zaptest.NewLogger(t)})
+	return b
+}
+
+func (b *bundle) exec(sql string, args ...any) {
+	b.t.Helper()
+	if _, err := b.pool.Exec(b.ctx, sql, args...); err != nil {
+		b.t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// drain runs batches until the outbox is empty and returns the API calls of
+// each batch.
+func (b *bundle) drain() []int {
+	b.t.Helper()
+	var calls []int
+	for {
+		before := b.syncer.Stats().APICalls
+		n, err := b.syncer.Drain(b.ctx)
+		if err != nil {
+			b.t.Fatalf("drain: %v", err)
+		}
+		if n == 0 {
+			return calls
+		}
+		calls = append(calls, b.syncer.Stats().APICalls-before)
+	}
+}
+
+// tab reads a whole tab through the real client.
+func (b *bundle) tab(title string) [][]syncer.Cell {
+	b.t.Helper()
+	got, err := b.sheet.Read(b.ctx, []syncer.Range{{Tab: title}})
+	if err != nil {
+		b.t.Fatalf("read tab %q: %v", title, err)
+	}
+	return got[0]
+}
+
+// assertMirrored checks that the mirror's tab equals its table cell for cell
+// under the codec: the header, every row exactly once, no other rows.
+func (b *bundle) assertMirrored(name string) {
+	b.t.Helper()
+	var m *syncer.Mirror
+	for i := range b.mirrors {
+		if b.mirrors[i].Name == name {
+			m = &b.mirrors[i]
+		}
+	}
+	info, err := b.sheet.Info(b.ctx)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	grid := b.tab(m.Sheet)
+	if len(grid) == 0 {
+		b.t.Fatalf("tab %q is empty", m.Sheet)
+	}
+	for i, c := range m.Columns {
+		if i >= len(grid[0]) || grid[0][i] != syncer.StringCell(c.Name) {
+			b.t.Fatalf("tab %q header = %v, want column names %v", m.Sheet, grid[0], m.ColumnNames())
+		}
+	}
+	want := map[string][]syncer.Cell{}
+	cols := make([]string, len(m.Columns))
+	for i, c := range m.Columns {
+		cols[i] = pgx.Identifier{c.Name}.Sanitize() + "::text"
+	}
+	src := m.Table
+	if m.IsQuery() {
+		src = "(" + m.Query + ") q"
+	}
+	rows, err := b.pool.Query(b.ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+src)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for rows.Next() {
+		raw := rows.RawValues()
+		cells := make([]syncer.Cell, len(raw))
+		var key []string
+		for i, r := range raw {
+			v := syncer.Null
+			if r != nil {
+				v = syncer.Text(string(r))
+			}
+			cells[i], _ = sheets.Codec{}.Encode(m.Columns[i], v, info.TimeZone)
+		}
+		for _, k := range m.Key {
+			key = append(key, fmt.Sprint(cells[k]))
+		}
+		want[strings.Join(key, "|")] = cells
+	}
+	if err := rows.Err(); err != nil {
+		b.t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for r, row := range grid[1:] {
+		var key []string
+		for _, k := range m.Key {
+			if k < len(row) {
+				key = append(key, fmt.Sprint(row[k]))
+			} else {
+				key = append(key, fmt.Sprint(syncer.Cell{}))
+			}
+		}
+		k := strings.Join(key, "|")
+		w, ok := want[k]
+		if !ok {
+			b.t.Fatalf("tab %q row %d (key %s) is not in the table", m.Sheet, r+2, k)
+		}
+		if seen[k] {
+			b.t.Fatalf("tab %q row %d repeats key %s", m.Sheet, r+2, k)
+		}
+		seen[k] = true
+		for c := range w {
+			got := syncer.Cell{}
+			if c < len(row) {
+				got = row[c]
+			}
+			if got != w[c] {
+				b.t.Fatalf("tab %q row %d column %s = %+v, want %+v", m.Sheet, r+2, m.Columns[c].Name, got, w[c])
+			}
+		}
+	}
+	if len(seen) != len(want) {
+		var missing []string
+		for k := range want {
+			if !seen[k] {
+				missing = append(missing, k)
+			}
+		}
+		sort.Strings(missing)
+		b.t.Fatalf("tab %q has %d rows, table has %d; missing keys %v", m.Sheet, len(seen), len(want), missing[:min(5, len(missing))])
+	}
+}
+
+// syncLogChanges sums sync_log's change counts of ok batches.
+func (b *bundle) syncLogChanges(mirror string) int {
+	b.t.Helper()
+	var n int
+	if err := b.pool.QueryRow(b.ctx, `SELECT coalesce(sum(changes), 0) FROM syncd.sync_log
+		WHERE mirror = $1 AND kind = 'change' AND status = 'ok'`, mirror).Scan(&n); err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}
+
+func (b *bundle) outboxLen() int {
+	b.t.Helper()
+	var n int
+	if err := b.pool.QueryRow(b.ctx, "SELECT count(*) FROM syncd.changes").Scan(&n); err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}
+
+// rawService is the plain Go client on the same emulator, for acting as a
+// person would (typing, sorting, deleting rows).
+func (b *bundle) rawService() *sheetsapi.Service {
+	b.t.Helper()
+	srv, err := sheetsapi.NewService(b.ctx, option.WithEndpoint(b.srv.URL+"/"), option.WithoutAuthentication())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return srv
+}
+
+func valueRange(v [][]any) *sheetsapi.ValueRange { return &sheetsapi.ValueRange{Values: v} }
