@@ -30,13 +30,18 @@ const (
 )
 
 // unit is requests that must go in the same batchUpdate, with the size of
-// their JSON encoding.
+// their JSON encoding. Row requests are built only when their batch is
+// sent, so that a 100,000-row op never holds more than one batch of
+// sheets.CellData (a few hundred bytes each) in memory at once.
 type unit struct {
-	reqs     []*sheets.Request
+	reqs     []func() *sheets.Request
 	size     int
 	once     bool // appends/deletes rows or adds a tab: not safe to repeat
 	withNext bool // an AddTab: keep it in the batch of what follows
 }
+
+// built wraps a request that exists already.
+func built(r *sheets.Request) func() *sheets.Request { return func() *sheets.Request { return r } }
 
 // planBatches turns ops into the bodies of as few batchUpdates as the size
 // limit allows, keeping op order. Large WriteRows and AppendRows are cut
@@ -80,9 +85,18 @@ func planBatches(ops []syncer.Op, maxBytes int) ([]batch, error) {
 
 // batch is the requests of one batchUpdate and its estimated body size.
 type batch struct {
-	reqs []*sheets.Request
+	reqs []func() *sheets.Request
 	size int
 	once bool
+}
+
+// requests builds the batch's requests.
+func (b batch) requests() []*sheets.Request {
+	out := make([]*sheets.Request, len(b.reqs))
+	for i, mk := range b.reqs {
+		out[i] = mk()
+	}
+	return out
 }
 
 func opUnits(op syncer.Op, maxBytes int) ([]unit, error) {
@@ -128,8 +142,9 @@ func opUnits(op syncer.Op, maxBytes int) ([]unit, error) {
 }
 
 func single(once bool, reqs ...*sheets.Request) ([]unit, error) {
-	u := unit{reqs: reqs, once: once}
+	u := unit{once: once}
 	for _, r := range reqs {
+		u.reqs = append(u.reqs, built(r))
 		n, err := jsonSize(r)
 		if err != nil {
 			return nil, err
@@ -256,101 +271,4 @@ func renameTabUnits(op syncer.RenameTab) ([]unit, error) {
 		Properties: &sheets.SheetProperties{SheetId: op.SheetID, Title: op.Title, ForceSendFields: []string{"SheetId"}},
 		Fields:     "title",
 	}})
-}
-
-func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
-	if op.SheetID < 0 || op.Row < 0 || op.Col < 0 {
-		return nil, fmt.Errorf("WriteRows needs a sheet id, Row ≥ 0 and Col ≥ 0, got %d, %d, %d", op.SheetID, op.Row, op.Col)
-	}
-	rows, sizes, err := rowData(op.Rows, nil)
-	if err != nil {
-		return nil, err
-	}
-	return chunkRows(rows, sizes, maxBytes, false, func(first int, chunk []*sheets.RowData) *sheets.Request {
-		return &sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
-			Start: coord(op.SheetID, op.Row+first, op.Col), Rows: chunk, Fields: fieldsValues,
-		}}
-	})
-}
-
-func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
-	if op.SheetID < 0 {
-		return nil, fmt.Errorf("AppendRows needs a sheet id, got %d", op.SheetID)
-	}
-	rows, sizes, err := rowData(op.Rows, op.Formats)
-	if err != nil {
-		return nil, err
-	}
-	return chunkRows(rows, sizes, maxBytes, true, func(_ int, chunk []*sheets.RowData) *sheets.Request {
-		return &sheets.Request{AppendCells: &sheets.AppendCellsRequest{
-			SheetId: op.SheetID, Rows: chunk, Fields: fieldsAppend, ForceSendFields: []string{"SheetId"},
-		}}
-	})
-}
-
-// chunkRows cuts rows into requests whose bodies stay under maxBytes,
-// each its own unit so the planner may put them in different batches.
-func chunkRows(rows []*sheets.RowData, sizes []int, maxBytes int, once bool, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
-	empty, err := jsonSize(mk(0, nil))
-	if err != nil {
-		return nil, err
-	}
-	// Room for the rows array and the batch envelope around the request.
-	budget := maxBytes - empty - len(`{"requests":[],"rows":[]}`)
-	var units []unit
-	for start := 0; start < len(rows) || start == 0; {
-		end, size := start, empty
-		for end < len(rows) && (end == start || size+sizes[end]+1 <= budget+empty) {
-			size += sizes[end] + 1
-			end++
-		}
-		units = append(units, unit{reqs: []*sheets.Request{mk(start, rows[start:end])}, size: size, once: once})
-		if end == len(rows) {
-			break
-		}
-		start = end
-	}
-	return units, nil
-}
-
-// rowData converts cells to RowData and measures each row's JSON. With
-// formats, each cell also carries its column's number format.
-func rowData(rows [][]syncer.Cell, formats []syncer.NumberFormat) ([]*sheets.RowData, []int, error) {
-	out := make([]*sheets.RowData, len(rows))
-	sizes := make([]int, len(rows))
-	for i, row := range rows {
-		rd := &sheets.RowData{Values: make([]*sheets.CellData, len(row))}
-		for j, c := range row {
-			cd := &sheets.CellData{UserEnteredValue: extendedValue(c)}
-			if j < len(formats) && formats[j] != (syncer.NumberFormat{}) {
-				cd.UserEnteredFormat = &sheets.CellFormat{NumberFormat: numberFormat(formats[j])}
-			}
-			rd.Values[j] = cd
-		}
-		n, err := jsonSize(rd)
-		if err != nil {
-			return nil, nil, fmt.Errorf("row %d: %w", i, err)
-		}
-		out[i], sizes[i] = rd, n
-	}
-	return out, sizes, nil
-}
-
-// extendedValue is the typed value of a cell; nil (no value) clears the
-// cell under a userEnteredValue mask. The value fields are pointers in the
-// Go client, so 0, FALSE and "" are sent (omitempty drops only nil). Formula
-// errors cannot be written back, so their text goes as a string.
-func extendedValue(c syncer.Cell) *sheets.ExtendedValue {
-	switch c.Type {
-	case syncer.CellString, syncer.CellError:
-		s := c.String
-		return &sheets.ExtendedValue{StringValue: &s}
-	case syncer.CellNumber:
-		n := c.Number
-		return &sheets.ExtendedValue{NumberValue: &n}
-	case syncer.CellBool:
-		b := c.Bool
-		return &sheets.ExtendedValue{BoolValue: &b}
-	}
-	return nil
 }

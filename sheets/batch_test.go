@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,6 +86,7 @@ func TestApplyWireShapes(t *testing.T) {
 		syncer.DeleteRows{SheetID: 0, Start: 0, End: 2},
 		syncer.RenameTab{SheetID: 7, Title: "Shifts 2025"},
 		syncer.FormatColumns{SheetID: 0, Header: []string{"a"}, Formats: []syncer.NumberFormat{money, money}},
+		syncer.WriteRows{SheetID: 7, Row: 3, Col: 2, Rows: [][]syncer.Cell{{syncer.StringCell("<b>&")}}},
 	}
 	calls, err := c.Apply(context.Background(), ops)
 	if err != nil {
@@ -116,6 +118,7 @@ func TestApplyWireShapes(t *testing.T) {
 		`{"updateCells":{"fields":"userEnteredValue,userEnteredFormat.textFormat.bold","rows":[{"values":[{"userEnteredFormat":{"textFormat":{"bold":true}},"userEnteredValue":{"stringValue":"a"}}]}],"start":{"columnIndex":0,"rowIndex":0,"sheetId":0}}}`,
 		`{"updateSheetProperties":{"fields":"gridProperties.frozenRowCount","properties":{"gridProperties":{"frozenRowCount":1},"sheetId":0}}}`,
 		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":2,"sheetId":0,"startColumnIndex":0,"startRowIndex":1}}}`,
+		`{"updateCells":{"fields":"userEnteredValue","rows":[{"values":[{"userEnteredValue":{"stringValue":"\u003cb\u003e\u0026"}}]}],"start":{"columnIndex":2,"rowIndex":3,"sheetId":7}}}`,
 	}
 	got := rec.requests(t, 0)
 	if len(got) != len(want) {
@@ -138,6 +141,7 @@ func TestApplyRejectsBadOpsWithoutCalling(t *testing.T) {
 		syncer.AddTab{Title: "no id"},
 		syncer.DeleteRows{SheetID: 1, Start: 5, End: 5},
 		syncer.WriteRows{SheetID: 1, Row: -1},
+		syncer.WriteRows{SheetID: 1, Col: -1},
 		syncer.RenameTab{SheetID: 1},
 		nil,
 	} {
@@ -265,7 +269,37 @@ func TestRequestBytesPer1000Rows(t *testing.T) {
 	}
 	real := len(rec.bodies[0])
 	t.Logf("1,000 rows × 10 columns: %d bytes on the wire, estimated %d", real, batches[0].size)
-	if d := batches[0].size - real; d < -64 || d > 64 {
+	if d := batches[0].size - real; d < -8 || d > 8 {
 		t.Errorf("size estimate %d is off the real body %d by %d", batches[0].size, real, d)
+	}
+}
+
+// TestRowSizeMatchesEncoding checks the size the planner computes without
+// encoding against what encoding/json produces, on awkward cells.
+func TestRowSizeMatchesEncoding(t *testing.T) {
+	date := syncer.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
+	onlyType := syncer.NumberFormat{Type: "TEXT"}
+	cells := []syncer.Cell{
+		{}, syncer.NumberCell(0), syncer.NumberCell(math.Copysign(0, -1)), syncer.NumberCell(1e-7), syncer.NumberCell(1.5e-300),
+		syncer.NumberCell(1e21), syncer.NumberCell(123456789012345678), syncer.NumberCell(45688.142857142855), syncer.NumberCell(-2.5e-6),
+		syncer.NumberCell(math.NaN()), syncer.NumberCell(math.Inf(-1)), syncer.BoolCell(true), syncer.BoolCell(false),
+		syncer.StringCell(""), syncer.StringCell(`<a href="x">&'</a>`), syncer.StringCell("tab\there\nnew\x01\x1f\\"),
+		syncer.StringCell("bad \xff utf8 \u2028\u2029 😀 ж"), {Type: syncer.CellError, String: "#REF!"},
+	}
+	formats := [][]syncer.NumberFormat{nil, {date}, {onlyType, {}, date}}
+	for _, f := range formats {
+		for i := range cells {
+			row := cells[i:min(i+3, len(cells))]
+			want, err := json.Marshal(rowData([][]syncer.Cell{row}, f)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rowSize(row, f); got != len(want) {
+				t.Errorf("rowSize(%+v, %v) = %d, encoding is %d: %s", row, f, got, len(want), want)
+			}
+		}
+	}
+	if got := rowSize(nil, nil); got != 2 {
+		t.Errorf("empty row size %d", got)
 	}
 }

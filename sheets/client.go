@@ -411,7 +411,7 @@ func (c *Client) Apply(ctx context.Context, ops []syncer.Op) (int, error) {
 			kind = kindWriteOnce
 		}
 		what := fmt.Sprintf("batchUpdate %d/%d (%d requests)", i+1, len(batches), len(b.reqs))
-		req := &sheets.BatchUpdateSpreadsheetRequest{Requests: b.reqs}
+		req := &sheets.BatchUpdateSpreadsheetRequest{Requests: b.requests()}
 		calls, err := c.call(ctx, kind, what, func(ctx context.Context) error {
 			_, err := c.svc.Spreadsheets.BatchUpdate(c.id, req).Fields(googleapi.Field("spreadsheetId")).Context(ctx).Do()
 			return err

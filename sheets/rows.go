@@ -1,0 +1,219 @@
+package sheets
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
+	"google.golang.org/api/sheets/v4"
+
+	"github.com/syncd/syncd/syncer"
+)
+
+func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
+	if op.SheetID < 0 || op.Row < 0 || op.Col < 0 {
+		return nil, fmt.Errorf("WriteRows needs a sheet id, Row ≥ 0 and Col ≥ 0, got %d, %d, %d", op.SheetID, op.Row, op.Col)
+	}
+	return chunkRows(op.Rows, nil, maxBytes, false, func(first int, chunk []*sheets.RowData) *sheets.Request {
+		return &sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
+			Start: coord(op.SheetID, op.Row+first, op.Col), Rows: chunk, Fields: fieldsValues,
+		}}
+	})
+}
+
+func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
+	if op.SheetID < 0 {
+		return nil, fmt.Errorf("AppendRows needs a sheet id, got %d", op.SheetID)
+	}
+	return chunkRows(op.Rows, op.Formats, maxBytes, true, func(_ int, chunk []*sheets.RowData) *sheets.Request {
+		return &sheets.Request{AppendCells: &sheets.AppendCellsRequest{
+			SheetId: op.SheetID, Rows: chunk, Fields: fieldsAppend, ForceSendFields: []string{"SheetId"},
+		}}
+	})
+}
+
+// rowsKey is the `"rows":[],` a request gains when it has rows.
+const rowsKey = len(`"rows":[],`)
+
+// chunkRows cuts rows into requests whose bodies stay under maxBytes, each
+// its own unit so the planner may put them in different batches. Sizes
+// are computed from the cells without encoding them; the requests are
+// built when their batch is sent.
+func chunkRows(rows [][]syncer.Cell, formats []syncer.NumberFormat, maxBytes int, once bool, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
+	empty, err := jsonSize(mk(0, nil))
+	if err != nil {
+		return nil, err
+	}
+	budget := maxBytes - len(`{"requests":[]}`)
+	var units []unit
+	for start := 0; start == 0 || start < len(rows); {
+		end, size := start, empty+rowsKey-1 // no comma before the first row
+		for end < len(rows) {
+			n := rowSize(rows[end], formats) + 1
+			if end > start && size+n > budget {
+				break
+			}
+			size += n
+			end++
+		}
+		first, chunk := start, rows[start:end]
+		units = append(units, unit{size: size, once: once, reqs: []func() *sheets.Request{
+			func() *sheets.Request { return mk(first, rowData(chunk, formats)) },
+		}})
+		if end == len(rows) {
+			break
+		}
+		start = end
+	}
+	return units, nil
+}
+
+// rowData converts cells to RowData. With formats, each cell also carries
+// its column's number format.
+func rowData(rows [][]syncer.Cell, formats []syncer.NumberFormat) []*sheets.RowData {
+	out := make([]*sheets.RowData, len(rows))
+	for i, row := range rows {
+		rd := &sheets.RowData{Values: make([]*sheets.CellData, len(row))}
+		for j, c := range row {
+			cd := &sheets.CellData{UserEnteredValue: extendedValue(c)}
+			if j < len(formats) && formats[j] != (syncer.NumberFormat{}) {
+				cd.UserEnteredFormat = &sheets.CellFormat{NumberFormat: numberFormat(formats[j])}
+			}
+			rd.Values[j] = cd
+		}
+		out[i] = rd
+	}
+	return out
+}
+
+// extendedValue is the typed value of a cell; nil (no value) clears the
+// cell under a userEnteredValue mask. The value fields are pointers in the
+// Go client, so 0, FALSE and "" are sent (omitempty drops only nil).
+// Formula errors cannot be written back, so their text goes as a string,
+// and so do NaN and infinities, which JSON has no numbers for.
+func extendedValue(c syncer.Cell) *sheets.ExtendedValue {
+	switch c.Type {
+	case syncer.CellString, syncer.CellError:
+		s := c.String
+		return &sheets.ExtendedValue{StringValue: &s}
+	case syncer.CellNumber:
+		if s, ok := nonFinite(c.Number); ok {
+			return &sheets.ExtendedValue{StringValue: &s}
+		}
+		n := c.Number
+		return &sheets.ExtendedValue{NumberValue: &n}
+	case syncer.CellBool:
+		b := c.Bool
+		return &sheets.ExtendedValue{BoolValue: &b}
+	}
+	return nil
+}
+
+func nonFinite(f float64) (string, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return pgFloat(f, 64), true
+	}
+	return "", false
+}
+
+// rowSize is the length of the JSON encoding of the row's RowData, as the
+// Go client encodes it (encoding/json, HTML-escaped).
+func rowSize(row []syncer.Cell, formats []syncer.NumberFormat) int {
+	if len(row) == 0 {
+		return len(`{}`)
+	}
+	n := len(`{"values":[]}`) + len(row) - 1
+	for j, c := range row {
+		var f syncer.NumberFormat
+		if j < len(formats) {
+			f = formats[j]
+		}
+		n += cellSize(c, f)
+	}
+	return n
+}
+
+func cellSize(c syncer.Cell, f syncer.NumberFormat) int {
+	value := 0
+	switch c.Type {
+	case syncer.CellString, syncer.CellError:
+		value = len(`{"stringValue":}`) + jsonStringSize(c.String)
+	case syncer.CellNumber:
+		if s, ok := nonFinite(c.Number); ok {
+			value = len(`{"stringValue":}`) + jsonStringSize(s)
+		} else {
+			value = len(`{"numberValue":}`) + jsonFloatSize(c.Number)
+		}
+	case syncer.CellBool:
+		value = len(`{"boolValue":false}`)
+		if c.Bool {
+			value--
+		}
+	}
+	n := len(`{}`)
+	if value > 0 {
+		n += len(`"userEnteredValue":`) + value
+	}
+	if f != (syncer.NumberFormat{}) {
+		nf := len(`{}`)
+		if f.Pattern != "" {
+			nf += len(`"pattern":`) + jsonStringSize(f.Pattern)
+		}
+		if f.Type != "" {
+			if f.Pattern != "" {
+				nf++
+			}
+			nf += len(`"type":`) + jsonStringSize(f.Type)
+		}
+		n += len(`"userEnteredFormat":{"numberFormat":}`) + nf
+		if value > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// jsonFloatSize is the length of encoding/json's encoding of f (finite).
+func jsonFloatSize(f float64) int {
+	var buf [32]byte
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(buf[:0], f, format, -1, 64)
+	n := len(b)
+	if format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		n-- // encoding/json writes e-7, not e-07
+	}
+	return n
+}
+
+// jsonStringSize is the length of encoding/json's quoted, HTML-escaped
+// encoding of s.
+func jsonStringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t':
+				n += 2
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			n += 6
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
+}
