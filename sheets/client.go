@@ -1,7 +1,3 @@
-// Package sheets is syncd's Google Sheets client: the cell codec of
-// DESIGN §2 (Codec), A1 range helpers, and Client, which implements
-// syncer.Spreadsheet on google.golang.org/api/sheets/v4 with a shared
-// per-credential quota and retries.
 package sheets
 
 import (
@@ -51,8 +47,8 @@ type Options struct {
 	// otherwise shares between all Clients of the same service account
 	// (or, without credentials, the same endpoint). See SharedQuota.
 	Quota *Quota
-	// Clock drives backoff waits (and quota waits of a Quota made here);
-	// nil means SystemClock. For tests.
+	// Clock drives backoff waits; nil means SystemClock. For tests, which
+	// also pass a Quota built on the same clock to drive quota waits.
 	Clock Clock
 	// MaxRequestBytes caps a batchUpdate body; zero means
 	// DefaultMaxRequestBytes.
