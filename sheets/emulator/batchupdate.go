@@ -14,12 +14,19 @@ type buCtx struct {
 	s    *Server
 	b    *book
 	user string
-	raw  map[string]any // the current sub-request as decoded JSON
+	// rawBytes is the current sub-request; raw is its generic decoding,
+	// built lazily because big updateCells requests are costly to decode
+	// twice and only a few handlers need to tell 0 from "absent".
+	rawBytes json.RawMessage
+	raw      map[string]any
 }
 
 // rawHas reports whether the current sub-request JSON sets path; it tells
 // an explicit 0 apart from an omitted field.
 func (c *buCtx) rawHas(path ...string) bool {
+	if c.raw == nil {
+		_ = json.Unmarshal(c.rawBytes, &c.raw)
+	}
 	var cur any = c.raw
 	for _, p := range path {
 		m, ok := cur.(map[string]any)
@@ -106,8 +113,7 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, badRequest("Invalid JSON payload received. requests[%d]: %v", i, err)
 		}
-		c.raw = nil
-		_ = json.Unmarshal(raw, &c.raw)
+		c.raw, c.rawBytes = nil, raw
 		kind, err := requestKind(raw)
 		if err != nil {
 			return nil, badRequest("Invalid requests[%d]: %v", i, err.Error())

@@ -79,3 +79,13 @@ func rawJSON(t *testing.T, method, url, body string) (int, map[string]any) {
 }
 
 func rows(vals ...[]any) [][]any { return vals }
+
+func benchClient(b *testing.B, emu *Server) (*sheets.Service, *httptest.Server) {
+	b.Helper()
+	ts := httptest.NewServer(emu)
+	svc, err := sheets.NewService(b.Context(), option.WithEndpoint(ts.URL+"/"), option.WithoutAuthentication())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc, ts
+}
