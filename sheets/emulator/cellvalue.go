@@ -102,12 +102,12 @@ func numberFormatOf(c *sheets.CellData) *sheets.NumberFormat {
 }
 
 // formattedValue renders an effective value as the UI displays it.
-func formattedValue(ev *sheets.ExtendedValue, nf *sheets.NumberFormat) (string, bool) {
+func formattedValue(ev *sheets.ExtendedValue, nf *sheets.NumberFormat, locale string) (string, bool) {
 	switch {
 	case ev == nil:
 		return "", false
 	case ev.NumberValue != nil:
-		return formatNumber(*ev.NumberValue, nf), true
+		return formatNumberLocale(*ev.NumberValue, nf, locale), true
 	case ev.StringValue != nil:
 		return *ev.StringValue, true
 	case ev.BoolValue != nil:
@@ -150,7 +150,7 @@ func renderCell(b *book, s *sheet, c *sheets.CellData, o renderOpts) (any, bool)
 	ev := effectiveValue(b, s, c, 0)
 	nf := numberFormatOf(c)
 	if o.Value == "" || o.Value == "FORMATTED_VALUE" {
-		str, ok := formattedValue(ev, nf)
+		str, ok := formattedValue(ev, nf, b.Props.Locale)
 		return str, ok
 	}
 	switch {
@@ -158,7 +158,7 @@ func renderCell(b *book, s *sheet, c *sheets.CellData, o renderOpts) (any, bool)
 		return nil, false
 	case ev.NumberValue != nil:
 		if o.DateTime == "FORMATTED_STRING" && isDateType(nf) {
-			return formatNumber(*ev.NumberValue, nf), true
+			return formatNumberLocale(*ev.NumberValue, nf, b.Props.Locale), true
 		}
 		return *ev.NumberValue, true
 	case ev.StringValue != nil:
@@ -173,6 +173,6 @@ func renderCell(b *book, s *sheet, c *sheets.CellData, o renderOpts) (any, bool)
 
 // cellText is the plain text of a cell for sorting, HTML and search.
 func cellText(b *book, s *sheet, c *sheets.CellData) string {
-	str, _ := formattedValue(effectiveValue(b, s, c, 0), numberFormatOf(c))
+	str, _ := formattedValue(effectiveValue(b, s, c, 0), numberFormatOf(c), b.Props.Locale)
 	return strings.TrimSpace(str)
 }

@@ -208,7 +208,7 @@ func renderCellData(b *book, s *sheet, c *sheets.CellData) map[string]any {
 	}
 	out := *c
 	out.EffectiveValue = effectiveValue(b, s, c, 0)
-	if str, ok := formattedValue(out.EffectiveValue, numberFormatOf(c)); ok {
+	if str, ok := formattedValue(out.EffectiveValue, numberFormatOf(c), b.Props.Locale); ok {
 		out.FormattedValue = str
 	}
 	if c.UserEnteredFormat != nil {

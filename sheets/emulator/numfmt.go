@@ -8,6 +8,26 @@ import (
 	"google.golang.org/api/sheets/v4"
 )
 
+// localeSeparators gives the decimal and grouping marks of locales that
+// differ from en_US; the rest render like en_US.
+var localeSeparators = map[string][2]string{
+	"ru": {",", "\u00a0"}, "uk": {",", "\u00a0"}, "fr": {",", "\u202f"}, "pl": {",", "\u00a0"},
+	"de": {",", "."}, "es": {",", "."}, "it": {",", "."}, "pt": {",", "."}, "nl": {",", "."}, "tr": {",", "."},
+}
+
+// formatNumberLocale is formatNumber with the locale's decimal and
+// grouping marks; date and time patterns are left alone because their
+// separators are literal.
+func formatNumberLocale(v float64, nf *sheets.NumberFormat, locale string) string {
+	out := formatNumber(v, nf)
+	lang, _, _ := strings.Cut(locale, "_")
+	seps, ok := localeSeparators[lang]
+	if !ok || (nf != nil && isDateType(nf)) || (nf != nil && nf.Pattern != "" && isDatePattern(splitSections(nf.Pattern)[0])) {
+		return out
+	}
+	return strings.NewReplacer(".", seps[0], ",", seps[1]).Replace(out)
+}
+
 // formatNumber renders v with a Sheets number format. It covers the
 // patterns people actually use (decimals, grouping, percent, currency
 // literals, scientific, dates and times); anything else falls back to the
