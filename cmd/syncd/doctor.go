@@ -1,0 +1,511 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/syncer"
+)
+
+// sheetCheck opens the configured spreadsheet with the configured
+// credentials (one read call) and returns an error that says what the API
+// refused. It is provided by the wiring that owns the Sheets client (an
+// init function next to it) and by tests; nil means this build cannot check
+// the spreadsheet, and doctor says so instead of failing.
+var sheetCheck func(ctx context.Context, cfg *config.Config) error
+
+// doctorTimeout bounds each check that talks to a server.
+const doctorTimeout = 20 * time.Second
+
+// result is one line of doctor's report.
+type result struct {
+	name   string
+	state  string // "ok", "FAIL" or "skip"
+	detail string
+	fix    string
+}
+
+type doctor struct {
+	m       *Main
+	cfgPath string
+	results []result
+}
+
+func (d *doctor) ok(name, detail string) {
+	d.results = append(d.results, result{name, "ok", oneLine(detail), ""})
+}
+
+func (d *doctor) skip(name, why string) {
+	d.results = append(d.results, result{name, "skip", oneLine(why), ""})
+}
+
+func (d *doctor) fail(name, detail, fix string) {
+	d.results = append(d.results, result{name, "FAIL", oneLine(detail), fix})
+}
+
+// oneLine folds multi-line errors (pgx lists every address it tried) so
+// that each check stays on one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func (m *Main) doctor(ctx context.Context, args []string) int {
+	fs := m.flags("doctor", "", "Check everything syncd needs, one line per check, with a fix for each failure:\n"+
+		"config valid; credentials file private; Postgres reachable with the privileges syncd needs;\n"+
+		"schema migrated; capture triggers present and enabled on every mirrored table (and none left\n"+
+		"on tables no longer mirrored); spreadsheet reachable and shared with the service account.\n"+
+		"Exit 0 when every check passes, 1 otherwise.")
+	cfgPath := configFlag(fs)
+	if code, ok := m.parse(fs, args); !ok {
+		return code
+	}
+	d := &doctor{m: m, cfgPath: config.ResolvePath(*cfgPath)}
+	d.run(ctx)
+	failed := 0
+	for _, r := range d.results {
+		line := fmt.Sprintf("%-4s  %s", r.state, r.name)
+		if r.detail != "" {
+			line += ": " + r.detail
+		}
+		fmt.Fprintln(m.Stdout, line)
+		if r.fix != "" {
+			for _, l := range strings.Split(r.fix, "\n") {
+				fmt.Fprintf(m.Stdout, "      fix: %s\n", l)
+			}
+		}
+		if r.state == "FAIL" {
+			failed++
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(m.Stdout, "\n%d of %d checks failed\n", failed, len(d.results))
+		return exitFailed
+	}
+	fmt.Fprintf(m.Stdout, "\nall %d checks passed\n", len(d.results))
+	return exitOK
+}
+
+// run performs the checks in dependency order: what cannot be checked
+// because an earlier check failed is listed as skipped, so the operator
+// sees the whole list and fixes the first failure first.
+func (d *doctor) run(ctx context.Context) {
+	const (
+		cConfig   = "config valid"
+		cCreds    = "credentials file not world-readable"
+		cPostgres = "Postgres reachable"
+		cResolve  = "mirrors match the database"
+		cPrivs    = "privileges syncd needs"
+		cSchema   = "schema migrated"
+		cTriggers = "capture triggers"
+		cWriters  = "writers can record changes"
+		cSheet    = "spreadsheet reachable"
+	)
+	cfg, err := config.Load(d.cfgPath)
+	if err != nil {
+		d.fail(cConfig, err.Error(), "correct "+d.cfgPath+" at the line shown (reference: docs/DEPLOYMENT.md, deploy/syncd.yml.example)")
+		for _, c := range []string{cCreds, cPostgres, cResolve, cPrivs, cSchema, cTriggers, cWriters, cSheet} {
+			d.skip(c, "needs a valid config")
+		}
+		return
+	}
+	d.ok(cConfig, fmt.Sprintf("%s (%d mirrors)", cfg.Path, len(cfg.Mirrors)))
+	email := d.checkCredentials(cCreds, cfg)
+
+	cctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	conn, err := connect(cctx, cfg.Postgres.URL)
+	if err != nil {
+		d.fail(cPostgres, err.Error(), "check postgres.url (DATABASE_URL in /etc/syncd/syncd.env) and that the server accepts\n"+
+			"connections from this host: pg_isready -d \"$DATABASE_URL\"; psql \"$DATABASE_URL\" -c 'select 1'")
+		for _, c := range []string{cResolve, cPrivs, cSchema, cTriggers, cWriters} {
+			d.skip(c, "needs the database")
+		}
+	} else {
+		defer conn.Close(context.WithoutCancel(ctx))
+		var user, version string
+		if err := conn.QueryRow(cctx, "SELECT current_user, current_setting('server_version')").Scan(&user, &version); err != nil {
+			d.fail(cPostgres, err.Error(), "check that the server is healthy: its log, pg_isready")
+		} else {
+			d.ok(cPostgres, fmt.Sprintf("as role %s, PostgreSQL %s", user, version))
+			d.checkDatabase(cctx, conn, cfg, user, [...]string{cResolve, cPrivs, cSchema, cTriggers, cWriters})
+		}
+	}
+	d.checkSheet(ctx, cSheet, cfg, email)
+}
+
+// checkCredentials checks the service-account key file and returns its
+// client_email ("" when unknown).
+func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
+	file := cfg.Sheets.CredentialsFile
+	if file == "" {
+		if cfg.Sheets.Endpoint != "" {
+			d.ok(name, "no credentials file: the endpoint "+cfg.Sheets.Endpoint+" is used without authentication")
+			return ""
+		}
+		d.fail(name, "sheets.credentials_file is not set", "create a service account key (JSON) in the Google Cloud console, save it as\n"+
+			"/etc/syncd/service-account.json (chmod 0640, chown root:syncd) and set sheets.credentials_file to it")
+		return ""
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		d.fail(name, err.Error(), "put the service account's JSON key at "+file+" (chmod 0640, chown root:syncd), or correct sheets.credentials_file")
+		return ""
+	}
+	if perm := fi.Mode().Perm(); perm&0o004 != 0 {
+		d.fail(name, fmt.Sprintf("%s is world-readable (mode %04o): anyone on this machine can act as the service account", file, perm),
+			fmt.Sprintf("chmod 0640 %s && chown root:syncd %s", file, file))
+	} else {
+		d.ok(name, fmt.Sprintf("%s (mode %04o)", file, perm))
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		d.fail("service account", err.Error(), "make "+file+" readable by the user syncd runs as: chown root:syncd "+file+" && chmod 0640 "+file)
+		return ""
+	}
+	var key struct {
+		Type        string `json:"type"`
+		ClientEmail string `json:"client_email"`
+	}
+	if err := json.Unmarshal(data, &key); err != nil || key.ClientEmail == "" {
+		d.fail("service account", file+" is not a service account key (no client_email)",
+			"download a JSON key for the service account (IAM > Service accounts > Keys > Add key > JSON)")
+		return ""
+	}
+	d.ok("service account", key.ClientEmail)
+	return key.ClientEmail
+}
+
+func (d *doctor) checkSheet(ctx context.Context, name string, cfg *config.Config, email string) {
+	if sheetCheck == nil {
+		d.skip(name, "this build of syncd has no Sheets client to check with; `syncd run` will report it")
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	if err := sheetCheck(sctx, cfg); err != nil {
+		who := "the service account"
+		if email != "" {
+			who = email
+		}
+		d.fail(name, err.Error(), fmt.Sprintf("open the spreadsheet, Share it with %s as Editor, and check that\n"+
+			"sheets.spreadsheet_id (%s) is the id between /d/ and /edit in its URL", who, cfg.Sheets.SpreadsheetID))
+		return
+	}
+	detail := cfg.Sheets.SpreadsheetID
+	if email != "" {
+		detail += ", shared with " + email
+	}
+	d.ok(name, detail)
+}
+
+// checkDatabase runs the checks that need the database.
+func (d *doctor) checkDatabase(ctx context.Context, conn *pgx.Conn, cfg *config.Config, user string, names [5]string) {
+	cResolve, cPrivs, cSchema, cTriggers, cWriters := names[0], names[1], names[2], names[3], names[4]
+	mirrors, err := cfg.Resolve(ctx, conn)
+	if err != nil {
+		d.fail(cResolve, strings.ReplaceAll(err.Error(), "\n", "; "), "correct the mirrors at the lines shown, or create the missing tables/columns")
+	} else {
+		d.ok(cResolve, fmt.Sprintf("%d mirrors", len(mirrors)))
+	}
+	d.checkPrivileges(ctx, conn, cfg, user, cPrivs)
+
+	latest := migrations.Latest()
+	var have int32
+	var exists bool
+	err = conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", migrations.VersionTable).Scan(&exists)
+	if err == nil && exists {
+		err = conn.QueryRow(ctx, "SELECT version FROM "+migrations.VersionTable).Scan(&have)
+	}
+	migrate := "syncd migrate -config " + d.cfgPath
+	switch {
+	case err != nil:
+		d.fail(cSchema, err.Error(), migrate)
+	case have < latest:
+		d.fail(cSchema, fmt.Sprintf("schema syncd is at version %d, this syncd needs %d", have, latest), migrate)
+	case have > latest:
+		d.fail(cSchema, fmt.Sprintf("schema syncd is at version %d, newer than this syncd knows (%d)", have, latest),
+			"install the syncd that migrated it (see Upgrade and Roll back in docs/DEPLOYMENT.md)")
+	default:
+		d.ok(cSchema, fmt.Sprintf("version %d", have))
+	}
+
+	if mirrors == nil {
+		d.skip(cTriggers, "needs mirrors that match the database")
+		d.skip(cWriters, "needs mirrors that match the database")
+		return
+	}
+	tables := migrations.CaptureTables(mirrors)
+	d.checkTriggers(ctx, conn, tables, cTriggers, migrate)
+	if exists {
+		d.checkWriters(ctx, conn, tables, cWriters)
+	} else {
+		d.skip(cWriters, "needs schema syncd")
+	}
+}
+
+// checkPrivileges lists every privilege syncd's role lacks, as the GRANT
+// statements that add it.
+func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *config.Config, user, name string) {
+	var grants []string
+	var missing []string
+	var ident string
+	var super, schemaExists bool
+	if err := conn.QueryRow(ctx, `SELECT quote_ident(rolname), rolsuper, to_regnamespace('syncd') IS NOT NULL FROM pg_roles WHERE rolname = current_user`).Scan(&ident, &super, &schemaExists); err != nil {
+		d.fail(name, err.Error(), "")
+		return
+	}
+	q := func(sql string, args ...any) bool {
+		var ok bool
+		if err := conn.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+			missing = append(missing, err.Error())
+			return true
+		}
+		return ok
+	}
+	if schemaExists {
+		var lack []string
+		for _, p := range []string{"USAGE", "CREATE"} {
+			if !q("SELECT has_schema_privilege('syncd', $1)", p) {
+				lack = append(lack, p)
+			}
+		}
+		if len(lack) > 0 {
+			missing = append(missing, strings.Join(lack, ", ")+" on schema syncd")
+			grants = append(grants, fmt.Sprintf("GRANT %s ON SCHEMA syncd TO %s;", strings.Join(lack, ", "), ident))
+		}
+		rows, err := conn.Query(ctx, `SELECT quote_ident(c.relname) FROM pg_class c WHERE c.relnamespace = 'syncd'::regnamespace AND c.relkind = 'r'
+			AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))
+			ORDER BY 1`)
+		if err == nil {
+			tbls, cerr := pgx.CollectRows(rows, pgx.RowTo[string])
+			if cerr != nil {
+				missing = append(missing, cerr.Error())
+			}
+			if len(tbls) > 0 {
+				missing = append(missing, "SELECT/INSERT/UPDATE/DELETE on syncd."+strings.Join(tbls, ", syncd."))
+				grants = append(grants, fmt.Sprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA syncd TO %s;", ident))
+			}
+		} else {
+			missing = append(missing, err.Error())
+		}
+	}
+	// syncd migrate runs CREATE SCHEMA IF NOT EXISTS, which Postgres checks
+	// against the database's CREATE privilege even when the schema exists.
+	if !q("SELECT has_database_privilege(current_database(), 'CREATE')") {
+		var db string
+		if err := conn.QueryRow(ctx, "SELECT quote_ident(current_database())").Scan(&db); err != nil {
+			db = "<database>"
+		}
+		missing = append(missing, "CREATE on database "+db+" (syncd migrate creates schema syncd)")
+		grants = append([]string{fmt.Sprintf("GRANT CREATE ON DATABASE %s TO %s;", db, ident)}, grants...)
+	}
+	for _, mc := range cfg.Mirrors {
+		tables := mc.DependsOn
+		if mc.Table != "" {
+			tables = []string{mc.Table}
+		}
+		for _, t := range tables {
+			var exists bool
+			if q("SELECT to_regclass($1) IS NOT NULL", t) {
+				exists = true
+			}
+			if !exists {
+				continue // reported by "mirrors match the database"
+			}
+			var lack []string
+			for _, p := range []string{"SELECT", "TRIGGER"} {
+				if !q("SELECT has_table_privilege($1, $2)", t, p) {
+					lack = append(lack, p)
+				}
+			}
+			if len(lack) > 0 {
+				missing = append(missing, strings.Join(lack, ", ")+" on "+t)
+				grants = append(grants, fmt.Sprintf("GRANT %s ON %s TO %s;", strings.Join(lack, ", "), t, ident))
+			}
+		}
+		if mc.Query != "" {
+			if _, err := syncer.DescribeQuery(ctx, conn, mc.Query); err != nil {
+				if rel, ok := deniedRelation(err); ok {
+					missing = append(missing, fmt.Sprintf("SELECT on %s (read by the query of mirror %s)", rel, mc.Name))
+					grants = append(grants, fmt.Sprintf("GRANT SELECT ON %s TO %s;", rel, ident))
+				}
+			}
+		}
+		var lackCols []string
+		for _, c := range mc.Editable {
+			if mc.Table != "" && !q("SELECT has_column_privilege($1, $2, 'UPDATE')", mc.Table, c) {
+				lackCols = append(lackCols, c)
+			}
+		}
+		if len(lackCols) > 0 {
+			missing = append(missing, fmt.Sprintf("UPDATE (%s) on %s (editable columns)", strings.Join(lackCols, ", "), mc.Table))
+			grants = append(grants, fmt.Sprintf("GRANT UPDATE (%s) ON %s TO %s;", strings.Join(lackCols, ", "), mc.Table, ident))
+		}
+	}
+	if len(missing) > 0 {
+		d.fail(name, "role "+user+" lacks "+strings.Join(dedupe(missing), "; "), "as the owner of the tables, run:\n"+strings.Join(dedupe(grants), "\n"))
+		return
+	}
+	detail := "schema syncd, SELECT and TRIGGER on mirrored tables, UPDATE on editable columns"
+	if super {
+		detail = "role " + user + " is a superuser (works; a least-privilege role is safer: docs/DEPLOYMENT.md)"
+	}
+	d.ok(name, detail)
+}
+
+// checkTriggers checks that every captured table has its four enabled
+// syncd_capture_* triggers and that no other table has any.
+func (d *doctor) checkTriggers(ctx context.Context, conn *pgx.Conn, tables []migrations.CaptureTable, name, migrate string) {
+	rows, err := conn.Query(ctx, `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), t.tgname, t.tgenabled <> 'D'
+		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE NOT t.tgisinternal AND t.tgname LIKE 'syncd\_capture\_%'`)
+	if err != nil {
+		d.fail(name, err.Error(), "")
+		return
+	}
+	type trig struct{ enabled bool }
+	have := map[string]map[string]trig{}
+	var tbl, tg string
+	var enabled bool
+	_, err = pgx.ForEachRow(rows, []any{&tbl, &tg, &enabled}, func() error {
+		if have[tbl] == nil {
+			have[tbl] = map[string]trig{}
+		}
+		have[tbl][tg] = trig{enabled}
+		return nil
+	})
+	if err != nil {
+		d.fail(name, err.Error(), "")
+		return
+	}
+	var problems, fixes []string
+	needMigrate := false
+	want := map[string]bool{}
+	for _, t := range tables {
+		want[t.Table] = true
+		var absent, disabled []string
+		for _, ev := range []string{"ins", "upd", "del", "trunc"} {
+			n := "syncd_capture_" + ev
+			got, ok := have[t.Table][n]
+			switch {
+			case !ok:
+				absent = append(absent, n)
+			case !got.enabled:
+				disabled = append(disabled, n)
+				fixes = append(fixes, fmt.Sprintf("ALTER TABLE %s ENABLE TRIGGER %s;", t.Table, n))
+			}
+		}
+		if len(absent) > 0 {
+			problems = append(problems, fmt.Sprintf("%s lacks %s", t.Table, strings.Join(absent, ", ")))
+			needMigrate = true
+		}
+		if len(disabled) > 0 {
+			problems = append(problems, fmt.Sprintf("%s has %s disabled (its changes are not mirrored)", t.Table, strings.Join(disabled, ", ")))
+		}
+	}
+	var stale []string
+	for t := range have {
+		if !want[t] {
+			stale = append(stale, t)
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		problems = append(problems, "left on tables no longer mirrored: "+strings.Join(stale, ", "))
+		needMigrate = true
+	}
+	if len(problems) > 0 {
+		if needMigrate {
+			fixes = append([]string{migrate + "  (installs missing triggers, removes stale ones)"}, fixes...)
+		}
+		d.fail(name, strings.Join(problems, "; "), strings.Join(fixes, "\n"))
+		return
+	}
+	d.ok(name, fmt.Sprintf("4 enabled on each of %d tables, none elsewhere", len(tables)))
+}
+
+// checkWriters finds login roles that can change a captured table but not
+// record the change: the capture triggers run as the writing role, so its
+// INSERT, UPDATE or DELETE would fail with "permission denied for schema
+// syncd" and break the application, not just the mirror.
+func (d *doctor) checkWriters(ctx context.Context, conn *pgx.Conn, tables []migrations.CaptureTable, name string) {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.Table
+	}
+	rows, err := conn.Query(ctx, `SELECT quote_ident(r.rolname), t
+		FROM pg_roles r, unnest($1::text[]) t
+		WHERE r.rolcanlogin AND NOT r.rolsuper AND to_regclass(t) IS NOT NULL
+		  AND (has_table_privilege(r.oid, t, 'INSERT') OR has_table_privilege(r.oid, t, 'UPDATE')
+		       OR has_table_privilege(r.oid, t, 'DELETE') OR has_table_privilege(r.oid, t, 'TRUNCATE'))
+		  AND NOT (has_schema_privilege(r.oid, 'syncd', 'USAGE') AND has_table_privilege(r.oid, 'syncd.changes', 'INSERT'))
+		ORDER BY 1, 2`, names)
+	if err != nil {
+		d.fail(name, err.Error(), "")
+		return
+	}
+	var role, tbl string
+	byRole := map[string][]string{}
+	var order []string
+	_, err = pgx.ForEachRow(rows, []any{&role, &tbl}, func() error {
+		if byRole[role] == nil {
+			order = append(order, role)
+		}
+		byRole[role] = append(byRole[role], tbl)
+		return nil
+	})
+	if err != nil {
+		d.fail(name, err.Error(), "")
+		return
+	}
+	if len(order) == 0 {
+		d.ok(name, "every role that writes mirrored tables may insert into syncd.changes")
+		return
+	}
+	var problems, fixes []string
+	for _, r := range order {
+		problems = append(problems, fmt.Sprintf("role %s writes %s but cannot insert into syncd.changes (its writes will fail)", r, strings.Join(byRole[r], ", ")))
+		fixes = append(fixes, fmt.Sprintf("GRANT USAGE ON SCHEMA syncd TO %s; GRANT INSERT ON syncd.changes TO %s;", r, r))
+	}
+	d.fail(name, strings.Join(problems, "; "), strings.Join(fixes, "\n"))
+}
+
+var deniedRe = regexp.MustCompile(`permission denied for (?:table|view|materialized view|foreign table) (\S+)`)
+
+// deniedRelation extracts the relation from a "permission denied" error
+// (SQLSTATE 42501), so that doctor can print the GRANT that fixes it. Only
+// the first denied relation of a query is known; doctor finds the next one
+// on its next run.
+func deniedRelation(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+		return "", false
+	}
+	m := deniedRe.FindStringSubmatch(pgErr.Message)
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/internal/pgtest"
+)
+
+const testEmail = "syncd@shiftbot-123.iam.gserviceaccount.com"
+
+// doctorSetup is the shiftbot example database with a private service
+// account key and a spreadsheet check that succeeds; migrate says whether
+// `syncd migrate` has been run.
+func doctorSetup(t *testing.T, migrate bool) (cfg, dbURL, creds string) {
+	t.Helper()
+	cfg, dbURL = exampleDB(t)
+	creds = filepath.Join(t.TempDir(), "service-account.json")
+	key := fmt.Sprintf(`{"type": "service_account", "client_email": %q, "private_key": "-----BEGIN PRIVATE KEY-----\n..."}`, testEmail)
+	if err := os.WriteFile(creds, []byte(key), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SYNCD_CREDENTIALS_FILE", creds)
+	stubSheetCheck(t, nil)
+	if migrate {
+		if code, out, stderr := runCmd(t, "migrate", "-config", cfg); code != 0 {
+			t.Fatalf("migrate: exit %d\n%s%s", code, out, stderr)
+		}
+	}
+	return cfg, dbURL, creds
+}
+
+func stubSheetCheck(t *testing.T, err error) {
+	t.Helper()
+	old := sheetCheck
+	sheetCheck = func(context.Context, *config.Config) error { return err }
+	t.Cleanup(func() { sheetCheck = old })
+}
+
+// doctorLine returns doctor's line for a check (and its fix lines).
+func doctorLine(t *testing.T, out, check string) string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if len(l) > 6 && strings.HasPrefix(l[6:], check) {
+			j := i + 1
+			for j < len(lines) && strings.HasPrefix(lines[j], "      fix: ") {
+				j++
+			}
+			return strings.Join(lines[i:j], "\n")
+		}
+	}
+	t.Fatalf("doctor printed no line for %q:\n%s", check, out)
+	return ""
+}
+
+func expectFail(t *testing.T, out, check string, want ...string) string {
+	t.Helper()
+	l := doctorLine(t, out, check)
+	if !strings.HasPrefix(l, "FAIL  ") || !strings.Contains(l, "fix: ") {
+		t.Fatalf("%s: want FAIL with a fix, got:\n%s\n\nfull output:\n%s", check, l, out)
+	}
+	for _, w := range want {
+		if !strings.Contains(l, w) {
+			t.Fatalf("%s: want %q in:\n%s", check, w, l)
+		}
+	}
+	return l
+}
+
+func TestDoctorHealthySetupPasses(t *testing.T) {
+	cfg, _, _ := doctorSetup(t, true)
+	code, out, stderr := runCmd(t, "doctor", "-config", cfg)
+	if code != 0 || strings.Contains(out, "FAIL") || strings.Contains(out, "skip") {
+		t.Fatalf("doctor on a healthy setup: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, c := range []string{"config valid", "credentials file not world-readable", "Postgres reachable", "privileges syncd needs",
+		"schema migrated", "capture triggers", "writers can record changes", "spreadsheet reachable"} {
+		if l := doctorLine(t, out, c); !strings.HasPrefix(l, "ok    ") {
+			t.Fatalf("%s: %s", c, l)
+		}
+	}
+	if l := doctorLine(t, out, "service account"); !strings.Contains(l, testEmail) {
+		t.Fatalf("service account line does not show the email: %s", l)
+	}
+}
+
+func TestDoctorMissingDisabledAndStaleTriggersFail(t *testing.T) {
+	cfg, dbURL, _ := doctorSetup(t, true)
+	pgtest.Exec(t, dbURL, `
+		DROP TRIGGER syncd_capture_upd ON public.shifts;
+		ALTER TABLE public.ranks DISABLE TRIGGER syncd_capture_del;
+		CREATE TABLE public.retired (id int PRIMARY KEY);
+		CREATE FUNCTION public.noop() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';
+		CREATE TRIGGER syncd_capture_ins AFTER INSERT ON public.retired FOR EACH STATEMENT EXECUTE FUNCTION public.noop();`)
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "capture triggers",
+		"public.shifts lacks syncd_capture_upd",
+		"public.ranks has syncd_capture_del disabled",
+		"left on tables no longer mirrored: public.retired",
+		"fix: syncd migrate -config "+cfg,
+		"fix: ALTER TABLE public.ranks ENABLE TRIGGER syncd_capture_del;")
+}
+
+func TestDoctorUnmigratedSchemaFails(t *testing.T) {
+	cfg, _, _ := doctorSetup(t, false)
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "schema migrated", "version 0, this syncd needs", "fix: syncd migrate -config "+cfg)
+	expectFail(t, out, "capture triggers", "public.shifts lacks syncd_capture_ins")
+}
+
+func TestDoctorWorldReadableCredentialsFail(t *testing.T) {
+	cfg, _, creds := doctorSetup(t, true)
+	if err := os.Chmod(creds, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "credentials file not world-readable", "world-readable (mode 0644)", "fix: chmod 0640 "+creds)
+}
+
+func TestDoctorSpreadsheetNotSharedFailsNamingTheServiceAccount(t *testing.T) {
+	cfg, _, _ := doctorSetup(t, true)
+	stubSheetCheck(t, errors.New("permission denied: the service account cannot open spreadsheet test-sheet"))
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "spreadsheet reachable", "permission denied", "Share it with "+testEmail+" as Editor")
+}
+
+func TestDoctorInvalidConfigFailsAndSkipsTheRest(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "syncd.yml")
+	if err := os.WriteFile(bad, []byte("postgres:\n  url: x\nmirrors: []\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCmd(t, "doctor", "-config", bad)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "config valid", `unknown key "bogus"`)
+	if l := doctorLine(t, out, "Postgres reachable"); !strings.HasPrefix(l, "skip") {
+		t.Fatalf("Postgres check not skipped after a bad config: %s", l)
+	}
+}
+
+func TestDoctorUnreachableDatabaseFails(t *testing.T) {
+	cfg, _, _ := doctorSetup(t, false)
+	t.Setenv("DATABASE_URL", "postgres://syncd@127.0.0.1:1/nothing?connect_timeout=2")
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "Postgres reachable", "connect to postgres", "pg_isready")
+}
+
+// TestDoctorLeastPrivilegeGrantsAreEnough starts from a role with no
+// privileges, applies exactly the GRANTs doctor prints, and checks that
+// migrate then works as that role and that the application's role can
+// still write once doctor's second fix is applied: the fix texts are
+// complete and the role needs nothing more.
+func TestDoctorLeastPrivilegeGrantsAreEnough(t *testing.T) {
+	cfg, adminURL, _ := doctorSetup(t, false)
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	role, app := db+"_syncd", db+"_app"
+	pgtest.Exec(t, adminURL, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD 'pw'; CREATE ROLE %s LOGIN PASSWORD 'pw'", role, app))
+	t.Cleanup(func() {
+		pgtest.Exec(t, adminURL, fmt.Sprintf("DROP OWNED BY %s, %s CASCADE; DROP ROLE %s; DROP ROLE %s", role, app, role, app))
+	})
+	as := func(r string) string {
+		v := *u
+		v.User = url.UserPassword(r, "pw")
+		return v.String()
+	}
+	t.Setenv("DATABASE_URL", as(role))
+
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	l := expectFail(t, out, "privileges syncd needs", "GRANT CREATE ON DATABASE "+db+" TO "+role, "GRANT SELECT, TRIGGER ON public.shifts TO "+role,
+		"GRANT UPDATE (comment) ON public.shifts TO "+role)
+	applyFixes(t, adminURL, l)
+
+	code, out, _ = runCmd(t, "doctor", "-config", cfg)
+	if l := doctorLine(t, out, "privileges syncd needs"); !strings.HasPrefix(l, "ok") {
+		t.Fatalf("privileges still missing after applying doctor's GRANTs:\n%s", out)
+	}
+	if code, o, e := runCmd(t, "migrate", "-config", cfg); code != 0 {
+		t.Fatalf("migrate as the least-privilege role: exit %d\n%s%s", code, o, e)
+	}
+
+	// The application writes shifts; its writes fire syncd's triggers.
+	pgtest.Exec(t, adminURL, fmt.Sprintf("GRANT INSERT, UPDATE, DELETE, SELECT ON public.shifts TO %s", app))
+	code, out, _ = runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	l = expectFail(t, out, "writers can record changes", "role "+app+" writes public.shifts but cannot insert into syncd.changes")
+	applyFixes(t, adminURL, l)
+	code, out, _ = runCmd(t, "doctor", "-config", cfg)
+	if code != 0 {
+		t.Fatalf("doctor after applying every fix: exit %d\n%s", code, out)
+	}
+	pgtest.Exec(t, adminURL, "INSERT INTO public.employee_settings (employee_id, name) VALUES (7, 'Ann')")
+	insertShift(t, as(app))
+	var n int
+	if err := pgxQueryRow(adminURL, "SELECT count(*) FROM syncd.changes WHERE tbl = 'public.shifts'::regclass", &n); err != nil || n != 1 {
+		t.Fatalf("syncd.changes holds %d entries (%v), want the application's 1", n, err)
+	}
+}
+
+// applyFixes runs the SQL lines of a doctor fix as the superuser.
+func applyFixes(t *testing.T, adminURL, line string) {
+	t.Helper()
+	sqlLine := regexp.MustCompile(`(?m)^      fix: ((?:GRANT|CREATE|ALTER) .*)$`)
+	n := 0
+	for _, m := range sqlLine.FindAllStringSubmatch(line, -1) {
+		pgtest.Exec(t, adminURL, m[1])
+		n++
+	}
+	if n == 0 {
+		t.Fatalf("no SQL in the fix:\n%s", line)
+	}
+}
+
+// insertShift inserts a shift as the application role: it works only if
+// the capture trigger, running as that role, may record the change.
+func insertShift(t *testing.T, appURL string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, appURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "INSERT INTO public.shifts (shift_id, shift_date, employee_id) VALUES (1, '2026-11-22', 7)"); err != nil {
+		t.Fatalf("the application's insert failed: %v", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM syncd.changes").Scan(&n); err == nil {
+		t.Fatal("the application role may read syncd.changes; it should only insert")
+	}
+}
+
+func pgxQueryRow(dbURL, sql string, dest ...any) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return conn.QueryRow(ctx, sql).Scan(dest...)
+}
