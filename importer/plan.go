@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -31,6 +32,9 @@ type Plan struct {
 	DateFormats []string `yaml:"date_formats"`
 	// Tables are loaded in this order.
 	Tables []*TablePlan `yaml:"tables"`
+
+	// loc is the spreadsheet's time zone, set when the grid is read.
+	loc *time.Location
 }
 
 // TablePlan maps one tab onto one table.

@@ -106,7 +106,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ImportID != 0 {
 		fmt.Fprintf(w, "import id %d\n", r.ImportID)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "tab\ttable\tread\tvalid\trejected\tblank\twarnings\tinserted\tupdated\tunchanged\t")
 	for _, t := range r.Tabs {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", t.Tab, t.Table, t.RowsRead, t.Valid,
@@ -124,12 +124,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "  %s!%d  %-18s %-12s %q: %s\n", x.Tab, x.Row, x.Kind, x.Column, x.Value, x.Message)
 		}
 	}
-	if len(r.Warnings) > 0 {
-		fmt.Fprintf(w, "\n%d warning(s):\n", len(r.Warnings))
-		for _, x := range r.Warnings {
-			fmt.Fprintf(w, "  %s!%d  %-18s %-12s %q: %s\n", x.Tab, x.Row, x.Kind, x.Column, x.Value, x.Message)
-		}
-	}
+	writeWarnings(w, r.Warnings)
 	if len(r.Differences) > 0 {
 		fmt.Fprintf(w, "\n%d difference(s):\n", len(r.Differences))
 		for _, d := range r.Differences {
@@ -143,6 +138,13 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(w, "  %s key %s: %s%s\n", where, d.Key, d.What, cols)
 		}
+	}
+	if r.Mode == "verify" && len(r.Differences) == 0 {
+		n := 0
+		for _, t := range r.Tabs {
+			n += t.Valid
+		}
+		fmt.Fprintf(w, "\nverify: the database matches the sheet (%d row(s) in %d table(s))\n", n, len(r.Tabs))
 	}
 	if r.Refused != "" {
 		fmt.Fprintf(w, "\nrefused: %s\n", r.Refused)
@@ -163,4 +165,41 @@ func ratString(r *big.Rat, scale int) string {
 		scale = 2
 	}
 	return r.FloatString(scale)
+}
+
+// writeWarnings groups warnings by tab, column and kind: a computed column
+// can warn on hundreds of rows, and one line with the rows says it all
+// (-json lists every one).
+func writeWarnings(w io.Writer, warnings []Rejection) {
+	if len(warnings) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%d warning(s):\n", len(warnings))
+	type group struct {
+		first Rejection
+		rows  []string
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, x := range warnings {
+		k := x.Tab + "\x00" + x.Column + "\x00" + x.Kind
+		g := groups[k]
+		if g == nil {
+			g = &group{first: x}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.rows = append(g.rows, fmt.Sprint(x.Row))
+	}
+	for _, k := range order {
+		g := groups[k]
+		rows := g.rows
+		more := ""
+		if len(rows) > 12 {
+			more = fmt.Sprintf(" and %d more", len(rows)-12)
+			rows = rows[:12]
+		}
+		fmt.Fprintf(w, "  %s %s %s on %d row(s) (%s%s): %s\n", g.first.Tab, g.first.Column, g.first.Kind,
+			len(g.rows), strings.Join(rows, ", "), more, g.first.Message)
+	}
 }

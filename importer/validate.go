@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/syncd/syncd/syncer"
 )
@@ -99,6 +100,10 @@ func (p *Plan) Tabs() []string {
 // read for existing referenced keys; nothing is written.
 func (p *Plan) Validate(ctx context.Context, q syncer.Querier, grid *Grid) (*Result, error) {
 	res := &Result{SpreadsheetID: grid.SpreadsheetID, APICalls: grid.Calls}
+	p.loc = time.UTC
+	if loc, err := time.LoadLocation(grid.TimeZone); err == nil && grid.TimeZone != "" {
+		p.loc = loc
+	}
 	loaded := map[string]*TableResult{}
 	for _, t := range p.Tables {
 		tab, ok := grid.Tab(t.Tab)
@@ -297,14 +302,14 @@ func validateTab(t *TablePlan, tab *Tab, refs map[int]*refSet, res *Result) *Tab
 				Table: t.info.Name, DBColumn: c.Column, Cells: rowCells(header, cells)})
 		}
 		row := Row{SheetRow: sheetRow, Values: make([]syncer.Value, len(t.Columns))}
+		var warnings []Rejection // kept only if the row ends up valid
 		ok := true
 		for i, c := range t.Columns {
 			cell := cellAt(cells, c.src)
 			v, err := c.parser.Parse(cell)
 			var pe *ParseError
 			if errors.As(err, &pe) && pe.Formula && isRule(c.parser, func(r *Rule) bool { return r.ErrorsAsNull }) {
-				rep.Warnings++
-				res.Warnings = append(res.Warnings, Rejection{Tab: t.Tab, Row: sheetRow, Column: c.From,
+				warnings = append(warnings, Rejection{Tab: t.Tab, Row: sheetRow, Column: c.From,
 					Kind: KindFormulaError, Value: cellText(cell), Message: pe.Msg + "; imported as NULL",
 					Table: t.info.Name, DBColumn: c.Column})
 				v, err = syncer.Null, nil
@@ -362,6 +367,8 @@ func validateTab(t *TablePlan, tab *Tab, refs map[int]*refSet, res *Result) *Tab
 			continue
 		}
 		seen[row.Key] = sheetRow
+		rep.Warnings += len(warnings)
+		res.Warnings = append(res.Warnings, warnings...)
 		for i, c := range t.Columns {
 			if isRule(c.parser, func(r *Rule) bool { return r.Type == TypeDecimal }) && row.Values[i].Valid {
 				d, _ := parsePlainDecimal(row.Values[i].Text)

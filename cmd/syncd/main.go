@@ -47,7 +47,7 @@ var commands = []command{
 	{"reconcile", "one reconciliation pass, then exit (for a systemd timer)", notYet("reconcile")},
 	{"status", "operator view from the database alone; exit 0 healthy, 1 degraded, 2 down", (*Main).status},
 	{"migrate", "apply syncd's schema and install capture triggers on every mirrored table", (*Main).migrate},
-	{"import", "migrate the legacy sheet into Postgres (-dry-run | -execute | -verify | -rollback ID)", notYet("import")},
+	{"import", "migrate the legacy sheet into Postgres (-dry-run | -execute | -verify | -rollback ID)", (*Main).importCmd},
 	{"doctor", "check config, privileges, triggers and spreadsheet access, and say how to fix each", (*Main).doctor},
 	{"demo", "throwaway Postgres + built-in Sheets emulator + example data, no flags needed", notYet("demo")},
 	{"version", "print version and build info", (*Main).version},

@@ -1,0 +1,123 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/syncd/syncd/syncer"
+)
+
+// Decoder reads a cell back into a column's canonical Postgres text under
+// the cell type contract (DESIGN §2); sheets.Codec implements it.
+type Decoder interface {
+	Decode(col syncer.Column, c syncer.Cell, loc *time.Location) (syncer.Value, error)
+}
+
+// codecParser reads a mirror tab's cells with the codec that wrote them, so
+// no parse rules are needed: money comes back to the cent, dates from their
+// serials, NULL from empty cells, "=..." text as text.
+type codecParser struct {
+	dec  Decoder
+	col  syncer.Column
+	plan *Plan
+}
+
+// Parse implements Parser.
+func (p *codecParser) Parse(c Cell) (syncer.Value, error) {
+	v, err := p.dec.Decode(p.col, c.Value, p.plan.loc)
+	if err != nil {
+		return syncer.Null, &ParseError{Kind: KindBadValue, Msg: err.Error(), Formula: c.Value.Type == syncer.CellError}
+	}
+	return v, nil
+}
+
+// MirrorPlan builds the plan that restores the config's table mirrors from
+// their own tabs (`syncd import -from-mirrors`): one table per mirror
+// (report mirrors are skipped), the mirrored columns under their own names
+// as the header, the mirror's key, single-column foreign keys between the
+// mirrored tables checked as references, and tables ordered so that every
+// table loads after the tables it references. Cells are read with dec.
+func MirrorPlan(ctx context.Context, q syncer.Querier, mirrors []syncer.Mirror, dec Decoder) (*Plan, error) {
+	p := &Plan{Path: "mirrors"}
+	byTable := map[string]*TablePlan{}
+	var names []string
+	for _, m := range mirrors {
+		if m.IsQuery() {
+			continue
+		}
+		t := &TablePlan{Tab: m.Sheet, Table: m.Table, Key: m.KeyNames()}
+		for _, c := range m.Columns {
+			t.Columns = append(t.Columns, &ColumnPlan{Column: c.Name, From: c.Name,
+				parser: &codecParser{dec: dec, col: c, plan: p}})
+		}
+		info, err := lookupTable(ctx, q, m.Table)
+		if err != nil {
+			if errors.Is(err, ErrNoTable) {
+				return nil, fmt.Errorf("mirror %q: table %s does not exist in the database", m.Name, m.Table)
+			}
+			return nil, fmt.Errorf("mirror %q: %w", m.Name, err)
+		}
+		t.Table = info.Name
+		byTable[info.Name] = t
+		names = append(names, info.Name)
+	}
+	if len(names) == 0 {
+		return nil, errors.New("the config mirrors no tables")
+	}
+	fks, err := foreignKeys(ctx, q, names)
+	if err != nil {
+		return nil, err
+	}
+	for from, refs := range fks {
+		t := byTable[from]
+		for _, r := range refs {
+			if len(r.From) != 1 {
+				continue // composite keys: left to the database's own check
+			}
+			for _, c := range t.Columns {
+				if c.Column == r.From[0] {
+					c.References = r.Table + "." + r.To[0]
+				}
+			}
+		}
+	}
+	order, err := loadOrder(names, fks)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range order {
+		p.Tables = append(p.Tables, byTable[n])
+	}
+	return p, nil
+}
+
+// loadOrder sorts tables so that each comes after the tables it references
+// (a stable topological sort: the config's order where foreign keys allow).
+func loadOrder(names []string, fks map[string][]fkRef) ([]string, error) {
+	done := map[string]bool{}
+	var out []string
+	for len(out) < len(names) {
+		progressed := false
+		for _, n := range names {
+			if done[n] {
+				continue
+			}
+			ready := true
+			for _, r := range fks[n] {
+				if !done[r.Table] {
+					ready = false
+				}
+			}
+			if ready {
+				done[n], progressed = true, true
+				out = append(out, n)
+			}
+		}
+		if !progressed {
+			return nil, fmt.Errorf("the mirrored tables reference each other in a cycle; import them with a plan instead")
+		}
+	}
+	return out, nil
+}
