@@ -46,12 +46,14 @@ func (s *Server) handleValuesAppend(q *apiRequest) (any, error) {
 		return nil, err
 	}
 	g := clampRange(r, sh)
-	if g.rows() == 1 && g.cols() == 1 {
-		// A single cell only anchors the search for the table.
-		g.EndRow, g.EndCol = sh.rowCount(), sh.colCount()
-	}
 	out := &appendOut{SpreadsheetID: b.ID}
-	table, found := findTable(nb, sh, g)
+	var table gridRange
+	var found bool
+	if g.rows() == 1 && g.cols() == 1 {
+		table, found = tableAtAnchor(sh, g.StartRow, g.StartCol)
+	} else {
+		table, found = findTable(nb, sh, g)
+	}
 	at := gridRange{StartRow: g.StartRow, StartCol: g.StartCol}
 	if found {
 		out.TableRange = a1For(sh, table)
@@ -133,6 +135,33 @@ func findTable(b *book, s *sheet, g gridRange) (gridRange, bool) {
 		}
 		t.EndRow = r + 1
 		t.EndCol = max(t.EndCol, h+1)
+	}
+	return t, true
+}
+
+// tableAtAnchor finds the table for a single-cell append range: it must
+// start at that cell. Recorded traffic shows an empty anchor (e.g. a row
+// just inserted above data) gets the values written right there.
+func tableAtAnchor(s *sheet, r0, c0 int) (gridRange, bool) {
+	if !hasValue(s.cell(r0, c0)) {
+		return gridRange{}, false
+	}
+	t := gridRange{StartRow: r0, EndRow: r0 + 1, StartCol: c0, EndCol: c0 + 1}
+	for hasValue(s.cell(r0, t.EndCol)) {
+		t.EndCol++
+	}
+	for r := r0 + 1; r < s.usedRows(); r++ {
+		any := false
+		for c := t.StartCol; c < t.EndCol; c++ {
+			if hasValue(s.cell(r, c)) {
+				any = true
+				break
+			}
+		}
+		if !any {
+			break
+		}
+		t.EndRow = r + 1
 	}
 	return t, true
 }

@@ -36,12 +36,22 @@ func TestReplayCassettesConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// These depend on state outside the recording or on Drive v2; see
+	// CONFORMANCE.md. Any other failure is a regression.
+	known := map[string]bool{
+		"ClientTest.test_access_private_spreadsheet": true,
+		"ClientTest.test_openall":                    true,
+		"ClientTest.test_import_csv":                 true,
+	}
 	pass := 0
 	for _, r := range results {
-		if r.Pass {
+		switch {
+		case r.Pass:
 			pass++
-		} else {
-			t.Logf("FAIL %s: %s", r.Name, r.Reason)
+		case known[r.Name]:
+			t.Logf("known FAIL %s: %s", r.Name, r.Reason)
+		default:
+			t.Errorf("FAIL %s: %s", r.Name, r.Reason)
 		}
 	}
 	t.Logf("conformance: %d/%d cassettes", pass, len(results))
