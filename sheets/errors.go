@@ -53,6 +53,8 @@ type Error struct {
 	Err error
 }
 
+// Error returns the hint: it already names the operation's target and the
+// remedy, and the caller's wrapping adds the operation.
 func (e *Error) Error() string { return e.Hint }
 
 // Unwrap exposes both the kind and the underlying error to errors.Is/As.

@@ -136,7 +136,8 @@ func (l *Limiter) releaser() func() {
 // writes separately, per user (service account) per minute, so every
 // Client acting as the same service account must share one Quota.
 type Quota struct {
-	Read, Write *Limiter
+	Read  *Limiter // values.batchGet and spreadsheets.get
+	Write *Limiter // spreadsheets.batchUpdate
 }
 
 // NewQuota returns a Quota with the given per-minute rates (defaults for

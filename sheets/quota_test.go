@@ -3,6 +3,8 @@ package sheets
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,16 +131,21 @@ func TestLimiterNeverExceedsLimitInAnyMinute(t *testing.T) {
 	}
 }
 
+var quotaTestRuns atomic.Int64
+
 func TestSharedQuotaIsOnePerKey(t *testing.T) {
-	a, created := SharedQuota("test key a", 10, 20)
+	// Keys unique to this run: the registry is process-wide (-count=N).
+	run := quotaTestRuns.Add(1)
+	keyA, keyB := fmt.Sprintf("test a %d", run), fmt.Sprintf("test b %d", run)
+	a, created := SharedQuota(keyA, 10, 20)
 	if !created || a.Read.Limit() != 10 || a.Write.Limit() != 20 {
 		t.Fatalf("first SharedQuota: created %v, limits %d/%d", created, a.Read.Limit(), a.Write.Limit())
 	}
-	again, created := SharedQuota("test key a", 99, 99)
+	again, created := SharedQuota(keyA, 99, 99)
 	if created || again != a {
 		t.Errorf("same key gave another Quota (created %v)", created)
 	}
-	if b, _ := SharedQuota("test key b", 0, 0); b == a || b.Read.Limit() != DefaultRequestsPerMinute {
+	if b, _ := SharedQuota(keyB, 0, 0); b == a || b.Read.Limit() != DefaultRequestsPerMinute {
 		t.Errorf("other key: shared %v, read limit %d", b == a, b.Read.Limit())
 	}
 }
