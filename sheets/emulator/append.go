@@ -61,7 +61,7 @@ func (s *Server) handleValuesAppend(q *apiRequest) (any, error) {
 	}
 	n := len(values)
 	if insert == "INSERT_ROWS" && n > 0 {
-		insertRows(nb, sh, at.StartRow, n, false)
+		insertRows(nb, sh, at.StartRow, n)
 	}
 	if need := at.StartRow + n; need > sh.rowCount() {
 		sh.grid().RowCount = int64(need)

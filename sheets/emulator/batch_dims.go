@@ -142,7 +142,7 @@ func spliceSlice[T any](in []T, at, n int) []T {
 
 // insertRows inserts n empty rows at `at` (used by values.append with
 // INSERT_ROWS).
-func insertRows(b *book, s *sheet, at, n int, inherit bool) {
+func insertRows(b *book, s *sheet, at, n int) {
 	shiftDim(b, s, "ROWS", at, n)
 }
 

@@ -49,6 +49,18 @@ func (s *Server) handleBatchGetByDataFilter(q *apiRequest) (any, error) {
 	return out, nil
 }
 
+// extent is the (rows, columns) size of a value array in sheet terms.
+func extent(values [][]any, major string) (int, int) {
+	h, w := len(values), 0
+	for _, r := range values {
+		w = max(w, len(r))
+	}
+	if major == "COLUMNS" {
+		return w, h
+	}
+	return h, w
+}
+
 type dataFilterValueRangeIn struct {
 	DataFilter     *sheets.DataFilter `json:"dataFilter"`
 	MajorDimension *string            `json:"majorDimension"`
@@ -99,6 +111,11 @@ func (s *Server) handleBatchUpdateByDataFilter(q *apiRequest) (any, error) {
 			return nil, err
 		}
 		for _, m := range ms {
+			// A filter's area bounds the write, even a single cell (which
+			// values.update would treat as a mere anchor).
+			if h, w := extent(values, major); m.g.rows() == 1 && m.g.cols() == 1 && (h > 1 || w > 1) {
+				return nil, badRequest("Requested writing within range [%s], but tried writing to %dx%d values", a1For(m.s, m.g), h, w)
+			}
 			res, err := writeValues(nb, m.s, a1Of(m), values, major, input, i)
 			if err != nil {
 				return nil, err

@@ -9,7 +9,6 @@ package emulator
 import (
 	crand "crypto/rand"
 	"encoding/base64"
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -251,7 +250,3 @@ func (s *Server) sortedIDs() []string {
 }
 
 var _ http.Handler = (*Server)(nil)
-
-func (s *Server) logf(msg string, args ...any) {
-	s.log.Debug(fmt.Sprintf(msg, args...))
-}

@@ -259,6 +259,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 	known := existed || s.books[q.id] != nil
 	if err != nil {
 		ae := asAPIError(err)
+		s.log.Debug("api error", zap.String("method", q.r.Method), zap.String("path", q.r.URL.Path),
+			zap.Int("code", ae.Code), zap.String("message", ae.Message))
 		if known && (ae.Code >= 500 || ae.Code == http.StatusTooManyRequests) {
 			s.statsFor(q.id).Rejected++
 		} else if known {
@@ -270,6 +272,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 	if known {
 		s.count(q)
 	}
+	s.log.Debug("api", zap.String("method", q.r.Method), zap.String("path", q.r.URL.Path), zap.String("spreadsheet", q.id))
 	if _, ok := out.(noContent); ok {
 		w.WriteHeader(http.StatusNoContent)
 		return
