@@ -131,7 +131,7 @@ func (m *Main) importRollback(ctx context.Context, conn *pgx.Conn, f importFlags
 // sheet once and runs the chosen mode.
 func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config, log *zap.Logger, f importFlags) int {
 	fail := func(err error) int {
-		fmt.Fprintf(m.Stderr, "syncd import: %s\n", oneLine(err))
+		fmt.Fprintf(m.Stderr, "syncd import: %s\n", errLine(err))
 		return exitFailed
 	}
 	var plan *importer.Plan
@@ -207,9 +207,9 @@ func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config
 	return exitOK
 }
 
-// oneLine keeps an error on one line (joined errors become "; "-separated),
+// errLine keeps an error on one line (joined errors become "; "-separated),
 // so a script or a person sees exactly what is wrong.
-func oneLine(err error) string {
+func errLine(err error) string {
 	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
 }
 
