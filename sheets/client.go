@@ -229,7 +229,7 @@ func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
 	if p := ss.Properties; p != nil {
 		info.Title = p.Title
 		if p.TimeZone != "" {
-			loc, err := time.LoadLocation(p.TimeZone)
+			loc, err := loadZone(p.TimeZone)
 			if err != nil {
 				tzErr = fmt.Errorf("spreadsheet %s: time zone %q: %w (using UTC)", c.id, p.TimeZone, ErrUnknownTimeZone)
 			} else {
@@ -249,6 +249,26 @@ func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
 		info.Tabs = append(info.Tabs, t)
 	}
 	return info, tzErr
+}
+
+// loadZone loads a tz database zone, or a fixed offset in the "GMT+03:00"
+// form that older spreadsheets carry.
+func loadZone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		return loc, nil
+	}
+	for _, prefix := range []string{"GMT", "UTC"} {
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		t := stamp{}
+		if t.parseOffset(rest) == nil && t.hasOffset {
+			return time.FixedZone(name, t.offset), nil
+		}
+	}
+	return nil, err
 }
 
 // Read returns the cells of each range with one values.batchGet

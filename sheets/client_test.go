@@ -277,6 +277,25 @@ func TestClientErrorsAreActionableAndNotRetried(t *testing.T) {
 	}
 }
 
+func TestLoadZone(t *testing.T) {
+	// Offsets in January.
+	for name, offset := range map[string]int{"Europe/Berlin": 3600, "UTC": 0, "GMT+03:00": 3 * 3600, "GMT-05:30": -(5*3600 + 1800), "UTC+01": 3600} {
+		loc, err := loadZone(name)
+		if err != nil {
+			t.Errorf("loadZone(%q): %v", name, err)
+			continue
+		}
+		if _, off := time.Date(2025, 1, 1, 0, 0, 0, 0, loc).Zone(); off != offset {
+			t.Errorf("loadZone(%q) has offset %d, want %d", name, off, offset)
+		}
+	}
+	for _, bad := range []string{"Mars/Olympus", "GMT+", "GMT+3:00x", ""} {
+		if loc, err := loadZone(bad); err == nil && bad != "" {
+			t.Errorf("loadZone(%q) = %v", bad, loc)
+		}
+	}
+}
+
 func TestReadDecodesValuesAndErrors(t *testing.T) {
 	body := `{"spreadsheetId":"sid","valueRanges":[
 		{"range":"Shifts!A1:D3","majorDimension":"ROWS","values":[["id","day",true,""],[1,45688.5,false,"#REF!"],[]]},

@@ -97,7 +97,10 @@ func decimalPattern(scale int) string {
 
 func isMoney(col syncer.Column) bool { return strings.HasPrefix(col.Type, "money") }
 
-// Encode returns the cell for v in col under DESIGN §2. It never fails: a
+// Encode returns the cell for v in col under DESIGN §2. Money is read as
+// Postgres prints it ("$1,234.56") and decodes as a plain decimal
+// ("1234.56"), which Postgres accepts back into a money column in any
+// locale. It never fails: a
 // value that cannot be represented exactly as a number, bool or date serial
 // (int8 beyond 2^53, numerics over 15 significant digits, NaN, infinity,
 // BC dates, timestamps whose microseconds a double cannot hold) is written
@@ -117,6 +120,11 @@ func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (sync
 	case syncer.KindNumeric:
 		if f, ok := exactDecimal(s); ok {
 			return syncer.NumberCell(f), false
+		}
+		if d, ok := moneyDecimal(s); ok && isMoney(col) {
+			if f, ok := exactDecimal(d.String()); ok {
+				return syncer.NumberCell(f), false
+			}
 		}
 	case syncer.KindFloat:
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {

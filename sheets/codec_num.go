@@ -150,6 +150,32 @@ func exactDecimal(s string) (float64, bool) {
 	return f, true
 }
 
+// moneyDecimal reads money as Postgres prints it in the C and English
+// locales ("$1,234.56", "-$1,234.56", "($5.00)"), or as a person types it
+// with another currency symbol ("€12.50", "12.50 EUR"): a sign, a symbol
+// on either side, thousands commas and a decimal point.
+func moneyDecimal(s string) (decimal, bool) {
+	s = strings.TrimSpace(s)
+	signs := 0
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		signs, s = 1, s[1:len(s)-1]
+	}
+	if strings.HasPrefix(s, "-") {
+		signs, s = signs+1, s[1:]
+	}
+	isNum := func(r rune) bool { return r >= '0' && r <= '9' || r == '.' || r == ',' || r == '-' }
+	s = strings.TrimRightFunc(strings.TrimLeftFunc(s, func(r rune) bool { return !isNum(r) }), func(r rune) bool { return !isNum(r) })
+	if strings.HasPrefix(s, "-") { // "$-1.00"
+		signs, s = signs+1, s[1:]
+	}
+	d, ok := parseDecimal(s, true)
+	if !ok || signs > 1 || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		return d, false
+	}
+	d.neg = signs == 1 && !d.isZero()
+	return d, true
+}
+
 func decodeNumeric(col syncer.Column, c syncer.Cell) (string, error) {
 	switch c.Type {
 	case syncer.CellNumber:
@@ -163,6 +189,9 @@ func decodeNumeric(col syncer.Column, c syncer.Cell) (string, error) {
 			return special, nil
 		}
 		d, ok := parseDecimal(c.String, true)
+		if !ok && isMoney(col) {
+			d, ok = moneyDecimal(c.String)
+		}
 		if !ok {
 			return "", typeError(col, c)
 		}
