@@ -130,7 +130,10 @@ func (s *Syncer) Drain(ctx context.Context) (int, error) {
 		n, err := s.opts.Sheet.Apply(ctx, ops)
 		calls += n
 		if err != nil {
-			s.forgetInfo() // people may have deleted or renamed a tab
+			// The tab cache stays: if people deleted or renamed a tab, the
+			// next batch's key read fails on it and refreshes the cache; a
+			// transient failure (a 5xx on a write that must not be blindly
+			// repeated) costs no extra call.
 			err = fmt.Errorf("write batch to sheet: %w", err)
 			s.recordFailure(ctx, work, started, calls, len(changes), err)
 			return 0, err

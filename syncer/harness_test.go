@@ -2,14 +2,10 @@ package syncer_test
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"os"
-	"sort"
-	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/api/option"
@@ -17,6 +13,7 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheets/emulator"
@@ -146,99 +143,23 @@ func (b *bundle) tab(title string) [][]syncer.Cell {
 }
 
 // assertMirrored checks that the mirror's tab equals its table cell for cell
-// under the codec: the header, every row exactly once, no other rows.
+// under the codec.
 func (b *bundle) assertMirrored(name string) {
 	b.t.Helper()
-	var m *syncer.Mirror
-	for i := range b.mirrors {
-		if b.mirrors[i].Name == name {
-			m = &b.mirrors[i]
+	for _, m := range b.mirrors {
+		if m.Name != name {
+			continue
 		}
-	}
-	info, err := b.sheet.Info(b.ctx)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	grid := b.tab(m.Sheet)
-	if len(grid) == 0 {
-		b.t.Fatalf("tab %q is empty", m.Sheet)
-	}
-	for i, c := range m.Columns {
-		if i >= len(grid[0]) || grid[0][i] != syncer.StringCell(c.Name) {
-			b.t.Fatalf("tab %q header = %v, want column names %v", m.Sheet, grid[0], m.ColumnNames())
+		diff, err := sheettest.Diff(b.ctx, b.pool, b.sheet, m)
+		if err != nil {
+			b.t.Fatal(err)
 		}
-	}
-	want := map[string][]syncer.Cell{}
-	cols := make([]string, len(m.Columns))
-	for i, c := range m.Columns {
-		cols[i] = pgx.Identifier{c.Name}.Sanitize() + "::text"
-	}
-	src := m.Table
-	if m.IsQuery() {
-		src = "(" + m.Query + ") q"
-	}
-	rows, err := b.pool.Query(b.ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+src)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	for rows.Next() {
-		raw := rows.RawValues()
-		cells := make([]syncer.Cell, len(raw))
-		var key []string
-		for i, r := range raw {
-			v := syncer.Null
-			if r != nil {
-				v = syncer.Text(string(r))
-			}
-			cells[i], _ = sheets.Codec{}.Encode(m.Columns[i], v, info.TimeZone)
+		if diff != "" {
+			b.t.Fatal(diff)
 		}
-		for _, k := range m.Key {
-			key = append(key, fmt.Sprint(cells[k]))
-		}
-		want[strings.Join(key, "|")] = cells
+		return
 	}
-	if err := rows.Err(); err != nil {
-		b.t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for r, row := range grid[1:] {
-		var key []string
-		for _, k := range m.Key {
-			if k < len(row) {
-				key = append(key, fmt.Sprint(row[k]))
-			} else {
-				key = append(key, fmt.Sprint(syncer.Cell{}))
-			}
-		}
-		k := strings.Join(key, "|")
-		w, ok := want[k]
-		if !ok {
-			b.t.Fatalf("tab %q row %d (key %s) is not in the table", m.Sheet, r+2, k)
-		}
-		if seen[k] {
-			b.t.Fatalf("tab %q row %d repeats key %s", m.Sheet, r+2, k)
-		}
-		seen[k] = true
-		for c := range w {
-			got := syncer.Cell{}
-			if c < len(row) {
-				got = row[c]
-			}
-			if got != w[c] {
-				b.t.Fatalf("tab %q row %d column %s = %+v, want %+v", m.Sheet, r+2, m.Columns[c].Name, got, w[c])
-			}
-		}
-	}
-	if len(seen) != len(want) {
-		var missing []string
-		for k := range want {
-			if !seen[k] {
-				missing = append(missing, k)
-			}
-		}
-		sort.Strings(missing)
-		b.t.Fatalf("tab %q has %d rows, table has %d; missing keys %v", m.Sheet, len(seen), len(want), missing[:min(5, len(missing))])
-	}
+	b.t.Fatalf("no mirror %q", name)
 }
 
 // syncLogChanges sums sync_log's change counts of ok batches.

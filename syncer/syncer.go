@@ -124,7 +124,8 @@ func (s *Syncer) RequestReconcile() {
 }
 
 // Run drains the outbox whenever the doorbell rings or the poll interval
-// passes, and reconciles when asked (RequestReconcile), until ctx is
+// passes, and reconciles at start, after every doorbell reconnect and when
+// asked (RequestReconcile), until ctx is
 // cancelled. A failed batch or pass is logged, recorded in sync_log and
 // retried with backoff; nothing is dropped. It returns nil on cancellation.
 func (s *Syncer) Run(ctx context.Context) error {
@@ -144,6 +145,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(s.opts.ShutdownGrace, cancel) })
 	defer stop()
+	// A pass at start-up repairs whatever happened while nobody mirrored;
+	// the doorbell's first "connected" ring is covered by it.
+	s.RequestReconcile()
+	firstConnect := true
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -185,7 +190,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case reconnected := <-ring:
-			if reconnected {
+			if reconnected && firstConnect {
+				firstConnect = false
+			} else if reconnected {
 				// Wake-ups may have been missed while disconnected.
 				s.RequestReconcile()
 				if s.opts.OnReconnect != nil {

@@ -51,7 +51,7 @@ func (m *Main) reconcile(ctx context.Context, args []string) int {
 	if !*dryRun {
 		// A pass that writes must not race a running daemon's batches: hold
 		// the leader lock for the pass, or leave the work to the leader.
-		conn, err := d.connectFunc()(ctx)
+		conn, err := d.connectFunc("reconcile")(ctx)
 		if err != nil {
 			fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
 			return exitFailed

@@ -124,13 +124,15 @@ func (d *daemon) close() {
 }
 
 // connectFunc opens a dedicated connection (never a pooled one) with syncd's
-// session settings, for the listener and the leader lock.
-func (d *daemon) connectFunc() func(ctx context.Context) (*pgx.Conn, error) {
+// session settings, for the listener and the leader lock; role names it.
+func (d *daemon) connectFunc(role string) func(ctx context.Context) (*pgx.Conn, error) {
 	return func(ctx context.Context) (*pgx.Conn, error) {
 		cc, err := connConfig(d.cfg.Postgres.URL)
 		if err != nil {
 			return nil, err
 		}
+		// Operators see which connection is which in pg_stat_activity.
+		cc.RuntimeParams["application_name"] = "syncd " + role
 		return pgx.ConnectConfig(ctx, cc)
 	}
 }
@@ -142,7 +144,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second}
 	d.elector = leader.New(leader.Options{
-		Connect:  d.connectFunc(),
+		Connect:  d.connectFunc("leader"),
 		Instance: d.instance,
 		Version:  versionString(),
 		Details:  func() any { return map[string]any{"http": ln.Addr().String(), "pid": os.Getpid()} },
@@ -181,7 +183,7 @@ func (d *daemon) run(ctx context.Context) error {
 func (d *daemon) lead(ctx context.Context) error {
 	log := d.log
 	listener, err := pglisten.New(pglisten.Options{
-		Connect:      d.connectFunc(),
+		Connect:      d.connectFunc("listen"),
 		Channel:      migrations.NotifyChannel,
 		DoorbellLock: migrations.DoorbellLock,
 		Logger:       log,
@@ -206,7 +208,6 @@ func (d *daemon) lead(ctx context.Context) error {
 	}
 	c.Start()
 	defer c.Stop()
-	s.RequestReconcile() // at start-up: repair whatever happened while nobody led
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listener.Run(gctx) })
 	g.Go(func() error { return s.Run(gctx) })
