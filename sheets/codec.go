@@ -201,7 +201,8 @@ func orUTC(loc *time.Location) *time.Location {
 
 // Decode reads a cell back into col's canonical Postgres text, reversing
 // Encode: serials become dates and timestamps (rounded to the microsecond),
-// numbers become exact decimal text at the column's scale, bools "t"/"f".
+// numbers become exact decimal text at the column's scale, bools
+// "true"/"false" (as bool::text prints them).
 // It also accepts what a person plausibly types: "12.50" or "1,234.5" as
 // text in a numeric cell, "2025-01-31" as text in a date cell, "yes" in a
 // bool cell. An empty cell, or an empty string, is NULL. Anything else
@@ -342,11 +343,13 @@ func decodeBool(col syncer.Column, c syncer.Cell) (string, error) {
 	return "", typeError(col, c)
 }
 
+// pgBool is the text bool::text gives, the form syncer reads columns in
+// (boolout's "t"/"f" is accepted by Encode too).
 func pgBool(b bool) string {
 	if b {
-		return "t"
+		return "true"
 	}
-	return "f"
+	return "false"
 }
 
 // parseBool accepts what Postgres' boolin accepts (t, true, yes, on, 1 and

