@@ -16,7 +16,7 @@ demo: build
 	./bin/syncd demo
 
 test: vet
-	./scripts/ensure-postgres
+	./scripts/ensure-postgres && ./scripts/ensure-tools
 	$(GO) test -race -count=1 ./...
 
 vet:
