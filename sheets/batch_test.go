@@ -255,9 +255,9 @@ func lastIndexOf(s []string, v string) int {
 	return -1
 }
 
-// TestRequestBytesPer1000Rows measures the body of 1,000 rows × 10 columns
+// TestSizeEstimateMatchesBodyFor1000Rows measures the body of 1,000 rows × 10 columns
 // and checks the estimate the planner splits on matches the real body.
-func TestRequestBytesPer1000Rows(t *testing.T) {
+func TestSizeEstimateMatchesBodyFor1000Rows(t *testing.T) {
 	rec := &recorder{}
 	c := newTestClient(t, rec, Options{})
 	if _, err := c.Apply(context.Background(), []syncer.Op{syncer.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}); err != nil {

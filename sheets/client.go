@@ -113,7 +113,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if base == nil {
 		base = &http.Client{}
 	}
-	httpClient, err := c.authorize(ctx, opts, base)
+	httpClient, err := c.authorize(opts, base)
 	if err != nil {
 		return nil, fmt.Errorf("new sheets client for %s: %w", c.id, err)
 	}
@@ -149,7 +149,7 @@ func orDefault(perMinute int) int {
 
 // authorize returns the HTTP client that carries API requests: base as it
 // is for an emulator without credentials, else base with OAuth2 tokens.
-func (c *Client) authorize(ctx context.Context, opts Options, base *http.Client) (*http.Client, error) {
+func (c *Client) authorize(opts Options, base *http.Client) (*http.Client, error) {
 	// Token requests go through base too, but never on New's ctx: it may
 	// be cancelled long before the Client's last token refresh.
 	tokenCtx := context.WithValue(context.Background(), oauth2.HTTPClient, base)
