@@ -91,6 +91,21 @@ func (s *Syncer) load(ctx context.Context) error {
 // records the batch in sync_log, in one transaction. It returns the number
 // of outbox entries consumed (0 when the outbox was empty).
 func (s *Syncer) Drain(ctx context.Context) (int, error) {
+	n, err := s.drain(ctx)
+	if errors.Is(err, errStaleTabs) {
+		// People renamed or deleted a tab since the cache was filled: look
+		// again and redo the batch once.
+		s.forgetInfo()
+		n, err = s.drain(ctx)
+	}
+	return n, err
+}
+
+// errStaleTabs marks a key read that failed, most likely because the cached
+// tab titles are out of date.
+var errStaleTabs = errors.New("tabs changed")
+
+func (s *Syncer) drain(ctx context.Context) (int, error) {
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
@@ -302,8 +317,7 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		read, err = s.opts.Sheet.Read(ctx, ranges)
 		*calls++
 		if err != nil {
-			s.forgetInfo()
-			return fmt.Errorf("read key columns: %w", err)
+			return fmt.Errorf("read key columns: %w (%w)", err, errStaleTabs)
 		}
 	}
 	loc := info.TimeZone

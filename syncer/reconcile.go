@@ -280,6 +280,15 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*Mirror, diffs []*mir
 			if err := writeStates(ctx, tx, m.Name, states); err != nil {
 				return err
 			}
+			if len(states) > 0 && s.soleMirrorOf(m) {
+				// The sheet already shows these values and the bases say
+				// so: the outbox entries the edits just produced would only
+				// rewrite the same cells. Dropping them (only this
+				// transaction's own) keeps a settled sheet at zero writes.
+				if _, err := tx.Exec(ctx, `DELETE FROM syncd.changes WHERE xmin = pg_current_xact_id()::xid AND tbl = $1::regclass`, m.Table); err != nil {
+					return fmt.Errorf("drop the outbox entries of imported edits: %w", err)
+				}
+			}
 			if err := writeConflicts(ctx, tx, d.drift.Conflicts); err != nil {
 				return err
 			}
@@ -288,8 +297,11 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*Mirror, diffs []*mir
 	})
 }
 
-// applyEdit updates one cell of a table row, inside a savepoint so that a
-// value Postgres rejects does not abort the whole pass.
+// applyEdit updates one cell of a table row. The update is tried in a
+// savepoint first, so a value Postgres rejects (a check constraint, an
+// unknown enum label) is reported without aborting the pass; then it is run
+// for real in the transaction itself, where the capture trigger's outbox
+// entries can be recognised as this transaction's own (see storeEdits).
 func (m *Mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error) {
 	col := m.Columns[e.col]
 	args := []any{nullable(e.value), nullable(e.expect)}
@@ -302,17 +314,25 @@ func (m *Mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error)
 	}
 	sql := fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s::text IS NOT DISTINCT FROM $2%s",
 		m.Table, QuoteIdent(col.Name), col.Type, QuoteIdent(col.Name), where)
-	sp, err := tx.Begin(ctx)
-	if err != nil {
+	// A trial, undone either way. The savepoint is released afterwards so
+	// that the real update runs in the top-level transaction (after
+	// ROLLBACK TO, later statements would still run in a subtransaction).
+	if _, err := tx.Exec(ctx, "SAVEPOINT syncd_edit"); err != nil {
 		return false, fmt.Errorf("savepoint: %w", err)
 	}
-	tag, err := sp.Exec(ctx, sql, args...)
-	if err != nil {
-		sp.Rollback(ctx)
-		return false, err
+	_, trial := tx.Exec(ctx, sql, args...)
+	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT syncd_edit"); err != nil {
+		return false, fmt.Errorf("rollback to savepoint: %w", err)
 	}
-	if err := sp.Commit(ctx); err != nil {
+	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT syncd_edit"); err != nil {
 		return false, fmt.Errorf("release savepoint: %w", err)
+	}
+	if trial != nil {
+		return false, trial
+	}
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return false, fmt.Errorf("update %s.%s: %w", m.Table, col.Name, err)
 	}
 	return tag.RowsAffected() > 0, nil
 }
@@ -394,4 +414,21 @@ func (s *Syncer) recordReconcileFailure(ctx context.Context, cause error) {
 			return
 		}
 	}
+}
+
+// soleMirrorOf reports whether m is the only mirror that follows its table
+// (no other table mirror, no query depending on it).
+func (s *Syncer) soleMirrorOf(m *Mirror) bool {
+	for i := range s.opts.Mirrors {
+		o := &s.opts.Mirrors[i]
+		if o != m && o.Table == m.Table {
+			return false
+		}
+		for _, d := range o.DependsOn {
+			if d == m.Table {
+				return false
+			}
+		}
+	}
+	return true
 }
