@@ -115,7 +115,7 @@ func TestReconcileRepairsVandalism(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	set(fmt.Sprintf("Items!B%d", rowOf(7)), "vandalised name") // not editable
+	set(fmt.Sprintf("Items!B%d", rowOf(7)), "vandalised name")   // not editable
 	set(fmt.Sprintf("Items!K%d", rowOf(8)), "accountant's note") // editable, Postgres unchanged
 	set(fmt.Sprintf("Items!K%d", rowOf(9)), "sheet says this")   // editable, Postgres changes it too
 	b.exec(`UPDATE items SET comment = 'database says this' WHERE id = 9`)
