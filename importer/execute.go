@@ -190,9 +190,14 @@ func rowsJSON(t *TableResult) (string, error) {
 	for i, r := range t.Valid {
 		m := make(map[string]any, len(r.Values)+1)
 		for j, c := range t.Plan.Columns {
-			if r.Values[j].Valid {
+			switch {
+			case r.Values[j].Valid && c.dbCol.Kind == syncer.KindJSON && json.Valid([]byte(r.Values[j].Text)):
+				// Embedded as JSON, not as a string: jsonb_populate_recordset
+				// would otherwise store the text as one jsonb string.
+				m[c.Column] = json.RawMessage(r.Values[j].Text)
+			case r.Values[j].Valid:
 				m[c.Column] = r.Values[j].Text
-			} else {
+			default:
 				m[c.Column] = nil
 			}
 		}
