@@ -16,15 +16,30 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/syncer"
 )
 
 // sheetCheck opens the configured spreadsheet with the configured
 // credentials (one read call) and returns an error that says what the API
-// refused. It is provided by the wiring that owns the Sheets client (an
-// init function next to it) and by tests; nil means this build cannot check
-// the spreadsheet, and doctor says so instead of failing.
-var sheetCheck func(ctx context.Context, cfg *config.Config) error
+// refused. Tests replace it; nil would mean this build cannot check the
+// spreadsheet, and doctor would say so instead of failing.
+var sheetCheck = func(ctx context.Context, cfg *config.Config) error {
+	c, err := sheets.New(ctx, sheets.Options{
+		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
+		Endpoint:               cfg.Sheets.Endpoint,
+		CredentialsFile:        cfg.Sheets.CredentialsFile,
+		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
+		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
+	})
+	if err != nil {
+		return fmt.Errorf("sheets client: %w", err)
+	}
+	if _, err := c.Info(ctx); err != nil {
+		return fmt.Errorf("open spreadsheet: %w", err)
+	}
+	return nil
+}
 
 // doctorTimeout bounds each check that talks to a server.
 const doctorTimeout = 20 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,9 +16,13 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/sheets/emulator"
 )
 
 const testEmail = "syncd@shiftbot-123.iam.gserviceaccount.com"
+
+// defaultSheetCheck is the real check, saved before any test stubs it.
+var defaultSheetCheck = sheetCheck
 
 // doctorSetup is the shiftbot example database with a private service
 // account key and a spreadsheet check that succeeds; migrate says whether
@@ -273,4 +278,44 @@ func pgxQueryRow(dbURL, sql string, dest ...any) error {
 	}
 	defer conn.Close(ctx)
 	return conn.QueryRow(ctx, sql).Scan(dest...)
+}
+
+// TestDoctorChecksSharingThroughTheSheetsAPI runs the real spreadsheet check
+// against the emulator with service-account authentication: unshared, the
+// check fails naming the account to share with; shared, it passes.
+func TestDoctorChecksSharingThroughTheSheetsAPI(t *testing.T) {
+	cfg, _, creds := doctorSetup(t, true)
+	sheetCheck = defaultSheetCheck // undo doctorSetup's stub
+	emu := emulator.New(emulator.Options{})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	sa, key, err := emulator.GenerateServiceAccount(testEmail, srv.URL+"/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.AddServiceAccount(sa)
+	if err := os.WriteFile(creds, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := emu.CreateSpreadsheet("shiftbot")
+	// Shared with its owner only, as a new spreadsheet is.
+	if err := emu.Share(id, "accountant@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SYNCD_SPREADSHEET_ID", id)
+	t.Setenv("SYNCD_SHEETS_ENDPOINT", srv.URL)
+
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d with an unshared spreadsheet, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "spreadsheet reachable", "Share it with "+testEmail+" as Editor")
+
+	if err := emu.Share(id, testEmail); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCmd(t, "doctor", "-config", cfg)
+	if l := doctorLine(t, out, "spreadsheet reachable"); code != 0 || !strings.HasPrefix(l, "ok") || !strings.Contains(l, "shared with "+testEmail) {
+		t.Fatalf("exit %d after sharing:\n%s", code, out)
+	}
 }
