@@ -23,7 +23,7 @@ const (
 // columns (and anything people did to the cells' look) stay.
 const (
 	fieldsValues       = "userEnteredValue"
-	fieldsAppend       = "userEnteredValue,userEnteredFormat.numberFormat"
+	fieldsAppend       = "userEnteredValue"
 	fieldsHeader       = "userEnteredValue,userEnteredFormat.textFormat.bold"
 	fieldsNumberFormat = "userEnteredFormat.numberFormat"
 	fieldsFrozenRows   = "gridProperties.frozenRowCount"
@@ -204,8 +204,7 @@ func formatUnits(sheetID int64, header []string, formats []syncer.NumberFormat) 
 }
 
 // headerRequests writes the bold header row, freezes it, and sets each
-// column's number format below it (runs of equal formats in one
-// repeatCell).
+// column's number format below it.
 func headerRequests(sheetID int64, header []string, formats []syncer.NumberFormat) []*sheets.Request {
 	var reqs []*sheets.Request
 	if len(header) > 0 {
@@ -226,6 +225,13 @@ func headerRequests(sheetID int64, header []string, formats []syncer.NumberForma
 				Fields: fieldsFrozenRows,
 			}})
 	}
+	return append(reqs, columnFormats(sheetID, formats)...)
+}
+
+// columnFormats sets each column's number format from row 2 to the end
+// of the grid, one repeatCell per run of equal formats.
+func columnFormats(sheetID int64, formats []syncer.NumberFormat) []*sheets.Request {
+	var reqs []*sheets.Request
 	for start := 0; start < len(formats); {
 		end := start + 1
 		for end < len(formats) && formats[end] == formats[start] {

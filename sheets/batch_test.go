@@ -110,9 +110,9 @@ func TestApplyWireShapes(t *testing.T) {
 		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":3,"sheetId":7,"startColumnIndex":2,"startRowIndex":1}}}`,
 		`{"autoResizeDimensions":{"dimensions":{"dimension":"COLUMNS","endIndex":3,"sheetId":7,"startIndex":0}}}`,
 		`{"updateCells":{"fields":"userEnteredValue","rows":[{"values":[{"userEnteredValue":{"numberValue":0}},{"userEnteredValue":{"boolValue":false}},{},{"userEnteredValue":{"stringValue":"=1+2"}}]}],"start":{"columnIndex":0,"rowIndex":0,"sheetId":0}}}`,
-		`{"appendCells":{"fields":"userEnteredValue,userEnteredFormat.numberFormat","rows":[{"values":[{"userEnteredValue":{"numberValue":1}},` +
-			`{"userEnteredFormat":{"numberFormat":{"pattern":"yyyy-mm-dd","type":"DATE"}},"userEnteredValue":{"numberValue":45688}},` +
-			`{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}},"userEnteredValue":{"numberValue":12.5}}]}],"sheetId":7}}`,
+		`{"appendCells":{"fields":"userEnteredValue","rows":[{"values":[{"userEnteredValue":{"numberValue":1}},{"userEnteredValue":{"numberValue":45688}},{"userEnteredValue":{"numberValue":12.5}}]}],"sheetId":7}}`,
+		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"yyyy-mm-dd","type":"DATE"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":2,"sheetId":7,"startColumnIndex":1,"startRowIndex":1}}}`,
+		`{"repeatCell":{"cell":{"userEnteredFormat":{"numberFormat":{"pattern":"#,##0.00","type":"NUMBER"}}},"fields":"userEnteredFormat.numberFormat","range":{"endColumnIndex":3,"sheetId":7,"startColumnIndex":2,"startRowIndex":1}}}`,
 		`{"deleteDimension":{"range":{"dimension":"ROWS","endIndex":2,"sheetId":0,"startIndex":0}}}`,
 		`{"updateSheetProperties":{"fields":"title","properties":{"sheetId":7,"title":"Shifts 2025"}}}`,
 		`{"updateCells":{"fields":"userEnteredValue,userEnteredFormat.textFormat.bold","rows":[{"values":[{"userEnteredFormat":{"textFormat":{"bold":true}},"userEnteredValue":{"stringValue":"a"}}]}],"start":{"columnIndex":0,"rowIndex":0,"sheetId":0}}}`,

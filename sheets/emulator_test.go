@@ -351,3 +351,48 @@ func TestEmulatorConcurrentUse(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestEmulatorAppendedRowsCarryColumnFormats appends past the 1,000 rows a
+// new tab starts with and checks the last appended cell still has the
+// column's DATE format, which is re-applied to whole columns after every
+// append instead of being sent with each cell.
+func TestEmulatorAppendedRowsCarryColumnFormats(t *testing.T) {
+	emu, srv := startEmulator(t, emulator.Options{})
+	id := emu.CreateSpreadsheet("Formats")
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := Codec{}.Format(colDate)
+	formats := []syncer.NumberFormat{{}, date}
+	rows := make([][]syncer.Cell, 1200)
+	for i := range rows {
+		rows[i] = []syncer.Cell{syncer.NumberCell(float64(i)), syncer.NumberCell(45688 + float64(i))}
+	}
+	ctx := context.Background()
+	if _, err := c.Apply(ctx, []syncer.Op{syncer.AddTab{SheetID: 5, Title: "T", Header: []string{"n", "day"}, Formats: formats}}); err != nil {
+		t.Fatal(err)
+	}
+	if calls, err := c.Apply(ctx, []syncer.Op{syncer.AppendRows{SheetID: 5, Rows: rows, Formats: formats}}); err != nil || calls != 1 {
+		t.Fatalf("Apply(AppendRows) = %d calls, %v", calls, err)
+	}
+	ss, err := c.svc.Spreadsheets.Get(id).Ranges("T!B1201").
+		Fields("sheets.data.rowData.values(userEnteredValue,userEnteredFormat.numberFormat)").Context(ctx).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cell *sheetsapi.CellData
+	for _, s := range ss.Sheets {
+		for _, d := range s.Data {
+			if len(d.RowData) > 0 && len(d.RowData[0].Values) > 0 {
+				cell = d.RowData[0].Values[0]
+			}
+		}
+	}
+	if cell == nil || cell.UserEnteredValue == nil || cell.UserEnteredValue.NumberValue == nil || *cell.UserEnteredValue.NumberValue != 45688+1199 {
+		t.Fatalf("cell B1201 = %+v, want the last appended date", cell)
+	}
+	if f := cell.UserEnteredFormat; f == nil || f.NumberFormat == nil || f.NumberFormat.Type != "DATE" || f.NumberFormat.Pattern != date.Pattern {
+		t.Errorf("cell B1201 format = %+v, want %+v", f, date)
+	}
+}
