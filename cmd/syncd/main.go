@@ -49,7 +49,7 @@ var commands = []command{
 	{"migrate", "apply syncd's schema and install capture triggers on every mirrored table", (*Main).migrate},
 	{"import", "migrate the legacy sheet into Postgres (-dry-run | -execute | -verify | -rollback ID)", (*Main).importCmd},
 	{"doctor", "check config, privileges, triggers and spreadsheet access, and say how to fix each", (*Main).doctor},
-	{"demo", "throwaway Postgres + built-in Sheets emulator + example data, no flags needed", notYet("demo")},
+	{"demo", "throwaway Postgres + built-in Sheets emulator + example data, no flags needed", (*Main).demo},
 	{"version", "print version and build info", (*Main).version},
 }
 

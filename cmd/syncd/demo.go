@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/deploy/examples/shiftbot"
+	"github.com/syncd/syncd/internal/pgcluster"
+	"github.com/syncd/syncd/sheets/emulator"
+)
+
+func (m *Main) demo(ctx context.Context, args []string) int {
+	fs := m.flags("demo", "", "The embedded default: a throwaway PostgreSQL cluster, the built-in Sheets emulator with a\n"+
+		"browser view, the shift bot's example schema with a few hundred rows, the daemon, and a small\n"+
+		"live workload. Prints the URL to watch. Ctrl-C stops it and removes everything it created.")
+	db := fs.String("db", "", "use this existing database instead of a throwaway cluster (the example tables are created if missing)")
+	addr := fs.String("addr", "127.0.0.1:8787", "address of the emulator's browser view and API")
+	every := fs.Duration("every", 3*time.Second, "how often the live workload writes")
+	if code, ok := m.parse(fs, args); !ok {
+		return code
+	}
+	dir, err := os.MkdirTemp("", "syncd-demo-")
+	if err != nil {
+		fmt.Fprintf(m.Stderr, "syncd demo: %v\n", err)
+		return exitFailed
+	}
+	defer os.RemoveAll(dir)
+	if err := m.runDemo(ctx, dir, *db, *addr, *every); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(m.Stderr, "syncd demo: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintln(m.Stdout, "syncd demo: stopped and cleaned up")
+	return exitOK
+}
+
+func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.Duration) error {
+	if dbURL == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(m.Stdout, "starting a throwaway PostgreSQL cluster ...")
+		// pgcluster makes its own directory, owned by the user the server runs as.
+		c, err := pgcluster.Start(ctx, pgcluster.Options{Port: port})
+		if errors.Is(err, pgcluster.ErrNoServer) {
+			return fmt.Errorf("%w\n(or point the demo at a database you have: syncd demo -db postgres://...)", err)
+		}
+		if err != nil {
+			return fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		defer c.Stop()
+		admin, err := pgx.Connect(ctx, c.URL("postgres"))
+		if err != nil {
+			return err
+		}
+		_, err = admin.Exec(ctx, "CREATE DATABASE shiftbot")
+		admin.Close(ctx)
+		if err != nil {
+			return fmt.Errorf("create database: %w", err)
+		}
+		dbURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/shiftbot?sslmode=disable", port)
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", dbURL, err)
+	}
+	defer pool.Close()
+	if err := seedDemo(ctx, pool); err != nil {
+		return err
+	}
+
+	emu := emulator.New(emulator.Options{})
+	defer emu.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		// Someone has the default port: any free one will do.
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	web := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
+	go web.Serve(ln)
+	defer web.Close()
+	emuURL := "http://" + ln.Addr().String()
+	id := emu.CreateSpreadsheet("Shift bot (syncd demo)")
+
+	httpAddr := "127.0.0.1:9187"
+	if l, err := net.Listen("tcp", httpAddr); err == nil {
+		l.Close()
+	} else {
+		httpAddr = "127.0.0.1:0"
+	}
+	cfgText := strings.NewReplacer(
+		"${DATABASE_URL}", dbURL,
+		"${SYNCD_SPREADSHEET_ID}", id,
+		"${SYNCD_CREDENTIALS_FILE:-}", "",
+		"${SYNCD_SHEETS_ENDPOINT:-}", emuURL,
+		"listen: 127.0.0.1:9187", "listen: "+httpAddr,
+		`schedule: "@every 5m"`, `schedule: "@every 1m"`,
+	).Replace(shiftbot.Config) + "log:\n  format: console\n  level: info\n"
+	cfgPath := filepath.Join(dir, "syncd.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		return err
+	}
+	if code := m.migrate(ctx, []string{"-config", cfgPath}); code != exitOK {
+		return errors.New("migrate failed")
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	d, err := newDaemon(ctx, cfg, log, "demo")
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	done := make(chan error, 1)
+	go func() { done <- d.run(ctx) }()
+
+	fmt.Fprintf(m.Stdout, `
+syncd demo is running.
+
+  Watch the sheet:   %s/
+  Postgres:          %s
+  Config:            %s
+  Operator view:     syncd status -config %s
+  Change a row:      psql '%s' -c "UPDATE shifts SET comment = 'hello' WHERE shift_id = 1"
+
+A shift is written every %s; now and then one is edited or deleted.
+Press Ctrl-C to stop: the cluster, the emulator and the files are removed.
+
+`, emuURL, dbURL, cfgPath, cfgPath, dbURL, every)
+	go demoWorkload(ctx, pool, every, log.Named("demo"))
+	err = <-done
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// seedDemo creates the example tables when missing and fills them with a
+// few hundred plausible rows.
+func seedDemo(ctx context.Context, pool *pgxpool.Pool) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('public.shifts') IS NOT NULL").Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	if _, err := pool.Exec(ctx, shiftbot.Schema); err != nil {
+		return fmt.Errorf("create the example schema: %w", err)
+	}
+	_, err := pool.Exec(ctx, `
+INSERT INTO employee_settings (employee_id, name, telegram_id, base_commission_pct)
+SELECT 100 + g, (ARRAY['Alexei','Maria','Ivan','Olga','Sergei','Yulia','Dmitri','Anna','Pavel','Elena'])[1 + g % 10] || ' ' ||
+       (ARRAY['Ivanov','Petrova','Smirnov','Lebedeva','Kozlov'])[1 + g % 5], 400000000 + g * 7919, 8 + g % 5
+FROM generate_series(0, 19) g;
+INSERT INTO dynamic_rates VALUES (0, 9999.99, 5), (10000, 24999.99, 7), (25000, 49999.99, 9), (50000, NULL, 12);
+INSERT INTO ranks VALUES ('Newcomer', 0, 0), ('Pro', 100000, 1500), ('Master', 250000, 4000), ('Legend', 500000, 10000);
+INSERT INTO shifts (shift_id, shift_date, employee_id, clock_in, clock_out, total_sales, commission_pct, commission, status, comment)
+SELECT 1000 + g, DATE '2025-09-01' + g / 4, 100 + g % 20, '10:00', '18:00', round((5000 + (g * 7919) % 60000)::numeric, 2),
+       9, round((5000 + (g * 7919) % 60000) * 0.09, 2), CASE WHEN g < 280 THEN 'closed' ELSE 'open' END::shift_status,
+       CASE WHEN g % 17 = 0 THEN '=not a formula, just text' WHEN g % 11 = 0 THEN 'late start' END
+FROM generate_series(0, 299) g;`)
+	if err != nil {
+		return fmt.Errorf("seed the example tables: %w", err)
+	}
+	return nil
+}
+
+// demoWorkload writes a shift every tick, and now and then edits or deletes
+// one, until ctx ends.
+func demoWorkload(ctx context.Context, pool *pgxpool.Pool, every time.Duration, log *zap.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var err error
+		switch {
+		case i%7 == 6:
+			_, err = pool.Exec(ctx, `DELETE FROM shifts WHERE shift_id = (SELECT shift_id FROM shifts ORDER BY random() LIMIT 1)`)
+		case i%3 == 2:
+			_, err = pool.Exec(ctx, `UPDATE shifts SET status = 'closed', total_sales = total_sales + $1
+				WHERE shift_id = (SELECT shift_id FROM shifts WHERE status = 'open' ORDER BY random() LIMIT 1)`, rand.IntN(5000))
+		default:
+			_, err = pool.Exec(ctx, `INSERT INTO shifts (shift_id, shift_date, employee_id, clock_in, total_sales, status)
+				SELECT coalesce(max(shift_id), 1000) + 1, current_date, 100 + $1, localtime(0), $2, 'open' FROM shifts`,
+				rand.IntN(20), float64(rand.IntN(6000000))/100)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("demo workload write failed", zap.Error(err))
+		}
+	}
+}
