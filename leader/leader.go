@@ -128,7 +128,16 @@ type Elector struct {
 	leading  atomic.Bool
 
 	mu      sync.Mutex
-	lastErr error // the last connection error, for IsHealthy
+	lastErr error // the last connection error, for Connected
+
+	prev backend // the previous lock connection's server process
+}
+
+// backend identifies a server process beyond its PID, which the server
+// reuses.
+type backend struct {
+	pid   uint32
+	start time.Time
 }
 
 // New returns an Elector. It does not connect; Run does.
@@ -240,6 +249,7 @@ func (e *Elector) session(ctx context.Context, lead func(context.Context) error)
 	}
 	defer e.closeConn(ctx, conn)
 	e.setErr(nil)
+	e.replaceBackend(ctx, conn)
 	if e.opts.Hooks.Connected != nil {
 		e.opts.Hooks.Connected(conn.PgConn().PID())
 	}
@@ -332,6 +342,42 @@ func (e *Elector) session(ctx context.Context, lead func(context.Context) error)
 }
 
 var errLeadReturned = errors.New("lead returned")
+
+// replaceBackend terminates the previous lock connection's server process
+// if it is still there, then remembers conn's. A connection that died
+// half-open (the heartbeat timed out, the network path went away) leaves a
+// server process that may hold the lock until the server notices, and a
+// server whose socket still looks healthy may never notice: no daemon
+// could lead meanwhile. Terminating it ourselves (allowed for our own role)
+// makes the handover immediate. Failures only cost that delay: logged.
+func (e *Elector) replaceBackend(ctx context.Context, conn *pgx.Conn) {
+	qctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	if prev := e.prev; prev.pid != 0 {
+		// backend_start tells a surviving process from one that reused its
+		// PID.
+		var signalled bool
+		err := conn.QueryRow(qctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2`,
+			int64(prev.pid), prev.start).Scan(&signalled)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			// Gone already: the usual case.
+		case err != nil && (conn.IsClosed() || ctx.Err() != nil):
+			return // keep prev for the next connection; this one is lost too
+		case err != nil:
+			e.log.Warn("terminate previous lock backend", zap.Uint32("previous_pid", prev.pid), zap.Error(err))
+		default:
+			e.log.Info("terminated previous lock backend", zap.Uint32("previous_pid", prev.pid), zap.Bool("signalled", signalled))
+		}
+	}
+	e.prev = backend{}
+	cur := backend{pid: conn.PgConn().PID()}
+	if err := conn.QueryRow(qctx, `SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&cur.start); err != nil {
+		e.log.Warn("read lock backend start", zap.Error(err))
+		return
+	}
+	e.prev = cur
+}
 
 // wait blocks until the next heartbeat is due (nil), the connection fails
 // (its error), lead returned (errLeadReturned; its result stays in

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -63,9 +64,75 @@ type instance struct {
 	leadStop chan struct{}
 }
 
+// freezer dials connections that it can freeze into a half-open state: the
+// client's writes vanish and closing it leaves the server's end open, as
+// when a network path dies silently (the same device as pglisten's test).
+type freezer struct {
+	mu    sync.Mutex
+	conns []*freezableConn
+}
+
+type freezableConn struct {
+	net.Conn
+	frozen atomic.Bool
+}
+
+func (c *freezableConn) Write(b []byte) (int, error) {
+	if c.frozen.Load() {
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *freezableConn) Close() error {
+	if c.frozen.Load() {
+		return nil // the server keeps its end; closed at cleanup
+	}
+	return c.Conn.Close()
+}
+
+func (f *freezer) connect(t *testing.T, url string) func(context.Context) (*pgx.Conn, error) {
+	t.Cleanup(func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conns {
+			c.Conn.Close()
+		}
+	})
+	return func(ctx context.Context) (*pgx.Conn, error) {
+		cfg, err := pgx.ParseConfig(url)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			c := &freezableConn{Conn: nc}
+			f.mu.Lock()
+			f.conns = append(f.conns, c)
+			f.mu.Unlock()
+			return c, nil
+		}
+		return pgx.ConnectConfig(ctx, cfg)
+	}
+}
+
+func (f *freezer) freezeLast() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conns[len(f.conns)-1].frozen.Store(true)
+}
+
 // start runs an elector named name on url; active counts the leads running
 // at any moment across instances, maxActive the most ever seen.
 func start(t *testing.T, url, name string, interval time.Duration, active, maxActive *atomic.Int32) *instance {
+	t.Helper()
+	return startWith(t, func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, url) }, name, interval, active, maxActive)
+}
+
+func startWith(t *testing.T, connect func(context.Context) (*pgx.Conn, error), name string, interval time.Duration, active, maxActive *atomic.Int32) *instance {
 	t.Helper()
 	in := &instance{
 		name:     name,
@@ -77,7 +144,7 @@ func start(t *testing.T, url, name string, interval time.Duration, active, maxAc
 		leadStop: make(chan struct{}),
 	}
 	in.e = leader.New(leader.Options{
-		Connect:           func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, url) },
+		Connect:           connect,
 		Instance:          name,
 		Version:           "test",
 		HeartbeatInterval: interval,
@@ -278,6 +345,61 @@ func TestStalledLockConnectionIsDetectedByPing(t *testing.T) {
 	if a.e.IsLeader() {
 		t.Fatal("still IsLeader with a stalled lock connection")
 	}
+}
+
+// TestHalfOpenLockConnectionIsReplacedAndItsBackendTerminated freezes the
+// leader's lock connection: the server's end stays healthy, so the server
+// would keep the lock for ever. The leader's heartbeat times out, it stops
+// leading, and on reconnecting terminates its old backend, which lets the
+// standby (or itself) lead.
+func TestHalfOpenLockConnectionIsReplacedAndItsBackendTerminated(t *testing.T) {
+	t.Parallel()
+	url := migratedDB(t)
+	var f freezer
+	var active, maxActive atomic.Int32
+	a := startWith(t, f.connect(t, url), "a", 100*time.Millisecond, &active, &maxActive)
+	pid := recv(t, a.pids, "a's connection")
+	recv(t, a.elected, "a elected")
+	lctx := recv(t, a.leadCtx, "a's lead")
+	b := start(t, url, "b", 100*time.Millisecond, &active, &maxActive)
+	waitRoles(t, url, map[string]string{"a": "leader", "b": "standby"})
+
+	frozen := time.Now()
+	f.freezeLast()
+	select {
+	case <-lctx.Done():
+	case <-time.After(waitTimeout):
+		t.Fatal("lead context not cancelled while the lock connection is half-open")
+	}
+	if pid2 := recv(t, a.pids, "a reconnected"); pid2 == pid {
+		t.Fatalf("a reconnected on the half-open backend %d", pid)
+	}
+	// Whoever leads next could take the lock only because a terminated
+	// its old backend.
+	select {
+	case <-a.elected:
+	case <-b.elected:
+	case <-time.After(waitTimeout):
+		t.Fatal("nobody leads after the leader's connection went half-open")
+	}
+	t.Logf("half-open lock connection: a new leader after %v", time.Since(frozen))
+	var alive bool
+	if err := pgxQueryRow(url, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)`, []any{int64(pid)}, &alive); err != nil {
+		t.Fatal(err)
+	}
+	if alive {
+		t.Fatalf("half-open backend %d still exists", pid)
+	}
+}
+
+func pgxQueryRow(url, sql string, args []any, dest ...any) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return conn.QueryRow(ctx, sql, args...).Scan(dest...)
 }
 
 func TestCleanStopMarksStoppedAndHandsOver(t *testing.T) {
