@@ -70,9 +70,7 @@ func TestMirrorTruncateAndCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Release()
-	before := b.sheet.Stats()
 	calls := b.drain()
-	t.Logf("stats before %+v after %+v", before, b.sheet.Stats())
 	if len(calls) != 1 || calls[0] > 2 {
 		t.Fatalf("COPY of %d rows took batches with %v API calls, want one batch of ≤ 2", n, calls)
 	}
