@@ -18,7 +18,10 @@
 //
 // Client.Apply sends one spreadsheets.batchUpdate per call to it, split
 // only when the body would pass Options.MaxRequestBytes (2 MB); op order is
-// kept and an AddTab stays with what follows. Client.Read is one
+// kept and an AddTab stays with what follows. Cells carry values only;
+// number formats live on whole columns (set by AddTab and FormatColumns,
+// re-applied after each AppendRows), which keeps a row of short values
+// near 40 bytes a cell. Client.Read is one
 // values.batchGet (UNFORMATTED_VALUE, SERIAL_NUMBER) and Client.Info one
 // spreadsheets.get with a fields mask.
 //

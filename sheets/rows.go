@@ -15,7 +15,7 @@ func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
 	if op.SheetID < 0 || op.Row < 0 || op.Col < 0 {
 		return nil, fmt.Errorf("WriteRows needs a sheet id, Row ≥ 0 and Col ≥ 0, got %d, %d, %d", op.SheetID, op.Row, op.Col)
 	}
-	return chunkRows(op.Rows, nil, maxBytes, false, nil, func(first int, chunk []*sheets.RowData) *sheets.Request {
+	return chunkRows(op.Rows, maxBytes, false, nil, func(first int, chunk []*sheets.RowData) *sheets.Request {
 		return &sheets.Request{UpdateCells: &sheets.UpdateCellsRequest{
 			Start: coord(op.SheetID, op.Row+first, op.Col), Rows: chunk, Fields: fieldsValues,
 		}}
@@ -31,7 +31,7 @@ func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
 	// row (mostly short values and NULLs) and split a 10,000-row COPY into
 	// five calls.
 	formats := columnFormats(op.SheetID, op.Formats)
-	return chunkRows(op.Rows, nil, maxBytes, true, formats, func(_ int, chunk []*sheets.RowData) *sheets.Request {
+	return chunkRows(op.Rows, maxBytes, true, formats, func(_ int, chunk []*sheets.RowData) *sheets.Request {
 		return &sheets.Request{AppendCells: &sheets.AppendCellsRequest{
 			SheetId: op.SheetID, Rows: chunk, Fields: fieldsAppend, ForceSendFields: []string{"SheetId"},
 		}}
@@ -45,7 +45,7 @@ const rowsKey = len(`"rows":[],`)
 // its own unit (followed by the after requests) so the planner may put
 // them in different batches. Sizes are computed from the cells without
 // encoding them; the requests are built when their batch is sent.
-func chunkRows(rows [][]syncer.Cell, formats []syncer.NumberFormat, maxBytes int, once bool, after []*sheets.Request, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
+func chunkRows(rows [][]syncer.Cell, maxBytes int, once bool, after []*sheets.Request, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
 	empty, err := jsonSize(mk(0, nil))
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func chunkRows(rows [][]syncer.Cell, formats []syncer.NumberFormat, maxBytes int
 	for start := 0; start == 0 || start < len(rows); {
 		end, size := start, empty+rowsKey-1 // no comma before the first row
 		for end < len(rows) {
-			n := rowSize(rows[end], formats) + 1
+			n := rowSize(rows[end]) + 1
 			if end > start && size+n > budget {
 				break
 			}
@@ -72,7 +72,7 @@ func chunkRows(rows [][]syncer.Cell, formats []syncer.NumberFormat, maxBytes int
 		}
 		first, chunk := start, rows[start:end]
 		u := unit{size: size + afterSize, once: once, reqs: []func() *sheets.Request{
-			func() *sheets.Request { return mk(first, rowData(chunk, formats)) },
+			func() *sheets.Request { return mk(first, rowData(chunk)) },
 		}}
 		for _, r := range after {
 			u.reqs = append(u.reqs, built(r))
@@ -86,18 +86,13 @@ func chunkRows(rows [][]syncer.Cell, formats []syncer.NumberFormat, maxBytes int
 	return units, nil
 }
 
-// rowData converts cells to RowData. With formats, each cell also carries
-// its column's number format.
-func rowData(rows [][]syncer.Cell, formats []syncer.NumberFormat) []*sheets.RowData {
+// rowData converts cells to RowData carrying values only.
+func rowData(rows [][]syncer.Cell) []*sheets.RowData {
 	out := make([]*sheets.RowData, len(rows))
 	for i, row := range rows {
 		rd := &sheets.RowData{Values: make([]*sheets.CellData, len(row))}
 		for j, c := range row {
-			cd := &sheets.CellData{UserEnteredValue: extendedValue(c)}
-			if j < len(formats) && formats[j] != (syncer.NumberFormat{}) {
-				cd.UserEnteredFormat = &sheets.CellFormat{NumberFormat: numberFormat(formats[j])}
-			}
-			rd.Values[j] = cd
+			rd.Values[j] = &sheets.CellData{UserEnteredValue: extendedValue(c)}
 		}
 		out[i] = rd
 	}
@@ -136,59 +131,33 @@ func nonFinite(f float64) (string, bool) {
 
 // rowSize is the length of the JSON encoding of the row's RowData, as the
 // Go client encodes it (encoding/json, HTML-escaped).
-func rowSize(row []syncer.Cell, formats []syncer.NumberFormat) int {
+func rowSize(row []syncer.Cell) int {
 	if len(row) == 0 {
 		return len(`{}`)
 	}
 	n := len(`{"values":[]}`) + len(row) - 1
-	for j, c := range row {
-		var f syncer.NumberFormat
-		if j < len(formats) {
-			f = formats[j]
-		}
-		n += cellSize(c, f)
+	for _, c := range row {
+		n += cellSize(c)
 	}
 	return n
 }
 
-func cellSize(c syncer.Cell, f syncer.NumberFormat) int {
-	value := 0
+func cellSize(c syncer.Cell) int {
 	switch c.Type {
 	case syncer.CellString, syncer.CellError:
-		value = len(`{"stringValue":}`) + jsonStringSize(c.String)
+		return len(`{"userEnteredValue":{"stringValue":}}`) + jsonStringSize(c.String)
 	case syncer.CellNumber:
 		if s, ok := nonFinite(c.Number); ok {
-			value = len(`{"stringValue":}`) + jsonStringSize(s)
-		} else {
-			value = len(`{"numberValue":}`) + jsonFloatSize(c.Number)
+			return len(`{"userEnteredValue":{"stringValue":}}`) + jsonStringSize(s)
 		}
+		return len(`{"userEnteredValue":{"numberValue":}}`) + jsonFloatSize(c.Number)
 	case syncer.CellBool:
-		value = len(`{"boolValue":false}`)
 		if c.Bool {
-			value--
+			return len(`{"userEnteredValue":{"boolValue":true}}`)
 		}
+		return len(`{"userEnteredValue":{"boolValue":false}}`)
 	}
-	n := len(`{}`)
-	if value > 0 {
-		n += len(`"userEnteredValue":`) + value
-	}
-	if f != (syncer.NumberFormat{}) {
-		nf := len(`{}`)
-		if f.Pattern != "" {
-			nf += len(`"pattern":`) + jsonStringSize(f.Pattern)
-		}
-		if f.Type != "" {
-			if f.Pattern != "" {
-				nf++
-			}
-			nf += len(`"type":`) + jsonStringSize(f.Type)
-		}
-		n += len(`"userEnteredFormat":{"numberFormat":}`) + nf
-		if value > 0 {
-			n++
-		}
-	}
-	return n
+	return len(`{}`)
 }
 
 // jsonFloatSize is the length of encoding/json's encoding of f (finite).
