@@ -156,6 +156,10 @@ func TestApplyRejectsBadOpsWithoutCalling(t *testing.T) {
 	if calls, err := c.Apply(context.Background(), nil); calls != 0 || err != nil {
 		t.Errorf("Apply(nil) = %d, %v", calls, err)
 	}
+	empty := []syncer.Op{syncer.AppendRows{SheetID: 1, Formats: []syncer.NumberFormat{{Type: "DATE"}}}, syncer.WriteRows{SheetID: 1, Row: 1}}
+	if calls, err := c.Apply(context.Background(), empty); calls != 0 || err != nil || len(rec.bodies) != 0 {
+		t.Errorf("Apply of ops without rows = %d calls, %v, %d bodies; want nothing sent", calls, err, len(rec.bodies))
+	}
 }
 
 // rows returns n rows of cols cells of typical syncd data.

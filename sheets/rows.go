@@ -41,11 +41,15 @@ func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
 // rowsKey is the `"rows":[],` a request gains when it has rows.
 const rowsKey = len(`"rows":[],`)
 
-// chunkRows cuts rows into requests whose bodies stay under maxBytes, each
+// chunkRows cuts rows into requests whose bodies stay under maxBytes (no
+// request at all for no rows), each
 // its own unit (followed by the after requests) so the planner may put
 // them in different batches. Sizes are computed from the cells without
 // encoding them; the requests are built when their batch is sent.
 func chunkRows(rows [][]syncer.Cell, maxBytes int, once bool, after []*sheets.Request, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
+	if len(rows) == 0 {
+		return nil, nil // nothing to write; Google rejects an appendCells without rows
+	}
 	empty, err := jsonSize(mk(0, nil))
 	if err != nil {
 		return nil, err
@@ -60,7 +64,7 @@ func chunkRows(rows [][]syncer.Cell, maxBytes int, once bool, after []*sheets.Re
 	}
 	budget := maxBytes - len(`{"requests":[]}`) - afterSize
 	var units []unit
-	for start := 0; start == 0 || start < len(rows); {
+	for start := 0; start < len(rows); {
 		end, size := start, empty+rowsKey-1 // no comma before the first row
 		for end < len(rows) {
 			n := rowSize(rows[end]) + 1
