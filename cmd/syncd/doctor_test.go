@@ -319,3 +319,46 @@ func TestDoctorChecksSharingThroughTheSheetsAPI(t *testing.T) {
 		t.Fatalf("exit %d after sharing:\n%s", code, out)
 	}
 }
+
+// TestDeploymentDocRoleSQLIsEnough runs the SQL of docs/DEPLOYMENT.md step 3
+// (with this test's database and role names) and checks that doctor then
+// passes and migrate works as that role: the documented least privilege is
+// complete.
+func TestDeploymentDocRoleSQLIsEnough(t *testing.T) {
+	cfg, adminURL, _ := doctorSetup(t, false)
+	doc, err := os.ReadFile("../../docs/DEPLOYMENT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := string(doc)
+	step = step[strings.Index(step, "## 3. "):]
+	step = step[:strings.Index(step, "## 4. ")]
+	blocks := regexp.MustCompile("(?s)```sql\n(.*?)```").FindAllStringSubmatch(step, -1)
+	if len(blocks) != 2 {
+		t.Fatalf("step 3 has %d sql blocks, want 2 (syncd's role, the application's grants)", len(blocks))
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	role, app := db+"_syncd", db+"_app"
+	rename := strings.NewReplacer("DATABASE shiftbot", "DATABASE "+db, "ROLE syncd ", "ROLE "+role+" ",
+		"TO syncd;", "TO "+role+";", "TO shiftbot_app;", "TO "+app+";", "'choose-a-long-random-password'", "'pw'")
+	pgtest.Exec(t, adminURL, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD 'pw'", app))
+	t.Cleanup(func() {
+		pgtest.Exec(t, adminURL, fmt.Sprintf("DROP OWNED BY %s, %s CASCADE; DROP ROLE %s; DROP ROLE %s", role, app, role, app))
+	})
+	pgtest.Exec(t, adminURL, rename.Replace(blocks[0][1]))
+	v := *u
+	v.User = url.UserPassword(role, "pw")
+	t.Setenv("DATABASE_URL", v.String())
+	if code, o, e := runCmd(t, "migrate", "-config", cfg); code != 0 {
+		t.Fatalf("migrate as the documented role: exit %d\n%s%s", code, o, e)
+	}
+	pgtest.Exec(t, adminURL, fmt.Sprintf("GRANT INSERT, UPDATE, DELETE, SELECT ON public.shifts TO %s", app))
+	pgtest.Exec(t, adminURL, rename.Replace(blocks[1][1]))
+	if code, out, _ := runCmd(t, "doctor", "-config", cfg); code != 0 {
+		t.Fatalf("doctor after the documented SQL: exit %d\n%s", code, out)
+	}
+}
