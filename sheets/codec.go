@@ -97,16 +97,17 @@ func decimalPattern(scale int) string {
 
 func isMoney(col syncer.Column) bool { return strings.HasPrefix(col.Type, "money") }
 
-// Encode returns the cell for v in col under DESIGN §2. Money is read as
+// Encode returns the cell for v in col under DESIGN §2; loc is the
+// spreadsheet's time zone (nil means UTC). It never fails: a value that
+// cannot be represented exactly as a number, bool or date serial (int8
+// beyond 2^53, numerics over 15 significant digits, NaN, infinity, BC
+// dates, timestamps whose microseconds a double cannot hold) is written as
+// its Postgres text, which Decode reads back exactly. Money is read as
 // Postgres prints it ("$1,234.56") and decodes as a plain decimal
 // ("1234.56"), which Postgres accepts back into a money column in any
-// locale. It never fails: a
-// value that cannot be represented exactly as a number, bool or date serial
-// (int8 beyond 2^53, numerics over 15 significant digits, NaN, infinity,
-// BC dates, timestamps whose microseconds a double cannot hold) is written
-// as its Postgres text, which Decode reads back exactly. Text longer than
-// MaxCellChars is cut and ends with TruncationMarker; truncated reports it.
-// loc is the spreadsheet's time zone (nil means UTC).
+// locale. Text longer than MaxCellChars is cut and ends with
+// TruncationMarker; truncated reports it. The empty string is written as
+// an empty cell, so it reads back as NULL: a sheet cannot tell them apart.
 func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (syncer.Cell, bool) {
 	if !v.Valid {
 		return syncer.Cell{}, false
@@ -155,8 +156,14 @@ func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (sync
 	return textCell(s)
 }
 
-// textCell returns a string cell, cut to MaxCellChars with the marker.
+// textCell returns a string cell, cut to MaxCellChars with the marker. An
+// empty string is an empty cell: the API reads "" back as no value, so
+// writing it as a string would make the written and the read cell differ
+// forever and every comparison report a change.
 func textCell(s string) (syncer.Cell, bool) {
+	if s == "" {
+		return syncer.Cell{}, false
+	}
 	// Bytes ≥ UTF-16 units, so the cheap test settles nearly every cell.
 	if len(s) <= MaxCellChars || utf16Len(s) <= MaxCellChars {
 		return syncer.StringCell(s), false

@@ -54,6 +54,7 @@ func TestEncodeEveryKind(t *testing.T) {
 		{"text verbatim", colText, syncer.Text("hello"), nil, str("hello")},
 		{"formula stays text", colText, syncer.Text("=IMPORTDATA(\"x\")"), nil, str("=IMPORTDATA(\"x\")")},
 		{"leading plus stays text", colText, syncer.Text("+7 999"), nil, str("+7 999")},
+		{"empty text is an empty cell", colText, syncer.Text(""), nil, syncer.Cell{}},
 		{"int", colInt, syncer.Text("42"), nil, num(42)},
 		{"int at 2^53 is a number", colInt, syncer.Text("9007199254740992"), nil, num(9007199254740992)},
 		{"int beyond 2^53 is text", colInt, syncer.Text("9007199254740993"), nil, str("9007199254740993")},
