@@ -108,6 +108,9 @@ func isMoney(col syncer.Column) bool { return strings.HasPrefix(col.Type, "money
 // locale. Text longer than MaxCellChars is cut and ends with
 // TruncationMarker; truncated reports it. The empty string is written as
 // an empty cell, so it reads back as NULL: a sheet cannot tell them apart.
+// Likewise text spelling a formula error ("#N/A") is returned as the
+// CellError it will read back as. So Encode(v) always equals what Read
+// returns after v is written, which is what comparisons rely on.
 func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (syncer.Cell, bool) {
 	if !v.Valid {
 		return syncer.Cell{}, false
@@ -163,6 +166,11 @@ func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (sync
 func textCell(s string) (syncer.Cell, bool) {
 	if s == "" {
 		return syncer.Cell{}, false
+	}
+	if formulaErrors[s] {
+		// Text that spells a formula error reads back as one; say so, so
+		// that the written and the read cell compare equal.
+		return syncer.Cell{Type: syncer.CellError, String: s}, false
 	}
 	// Bytes ≥ UTF-16 units, so the cheap test settles nearly every cell.
 	if len(s) <= MaxCellChars || utf16Len(s) <= MaxCellChars {

@@ -51,6 +51,41 @@ var shiftRows = [][]syncer.Value{
 	{syncer.Text("3"), syncer.Null, syncer.Null, syncer.Text("-1234567.89"), syncer.Null, syncer.Null, syncer.Null, syncer.Text("0")},
 }
 
+// TestEmulatorReadGivesBackEncodedCells checks the invariant comparisons
+// rely on: after Encode(v) is written, Read returns exactly Encode(v),
+// including for "", error-like text, zero, FALSE and text fallbacks.
+func TestEmulatorReadGivesBackEncodedCells(t *testing.T) {
+	emu, srv := startEmulator(t, emulator.Options{})
+	id := emu.CreateSpreadsheet("Cells")
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := append(append([][]syncer.Value(nil), shiftRows...),
+		[]syncer.Value{syncer.Text("0"), syncer.Text("2025-01-31"), syncer.Text(""), syncer.Text("0"), syncer.Text("false"),
+			syncer.Text("infinity"), syncer.Text(`"#N/A"`), syncer.Text("-0.5")},
+		[]syncer.Value{syncer.Text("4"), syncer.Null, syncer.Text("#N/A"), syncer.Text("NaN"), syncer.Null, syncer.Null, syncer.Null, syncer.Null})
+	want := encodeRows(t, time.UTC, rows)
+	if _, err := c.Apply(context.Background(), []syncer.Op{syncer.WriteRows{SheetID: 0, Row: 0, Rows: want}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Read(context.Background(), []syncer.Range{{Tab: "Sheet1", EndRow: len(want), EndCol: len(shiftCols)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range want {
+		for j, w := range row {
+			var g syncer.Cell
+			if i < len(got[0]) && j < len(got[0][i]) {
+				g = got[0][i][j]
+			}
+			if !g.Equal(w) {
+				t.Errorf("row %d %s: wrote %+v, read %+v", i, shiftCols[j].Name, w, g)
+			}
+		}
+	}
+}
+
 func encodeRows(t *testing.T, loc *time.Location, rows [][]syncer.Value) [][]syncer.Cell {
 	t.Helper()
 	out := make([][]syncer.Cell, len(rows))
