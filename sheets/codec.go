@@ -167,6 +167,10 @@ func textCell(s string) (syncer.Cell, bool) {
 	if s == "" {
 		return syncer.Cell{}, false
 	}
+	// JSON carries only valid UTF-8: stray bytes (a SQL_ASCII database)
+	// would arrive as U+FFFD anyway; replacing them here keeps the cell
+	// equal to what is read back.
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if formulaErrors[s] {
 		// Text that spells a formula error reads back as one; say so, so
 		// that the written and the read cell compare equal.

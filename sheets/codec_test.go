@@ -55,6 +55,7 @@ func TestEncodeEveryKind(t *testing.T) {
 		{"formula stays text", colText, syncer.Text("=IMPORTDATA(\"x\")"), nil, str("=IMPORTDATA(\"x\")")},
 		{"leading plus stays text", colText, syncer.Text("+7 999"), nil, str("+7 999")},
 		{"empty text is an empty cell", colText, syncer.Text(""), nil, syncer.Cell{}},
+		{"invalid UTF-8 is replaced as JSON would", colText, syncer.Text("a\xffb"), nil, str("a\uFFFDb")},
 		{"error-like text is the error it reads back as", colText, syncer.Text("#N/A"), nil, syncer.Cell{Type: syncer.CellError, String: "#N/A"}},
 		{"int", colInt, syncer.Text("42"), nil, num(42)},
 		{"int at 2^53 is a number", colInt, syncer.Text("9007199254740992"), nil, num(9007199254740992)},

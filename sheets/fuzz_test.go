@@ -103,7 +103,7 @@ func fuzzValue(kind uint8, a, b int64, s string) (syncer.Column, syncer.Value, b
 	col := syncer.Column{Kind: k, Scale: -1}
 	switch k {
 	case syncer.KindText, syncer.KindOther:
-		if s == "" || !utf8.ValidString(s) {
+		if s == "" || !utf8.ValidString(s) { // documented: "" is NULL; bad bytes become U+FFFD
 			return col, syncer.Null, false
 		}
 		return col, syncer.Text(s), true
