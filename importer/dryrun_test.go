@@ -76,3 +76,26 @@ func TestDryRunMatchesExpectFile(t *testing.T) {
 		t.Errorf("rejections differ:\n got %v\nwant %v", gotKeys, wantKeys)
 	}
 }
+
+// TestDryRunRejectsCheckViolations: a row breaking one of the table's CHECK
+// constraints is a check_violation rejection in the dry run (so execute
+// never fails half-way), naming the column the constraint is about.
+func TestDryRunRejectsCheckViolations(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.conn.Exec(t.Context(), `ALTER TABLE ranks ADD CONSTRAINT bonus_below_5000 CHECK (monthly_bonus < 5000)`); err != nil {
+		t.Fatal(err)
+	}
+	res := e.validate(t, examplePlan(t))
+	var got []string
+	for _, r := range res.Rejections {
+		if r.Tab == "Ranks" {
+			got = append(got, fmt.Sprintf("%d %s %s %s", r.Row, r.Kind, r.Column, r.Value))
+		}
+	}
+	if want := "[5 check_violation MonthlyBonus 10\u00a0000,00]"; fmt.Sprint(got) != want {
+		t.Errorf("Ranks rejections %q, want %q", got, want)
+	}
+	if n := res.Tables[2].Report.Valid; n != 3 {
+		t.Errorf("Ranks valid %d, want 3", n)
+	}
+}

@@ -15,6 +15,7 @@ const (
 	KindMissingValue     = "missing_value"     // empty cell in a NOT NULL column without a default
 	KindDuplicateKey     = "duplicate_key"     // a later row repeats a key; the first stays valid
 	KindUnknownReference = "unknown_reference" // a foreign key value that exists nowhere
+	KindCheckViolation   = "check_violation"   // the row breaks one of the table's CHECK constraints
 	KindFormulaError     = "formula_error"     // warning only: a formula error read as NULL
 )
 

@@ -117,7 +117,10 @@ func (p *Plan) Validate(ctx context.Context, q syncer.Querier, grid *Grid) (*Res
 		if err != nil {
 			return nil, err
 		}
-		tr := validateTab(t, tab, refs, res)
+		tr, err := validateTab(ctx, q, t, tab, refs, res)
+		if err != nil {
+			return nil, err
+		}
 		loaded[t.info.Name] = tr
 		res.Tables = append(res.Tables, tr)
 	}
@@ -278,15 +281,20 @@ func (p *Plan) referenceSets(ctx context.Context, q syncer.Querier, t *TablePlan
 // validateTab parses the tab's data rows. The checks run in the order a
 // person would fix them: unreadable cells, then references, then repeated
 // keys, so a repeat of a rejected row's key is not held against a good row.
-func validateTab(t *TablePlan, tab *Tab, refs map[int]*refSet, res *Result) *TableResult {
+func validateTab(ctx context.Context, q syncer.Querier, t *TablePlan, tab *Tab, refs map[int]*refSet, res *Result) (*TableResult, error) {
 	tr := &TableResult{Plan: t, Report: &TabReport{Tab: t.Tab, Table: t.info.Name}}
 	rep := tr.Report
 	header := []Cell{}
 	if hr := t.headerRow(); hr-1 < len(tab.Rows) {
 		header = tab.Rows[hr-1]
 	}
-	seen := map[string]int{}
-	sums := map[int]*big.Rat{}
+	start := len(res.Rejections)
+	type candidate struct {
+		row      Row
+		cells    []Cell
+		warnings []Rejection
+	}
+	var cands []candidate
 	for ri := t.headerRow(); ri < len(tab.Rows); ri++ {
 		cells := tab.Rows[ri]
 		if blankRow(cells) {
@@ -361,33 +369,66 @@ func validateTab(t *TablePlan, tab *Tab, refs map[int]*refSet, res *Result) *Tab
 		if !ok {
 			continue
 		}
-		if first, dup := seen[row.Key]; dup {
-			c := t.Columns[t.keyIdx[0]]
-			reject(c, KindDuplicateKey, fmt.Sprintf("key %s already on row %d", row.Key, first), row.Key)
+		cands = append(cands, candidate{row, cells, warnings})
+	}
+	// The table's CHECK constraints, evaluated by Postgres on the parsed
+	// rows without writing them, so execute never fails half-way on one.
+	rows := make([]Row, len(cands))
+	for i, c := range cands {
+		rows[i] = c.row
+	}
+	violations, err := checkConstraints(ctx, q, t, rows)
+	if err != nil {
+		return nil, fmt.Errorf("check constraints of %s: %w", t.info.Name, err)
+	}
+	seen := map[string]int{}
+	for i, c := range cands {
+		sheetRow, key := c.row.SheetRow, c.row.Key
+		rejectRow := func(col *ColumnPlan, kind, msg string) {
+			rep.Rejected++
+			res.Rejections = append(res.Rejections, Rejection{Tab: t.Tab, Row: sheetRow, Column: col.From,
+				Kind: kind, Value: cellText(cellAt(c.cells, col.src)), Message: msg, Key: key,
+				Table: t.info.Name, DBColumn: col.Column, Cells: rowCells(header, c.cells)})
+		}
+		if v, bad := violations[i]; bad {
+			rejectRow(v.column, KindCheckViolation, v.message)
 			continue
 		}
-		seen[row.Key] = sheetRow
-		rep.Warnings += len(warnings)
-		res.Warnings = append(res.Warnings, warnings...)
-		for i, c := range t.Columns {
-			if isRule(c.parser, func(r *Rule) bool { return r.Type == TypeDecimal }) && row.Values[i].Valid {
-				d, _ := parsePlainDecimal(row.Values[i].Text)
-				if sums[i] == nil {
-					sums[i] = new(big.Rat)
-				}
-				sums[i].Add(sums[i], d.rat())
+		if first, dup := seen[key]; dup {
+			rejectRow(t.Columns[t.keyIdx[0]], KindDuplicateKey, fmt.Sprintf("key %s already on row %d", key, first))
+			continue
+		}
+		seen[key] = sheetRow
+		rep.Warnings += len(c.warnings)
+		res.Warnings = append(res.Warnings, c.warnings...)
+		tr.Valid = append(tr.Valid, c.row)
+	}
+	// This tab's rejections, found in two passes, in sheet order.
+	slices.SortStableFunc(res.Rejections[start:], func(a, b Rejection) int { return a.Row - b.Row })
+	rep.Valid = len(tr.Valid)
+	tr.sum()
+	return tr, nil
+}
+
+// sum totals the valid rows' decimal columns exactly, for the report.
+func (tr *TableResult) sum() {
+	t := tr.Plan
+	for i, c := range t.Columns {
+		if !isRule(c.parser, func(r *Rule) bool { return r.Type == TypeDecimal }) {
+			continue
+		}
+		total := new(big.Rat)
+		for _, row := range tr.Valid {
+			if v := row.Values[i]; v.Valid {
+				d, _ := parsePlainDecimal(v.Text)
+				total.Add(total, d.rat())
 			}
 		}
-		tr.Valid = append(tr.Valid, row)
-	}
-	rep.Valid = len(tr.Valid)
-	for i, s := range sums {
-		if rep.Sums == nil {
-			rep.Sums = map[string]string{}
+		if tr.Report.Sums == nil {
+			tr.Report.Sums = map[string]string{}
 		}
-		rep.Sums[t.Columns[i].Column] = ratString(s, t.Columns[i].dbCol.Scale)
+		tr.Report.Sums[c.Column] = ratString(total, c.dbCol.Scale)
 	}
-	return tr
 }
 
 func isRule(p Parser, pred func(*Rule) bool) bool {
