@@ -1,9 +1,14 @@
 package deploy_test
 
 import (
+	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/syncd/syncd/internal/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // need returns the path of the first of the named tools found. The tests
 // never skip: a missing tool fails them with the command that installs it

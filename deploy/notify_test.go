@@ -1,0 +1,145 @@
+package deploy_test
+
+import (
+	"context"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/sheets/emulator"
+)
+
+// TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol runs the real binary the
+// way syncd.service does (Type=notify), against a throwaway database and
+// the Sheets emulator, with a fake systemd listening on NOTIFY_SOCKET:
+// syncd must send READY=1, and STOPPING=1 on SIGTERM before exiting 0.
+// When the unit sets WatchdogSec it must also ping WATCHDOG=1 at least once
+// per period: without the pings systemd would kill a healthy daemon every
+// WatchdogSec, so the unit and the binary must agree.
+func TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol(t *testing.T) {
+	gobin := goTool(t)
+	dir := t.TempDir()
+	syncd := filepath.Join(dir, "syncd")
+	build := exec.Command(gobin, "build", "-o", syncd, "./cmd/syncd")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	dbURL := pgtest.NewDB(t)
+	schema, err := os.ReadFile("examples/shiftbot/schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.Exec(t, dbURL, string(schema))
+	emu := emulator.New(emulator.Options{})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	src, err := os.ReadFile("examples/shiftbot/syncd.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "syncd.yml")
+	text := strings.Replace(string(src), "listen: 127.0.0.1:9187", "listen: 127.0.0.1:0", 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, "SYNCD_SPREADSHEET_ID="+emu.CreateSpreadsheet("shiftbot"),
+		"SYNCD_SHEETS_ENDPOINT="+srv.URL, "SYNCD_CREDENTIALS_FILE=", "SYNCD_CONFIG="+cfg, "SYNCD_LOG_FORMAT=console")
+	migrate := exec.Command(syncd, "migrate")
+	migrate.Env = env
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("syncd migrate: %v\n%s", err, out)
+	}
+
+	sock := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	msgs := make(chan string, 1000)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			// One datagram may carry several newline-separated assignments.
+			for _, l := range strings.Split(strings.TrimSpace(string(buf[:n])), "\n") {
+				msgs <- l
+			}
+		}
+	}()
+
+	const watchdog = time.Second
+	watchdogOn := len(directives(t, "syncd.service")["WatchdogSec"]) > 0
+	run := exec.Command(syncd, "run")
+	// No WATCHDOG_PID: go-systemd then takes the variable as meant for it.
+	run.Env = append(env, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=1000000")
+	var logs strings.Builder
+	run.Stdout, run.Stderr = &logs, &logs
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- run.Wait() }()
+	t.Cleanup(func() {
+		run.Process.Kill()
+		<-exited
+	})
+
+	expect := func(want string, within time.Duration) {
+		t.Helper()
+		deadline := time.After(within)
+		for {
+			select {
+			case m := <-msgs:
+				if m == want {
+					return
+				}
+			case err := <-exited:
+				t.Fatalf("syncd run exited (%v) before sending %s; its log:\n%s", err, want, logs.String())
+			case <-deadline:
+				t.Fatalf("no %s within %v; its log:\n%s", want, within, logs.String())
+			}
+		}
+	}
+	expect("READY=1", 60*time.Second)
+	ready := time.Now()
+	// Three pings, each due within half the period; allow generous slack
+	// for a loaded machine, but fewer than one per watchdog period fails.
+	if watchdogOn {
+		for range 3 {
+			expect("WATCHDOG=1", 2*watchdog)
+		}
+		t.Logf("READY, then 3 watchdog pings in %v", time.Since(ready).Round(time.Millisecond))
+	} else {
+		t.Log("syncd.service sets no WatchdogSec: watchdog pings not required")
+	}
+
+	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	expect("STOPPING=1", 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Fatalf("syncd run after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-ctx.Done():
+		t.Fatalf("syncd run did not exit within 30 s of SIGTERM (TimeoutStopSec)\n%s", logs.String())
+	}
+}
