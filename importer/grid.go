@@ -73,9 +73,11 @@ func (g *Grid) Tab(title string) (*Tab, bool) {
 }
 
 // GridReader reads whole tabs of one spreadsheet with as few API calls as
-// it can (one spreadsheets.get for all of them). It fails with an error
-// naming the tab when one of tabs does not exist, and naming the
-// spreadsheet when the account may not open it.
+// it can (one spreadsheets.get for all of them). With formats false it may
+// leave Cell.Formatted and Cell.Format empty, which keeps the response
+// small when the columns' types alone say how to read the cells (mirror
+// tabs). It fails with an error naming the tab when one of tabs does not
+// exist, and naming the spreadsheet when the account may not open it.
 type GridReader interface {
-	ReadTabs(ctx context.Context, tabs []string) (*Grid, error)
+	ReadTabs(ctx context.Context, tabs []string, formats bool) (*Grid, error)
 }

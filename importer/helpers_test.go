@@ -139,7 +139,7 @@ func (e *env) validate(t *testing.T, p *importer.Plan) *importer.Result {
 	if err := p.Prepare(ctx, e.conn); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
-	grid, err := e.client.ReadTabs(ctx, p.Tabs())
+	grid, err := e.client.ReadTabs(ctx, p.Tabs(), p.NeedsFormats())
 	if err != nil {
 		t.Fatalf("read tabs: %v", err)
 	}

@@ -81,6 +81,7 @@ type ParseError struct {
 	Formula bool
 }
 
+// Error returns the message: what the cell holds and what was expected.
 func (e *ParseError) Error() string { return e.Msg }
 
 func badValue(format string, args ...any) *ParseError {

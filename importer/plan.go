@@ -115,6 +115,7 @@ type PlanError struct {
 	Msg  string
 }
 
+// Error returns "file:line: message".
 func (e *PlanError) Error() string {
 	switch {
 	case e.File != "" && e.Line > 0:

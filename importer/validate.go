@@ -85,6 +85,20 @@ func (p *Plan) Prepare(ctx context.Context, q syncer.Querier) error {
 	return nil
 }
 
+// NeedsFormats reports whether reading the plan's cells needs their number
+// formats and formatted text: plan rules do (a DATE serial, a PERCENT);
+// the codec of mirror plans does not.
+func (p *Plan) NeedsFormats() bool {
+	for _, t := range p.Tables {
+		for _, c := range t.Columns {
+			if _, codec := c.parser.(*codecParser); !codec {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Tabs returns the tab titles the plan reads, in order.
 func (p *Plan) Tabs() []string {
 	var out []string

@@ -168,7 +168,7 @@ func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config
 	if err != nil {
 		return fail(err)
 	}
-	grid, err := client.ReadTabs(ctx, plan.Tabs())
+	grid, err := client.ReadTabs(ctx, plan.Tabs(), plan.NeedsFormats())
 	if err != nil {
 		return fail(err)
 	}
