@@ -156,3 +156,38 @@ func firstDiff(a, b string) string {
 	}
 	return "lengths differ"
 }
+
+// TestExecuteStoresCleanValues: the messy cells land as the values they
+// mean: a DATE serial and dd.mm.yyyy text as dates, Russian money with
+// non-breaking spaces to the cent, a formula's value (rounded to the cent),
+// "закрыта" as closed, "да" as true, "∞" as NULL, 0.05 in a PERCENT cell
+// and "7%" text as percent units, trailing spaces trimmed.
+func TestExecuteStoresCleanValues(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	res := e.validate(t, examplePlan(t))
+	if _, err := importer.Execute(ctx, e.conn, res, importer.ExecuteOptions{AllowRejects: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ sql, want string }{
+		{"SELECT shift_date::text FROM shifts WHERE shift_id = 1000", "2025-10-21"},
+		{"SELECT shift_date::text FROM shifts WHERE shift_id = 1007", "2025-04-22"},
+		{"SELECT total_sales::text FROM shifts WHERE shift_id = 1006", "18711.14"},
+		{"SELECT commission::text FROM shifts WHERE shift_id = 1006", "1309.78"},
+		{"SELECT commission::text FROM shifts WHERE shift_id = 1001", "6895.66"},
+		{"SELECT status::text FROM shifts WHERE shift_id = 1006", "closed"},
+		{"SELECT clock_in::text || '-' || clock_out::text FROM shifts WHERE shift_id = 1006", "11:00:00-21:00:00"},
+		{"SELECT comment FROM shifts WHERE shift_id = 1001", "=SUM(A1:A9) is not a formula here"},
+		{"SELECT coalesce(bonus::text, 'NULL') FROM shifts WHERE shift_id = 1000", "NULL"},
+		{"SELECT name FROM employee_settings WHERE employee_id = 106", "Сергей Лебедев"},
+		{"SELECT active::text FROM employee_settings WHERE employee_id = 107", "true"},
+		{"SELECT telegram_id::text FROM employee_settings WHERE employee_id = 102", "412633920"},
+		{"SELECT coalesce(max_sales::text, 'NULL') FROM dynamic_rates WHERE min_sales = 50000", "NULL"},
+		{"SELECT string_agg(percent::text, ',' ORDER BY min_sales) FROM dynamic_rates", "5.00,7.00,9.00,12.00"},
+		{"SELECT monthly_bonus::text FROM ranks WHERE rank = 'Профи'", "1500.00"},
+	} {
+		if got := scalar[string](t, e.conn, c.sql); got != c.want {
+			t.Errorf("%s = %q, want %q", c.sql, got, c.want)
+		}
+	}
+}
