@@ -145,9 +145,41 @@ func LoadPlan(path string) (*Plan, error) {
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
 
-// ParsePlan is LoadPlan on bytes; path is used only in errors.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
+
+// expandEnv replaces ${NAME} and ${NAME:-default} as the config does, so
+// one plan serves every environment (spreadsheet_id: ${LEGACY_SHEET}). An
+// unset variable without a default is an error at its line.
+func (p *Plan) expandEnv(data []byte) ([]byte, error) {
+	var errs []error
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
+			continue
+		}
+		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
+			sub := envRef.FindSubmatch(m)
+			if v, ok := os.LookupEnv(string(sub[1])); ok {
+				return []byte(v)
+			}
+			if sub[2] != nil {
+				return sub[3]
+			}
+			errs = append(errs, p.errAt(i+1, "environment variable %s is not set", sub[1]))
+			return m
+		})
+	}
+	return bytes.Join(lines, []byte("\n")), errors.Join(errs...)
+}
+
+// ParsePlan is LoadPlan on bytes; path is used only in errors. ${ENV}
+// references are expanded first.
 func ParsePlan(path string, data []byte) (*Plan, error) {
 	p := &Plan{Path: path}
+	data, err := p.expandEnv(data)
+	if err != nil {
+		return nil, err
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, p.yamlErr(err)

@@ -61,3 +61,20 @@ tables:
 		t.Error("ru_RU must read a decimal comma and en_US not")
 	}
 }
+
+// TestParsePlanExpandsEnv: ${ENV} with and without a default, and an unset
+// variable without one is an error at its line.
+func TestParsePlanExpandsEnv(t *testing.T) {
+	t.Setenv("LEGACY_SHEET", "1AbC")
+	p, err := ParsePlan("plan.yml", []byte("spreadsheet_id: ${LEGACY_SHEET}\nlocale: ${NO_SUCH_VAR_X:-ru_RU}\ntables:\n  - {tab: A, table: a, columns: [{column: x}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.SpreadsheetID != "1AbC" || p.Locale != "ru_RU" {
+		t.Errorf("spreadsheet_id %q locale %q", p.SpreadsheetID, p.Locale)
+	}
+	_, err = ParsePlan("plan.yml", []byte("tables: []\nspreadsheet_id: ${NO_SUCH_VAR_X}\n"))
+	if err == nil || !strings.Contains(err.Error(), "plan.yml:2: environment variable NO_SUCH_VAR_X is not set") {
+		t.Errorf("unset variable: %v", err)
+	}
+}

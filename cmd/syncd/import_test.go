@@ -55,6 +55,7 @@ func newImportEnv(t *testing.T, opts emulator.Options) *importEnv {
 	t.Setenv("SYNCD_SPREADSHEET_ID", e.sheet)
 	t.Setenv("SYNCD_SHEETS_ENDPOINT", srv.URL)
 	t.Setenv("SYNCD_CREDENTIALS_FILE", "")
+	t.Setenv("SYNCD_LEGACY_SPREADSHEET_ID", "") // the plan falls back to the config's id
 	if code, out, errs := runCmd(t, "migrate", "-config", e.cfg); code != 0 {
 		t.Fatalf("migrate: exit %d\n%s%s", code, out, errs)
 	}
@@ -268,5 +269,21 @@ func TestImportUsage(t *testing.T) {
 		if code, _, _ := runCmd(t, append([]string{"import"}, args...)...); code != 2 {
 			t.Errorf("import %v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestImportPlanNamesSpreadsheet: the plan's spreadsheet_id (here from
+// ${SYNCD_LEGACY_SPREADSHEET_ID}) wins over the config's, which names the
+// mirror spreadsheet.
+func TestImportPlanNamesSpreadsheet(t *testing.T) {
+	e := newImportEnv(t, emulator.Options{})
+	t.Setenv("SYNCD_SPREADSHEET_ID", e.emu.CreateSpreadsheet("mirror"))
+	t.Setenv("SYNCD_LEGACY_SPREADSHEET_ID", e.sheet)
+	code, out, errs := runCmd(t, "import", "-config", e.cfg, "-plan", examplePlan, "-dry-run", "-json")
+	if code != 0 {
+		t.Fatalf("dry-run: exit %d\n%s", code, errs)
+	}
+	if rep := parseReport(t, out); len(rep.Tabs) != 4 || rep.Tabs[3].Valid != 719 {
+		t.Errorf("dry-run of the plan's spreadsheet: %s", out)
 	}
 }
