@@ -159,12 +159,25 @@ func newTableSQL(t *TablePlan, stage string) tableSQL {
 	q.keyObj = jsonObj(t.Key, "s.")
 	q.afterObj = jsonObj(q.cols, "s.")
 	q.beforeObj = jsonObj(q.cols, "t.")
-	q.tCols = "ROW(" + joinEach(q.cols, ", ", func(c string) string { return "t." + c }) + ")"
-	q.sCols = "ROW(" + joinEach(q.cols, ", ", func(c string) string { return "s." + c }) + ")"
+	q.tCols, q.sCols = compareRow(t, "t."), compareRow(t, "s.")
 	q.colList = quoteIdents(q.cols)
 	q.tSet = quoteIdents(q.nonKey)
 	q.sNonKey = joinEach(q.nonKey, ", ", func(c string) string { return "s." + c })
 	return q
+}
+
+// compareRow is the row of imported columns as IS DISTINCT FROM compares
+// it. Types without an equality operator (json, xml, point, ...) are
+// compared by their text, which Postgres prints canonically per type.
+func compareRow(t *TablePlan, prefix string) string {
+	parts := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		parts[i] = prefix + syncer.QuoteIdent(c.Column)
+		if c.dbCol.Type == "json" || c.dbCol.Kind == syncer.KindOther {
+			parts[i] += "::text"
+		}
+	}
+	return "ROW(" + strings.Join(parts, ", ") + ")"
 }
 
 func joinEach(names []string, sep string, f func(quoted string) string) string {

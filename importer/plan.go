@@ -265,6 +265,7 @@ func (p *Plan) check() error {
 	}
 	loaded := map[string]bool{}
 	tabs := map[string]bool{}
+	tables := map[string]bool{}
 	for _, t := range p.Tables {
 		if t == nil {
 			continue
@@ -279,6 +280,10 @@ func (p *Plan) check() error {
 			errs = append(errs, p.errAt(t.Line, "tab %q is listed twice", t.Tab))
 		}
 		tabs[t.Tab] = true
+		if tables[t.Table] && t.Table != "" {
+			errs = append(errs, p.errAt(t.Line, "table %s is loaded twice: map each table from one tab", t.Table))
+		}
+		tables[t.Table] = true
 		if t.HeaderRow < 0 {
 			errs = append(errs, p.errAt(t.Line, "header_row must be 1 or more"))
 		}
