@@ -25,7 +25,8 @@ Exactly one mode:
                 would be rejected, unless -allow-rejects); prints the import id
   -verify       compare the database with the sheet (counts, per-row checksums)
   -rollback ID  undo import ID in one transaction (refuses if its rows changed)
-Exit 0 ok, 1 failure, differences or refusal, 2 usage.`
+Exit 0 ok (a dry run that finds rejections is ok: they are its report),
+1 failure, differences or refusal, 2 usage.`
 
 // importFlags are the parsed flags of syncd import.
 type importFlags struct {
@@ -41,12 +42,12 @@ func (m *Main) importCmd(ctx context.Context, args []string) int {
 	fs := m.flags("import", "", importSummary)
 	var f importFlags
 	fs.StringVar(&f.config, "config", "", "config file (default $SYNCD_CONFIG, else "+config.DefaultPath+")")
-	fs.StringVar(&f.plan, "plan", "", "import plan (YAML), e.g. deploy/examples/shiftbot/import.yml")
+	fs.StringVar(&f.plan, "plan", "", "import plan `FILE` (YAML), e.g. deploy/examples/shiftbot/import.yml")
 	fs.BoolVar(&f.fromMirrors, "from-mirrors", false, "build the plan from the config's table mirrors instead of -plan")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and report; write nothing")
 	fs.BoolVar(&f.execute, "execute", false, "import in one transaction")
 	fs.BoolVar(&f.verify, "verify", false, "compare the database with the sheet")
-	fs.Func("rollback", "undo the import with this id", func(s string) error {
+	fs.Func("rollback", "undo the import with this `ID` (the import id execute printed)", func(s string) error {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || id <= 0 {
 			return errors.New("want an import id (a positive number)")
