@@ -84,3 +84,29 @@ func decimalSep(r *Rule) string {
 	}
 	return "."
 }
+
+// FuzzParsePlan: no plan text makes ParsePlan panic, and every plan it
+// accepts has a tab, a table and columns for each entry.
+func FuzzParsePlan(f *testing.F) {
+	f.Add("tables:\n  - tab: A\n    table: a\n    columns: [{column: x, type: int}]\n")
+	f.Add("tables: [null]\n")
+	f.Add("tables:\n  - {tab: A, table: a, columns: [null]}\n")
+	f.Add("tables: 5\n")
+	f.Add("locale: ${X:-ru}\ntables:\n  - {tab: A, table: a, columns: [{column: x, map: {a: ~}}]}\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ParsePlan("plan.yml", []byte(text))
+		if err != nil {
+			return
+		}
+		for _, tp := range p.Tables {
+			if tp == nil || tp.Tab == "" || tp.Table == "" || len(tp.Columns) == 0 {
+				t.Fatalf("accepted an incomplete table entry: %q", text)
+			}
+			for _, c := range tp.Columns {
+				if c == nil || c.Column == "" || c.From == "" {
+					t.Fatalf("accepted an incomplete column entry: %q", text)
+				}
+			}
+		}
+	})
+}

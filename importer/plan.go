@@ -266,8 +266,9 @@ func (p *Plan) check() error {
 	loaded := map[string]bool{}
 	tabs := map[string]bool{}
 	tables := map[string]bool{}
-	for _, t := range p.Tables {
+	for i, t := range p.Tables {
 		if t == nil {
+			errs = append(errs, p.errAt(0, "tables entry %d is empty", i+1))
 			continue
 		}
 		if t.Tab == "" {
@@ -291,8 +292,9 @@ func (p *Plan) check() error {
 			errs = append(errs, p.errAt(t.Line, "tab %q maps no columns", t.Tab))
 		}
 		seen := map[string]bool{}
-		for _, c := range t.Columns {
+		for j, c := range t.Columns {
 			if c == nil {
+				errs = append(errs, p.errAt(t.Line, "tab %q: columns entry %d is empty", t.Tab, j+1))
 				continue
 			}
 			errs = append(errs, p.checkColumn(t, c, seen, loaded)...)
