@@ -1,15 +1,17 @@
 -- What `syncd import` needs beyond sync_log (issue 6). An import's id is
 -- its sync_log row's id (direction 'sheet_to_pg', kind 'import').
 
--- One row per executed import: the plan it ran and whether it has been
--- rolled back (a rollback is itself logged in sync_log).
+-- One row per executed import: the plan it ran, its tables in load order,
+-- and whether it has been rolled back (a rollback is itself logged in
+-- sync_log, as rollback_id). No foreign key to sync_log on purpose: pruning
+-- old log rows must not be blocked by, nor take away, what a rollback needs.
 CREATE TABLE syncd.imports (
-    id             bigint PRIMARY KEY REFERENCES syncd.sync_log (id),
+    id             bigint PRIMARY KEY,
     plan           text NOT NULL,
     spreadsheet_id text NOT NULL,
     tables         text[] NOT NULL,
     rolled_back_at timestamptz,
-    rollback_id    bigint REFERENCES syncd.sync_log (id)
+    rollback_id    bigint
 );
 
 -- Every row an import rejected, verbatim, so nothing in the sheet is lost:
