@@ -125,6 +125,8 @@ func opUnits(op syncer.Op, maxBytes int) ([]unit, error) {
 		if op != nil {
 			return deleteRowsUnits(*op)
 		}
+	case syncer.SortRows:
+		return sortRowsUnits(op)
 	case syncer.RenameTab:
 		return renameTabUnits(op)
 	case *syncer.RenameTab:
@@ -276,5 +278,21 @@ func renameTabUnits(op syncer.RenameTab) ([]unit, error) {
 	return single(false, &sheets.Request{UpdateSheetProperties: &sheets.UpdateSheetPropertiesRequest{
 		Properties: &sheets.SheetProperties{SheetId: op.SheetID, Title: op.Title, ForceSendFields: []string{"SheetId"}},
 		Fields:     "title",
+	}})
+}
+
+// sortRowsUnits sorts every row below the header across the whole grid
+// width, so that columns people added to the right move with their row.
+func sortRowsUnits(op syncer.SortRows) ([]unit, error) {
+	if op.SheetID < 0 || len(op.Columns) == 0 {
+		return nil, fmt.Errorf("SortRows needs a sheet id and columns, got %d %v", op.SheetID, op.Columns)
+	}
+	specs := make([]*sheets.SortSpec, len(op.Columns))
+	for i, c := range op.Columns {
+		specs[i] = &sheets.SortSpec{DimensionIndex: int64(c), SortOrder: "ASCENDING", ForceSendFields: []string{"DimensionIndex"}}
+	}
+	return single(false, &sheets.Request{SortRange: &sheets.SortRangeRequest{
+		Range:     &sheets.GridRange{SheetId: op.SheetID, StartRowIndex: 1, ForceSendFields: []string{"SheetId"}},
+		SortSpecs: specs,
 	}})
 }

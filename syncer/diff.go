@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -20,6 +21,8 @@ type MirrorDrift struct {
 	Rewritten, Cells int
 	// Removed rows were blank, duplicated, or had keys Postgres lacks.
 	Removed int
+	// Sorted is set when the tab was re-sorted by the mirror's order_by.
+	Sorted bool
 	// EditsImported counts editable cells carried back to Postgres.
 	EditsImported int
 	// Conflicts are sheet values not applied; they go to syncd.conflicts.
@@ -34,7 +37,7 @@ type MirrorDrift struct {
 // Drift is the number of repairs the mirror needed.
 func (d MirrorDrift) Drift() int {
 	n := d.Appended + d.Rewritten + d.Removed + d.EditsImported
-	for _, b := range []bool{d.TabCreated, d.TabRenamed, d.HeaderFixed} {
+	for _, b := range []bool{d.TabCreated, d.TabRenamed, d.HeaderFixed, d.Sorted} {
 		if b {
 			n++
 		}
@@ -192,6 +195,11 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 		d.ops = append(d.ops, AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec)})
 	}
 	d.drift.Appended = len(appends)
+	if len(m.OrderBy) > 0 && (len(appends) > 0 || len(removes) > 0 || !m.sortedBy(in.grid)) {
+		d.drift.Sorted = true
+		d.line("sort the tab by %v", m.orderNames())
+		d.ops = append(d.ops, SortRows{SheetID: in.tab.SheetID, Columns: append([]int(nil), m.OrderBy...)})
+	}
 	for k := range in.bases {
 		if _, ok := dbIndex[k]; !ok {
 			d.states = append(d.states, stateUpdate{key: k}) // row gone: forget its base
@@ -370,4 +378,69 @@ func valuePtr(v Value) *string {
 	}
 	s := v.Text
 	return &s
+}
+
+// sortedBy reports whether the tab's data rows are in order_by order under
+// the comparator Sheets sorts with (compareCells).
+func (m *Mirror) sortedBy(grid [][]Cell) bool {
+	for r := 2; r < len(grid); r++ {
+		for _, c := range m.OrderBy {
+			cmp := compareCells(cellAt(grid[r-1], c), cellAt(grid[r], c))
+			if cmp < 0 {
+				break
+			}
+			if cmp > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (m *Mirror) orderNames() []string {
+	out := make([]string, len(m.OrderBy))
+	for i, c := range m.OrderBy {
+		out[i] = m.Columns[c].Name
+	}
+	return out
+}
+
+// compareCells orders cells as a Sheets sort does: numbers, then text
+// (case folded), then booleans, empty cells last.
+func compareCells(a, b Cell) int {
+	rank := func(c Cell) int {
+		switch c.Type {
+		case CellNumber:
+			return 0
+		case CellString, CellError:
+			return 1
+		case CellBool:
+			return 2
+		}
+		return 3
+	}
+	ra, rb := rank(a), rank(b)
+	if ra != rb {
+		return ra - rb
+	}
+	switch ra {
+	case 0:
+		switch {
+		case a.Number < b.Number:
+			return -1
+		case a.Number > b.Number:
+			return 1
+		}
+	case 1:
+		return strings.Compare(strings.ToLower(a.String), strings.ToLower(b.String))
+	case 2:
+		switch {
+		case a.Bool == b.Bool:
+			return 0
+		case !a.Bool:
+			return -1
+		}
+		return 1
+	}
+	return 0
 }

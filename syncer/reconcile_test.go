@@ -167,3 +167,43 @@ func TestReconcileRepairsVandalism(t *testing.T) {
 		t.Errorf("second reconcile made %d write calls, want 0", w)
 	}
 }
+
+func TestReconcileLeavesPeoplesSortAloneUnlessOrderBy(t *testing.T) {
+	for _, orderBy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("order_by=%v", orderBy), func(t *testing.T) {
+			mirror := itemsMirror
+			if orderBy {
+				mirror += "    order_by: [name]\n"
+			}
+			b := setup(t, itemsSchema, mirror)
+			b.exec(`INSERT INTO items (id, name) SELECT g, 'n' || lpad(g::text, 2, '0') FROM generate_series(1, 12) g`)
+			b.drain()
+			info, err := b.sheet.Info(b.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tab, _ := info.Tab("Items")
+			// A person sorts by id, descending.
+			if _, err := b.rawService().Spreadsheets.BatchUpdate(b.id, &sheetsapi.BatchUpdateSpreadsheetRequest{Requests: []*sheetsapi.Request{{
+				SortRange: &sheetsapi.SortRangeRequest{
+					Range:     &sheetsapi.GridRange{SheetId: tab.SheetID, StartRowIndex: 1, ForceSendFields: []string{"SheetId"}},
+					SortSpecs: []*sheetsapi.SortSpec{{DimensionIndex: 0, SortOrder: "DESCENDING", ForceSendFields: []string{"DimensionIndex"}}},
+				}}}}).Do(); err != nil {
+				t.Fatal(err)
+			}
+			rep, _ := b.reconcileOnce()
+			first := b.tab("Items")[1][1].String
+			if orderBy {
+				if !rep.Mirrors[0].Sorted || first != "n01" {
+					t.Fatalf("order_by: sorted=%v, first row name %q, want the tab sorted by name again", rep.Mirrors[0].Sorted, first)
+				}
+			} else if rep.Drift() != 0 || first != "n12" {
+				t.Fatalf("no order_by: drift %d, first row name %q, want the person's sort (n12 first) kept", rep.Drift(), first)
+			}
+			b.assertMirrored("items")
+			if rep, _ := b.reconcileOnce(); rep.Drift() != 0 {
+				t.Fatalf("second reconcile found drift %d: %v", rep.Drift(), rep.Mirrors[0].Lines)
+			}
+		})
+	}
+}

@@ -164,7 +164,7 @@ type Range struct {
 // Op is one change to a spreadsheet. A slice of Ops is applied by
 // [Spreadsheet.Apply] atomically, in order, as one spreadsheets.batchUpdate.
 // The concrete types are [AddTab], [WriteRows], [AppendRows], [DeleteRows],
-// [RenameTab] and [FormatColumns].
+// [RenameTab], [FormatColumns] and [SortRows].
 type Op interface{ isOp() }
 
 // AddTab creates a tab with a bold, frozen header row holding Header and the
@@ -219,7 +219,17 @@ type FormatColumns struct {
 	Formats []NumberFormat
 }
 
+// SortRows sorts the tab's rows below the header by the given columns
+// (0-based), ascending, the way Sheets sorts: numbers before text (case
+// folded) before booleans, empty cells last. Whole rows move, so columns
+// people added to the right stay with their row.
+type SortRows struct {
+	SheetID int64
+	Columns []int
+}
+
 func (AddTab) isOp()        {}
+func (SortRows) isOp()      {}
 func (WriteRows) isOp()     {}
 func (AppendRows) isOp()    {}
 func (DeleteRows) isOp()    {}

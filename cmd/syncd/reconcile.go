@@ -100,7 +100,7 @@ func reportJSON(rep syncer.ReconcileReport) map[string]any {
 			"mirror": d.Mirror, "drift": d.Drift(), "rows_in_table": d.RowsInTable, "rows_in_tab": d.RowsInTab,
 			"appended": d.Appended, "rewritten": d.Rewritten, "cells": d.Cells, "removed": d.Removed,
 			"edits_imported": d.EditsImported, "conflicts": len(d.Conflicts), "tab_created": d.TabCreated,
-			"tab_renamed": d.TabRenamed, "header_fixed": d.HeaderFixed, "pending": d.Pending, "changes": d.Lines,
+			"tab_renamed": d.TabRenamed, "header_fixed": d.HeaderFixed, "sorted": d.Sorted, "pending": d.Pending, "changes": d.Lines,
 		})
 	}
 	return map[string]any{"dry_run": rep.DryRun, "drift": rep.Drift(), "api_calls": rep.APICalls, "mirrors": ms}
