@@ -3,17 +3,12 @@ package deploy_test
 import (
 	"context"
 	"net"
-	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/sheets/emulator"
 )
 
 // TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol runs the real binary the
@@ -24,41 +19,8 @@ import (
 // per period: without the pings systemd would kill a healthy daemon every
 // WatchdogSec, so the unit and the binary must agree.
 func TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol(t *testing.T) {
-	gobin := goTool(t)
+	w := newWorld(t)
 	dir := t.TempDir()
-	syncd := filepath.Join(dir, "syncd")
-	build := exec.Command(gobin, "build", "-o", syncd, "./cmd/syncd")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-
-	dbURL := pgtest.NewDB(t)
-	schema, err := os.ReadFile("examples/shiftbot/schema.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pgtest.Exec(t, dbURL, string(schema))
-	emu := emulator.New(emulator.Options{})
-	srv := httptest.NewServer(emu)
-	t.Cleanup(srv.Close)
-	src, err := os.ReadFile("examples/shiftbot/syncd.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "syncd.yml")
-	text := strings.Replace(string(src), "listen: 127.0.0.1:9187", "listen: 127.0.0.1:0", 1)
-	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "SYNCD_SPREADSHEET_ID="+emu.CreateSpreadsheet("shiftbot"),
-		"SYNCD_SHEETS_ENDPOINT="+srv.URL, "SYNCD_CREDENTIALS_FILE=", "SYNCD_CONFIG="+cfg, "SYNCD_LOG_FORMAT=console")
-	migrate := exec.Command(syncd, "migrate")
-	migrate.Env = env
-	if out, err := migrate.CombinedOutput(); err != nil {
-		t.Fatalf("syncd migrate: %v\n%s", err, out)
-	}
-
 	sock := filepath.Join(dir, "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
@@ -83,10 +45,10 @@ func TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol(t *testing.T) {
 
 	const watchdog = time.Second
 	watchdogOn := len(directives(t, "syncd.service")["WatchdogSec"]) > 0
-	run := exec.Command(syncd, "run")
+	run := exec.Command(w.syncd, "run")
 	// No WATCHDOG_PID: go-systemd then takes the variable as meant for it.
-	run.Env = append(env, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=1000000")
-	var logs strings.Builder
+	run.Env = append(w.env, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=1000000")
+	var logs logBuffer
 	run.Stdout, run.Stderr = &logs, &logs
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
