@@ -300,6 +300,13 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		if !w.hasTab {
 			continue
 		}
+		if w.full {
+			// A full resync reads the whole tab (still one call) so that
+			// rows already showing the right values are not rewritten: a
+			// report tab refreshed on every dependency change stays cheap.
+			ranges = append(ranges, Range{Tab: w.tab.Title, EndCol: len(w.m.Columns)})
+			continue
+		}
 		for _, k := range w.m.Key {
 			ranges = append(ranges, Range{Tab: w.tab.Title, StartRow: 1, StartCol: k, EndCol: k + 1})
 		}
@@ -333,10 +340,24 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 			w.stats = st
 			continue
 		}
-		cols := read[:len(m.Key)]
-		read = read[len(m.Key):]
-		tk := m.indexKeys(cols, s.opts.Codec, loc)
-		if w.es != nil {
+		var tk tabKeys
+		headerOK := true
+		if w.full {
+			grid := read[0]
+			read = read[1:]
+			var head []Cell
+			if len(grid) > 0 {
+				head, grid = grid[0], grid[1:]
+			}
+			for i, h := range m.header() {
+				headerOK = headerOK && cellAt(head, i) == StringCell(h)
+			}
+			tk = m.indexGrid(grid, s.opts.Codec, loc, w.es)
+		} else {
+			tk = m.indexKeys(read[:len(m.Key)], s.opts.Codec, loc)
+			read = read[len(m.Key):]
+		}
+		if w.es != nil && !w.full {
 			ed := read[:len(m.Editable)]
 			read = read[len(m.Editable):]
 			for j := range ed {
@@ -359,7 +380,9 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		if w.full {
 			// Rows the tab has but the table no longer has are removed;
 			// blank and unparseable rows are left for reconcile.
-			w.ops = append(w.ops, FormatColumns{SheetID: w.tab.SheetID, Header: m.header(), Formats: m.formats(s.opts.Codec)})
+			if !headerOK {
+				w.ops = append(w.ops, FormatColumns{SheetID: w.tab.SheetID, Header: m.header(), Formats: m.formats(s.opts.Codec)})
+			}
 			present := make(map[string]bool, len(rows))
 			for _, r := range rows {
 				present[r.Key] = true

@@ -165,3 +165,25 @@ func TestFormulaLookingTextArrivesAsText(t *testing.T) {
 		t.Fatalf("B2 string = %q", *cell.UserEnteredValue.StringValue)
 	}
 }
+
+func TestQueryMirrorRewritesOnlyRowsThatChanged(t *testing.T) {
+	b := setup(t, itemsSchema, itemsMirror+`  - name: totals
+    query: SELECT id % 10 AS bucket, count(*) AS n, sum(price) AS total FROM items GROUP BY 1
+    sheet: Totals
+    key: [bucket]
+    depends_on: [public.items]
+`)
+	b.exec(`INSERT INTO items (id, price) SELECT g, g FROM generate_series(1, 100) g`)
+	b.drain()
+	b.assertMirrored("totals")
+	b.exec(`UPDATE items SET price = price + 1 WHERE id = 42`) // changes bucket 2 only
+	b.drain()
+	b.assertMirrored("totals")
+	var written int
+	if err := b.pool.QueryRow(b.ctx, `SELECT rows_written FROM syncd.sync_log WHERE mirror = 'totals' ORDER BY id DESC LIMIT 1`).Scan(&written); err != nil {
+		t.Fatal(err)
+	}
+	if written != 1 {
+		t.Fatalf("refreshing the report after one change rewrote %d rows, want 1", written)
+	}
+}

@@ -16,6 +16,46 @@ type tabKeys struct {
 	unkeyed []int
 	// last is the last data row that was read (0 when the tab is empty).
 	last int
+	// cells holds each row's mirrored cells when the whole tab was read
+	// (full resync), so rows that already match are not rewritten.
+	cells map[int][]Cell
+}
+
+// indexGrid builds tabKeys from a whole-tab read (rows from row 1), keeping
+// each row's cells, and fills es with the editable cells.
+func (m *Mirror) indexGrid(grid [][]Cell, codec Codec, loc *time.Location, es *editState) tabKeys {
+	cols := make([][][]Cell, len(m.Key))
+	for j, k := range m.Key {
+		cols[j] = make([][]Cell, len(grid))
+		for i, row := range grid {
+			if c := cellAt(row, k); c.Type != CellEmpty {
+				cols[j][i] = []Cell{c}
+			}
+		}
+	}
+	tk := m.indexKeys(cols, codec, loc)
+	tk.cells = make(map[int][]Cell, len(grid))
+	for i, row := range grid {
+		tk.cells[i+1] = row
+		if es != nil {
+			ed := make([]Cell, len(m.Editable))
+			for j, e := range m.Editable {
+				ed[j] = cellAt(row, e)
+			}
+			es.cells[i+1] = ed
+		}
+	}
+	return tk
+}
+
+// sameRow reports whether a tab row already shows cells.
+func sameRow(have, want []Cell) bool {
+	for i, c := range want {
+		if cellAt(have, i) != c {
+			return false
+		}
+	}
+	return true
 }
 
 // indexKeys builds tabKeys from the cells of the key columns read from row
@@ -134,6 +174,9 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 			continue
 		}
 		deletes = append(deletes, at[1:]...) // duplicates of the key
+		if tk.cells != nil && sameRow(tk.cells[at[0]], cells) {
+			continue // already right: a full resync rewrites only what differs
+		}
 		if es == nil || len(m.Editable) == 0 {
 			writes = append(writes, write{at[0], cells})
 			continue
