@@ -2,7 +2,9 @@
 -- batch, and the conflicts people need to look at. Columns named in DESIGN §5
 -- are a contract; the rest are ours.
 
-CREATE SCHEMA IF NOT EXISTS syncd;
+-- Schema syncd itself is created by migrations.ApplySchema when missing:
+-- CREATE SCHEMA IF NOT EXISTS would need CREATE on the database even when a
+-- DBA has already made the schema for a least-privilege role.
 
 -- The durable outbox. Triggers append the keys of changed rows; the daemon
 -- deletes exactly the ids it has mirrored. No cursor, so late commits are

@@ -33,8 +33,17 @@ type Result struct {
 func ApplySchema(ctx context.Context, conn *pgx.Conn) (Result, error) {
 	// tern creates its version table inside our schema, so the schema must
 	// exist before the migrator looks for the table.
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS syncd"); err != nil {
-		return Result{}, fmt.Errorf("create schema syncd: %w", err)
+	// CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+	// schema exists, so a least-privilege role that was given the schema
+	// must not run it.
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'syncd')").Scan(&exists); err != nil {
+		return Result{}, fmt.Errorf("look for schema syncd: %w", err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA syncd"); err != nil {
+			return Result{}, fmt.Errorf("create schema syncd: %w", err)
+		}
 	}
 	m, err := migrate.NewMigrator(ctx, conn, VersionTable)
 	if err != nil {

@@ -170,6 +170,7 @@ func (d *daemon) run(ctx context.Context) error {
 	d.log.Info("started", zap.String("version", versionString()), zap.String("http", ln.Addr().String()),
 		zap.Int("mirrors", len(d.mirrors)))
 	notifyReady()
+	go watchdog(gctx, d.log)
 	err = g.Wait()
 	notifyStopping()
 	if errors.Is(err, context.Canceled) {
