@@ -18,6 +18,7 @@ demo: build
 test: vet
 	./scripts/ensure-postgres && ./scripts/ensure-tools
 	$(GO) test -race -count=1 ./...
+	GO=$(GO) ./scripts/fuzz
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
