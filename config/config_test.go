@@ -57,11 +57,17 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		edit func(string) string
 		want string
 	}{
-		{"unknown key", func(s string) string { return strings.Replace(s, "  spreadsheet_id: abc", "  spreadsheet_id: abc\n  spreadsheet: x", 1) },
+		{"unknown key", func(s string) string {
+			return strings.Replace(s, "  spreadsheet_id: abc", "  spreadsheet_id: abc\n  spreadsheet: x", 1)
+		},
 			`syncd.yml:5: unknown key "spreadsheet" in sheets`},
-		{"unknown mirror key", func(s string) string { return strings.Replace(s, "    editable: [comment]", "    editabel: [comment]", 1) },
+		{"unknown mirror key", func(s string) string {
+			return strings.Replace(s, "    editable: [comment]", "    editabel: [comment]", 1)
+		},
 			`syncd.yml:9: unknown key "editabel" in a mirror`},
-		{"missing spreadsheet id", func(s string) string { return strings.Replace(s, "  spreadsheet_id: abc\n", "  endpoint: http://x\n", 1) },
+		{"missing spreadsheet id", func(s string) string {
+			return strings.Replace(s, "  spreadsheet_id: abc\n", "  endpoint: http://x\n", 1)
+		},
 			"syncd.yml:3: sheets.spreadsheet_id is required"},
 		{"bad cron spec", func(s string) string { return s + "reconcile:\n  schedule: every five minutes\n" },
 			`syncd.yml:11: reconcile.schedule "every five minutes" is not a cron spec`},
@@ -70,7 +76,9 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"duplicate sheet", func(s string) string {
 			return s + "  - name: other\n    table: public.other\n    sheet: Shifts\n"
 		}, `syncd.yml:12: mirror "other": sheet "Shifts" is already used by mirror "shifts" (line 8)`},
-		{"table and query", func(s string) string { return strings.Replace(s, "    sheet: Shifts", "    sheet: Shifts\n    query: SELECT 1", 1) },
+		{"table and query", func(s string) string {
+			return strings.Replace(s, "    sheet: Shifts", "    sheet: Shifts\n    query: SELECT 1", 1)
+		},
 			`syncd.yml:9: mirror "shifts": has both table: and query:`},
 		{"query without key", func(s string) string {
 			return s + "  - name: r\n    query: SELECT 1 AS x\n    sheet: R\n"
@@ -79,7 +87,9 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			`syncd.yml:9: mirror "shifts": editable: "comment" is a key column`},
 		{"bad yaml", func(s string) string { return s + "  - name: [unclosed\n" },
 			"syncd.yml:9: did not find expected"},
-		{"wrong type", func(s string) string { return strings.Replace(s, "  spreadsheet_id: abc", "  spreadsheet_id: abc\n  write_requests_per_minute: lots", 1) },
+		{"wrong type", func(s string) string {
+			return strings.Replace(s, "  spreadsheet_id: abc", "  spreadsheet_id: abc\n  write_requests_per_minute: lots", 1)
+		},
 			"syncd.yml:5: cannot unmarshal !!str `lots` into int"},
 	}
 	for _, c := range cases {

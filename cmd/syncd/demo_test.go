@@ -39,7 +39,9 @@ func TestDemoShowsMirroredShiftsWithin30s(t *testing.T) {
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
 	start := time.Now()
-	go func() { done <- NewMain(&out, &errOut).Run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-every", "1s"}) }()
+	go func() {
+		done <- NewMain(&out, &errOut).Run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-every", "1s"})
+	}()
 	urlRe := regexp.MustCompile(`Watch the sheet:\s+(http://\S+/)`)
 	shiftRow := regexp.MustCompile(`<td[^>]*>1299</td>`) // the last seeded shift
 	var page string
