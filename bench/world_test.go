@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -32,6 +33,9 @@ type world struct {
 	id      string
 	cfgPath string
 	mirrors []syncer.Mirror
+	// rec sees every request the emulator serves (sizes, statuses, and
+	// when rows landed); see recorder.
+	rec recorder
 }
 
 // wideTable is 10 columns of the usual kinds.
@@ -45,18 +49,29 @@ SELECT g, 'row ' || g, (g % 100000) / 100.0, g % 1000, g / 7.0, g % 2 = 0, DATE 
        CASE WHEN g % 10 = 0 THEN NULL ELSE 'note ' || (g % 97) END
 FROM generate_series(1, $1) g`
 
-func newWorld(b *testing.B, emu emulator.Options) *world {
+func newWorld(b testing.TB, emu emulator.Options) *world {
+	return newWorldCapture(b, emu, true)
+}
+
+// newWorldCapture is newWorld; capture false leaves the table without
+// syncd's triggers (a world for the naive mirror).
+func newWorldCapture(b testing.TB, emu emulator.Options, capture bool) *world {
 	b.Helper()
 	w := &world{ctx: context.Background()}
 	w.url = pgtest.NewDB(b)
 	pgtest.Exec(b, w.url, wideTable)
 	var err error
-	if w.pool, err = pgxpool.New(w.ctx, w.url); err != nil {
+	pc, err := pgxpool.ParseConfig(w.url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc.MaxConns = 16 // the workloads' 8 clients plus checks
+	if w.pool, err = pgxpool.NewWithConfig(w.ctx, pc); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(w.pool.Close)
 	w.emu = emulator.New(emu)
-	w.srv = httptest.NewServer(w.emu)
+	w.srv = httptest.NewServer(w.rec.wrap(w.emu))
 	b.Cleanup(w.srv.Close)
 	w.id = w.emu.CreateSpreadsheet("bench")
 	cfg := fmt.Sprintf(`postgres:
@@ -69,6 +84,8 @@ http:
 log:
   format: console
   level: warn
+reconcile:
+  schedule: "@every 1h"
 mirrors:
   - name: wide
     table: public.wide
@@ -93,6 +110,9 @@ mirrors:
 	if _, err := migrations.ApplySchema(w.ctx, conn); err != nil {
 		b.Fatal(err)
 	}
+	if !capture {
+		return w
+	}
 	if _, err := migrations.InstallCapture(w.ctx, conn, migrations.CaptureTables(w.mirrors)); err != nil {
 		b.Fatal(err)
 	}
@@ -101,9 +121,12 @@ mirrors:
 
 // syncer returns a Syncer on the world with an unlimited quota (setup work
 // must not be paced like production).
-func (w *world) syncer(b *testing.B) *syncer.Syncer {
+func (w *world) syncer(b testing.TB) *syncer.Syncer {
 	b.Helper()
-	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: w.srv.URL, Quota: sheets.NewQuota(1e6, 1e6, nil)})
+	// The set-up counts as another user in the emulator (quotaUser), so it
+	// never eats the measured process's quota.
+	hc := &http.Client{Transport: quotaUser{setupUser, http.DefaultTransport}}
+	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: w.srv.URL, HTTPClient: hc, Quota: sheets.NewQuota(1e6, 1e6, nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,7 +134,7 @@ func (w *world) syncer(b *testing.B) *syncer.Syncer {
 }
 
 // drain mirrors the whole outbox.
-func (w *world) drain(b *testing.B, s *syncer.Syncer) {
+func (w *world) drain(b testing.TB, s *syncer.Syncer) {
 	b.Helper()
 	for {
 		n, err := s.Drain(w.ctx)
@@ -124,9 +147,9 @@ func (w *world) drain(b *testing.B, s *syncer.Syncer) {
 	}
 }
 
-// syncdBinary builds cmd/syncd once per benchmark binary, so that a
+// syncdBinary builds cmd/syncd (once per call), so that a
 // measured run is a separate process with its own RSS.
-func syncdBinary(b *testing.B) string {
+func syncdBinary(b testing.TB) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "syncd")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/syncd").CombinedOutput()
@@ -138,3 +161,20 @@ func syncdBinary(b *testing.B) string {
 
 // emulator0 is an emulator without latency, faults or quota.
 func emulator0() emulator.Options { return emulator.Options{} }
+
+// setupUser is the emulator quota user of set-up and checking work.
+const setupUser = "bench-setup"
+
+// quotaUser tags every request with Google's quotaUser parameter.
+type quotaUser struct {
+	user string
+	next http.RoundTripper
+}
+
+func (q quotaUser) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	v := r.URL.Query()
+	v.Set("quotaUser", q.user)
+	r.URL.RawQuery = v.Encode()
+	return q.next.RoundTrip(r)
+}
