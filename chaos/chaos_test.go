@@ -45,6 +45,7 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 
 	sup := &supervisor{w: w, cfg: cfg, instance: "chaos", killed: map[*proc]bool{}, done: make(chan struct{})}
 	go sup.run()
+	t.Cleanup(sup.abort)
 	wl := &workload{pool: w.pool, writers: 4, target: int64(target), pace: 80 * time.Millisecond}
 	ctx, cancel := context.WithCancel(w.ctx)
 	defer cancel()
@@ -235,20 +236,26 @@ type supervisor struct {
 	killed    map[*proc]bool
 	selfExits []string
 	kills     atomic.Int64
-	stopping  atomic.Bool
+	stopping  bool
 	done      chan struct{}
 }
 
 func (s *supervisor) run() {
 	defer close(s.done)
-	for !s.stopping.Load() {
-		p := s.w.start(s.cfg, s.instance)
+	for {
+		// Starting under the lock: once stop or abort has set stopping, no
+		// new daemon can appear behind their back.
 		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			return
+		}
+		p := s.w.start(s.cfg, s.instance)
 		s.cur = p
 		s.mu.Unlock()
 		<-p.done
 		s.mu.Lock()
-		if !s.killed[p] && !s.stopping.Load() {
+		if !s.killed[p] && !s.stopping {
 			s.selfExits = append(s.selfExits, fmt.Sprintf("%v; log: %s", p.err, p.log.tail(1500)))
 		}
 		s.mu.Unlock()
@@ -292,9 +299,25 @@ func (s *supervisor) kill9() {
 // stop ends the supervision and the daemon, with SIGTERM.
 func (s *supervisor) stop(t *testing.T) {
 	t.Helper()
-	s.stopping.Store(true)
-	if p := s.current(); !p.exited() {
+	s.mu.Lock()
+	s.stopping = true
+	p := s.cur
+	s.mu.Unlock()
+	if !p.exited() {
 		p.stop(t)
+	}
+	<-s.done
+}
+
+// abort ends the supervision and the daemon with SIGKILL (test clean-up,
+// also after a failure).
+func (s *supervisor) abort() {
+	s.mu.Lock()
+	s.stopping = true
+	p := s.cur
+	s.mu.Unlock()
+	if p != nil {
+		p.kill9()
 	}
 	<-s.done
 }
