@@ -69,6 +69,9 @@ func effectiveValue(b *book, s *sheet, c *sheets.CellData, depth int) *sheets.Ex
 	}
 	uv := c.UserEnteredValue
 	if uv.FormulaValue != nil {
+		if c.EffectiveValue != nil {
+			return c.EffectiveValue // as Google calculated it (loaded)
+		}
 		return evalFormula(b, s, *uv.FormulaValue, depth)
 	}
 	return uv

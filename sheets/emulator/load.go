@@ -86,6 +86,13 @@ func bookFromSpreadsheet(sp *sheets.Spreadsheet, now time.Time) (*book, error) {
 					if c.UserEnteredValue == nil && cd.EffectiveValue != nil && cd.EffectiveValue.ErrorValue == nil {
 						c.UserEnteredValue = cd.EffectiveValue
 					}
+					if formulaOf(c) != "" && cd.EffectiveValue != nil {
+						// Keep Google's calculated value: the emulator's
+						// formula engine is a subset, and a loaded sheet's
+						// values are the truth (e.g. ru_RU text operands
+						// it cannot parse would turn into #VALUE!).
+						c.EffectiveValue = cd.EffectiveValue
+					}
 					s.setCell(r0+ri, c0+ci, c)
 					maxR, maxC = max(maxR, r0+ri+1), max(maxC, c0+ci+1)
 				}

@@ -126,6 +126,16 @@ func (s *sheet) setCell(r, c int, v *sheets.CellData) {
 	if v == nil && s.cell(r, c) == nil {
 		return
 	}
+	// A formula's value as Google last calculated it (kept from a loaded
+	// spreadsheet, see load.go) stays valid only while that cell keeps its
+	// formula; a cell written with anything else is calculated here.
+	if v != nil && v.EffectiveValue != nil {
+		if old := s.cell(r, c); old != nil && formulaOf(old) != formulaOf(v) {
+			cp := *v
+			cp.EffectiveValue = nil
+			v = &cp
+		}
+	}
 	for len(s.Rows) <= r {
 		s.Rows = append(s.Rows, nil)
 	}
@@ -268,4 +278,12 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// formulaOf returns a cell's formula, or "" when it holds none.
+func formulaOf(c *sheets.CellData) string {
+	if c == nil || c.UserEnteredValue == nil || c.UserEnteredValue.FormulaValue == nil {
+		return ""
+	}
+	return *c.UserEnteredValue.FormulaValue
 }
