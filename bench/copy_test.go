@@ -85,31 +85,35 @@ func runCopy(t *testing.T, w *world, data []byte, n int, limit time.Duration) co
 }
 
 // copySyncd runs scenario 2 against `syncd run`, each run in a fresh
-// database and emulator.
+// database and emulator (a subtest, so that its world is freed after it).
 func copySyncd(t *testing.T, bins binaries, data []byte, n, runs int) []copyResult {
 	var out []copyResult
 	for i := range runs {
-		w := newWorld(t, quotaEmulator())
-		p := startSyncd(t, bins.syncd, w)
-		r := runCopy(t, w, data, n, 5*time.Minute)
-		p.stop(t)
-		r.Batches, r.MaxBatchCalls = w.batchStats(t)
-		if r.Visible != n {
-			t.Errorf("syncd run %d: only %d of %d rows visible after %.0f s", i, r.Visible, n, r.Observed)
-		}
-		t.Logf("copy syncd run %d: %+v", i, r)
-		out = append(out, r)
+		t.Run(fmt.Sprintf("copy-syncd-%d", i), func(t *testing.T) {
+			w := newWorld(t, quotaEmulator())
+			p := startSyncd(t, bins.syncd, w)
+			r := runCopy(t, w, data, n, 10*time.Minute)
+			p.stop(t)
+			r.Batches, r.MaxBatchCalls = w.batchStats(t)
+			if r.Visible != n {
+				t.Errorf("only %d of %d rows visible after %.0f s", r.Visible, n, r.Observed)
+			}
+			t.Logf("%+v", r)
+			out = append(out, r)
+		})
 	}
 	return out
 }
 
 // copyNaive runs scenario 2 once against the naive mirror, observing for
 // limit; the report extrapolates the rest.
-func copyNaive(t *testing.T, bins binaries, data []byte, n int, limit time.Duration) copyResult {
-	w := naiveWorld(t, true)
-	p := startNaive(t, bins.naive, w)
-	r := runCopy(t, w, data, n, limit)
-	p.stop(t)
-	t.Logf("copy naive: %+v", r)
+func copyNaive(t *testing.T, bins binaries, data []byte, n int, limit time.Duration) (r copyResult) {
+	t.Run("copy-naive", func(t *testing.T) {
+		w := naiveWorld(t, true)
+		p := startNaive(t, bins.naive, w)
+		r = runCopy(t, w, data, n, limit)
+		p.stop(t)
+		t.Logf("%+v", r)
+	})
 	return r
 }

@@ -1,5 +1,10 @@
 // Package bench holds syncd's benchmarks against real PostgreSQL and the
-// Sheets emulator (DESIGN §8). They are benchmarks, not tests: run them with
-// `make bench` or `go test ./bench -run '^$' -bench .`; nothing here runs in
-// the test suite.
+// Sheets emulator (DESIGN §8, issue 8). Nothing here runs in the test
+// suite:
+//
+//   - `make bench` runs TestWriteBenchmarksMD, which exists only under the
+//     bench build tag: every scenario of issue 8 against `syncd run` and
+//     the naive mirror (bench/naivemirror), written to docs/BENCHMARKS.md.
+//   - `go test ./bench -run '^$' -bench Reconcile100k` is the reconcile
+//     benchmark on its own.
 package bench

@@ -20,6 +20,11 @@ type idleResult struct {
 // Running both at once halves the wall time; idle processes barely
 // compete.
 func runIdle(t *testing.T, bins binaries, window time.Duration) (syncd, nv idleResult) {
+	t.Run("idle", func(t *testing.T) { syncd, nv = runIdle1(t, bins, window) })
+	return syncd, nv
+}
+
+func runIdle1(t *testing.T, bins binaries, window time.Duration) (syncd, nv idleResult) {
 	ws, wn := newWorld(t, quotaEmulator()), naiveWorld(t, true)
 	ps, pn := startSyncd(t, bins.syncd, ws), startNaive(t, bins.naive, wn)
 	ws.rec.start(false)

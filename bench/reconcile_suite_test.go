@@ -49,6 +49,11 @@ const driftSQL = `ALTER TABLE wide DISABLE TRIGGER USER;
 // reconcile` as its own process runs times without drift and runs times
 // after making 1 % drift.
 func reconcileSyncd(t *testing.T, bins binaries, rows, runs int) (clean, drift []reconResult) {
+	t.Run("reconcile-syncd", func(t *testing.T) { clean, drift = reconcileSyncd1(t, bins, rows, runs) })
+	return clean, drift
+}
+
+func reconcileSyncd1(t *testing.T, bins binaries, rows, runs int) (clean, drift []reconResult) {
 	w := newWorld(t, quotaEmulator())
 	if _, err := w.pool.Exec(w.ctx, wideRows, rows); err != nil {
 		t.Fatal(err)
@@ -89,6 +94,11 @@ func reconcileSyncd(t *testing.T, bins binaries, rows, runs int) (clean, drift [
 // its own format by the set-up user; the drift pass is cut off after
 // limit and the report extrapolates the rest.
 func reconcileNaive(t *testing.T, bins binaries, rows, runs int, limit time.Duration) (clean []reconResult, drift reconResult) {
+	t.Run("reconcile-naive", func(t *testing.T) { clean, drift = reconcileNaive1(t, bins, rows, runs, limit) })
+	return clean, drift
+}
+
+func reconcileNaive1(t *testing.T, bins binaries, rows, runs int, limit time.Duration) (clean []reconResult, drift reconResult) {
 	w := naiveWorld(t, false)
 	if _, err := w.pool.Exec(w.ctx, wideRows, rows); err != nil {
 		t.Fatal(err)

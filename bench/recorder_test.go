@@ -28,6 +28,7 @@ type recorder struct {
 
 // request is one API request the emulator served.
 type request struct {
+	began  time.Time
 	end    time.Time
 	user   string
 	write  bool
@@ -46,8 +47,9 @@ func (c *recorder) wrap(h http.Handler) http.Handler {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		st := &statusWriter{ResponseWriter: rw, code: http.StatusOK}
+		began := time.Now()
 		h.ServeHTTP(st, r)
-		q := request{end: time.Now(), user: r.URL.Query().Get("quotaUser"), status: st.code, size: len(body),
+		q := request{began: began, end: time.Now(), user: r.URL.Query().Get("quotaUser"), status: st.code, size: len(body),
 			write: r.Method != http.MethodGet, append: strings.HasSuffix(r.URL.Path, ":append")}
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -82,6 +84,10 @@ type apiCounts struct {
 	Quota429      int
 	Failed        int // other non-2xx answers
 	MaxBody       int // largest request body, bytes
+	// HandlerSeconds is the time the emulator spent on the requests,
+	// its configured latency included: the part of a measurement that
+	// is the emulator's (in the benchmark process), not the daemon's.
+	HandlerSeconds float64
 }
 
 // Calls is every accepted request.
@@ -96,6 +102,7 @@ func (c *recorder) counts() apiCounts {
 			continue
 		}
 		a.MaxBody = max(a.MaxBody, q.size)
+		a.HandlerSeconds += q.end.Sub(q.began).Seconds()
 		switch {
 		case q.status == http.StatusTooManyRequests:
 			a.Quota429++

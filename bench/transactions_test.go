@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -123,20 +124,22 @@ func runTransactions(t *testing.T, w *world, n int, limit time.Duration) txResul
 }
 
 // txSyncd runs scenario 1 against `syncd run`, each run in a fresh
-// database and emulator.
+// database and emulator (a subtest, so that its world is freed after it).
 func txSyncd(t *testing.T, bins binaries, n, runs int) []txResult {
 	var out []txResult
 	for i := range runs {
-		w := newWorld(t, quotaEmulator())
-		p := startSyncd(t, bins.syncd, w)
-		r := runTransactions(t, w, n, 5*time.Minute)
-		p.stop(t)
-		r.Batches, r.MaxBatchCalls = w.batchStats(t)
-		if r.Visible != n {
-			t.Errorf("syncd run %d: only %d of %d rows visible after %.0f s", i, r.Visible, n, r.Observed)
-		}
-		t.Logf("tx syncd run %d: %+v", i, r)
-		out = append(out, r)
+		t.Run(fmt.Sprintf("tx-syncd-%d", i), func(t *testing.T) {
+			w := newWorld(t, quotaEmulator())
+			p := startSyncd(t, bins.syncd, w)
+			r := runTransactions(t, w, n, 5*time.Minute)
+			p.stop(t)
+			r.Batches, r.MaxBatchCalls = w.batchStats(t)
+			if r.Visible != n {
+				t.Errorf("only %d of %d rows visible after %.0f s", r.Visible, n, r.Observed)
+			}
+			t.Logf("%+v", r)
+			out = append(out, r)
+		})
 	}
 	return out
 }
@@ -144,12 +147,14 @@ func txSyncd(t *testing.T, bins binaries, n, runs int) []txResult {
 // txNaive runs scenario 1 once against the naive mirror, observing for the
 // length of the workload plus grace: at one call per row under 60 calls a
 // minute it cannot finish, and the report extrapolates.
-func txNaive(t *testing.T, bins binaries, n int, grace time.Duration) txResult {
-	w := naiveWorld(t, true)
-	p := startNaive(t, bins.naive, w)
-	r := runTransactions(t, w, n, time.Duration(n)*time.Second/txRate+grace)
-	p.stop(t)
-	t.Logf("tx naive: %+v", r)
+func txNaive(t *testing.T, bins binaries, n int, grace time.Duration) (r txResult) {
+	t.Run("tx-naive", func(t *testing.T) {
+		w := naiveWorld(t, true)
+		p := startNaive(t, bins.naive, w)
+		r = runTransactions(t, w, n, time.Duration(n)*time.Second/txRate+grace)
+		p.stop(t)
+		t.Logf("%+v", r)
+	})
 	return r
 }
 

@@ -35,7 +35,8 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, flag.Arg(0), *db, *endpoint, *id, *tab, *table, *cols, *limit); err != nil {
+	// An error after SIGTERM is the interrupted call: a clean stop.
+	if err := run(ctx, flag.Arg(0), *db, *endpoint, *id, *tab, *table, *cols, *limit); err != nil && ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "naivemirror:", err)
 		os.Exit(1)
 	}
