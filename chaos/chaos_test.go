@@ -63,7 +63,7 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 		sup.waitLeading(t)
 		made := wl.made.Load()
 		if !terminated && (made >= int64(target)*4/10 || i == kills-2) {
-			w.terminateListener(t, sup)
+			w.terminateListener(t)
 			terminated = true
 			sup.waitLeading(t)
 		}
@@ -150,7 +150,7 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 
 // terminateListener ends the leader's LISTEN backend. The daemon may be
 // between lead sessions, so the lookup is repeated until a backend was hit.
-func (w *world) terminateListener(t *testing.T, sup *supervisor) {
+func (w *world) terminateListener(t *testing.T) {
 	t.Helper()
 	eventually(t, time.Minute, "a listener backend to terminate", func() (bool, string) {
 		tag, err := w.pool.Exec(w.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity

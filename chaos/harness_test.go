@@ -10,12 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncd/syncd/config"
@@ -194,7 +194,7 @@ func (w *world) pending() (int, error) {
 func (w *world) role(instance string, pid int) (string, error) {
 	var role string
 	err := w.pool.QueryRow(w.ctx, "SELECT role FROM syncd.daemons WHERE instance = $1 AND pid = $2", instance, pid).Scan(&role)
-	if err != nil && strings.Contains(err.Error(), "no rows") {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
 	return role, err
