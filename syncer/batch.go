@@ -115,6 +115,9 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 	// its whole table, which must come from the same snapshot as the rest.
 	info, err := s.spreadsheetInfo(ctx, &calls)
 	if err != nil {
+		// Every mirror is stuck behind this (wrong id, not shared, revoked
+		// key): say so in sync_log, where `syncd status` looks.
+		s.recordFailure(ctx, nil, started, calls, 0, err)
 		return 0, err
 	}
 	changes, work, err := s.readBatch(ctx, info)
@@ -466,7 +469,9 @@ func (s *Syncer) recordFailure(ctx context.Context, work []*mirrorWork, started 
 		names = append(names, w.m.Name)
 	}
 	if len(names) == 0 {
-		names = []string{"*"}
+		for _, m := range s.opts.Mirrors {
+			names = append(names, m.Name)
+		}
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/sheets"
+	"github.com/syncd/syncd/syncer"
 )
 
 func TestMirrorEveryKindOfWrite(t *testing.T) {
@@ -185,5 +188,31 @@ func TestQueryMirrorRewritesOnlyRowsThatChanged(t *testing.T) {
 	}
 	if written != 1 {
 		t.Fatalf("refreshing the report after one change rewrote %d rows, want 1", written)
+	}
+}
+
+// TestUnreachableSpreadsheetIsRecorded: when the spreadsheet cannot be read
+// at all (wrong id, not shared, revoked key), every batch fails before it
+// starts; the failure must still reach sync_log, where `syncd status` looks.
+func TestUnreachableSpreadsheetIsRecorded(t *testing.T) {
+	b := setup(t, itemsSchema, itemsMirror)
+	bad, err := sheets.New(b.ctx, sheets.Options{SpreadsheetID: "no-such-sheet", Endpoint: b.srv.URL, Quota: sheets.NewQuota(1000, 1000, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := syncer.New(syncer.Options{Pool: b.pool, Sheet: bad, Codec: sheets.Codec{}, Mirrors: b.mirrors})
+	b.exec(`INSERT INTO items (id) VALUES (1)`)
+	if _, err := s.Drain(b.ctx); err == nil {
+		t.Fatal("drain against a missing spreadsheet succeeded")
+	}
+	var status, msg string
+	if err := b.pool.QueryRow(b.ctx, `SELECT status, coalesce(error, '') FROM syncd.sync_log WHERE mirror = 'items' ORDER BY id DESC LIMIT 1`).Scan(&status, &msg); err != nil {
+		t.Fatalf("no sync_log row for the failure: %v", err)
+	}
+	if status != "error" || !strings.Contains(msg, "no-such-sheet") {
+		t.Fatalf("sync_log: status %q error %q, want an error naming the spreadsheet", status, msg)
+	}
+	if b.outboxLen() != 1 {
+		t.Fatalf("the failed batch consumed the outbox")
 	}
 }

@@ -75,6 +75,9 @@ func newLogger(cfg *config.Config) (*zap.Logger, error) {
 			return nil, fmt.Errorf("log.level %q: %w", cfg.Log.Level, err)
 		}
 	}
+	// Errors carry their context in the message (wrapped once per layer);
+	// stack traces would only bury it in journald.
+	zc.DisableStacktrace = true
 	zc.OutputPaths = []string{"stderr"}
 	zc.ErrorOutputPaths = []string{"stderr"}
 	if os.Getenv("SYNCD_LOG_FORMAT") == "console" {

@@ -212,8 +212,7 @@ func (d *doctor) checkSheet(ctx context.Context, name string, cfg *config.Config
 		if email != "" {
 			who = email
 		}
-		d.fail(name, err.Error(), fmt.Sprintf("open the spreadsheet, Share it with %s as Editor, and check that\n"+
-			"sheets.spreadsheet_id (%s) is the id between /d/ and /edit in its URL", who, cfg.Sheets.SpreadsheetID))
+		d.fail(name, err.Error(), sheetFix(err, who, cfg))
 		return
 	}
 	detail := cfg.Sheets.SpreadsheetID
@@ -523,4 +522,20 @@ func dedupe(list []string) []string {
 		}
 	}
 	return out
+}
+
+// sheetFix says what to do about a failed spreadsheet check, by its cause.
+func sheetFix(err error, who string, cfg *config.Config) string {
+	switch {
+	case errors.Is(err, sheets.ErrUnauthenticated):
+		return fmt.Sprintf("the key in %s was refused (deleted, revoked or from another project):\n"+
+			"create a new JSON key for %s and install it there", cfg.Sheets.CredentialsFile, who)
+	case errors.Is(err, sheets.ErrNotFound):
+		return fmt.Sprintf("check that sheets.spreadsheet_id (%s) is the id between /d/ and /edit in the sheet's URL",
+			cfg.Sheets.SpreadsheetID)
+	case errors.Is(err, sheets.ErrNotShared):
+		return fmt.Sprintf("open the spreadsheet and Share it with %s as Editor", who)
+	}
+	return fmt.Sprintf("check the network path to the Sheets API (sheets.endpoint %q), then that sheets.spreadsheet_id (%s)\n"+
+		"is right and shared with %s as Editor", cfg.Sheets.Endpoint, cfg.Sheets.SpreadsheetID, who)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheets/emulator"
 )
 
@@ -144,7 +144,7 @@ func TestDoctorWorldReadableCredentialsFail(t *testing.T) {
 
 func TestDoctorSpreadsheetNotSharedFailsNamingTheServiceAccount(t *testing.T) {
 	cfg, _, _ := doctorSetup(t, true)
-	stubSheetCheck(t, errors.New("permission denied: the service account cannot open spreadsheet test-sheet"))
+	stubSheetCheck(t, fmt.Errorf("the service account cannot open spreadsheet test-sheet: %w", sheets.ErrNotShared))
 	code, out, _ := runCmd(t, "doctor", "-config", cfg)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)

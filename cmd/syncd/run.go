@@ -106,7 +106,12 @@ func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instanc
 // that `syncd migrate` has not prepared: running without capture triggers
 // would silently mirror nothing.
 func (d *daemon) checkDatabase(ctx context.Context) error {
-	var err error
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err := d.pool.Ping(pctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot reach postgres (postgres.url in %s): %w", d.cfg.Path, err)
+	}
 	if d.mirrors, err = d.cfg.Resolve(ctx, d.pool); err != nil {
 		return fmt.Errorf("config does not match the database:\n%w", err)
 	}
