@@ -197,8 +197,10 @@ func (r *report) markdown() string {
 	r.p("# syncd benchmarks")
 	r.p("")
 	r.p("Written by `make bench` (bench/report_test.go, `TestWriteBenchmarksMD`); do not edit by hand, re-run it.")
+	r.p("`SYNCD_BENCH_QUICK=1 SYNCD_BENCH_OUT=/tmp/b.md make bench` is a one-minute smoke run at a tenth of the sizes; each full run saves its measurements "+
+		"and `SYNCD_BENCH_FROM=<saved file> make bench` re-renders this page from them without measuring again.")
 	r.p("")
-	r.p("- Date: %s (suite took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second))
+	r.p("- Date: %s (suite started; it took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second))
 	r.p("- Machine: %d cores (`nproc`), %s, %s, Go %s, PostgreSQL %s", runtime.NumCPU(), cpuModel(), memTotal(), strings.TrimPrefix(runtime.Version(), "go"), r.Capture.PG)
 	r.p("- The machine is shared with other engineers' test runs: figures are medians of %d runs where stated, and ratios matter more than absolute values.", sz.Runs)
 	r.p("- Sheets side: the in-process emulator (sheets/emulator) with 100 ms latency on every request and a quota of 60 writes and 60 reads per minute per user; a fresh database and emulator per run. Set-up and checking traffic uses another quota user and is not counted.")
@@ -320,11 +322,24 @@ func (r *report) captureRows() {
 	sc := fmt.Sprintf("4. capture overhead: pgbench single-row INSERTs, 4 clients, fsync on, median of %d interleaved %d s bursts", r.Sz.CaptureRounds, r.Sz.CaptureSecs)
 	plain := median(c["plain"])
 	r.row(sc, "tps without any trigger", num(math.Round(plain)), num(math.Round(plain)), "")
-	sy, ar, nv := median(c["syncd"]), median(c["syncd-armed"]), median(c["naive"])
-	r.row(sc, "tps with capture (syncd: doorbell unarmed, daemon busy)", fmt.Sprintf("%s (%.0f %% of plain)", num(math.Round(sy)), 100*sy/plain),
-		fmt.Sprintf("%s (%.0f %% of plain)", num(math.Round(nv)), 100*nv/plain), ratio(nv, sy))
-	r.row(sc, "tps with capture, doorbell armed (daemon waiting: NOTIFY every txn)", fmt.Sprintf("%s (%.0f %% of plain)", num(math.Round(ar)), 100*ar/plain),
-		fmt.Sprintf("%s (%.0f %% of plain)", num(math.Round(nv)), 100*nv/plain), ratio(nv, ar))
+	sy, ar, nv := pctOfPlain(c, "syncd"), pctOfPlain(c, "syncd-armed"), pctOfPlain(c, "naive")
+	r.row(sc, "tps with capture (syncd: doorbell unarmed, daemon busy), % of plain (median of per-round ratios)", fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["syncd"]))), sy),
+		fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["naive"]))), nv), ratio(nv, sy))
+	r.row(sc, "tps with capture, doorbell armed (daemon waiting: NOTIFY every txn)", fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["syncd-armed"]))), ar),
+		fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["naive"]))), nv), ratio(nv, ar))
+}
+
+// pctOfPlain is variant's tps as a percentage of plain's, the median of
+// the per-round ratios: bursts of one round ran back to back, so their
+// ratio cancels most of the shared machine's drift.
+func pctOfPlain(c map[string][]float64, variant string) float64 {
+	var rs []float64
+	for i, p := range c["plain"] {
+		if i < len(c[variant]) && p > 0 {
+			rs = append(rs, 100*c[variant][i]/p)
+		}
+	}
+	return median(rs)
 }
 
 func (r *report) idleRows() {
@@ -364,8 +379,8 @@ func (r *report) targets() {
 	r.row(fmt.Sprintf("reconcile of %s × 10 ≤ 10 s, RSS ≤ 150 MB", commas(int64(r.Sz.Recon))), fmt.Sprintf("%s, %.0f MB (slower of no drift / 1 %% drift)", secs(rt), rr), ok(rt <= 10 && rr <= 150))
 	r.row("idle RSS ≤ 30 MB", fmt.Sprintf("%.1f MB (peak %.1f MB)", r.IdleS.RSSMB, r.IdleS.HWMMB), ok(r.IdleS.RSSMB <= 30))
 	c := r.Capture.TPS
-	cost := 100 * (1 - median(c["syncd"])/median(c["plain"]))
-	armed := 100 * (1 - median(c["syncd-armed"])/median(c["plain"]))
+	cost := 100 - pctOfPlain(c, "syncd")
+	armed := 100 - pctOfPlain(c, "syncd-armed")
 	r.row("capture triggers cost ≤ 15 % of insert throughput", fmt.Sprintf("%.0f %% (doorbell armed, every txn NOTIFYing: %.0f %%)", cost, armed), ok(cost <= 15))
 	r.row("builds for linux/arm64 as well as amd64", "`GOOS=linux GOARCH=arm64 go build ./cmd/syncd`", ok(r.Arm64))
 	r.p("")
@@ -397,6 +412,28 @@ func (r *report) gaps() {
 			"then latency ≈ the wait for the next slot + 2 × 100 ms emulator latency, and the 10,000 transactions still need only ≈ 100 calls.",
 			num(med(tx, func(x txResult) float64 { return float64(x.API.Calls()) })), num(med(tx, func(x txResult) float64 { return float64(x.API.Quota429) })), commas(int64(r.Sz.Tx)),
 			num(med(tx, func(x txResult) float64 { return float64(x.Batches) })), secs(med(tx, func(x txResult) float64 { return x.MaxGap }))))
+	}
+	full := med(cp, func(x copyResult) float64 { return x.Mirrored })
+	if full > 30 {
+		emu := med(cp, func(x copyResult) float64 {
+			return x.API.HandlerSeconds - 0.1*float64(x.API.Calls()+x.API.Quota429+x.API.Failed)
+		})
+		notes = append(notes, fmt.Sprintf("**COPY of %s rows.** %s to mirror, of which %s was the emulator's own work on the requests "+
+			"(handler time minus its configured latency, in the benchmark process); the daemon made only %s calls in %s batches, no 429. "+
+			"The cause is the shape of syncd's append batches meeting the emulator's implementation: every appendCells chunk is followed by repeatCell requests "+
+			"that set the column number formats from row 2 to the end of the grid (sheets/rows.go, appendRowsUnits), and the emulator applies a repeatCell cell by cell "+
+			"through JSON (sheets/emulator cellMask.apply: 63 %% of the benchmark process's CPU in a profile of a 50,000-row COPY). "+
+			"Each batch therefore costs time proportional to the whole tab, quadratic over the COPY, while syncd's own part is ≈ %s. "+
+			"Fix: limit those repeatCell ranges to the rows just appended (sheets), and/or give the emulator a fast path for format-only repeatCell; "+
+			"Google also does this work server-side per call, so the narrower range is the right request either way.",
+			commas(int64(r.Sz.Copy)), secs(full), secs(emu), num(med(cp, func(x copyResult) float64 { return float64(x.API.Calls()) })),
+			num(med(cp, func(x copyResult) float64 { return float64(x.Batches) })), secs(full-emu)))
+	}
+	rt := max(med(r.RecCleanS, func(x reconResult) float64 { return x.Seconds }), med(r.RecDriftS, func(x reconResult) float64 { return x.Seconds }))
+	if rt > 10 {
+		emu := max(med(r.RecCleanS, func(x reconResult) float64 { return x.API.HandlerSeconds - 0.1*float64(x.API.Calls()) }),
+			med(r.RecDriftS, func(x reconResult) float64 { return x.API.HandlerSeconds - 0.1*float64(x.API.Calls()) }))
+		notes = append(notes, fmt.Sprintf("**Reconcile time.** %s, of which up to %s was the emulator's own work (rendering the 100,000-row tab, applying the repair).", secs(rt), secs(emu)))
 	}
 	if len(notes) == 0 {
 		r.p("Every target is met.")
