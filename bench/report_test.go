@@ -197,7 +197,7 @@ func (r *report) markdown() string {
 	r.p("# syncd benchmarks")
 	r.p("")
 	r.p("Written by `make bench` (bench/report_test.go, `TestWriteBenchmarksMD`); do not edit by hand, re-run it.")
-	r.p("`SYNCD_BENCH_QUICK=1 SYNCD_BENCH_OUT=/tmp/b.md make bench` is a one-minute smoke run at a tenth of the sizes; each full run saves its measurements "+
+	r.p("`SYNCD_BENCH_QUICK=1 SYNCD_BENCH_OUT=/tmp/b.md make bench` is a one-minute smoke run at a tenth of the sizes; each full run saves its measurements " +
 		"and `SYNCD_BENCH_FROM=<saved file> make bench` re-renders this page from them without measuring again.")
 	r.p("")
 	r.p("- Date: %s (suite started; it took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Took.Round(time.Second))
