@@ -233,6 +233,11 @@ func headerRequests(sheetID int64, header []string, formats []syncer.NumberForma
 // columnFormats sets each column's number format from row 2 to the end
 // of the grid, one repeatCell per run of equal formats.
 func columnFormats(sheetID int64, formats []syncer.NumberFormat) []*sheets.Request {
+	return columnFormatsFrom(sheetID, formats, 1)
+}
+
+// columnFormatsFrom is columnFormats from row fromRow (0-based) down.
+func columnFormatsFrom(sheetID int64, formats []syncer.NumberFormat, fromRow int) []*sheets.Request {
 	var reqs []*sheets.Request
 	for start := 0; start < len(formats); {
 		end := start + 1
@@ -241,7 +246,7 @@ func columnFormats(sheetID int64, formats []syncer.NumberFormat) []*sheets.Reque
 		}
 		if f := formats[start]; f != (syncer.NumberFormat{}) {
 			reqs = append(reqs, &sheets.Request{RepeatCell: &sheets.RepeatCellRequest{
-				Range: &sheets.GridRange{SheetId: sheetID, StartRowIndex: 1, StartColumnIndex: int64(start), EndColumnIndex: int64(end),
+				Range: &sheets.GridRange{SheetId: sheetID, StartRowIndex: int64(fromRow), StartColumnIndex: int64(start), EndColumnIndex: int64(end),
 					ForceSendFields: []string{"SheetId", "StartColumnIndex"}},
 				Cell:   &sheets.CellData{UserEnteredFormat: &sheets.CellFormat{NumberFormat: numberFormat(f)}},
 				Fields: fieldsNumberFormat,

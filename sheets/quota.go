@@ -55,6 +55,17 @@ type Limiter struct {
 	inFlight int
 	returns  []time.Time // when spent tokens come back, ascending
 	changed  chan struct{}
+
+	// Pacing (burst > 0): a token bucket refilled at limit per window and
+	// holding at most burst tokens, on top of the window. Without it, a
+	// busy daemon spends a minute's quota in its first seconds and then
+	// sends nothing for the rest of the minute, so a change committed then
+	// waits tens of seconds; paced, batches leave about once per
+	// window/limit (1 s at 60/min) and a change is visible within about a
+	// second.
+	burst  int
+	tokens float64
+	filled time.Time
 }
 
 // NewLimiter returns a Limiter for perMinute requests per minute
@@ -68,6 +79,27 @@ func NewLimiter(perMinute int, clock Clock) *Limiter {
 		clock = SystemClock
 	}
 	return &Limiter{limit: perMinute, window: time.Minute, clock: clock, changed: make(chan struct{})}
+}
+
+// NewPacedLimiter is NewLimiter plus pacing: besides the window, requests
+// are spaced to the limit's average rate, with at most burst of them back
+// to back.
+func NewPacedLimiter(perMinute, burst int, clock Clock) *Limiter {
+	l := NewLimiter(perMinute, clock)
+	if burst > 0 {
+		l.burst, l.tokens, l.filled = burst, float64(burst), l.clock.Now()
+	}
+	return l
+}
+
+// refill adds the pacing tokens earned since the last refill.
+func (l *Limiter) refill(now time.Time) {
+	if l.burst == 0 {
+		return
+	}
+	rate := float64(l.limit) / l.window.Seconds()
+	l.tokens = min(float64(l.burst), l.tokens+now.Sub(l.filled).Seconds()*rate)
+	l.filled = now
 }
 
 // Limit returns the requests admitted per minute.
@@ -86,16 +118,30 @@ func (l *Limiter) Wait(ctx context.Context) (release func(), err error) {
 		now := l.clock.Now()
 		n := sort.Search(len(l.returns), func(i int) bool { return l.returns[i].After(now) })
 		l.returns = l.returns[n:]
-		if l.inFlight+len(l.returns) < l.limit {
+		l.refill(now)
+		windowOK := l.inFlight+len(l.returns) < l.limit
+		paceOK := l.burst == 0 || l.tokens >= 1
+		if windowOK && paceOK {
 			l.inFlight++
+			if l.burst > 0 {
+				l.tokens--
+			}
 			l.mu.Unlock()
 			return l.releaser(), nil
 		}
 		changed := l.changed
+		var wait time.Duration
+		if !paceOK {
+			rate := float64(l.limit) / l.window.Seconds()
+			wait = time.Duration((1 - l.tokens) / rate * float64(time.Second))
+		}
+		if !windowOK && len(l.returns) > 0 {
+			wait = max(wait, l.returns[0].Sub(now))
+		}
 		var timer Timer
 		var fire <-chan time.Time
-		if len(l.returns) > 0 { // else every token is in flight: wait for a release
-			timer = l.clock.NewTimer(l.returns[0].Sub(now))
+		if wait > 0 { // else every token is in flight: wait for a release
+			timer = l.clock.NewTimer(wait)
 			fire = timer.C()
 		}
 		l.mu.Unlock()
@@ -163,7 +209,9 @@ func SharedQuota(key string, readsPerMinute, writesPerMinute int) (q *Quota, cre
 	if q, ok := quotas[key]; ok {
 		return q, false
 	}
-	q = NewQuota(readsPerMinute, writesPerMinute, nil)
+	// The daemon's quota is paced (see Limiter.burst): bursts of 3 cover a
+	// batch's read, its write and a retry without delaying them.
+	q = &Quota{Read: NewPacedLimiter(readsPerMinute, 3, nil), Write: NewPacedLimiter(writesPerMinute, 3, nil)}
 	quotas[key] = q
 	return q, true
 }

@@ -149,3 +149,39 @@ func TestSharedQuotaIsOnePerKey(t *testing.T) {
 		t.Errorf("other key: shared %v, read limit %d", b == a, b.Read.Limit())
 	}
 }
+
+// TestPacedLimiterSpacesRequestsAfterTheBurst: after its burst, a paced
+// limiter admits one request per window/limit instead of spending the whole
+// window's quota at once and then starving.
+func TestPacedLimiterSpacesRequestsAfterTheBurst(t *testing.T) {
+	clock := newFakeClock()
+	l := NewPacedLimiter(60, 3, clock)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		release, err := l.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	got := make(chan time.Time, 1)
+	go func() {
+		release, err := l.Wait(ctx)
+		if err == nil {
+			release()
+		}
+		got <- clock.Now()
+	}()
+	start := clock.Now()
+	clock.waitTimers(t, 1)
+	clock.Advance(999 * time.Millisecond)
+	select {
+	case <-got:
+		t.Fatal("4th request admitted before a second had passed")
+	default:
+	}
+	clock.Advance(time.Millisecond)
+	if at := <-got; at.Sub(start) != time.Second {
+		t.Fatalf("4th request admitted after %v, want 1s", at.Sub(start))
+	}
+}

@@ -30,7 +30,7 @@ func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
 	// every appended cell: per-cell formats tripled the body of a typical
 	// row (mostly short values and NULLs) and split a 10,000-row COPY into
 	// five calls.
-	formats := columnFormats(op.SheetID, op.Formats)
+	formats := columnFormatsFrom(op.SheetID, op.Formats, max(op.FromRow, 1))
 	return chunkRows(op.Rows, maxBytes, true, formats, func(_ int, chunk []*sheets.RowData) *sheets.Request {
 		return &sheets.Request{AppendCells: &sheets.AppendCellsRequest{
 			SheetId: op.SheetID, Rows: chunk, Fields: fieldsAppend, ForceSendFields: []string{"SheetId"},

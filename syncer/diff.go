@@ -192,7 +192,8 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 		d.line("append key %s", r.Key)
 	}
 	if len(appends) > 0 {
-		d.ops = append(d.ops, AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec)})
+		d.ops = append(d.ops, AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec),
+			FromRow: max(len(in.grid)-len(removes), 1)}) // a lower bound: removes shift rows up
 	}
 	d.drift.Appended = len(appends)
 	if len(m.OrderBy) > 0 && (len(appends) > 0 || len(removes) > 0 || !m.sortedBy(in.grid)) {

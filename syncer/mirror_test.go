@@ -216,3 +216,36 @@ func TestUnreachableSpreadsheetIsRecorded(t *testing.T) {
 		t.Fatalf("the failed batch consumed the outbox")
 	}
 }
+
+// TestAppendedRowsGetTheColumnFormats: number formats are set from the first
+// row an append can land on, even when the same batch deletes rows above. The
+// tab starts with 1,000 rows so the appended ones land past the grid the tab
+// was created (and formatted) with.
+func TestAppendedRowsGetTheColumnFormats(t *testing.T) {
+	b := setup(t, itemsSchema, itemsMirror)
+	b.exec(`INSERT INTO items (id, day, price) SELECT g, DATE '2025-01-01' + g, g FROM generate_series(1, 1000) g`)
+	b.drain()
+	b.exec(`DELETE FROM items WHERE id IN (1, 2)`)
+	b.exec(`INSERT INTO items (id, day, price) SELECT g, DATE '2025-01-01' + g, g FROM generate_series(1001, 1003) g`)
+	b.drain()
+	b.assertMirrored("items")
+	got, err := b.rawService().Spreadsheets.Get(b.id).Ranges("Items!A990:G1010").IncludeGridData(true).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, r := range got.Sheets[0].Data[0].RowData {
+		if len(r.Values) < 7 || r.Values[0].EffectiveValue == nil || r.Values[0].EffectiveValue.NumberValue == nil {
+			continue
+		}
+		id := *r.Values[0].EffectiveValue.NumberValue
+		f := r.Values[6].UserEnteredFormat
+		if f == nil || f.NumberFormat == nil || f.NumberFormat.Type != "DATE" {
+			t.Errorf("row of id %v: day cell format %+v, want DATE", id, f)
+		}
+		checked++
+	}
+	if checked < 10 {
+		t.Fatalf("checked %d rows, want the last ones of the tab", checked)
+	}
+}

@@ -213,7 +213,10 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 	ops = append(ops, deleteOps(sheetID, deletes)...)
 	st.Deleted = len(deletes)
 	if len(appends) > 0 {
-		ops = append(ops, AppendRows{SheetID: sheetID, Rows: appends, Formats: m.formats(codec)})
+		ops = append(ops, AppendRows{SheetID: sheetID, Rows: appends, Formats: m.formats(codec),
+			// Deletes in this batch shift rows up: a lower bound of where the
+			// appended rows land.
+			FromRow: max(tk.last+1-len(deletes), 1)})
 		st.Appended = len(appends)
 	}
 	return ops, st

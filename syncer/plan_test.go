@@ -63,7 +63,7 @@ func TestPlanChangesOrdersWritesDeletesAppends(t *testing.T) {
 	want := []Op{
 		WriteRows{SheetID: 42, Row: 2, Rows: [][]Cell{{StringCell("2"), StringCell("b")}, {StringCell("3"), StringCell("c")}}},
 		DeleteRows{SheetID: 42, Start: 4, End: 6}, // key 5 (row 5) and the duplicate of 2 (row 4), merged
-		AppendRows{SheetID: 42, Rows: [][]Cell{{StringCell("9"), StringCell("new")}}, Formats: []NumberFormat{{}, {}}},
+		AppendRows{SheetID: 42, Rows: [][]Cell{{StringCell("9"), StringCell("new")}}, Formats: []NumberFormat{{}, {}}, FromRow: 4}, // 5 rows, 2 deleted
 	}
 	if !reflect.DeepEqual(ops, want) {
 		t.Fatalf("ops:\n got %#v\nwant %#v", ops, want)

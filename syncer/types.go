@@ -195,6 +195,11 @@ type AppendRows struct {
 	SheetID int64
 	Rows    [][]Cell
 	Formats []NumberFormat
+	// FromRow, when > 0, is the first row (0-based) the rows can land on
+	// (the row after the last one syncd knows has data): Formats are set
+	// from there down rather than on whole columns, so appending to a large
+	// tab costs in proportion to what is appended.
+	FromRow int
 }
 
 // DeleteRows removes the rows [Start, End) (0-based) of the tab, shifting the
