@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheets/emulator"
@@ -125,7 +126,7 @@ func (w *world) syncer(b testing.TB) *syncer.Syncer {
 	b.Helper()
 	// The set-up counts as another user in the emulator (quotaUser), so it
 	// never eats the measured process's quota.
-	hc := &http.Client{Transport: quotaUser{setupUser, http.DefaultTransport}}
+	hc := &http.Client{Transport: sheettest.QuotaUser(setupUser, nil)}
 	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: w.srv.URL, HTTPClient: hc, Quota: sheets.NewQuota(1e6, 1e6, nil)})
 	if err != nil {
 		b.Fatal(err)
@@ -164,17 +165,3 @@ func emulator0() emulator.Options { return emulator.Options{} }
 
 // setupUser is the emulator quota user of set-up and checking work.
 const setupUser = "bench-setup"
-
-// quotaUser tags every request with Google's quotaUser parameter.
-type quotaUser struct {
-	user string
-	next http.RoundTripper
-}
-
-func (q quotaUser) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	v := r.URL.Query()
-	v.Set("quotaUser", q.user)
-	r.URL.RawQuery = v.Encode()
-	return q.next.RoundTrip(r)
-}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheets/emulator"
 	"github.com/syncd/syncd/syncer"
@@ -161,25 +162,12 @@ func (w *world) mirror(cfgPath string) syncer.Mirror {
 // the fault injector and the emulator's quotas leave it alone.
 func (w *world) checker(endpoint string) *sheets.Client {
 	w.t.Helper()
-	hc := &http.Client{Transport: quotaUser{"checker", http.DefaultTransport}}
+	hc := &http.Client{Transport: sheettest.QuotaUser("checker", nil)}
 	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: endpoint, HTTPClient: hc, Quota: sheets.NewQuota(1e6, 1e6, nil)})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return c
-}
-
-type quotaUser struct {
-	user string
-	next http.RoundTripper
-}
-
-func (q quotaUser) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	v := r.URL.Query()
-	v.Set("quotaUser", q.user)
-	r.URL.RawQuery = v.Encode()
-	return q.next.RoundTrip(r)
 }
 
 // pending is the number of outbox entries not yet mirrored.

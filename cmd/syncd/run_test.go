@@ -159,7 +159,7 @@ func (w *world) client() *sheets.Client {
 	w.t.Helper()
 	// The checker counts as another user in the emulator (quotaUser), so
 	// its reads never eat the daemon's per-user quota.
-	hc := &http.Client{Transport: quotaUser{"checker", http.DefaultTransport}}
+	hc := &http.Client{Transport: sheettest.QuotaUser("checker", nil)}
 	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: w.srv.URL, HTTPClient: hc, Quota: sheets.NewQuota(1e6, 1e6, nil)})
 	if err != nil {
 		w.t.Fatal(err)
@@ -340,18 +340,4 @@ func (w *world) batches() int {
 		w.t.Fatal(err)
 	}
 	return n
-}
-
-// quotaUser tags every request with Google's quotaUser parameter.
-type quotaUser struct {
-	user string
-	next http.RoundTripper
-}
-
-func (q quotaUser) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	v := r.URL.Query()
-	v.Set("quotaUser", q.user)
-	r.URL.RawQuery = v.Encode()
-	return q.next.RoundTrip(r)
 }

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 	"google.golang.org/api/sheets/v4"
+
+	"github.com/syncd/syncd/internal/sheettest"
 )
 
 // Channel is the NOTIFY channel of the naive trigger.
@@ -55,22 +57,9 @@ type Mirror struct {
 func NewService(ctx context.Context, endpoint, quotaUser string) (*sheets.Service, error) {
 	hc := &http.Client{Transport: http.DefaultTransport}
 	if quotaUser != "" {
-		hc.Transport = userTransport{quotaUser, http.DefaultTransport}
+		hc.Transport = sheettest.QuotaUser(quotaUser, nil)
 	}
 	return sheets.NewService(ctx, option.WithEndpoint(endpoint), option.WithoutAuthentication(), option.WithHTTPClient(hc))
-}
-
-type userTransport struct {
-	user string
-	next http.RoundTripper
-}
-
-func (u userTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	q := r.URL.Query()
-	q.Set("quotaUser", u.user)
-	r.URL.RawQuery = q.Encode()
-	return u.next.RoundTrip(r)
 }
 
 // Run LISTENs on conn, calls ready, and mirrors every notified row until
