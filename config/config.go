@@ -167,6 +167,17 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 // a default is an error naming its line: silently expanding it to "" would
 // turn a forgotten DATABASE_URL into a confusing connection error later.
 func expandEnv(path string, data []byte) ([]byte, error) {
+	return ExpandEnv(data, func(line int, name string) error {
+		return &Error{File: path, Line: line, Msg: fmt.Sprintf("environment variable %s is not set", name)}
+	})
+}
+
+// ExpandEnv replaces ${NAME} and ${NAME:-default} in YAML text, leaving
+// comment lines alone. For each unset variable without a default it calls
+// unset with the 1-based line and the name, and returns all those errors
+// joined (with the text expanded as far as it could be). The import plan
+// uses it too, so both files expand alike.
+func ExpandEnv(data []byte, unset func(line int, name string) error) ([]byte, error) {
 	var errs []error
 	lines := bytes.Split(data, []byte("\n"))
 	for i, line := range lines {
@@ -181,7 +192,7 @@ func expandEnv(path string, data []byte) ([]byte, error) {
 			if sub[2] != nil {
 				return sub[3]
 			}
-			errs = append(errs, &Error{File: path, Line: i + 1, Msg: fmt.Sprintf("environment variable %s is not set", sub[1])})
+			errs = append(errs, unset(i+1, string(sub[1])))
 			return m
 		})
 	}

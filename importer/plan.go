@@ -12,6 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/syncd/syncd/config"
+
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -145,31 +147,13 @@ func LoadPlan(path string) (*Plan, error) {
 
 var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
-
 // expandEnv replaces ${NAME} and ${NAME:-default} as the config does, so
 // one plan serves every environment (spreadsheet_id: ${LEGACY_SHEET}). An
 // unset variable without a default is an error at its line.
 func (p *Plan) expandEnv(data []byte) ([]byte, error) {
-	var errs []error
-	lines := bytes.Split(data, []byte("\n"))
-	for i, line := range lines {
-		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("#")) {
-			continue
-		}
-		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
-			sub := envRef.FindSubmatch(m)
-			if v, ok := os.LookupEnv(string(sub[1])); ok {
-				return []byte(v)
-			}
-			if sub[2] != nil {
-				return sub[3]
-			}
-			errs = append(errs, p.errAt(i+1, "environment variable %s is not set", sub[1]))
-			return m
-		})
-	}
-	return bytes.Join(lines, []byte("\n")), errors.Join(errs...)
+	return config.ExpandEnv(data, func(line int, name string) error {
+		return p.errAt(line, "environment variable %s is not set", name)
+	})
 }
 
 // ParsePlan is LoadPlan on bytes; path is used only in errors. ${ENV}
