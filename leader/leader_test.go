@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -62,67 +61,6 @@ type instance struct {
 	cancel   context.CancelFunc
 	leadErr  error // what lead returns when its context is not cancelled
 	leadStop chan struct{}
-}
-
-// freezer dials connections that it can freeze into a half-open state: the
-// client's writes vanish and closing it leaves the server's end open, as
-// when a network path dies silently (the same device as pglisten's test).
-type freezer struct {
-	mu    sync.Mutex
-	conns []*freezableConn
-}
-
-type freezableConn struct {
-	net.Conn
-	frozen atomic.Bool
-}
-
-func (c *freezableConn) Write(b []byte) (int, error) {
-	if c.frozen.Load() {
-		return len(b), nil
-	}
-	return c.Conn.Write(b)
-}
-
-func (c *freezableConn) Close() error {
-	if c.frozen.Load() {
-		return nil // the server keeps its end; closed at cleanup
-	}
-	return c.Conn.Close()
-}
-
-func (f *freezer) connect(t *testing.T, url string) func(context.Context) (*pgx.Conn, error) {
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, c := range f.conns {
-			c.Conn.Close()
-		}
-	})
-	return func(ctx context.Context) (*pgx.Conn, error) {
-		cfg, err := pgx.ParseConfig(url)
-		if err != nil {
-			return nil, err
-		}
-		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			c := &freezableConn{Conn: nc}
-			f.mu.Lock()
-			f.conns = append(f.conns, c)
-			f.mu.Unlock()
-			return c, nil
-		}
-		return pgx.ConnectConfig(ctx, cfg)
-	}
-}
-
-func (f *freezer) freezeLast() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.conns[len(f.conns)-1].frozen.Store(true)
 }
 
 // start runs an elector named name on url; active counts the leads running
@@ -355,9 +293,9 @@ func TestStalledLockConnectionIsDetectedByPing(t *testing.T) {
 func TestHalfOpenLockConnectionIsReplacedAndItsBackendTerminated(t *testing.T) {
 	t.Parallel()
 	url := migratedDB(t)
-	var f freezer
+	var f pgtest.Freezer
 	var active, maxActive atomic.Int32
-	a := startWith(t, f.connect(t, url), "a", 100*time.Millisecond, &active, &maxActive)
+	a := startWith(t, f.Connect(t, url), "a", 100*time.Millisecond, &active, &maxActive)
 	pid := recv(t, a.pids, "a's connection")
 	recv(t, a.elected, "a elected")
 	lctx := recv(t, a.leadCtx, "a's lead")
@@ -365,7 +303,7 @@ func TestHalfOpenLockConnectionIsReplacedAndItsBackendTerminated(t *testing.T) {
 	waitRoles(t, url, map[string]string{"a": "leader", "b": "standby"})
 
 	frozen := time.Now()
-	f.freezeLast()
+	f.FreezeLast()
 	select {
 	case <-lctx.Done():
 	case <-time.After(waitTimeout):

@@ -3,10 +3,7 @@ package pglisten_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,75 +49,14 @@ func TestTerminatedBackendReconnectsAndRelistens(t *testing.T) {
 	b.expectDoorbellRings(t, 1)
 }
 
-// freezer dials connections that it can freeze into a half-open state: the
-// client's writes vanish and closing it leaves the server's end open, as
-// when a network path dies silently.
-type freezer struct {
-	mu    sync.Mutex
-	conns []*freezableConn
-}
-
-type freezableConn struct {
-	net.Conn
-	frozen atomic.Bool
-}
-
-func (c *freezableConn) Write(b []byte) (int, error) {
-	if c.frozen.Load() {
-		return len(b), nil
-	}
-	return c.Conn.Write(b)
-}
-
-func (c *freezableConn) Close() error {
-	if c.frozen.Load() {
-		return nil // the server keeps its end; closed at cleanup
-	}
-	return c.Conn.Close()
-}
-
-func (f *freezer) connect(t *testing.T, url string) func(context.Context) (*pgx.Conn, error) {
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, c := range f.conns {
-			c.Conn.Close()
-		}
-	})
-	return func(ctx context.Context) (*pgx.Conn, error) {
-		cfg, err := pgx.ParseConfig(url)
-		if err != nil {
-			return nil, err
-		}
-		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			c := &freezableConn{Conn: nc}
-			f.mu.Lock()
-			f.conns = append(f.conns, c)
-			f.mu.Unlock()
-			return c, nil
-		}
-		return pgx.ConnectConfig(ctx, cfg)
-	}
-}
-
-func (f *freezer) freezeLast() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.conns[len(f.conns)-1].frozen.Store(true)
-}
-
 // TestHalfOpenConnectionIsReplacedAndItsBackendTerminated freezes the armed
 // listen connection: only the ping can notice, and the server keeps the old
 // backend, which holds the doorbell lock, until the listener terminates it.
 func TestHalfOpenConnectionIsReplacedAndItsBackendTerminated(t *testing.T) {
 	t.Parallel()
-	var f freezer
+	var f pgtest.Freezer
 	b := setup(t, func(o *pglisten.Options, url string) {
-		o.Connect = f.connect(t, url)
+		o.Connect = f.Connect(t, url)
 		o.PingInterval = 50 * time.Millisecond
 		o.ConnectTimeout = 500 * time.Millisecond
 	})
@@ -128,7 +64,7 @@ func TestHalfOpenConnectionIsReplacedAndItsBackendTerminated(t *testing.T) {
 	expectRing(t, b.l, true)
 	b.arm(t)
 
-	f.freezeLast()
+	f.FreezeLast()
 	err := wait(t, b.sig.backoff, "backoff error")
 	if !pgconn.Timeout(err) || !strings.HasPrefix(err.Error(), "ping: ") {
 		t.Fatalf("error = %v, want a ping timeout", err)
