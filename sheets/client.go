@@ -72,7 +72,10 @@ type Client struct {
 	stats           counters
 }
 
-var _ syncer.Spreadsheet = (*Client)(nil)
+var (
+	_ syncer.Spreadsheet  = (*Client)(nil)
+	_ syncer.QuotaAwaiter = (*Client)(nil)
+)
 
 // serviceAccountKey is the part of a key file New reads itself.
 type serviceAccountKey struct {
@@ -405,6 +408,16 @@ func decodeValue(v any) syncer.Cell {
 		return syncer.Cell{}
 	}
 	return syncer.StringCell(fmt.Sprint(v))
+}
+
+// AwaitQuota blocks until both a read and a write could be sent at once
+// under the client's quota, or ctx is done. It implements
+// syncer.QuotaAwaiter.
+func (c *Client) AwaitQuota(ctx context.Context) error {
+	if err := c.quota.Read.Ready(ctx); err != nil {
+		return err
+	}
+	return c.quota.Write.Ready(ctx)
 }
 
 // Apply performs ops in order as one spreadsheets.batchUpdate, or as

@@ -110,6 +110,11 @@ func (l *Limiter) Limit() int { return l.limit }
 // when the response (or the transport error) arrives; extra calls are
 // ignored.
 func (l *Limiter) Wait(ctx context.Context) (release func(), err error) {
+	return l.wait(ctx, true)
+}
+
+// wait is Wait; with take false it only waits until a slot is free.
+func (l *Limiter) wait(ctx context.Context, take bool) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("wait for quota: %w", err)
 	}
@@ -122,6 +127,10 @@ func (l *Limiter) Wait(ctx context.Context) (release func(), err error) {
 		windowOK := l.inFlight+len(l.returns) < l.limit
 		paceOK := l.burst == 0 || l.tokens >= 1
 		if windowOK && paceOK {
+			if !take {
+				l.mu.Unlock()
+				return nil, nil
+			}
 			l.inFlight++
 			if l.burst > 0 {
 				l.tokens--
@@ -158,6 +167,19 @@ func (l *Limiter) Wait(ctx context.Context) (release func(), err error) {
 			timer.Stop()
 		}
 	}
+}
+
+// Ready blocks until a request could be admitted at once, without taking
+// the slot, or until ctx is done. The syncer calls it (through
+// Client.AwaitQuota) before it takes its database snapshot, so the wait for
+// quota happens before the snapshot instead of between the snapshot and the
+// write: changes committed meanwhile make it into the batch.
+func (l *Limiter) Ready(ctx context.Context) error {
+	release, err := l.wait(ctx, false)
+	if release != nil {
+		release()
+	}
+	return err
 }
 
 func (l *Limiter) releaser() func() {

@@ -185,3 +185,48 @@ func TestPacedLimiterSpacesRequestsAfterTheBurst(t *testing.T) {
 		t.Fatalf("4th request admitted after %v, want 1s", at.Sub(start))
 	}
 }
+
+// TestReadyWaitsForASlotWithoutTakingIt: Ready returns when a request could
+// be admitted, and the slot is still there for the Wait that follows.
+func TestReadyWaitsForASlotWithoutTakingIt(t *testing.T) {
+	clock := newFakeClock()
+	l := NewPacedLimiter(60, 1, clock)
+	ctx := context.Background()
+	release, err := l.Wait(ctx) // spends the only token
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	ready := make(chan error, 1)
+	go func() { ready <- l.Ready(ctx) }()
+	clock.waitTimers(t, 1)
+	select {
+	case <-ready:
+		t.Fatal("Ready returned while no slot was free")
+	default:
+	}
+	clock.Advance(time.Second)
+	if err := <-ready; err != nil {
+		t.Fatal(err)
+	}
+	select { // forget the timers made so far
+	case <-clock.notify:
+	default:
+	}
+	got := make(chan error, 1)
+	go func() {
+		r, err := l.Wait(ctx)
+		if err == nil {
+			r()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-clock.notify:
+		t.Fatal("Wait after Ready had to wait: Ready took the slot")
+	}
+}

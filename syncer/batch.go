@@ -120,6 +120,19 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 		s.recordFailure(ctx, nil, started, calls, 0, err)
 		return 0, err
 	}
+	if qa, ok := s.opts.Sheet.(QuotaAwaiter); ok {
+		// Only when there is work: an idle drain must not wait for quota.
+		var pending bool
+		if err := s.opts.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM syncd.changes)").Scan(&pending); err != nil {
+			return 0, fmt.Errorf("look at outbox: %w", err)
+		}
+		if !pending {
+			return 0, nil
+		}
+		if err := qa.AwaitQuota(ctx); err != nil {
+			return 0, fmt.Errorf("wait for quota: %w", err)
+		}
+	}
 	changes, work, err := s.readBatch(ctx, info)
 	if err != nil || len(changes) == 0 {
 		return 0, err

@@ -257,3 +257,13 @@ type Spreadsheet interface {
 	// returns the number of API calls made.
 	Apply(ctx context.Context, ops []Op) (calls int, err error)
 }
+
+// QuotaAwaiter is optionally implemented by a Spreadsheet whose calls are
+// paced by a quota. A batch waits on it before taking its database
+// snapshot, so that the snapshot is as fresh as possible when the calls
+// leave: waiting between the snapshot and the write would make every change
+// committed during the wait miss the batch.
+type QuotaAwaiter interface {
+	// AwaitQuota blocks until a read and a write could be sent at once.
+	AwaitQuota(ctx context.Context) error
+}
