@@ -12,6 +12,10 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	// A spreadsheet's time zone must load even on a machine without the
+	// tzdata package (timestamps are written in that zone).
+	_ "time/tzdata"
 )
 
 // defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT
