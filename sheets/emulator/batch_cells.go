@@ -183,16 +183,9 @@ func buRepeatCell(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) 
 func buSetDataValidation(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	const kind = "setDataValidation"
 	u := r.SetDataValidation
-	if u.Range == nil {
-		return nil, invalidRequest(i, kind, "range is required")
-	}
-	s, err := c.sheetFor(i, kind, u.Range.SheetId)
+	s, g, err := c.gridFor(i, kind, u.Range)
 	if err != nil {
 		return nil, err
-	}
-	g := fromGridRange(u.Range, s)
-	if err := checkInGrid(s, g); err != nil {
-		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	m := cellMask{top: map[string]bool{"dataValidation": true}}
 	src := &sheets.CellData{DataValidation: u.Rule}
@@ -207,16 +200,9 @@ func buSetDataValidation(c *buCtx, i int, r *sheets.Request) (*sheets.Response, 
 func buMergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	const kind = "mergeCells"
 	u := r.MergeCells
-	if u.Range == nil {
-		return nil, invalidRequest(i, kind, "range is required")
-	}
-	s, err := c.sheetFor(i, kind, u.Range.SheetId)
+	s, g, err := c.gridFor(i, kind, u.Range)
 	if err != nil {
 		return nil, err
-	}
-	g := fromGridRange(u.Range, s)
-	if err := checkInGrid(s, g); err != nil {
-		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	var parts []gridRange
 	switch u.MergeType {
@@ -269,16 +255,9 @@ func buMergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) 
 func buUnmergeCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	const kind = "unmergeCells"
 	u := r.UnmergeCells
-	if u.Range == nil {
-		return nil, invalidRequest(i, kind, "range is required")
-	}
-	s, err := c.sheetFor(i, kind, u.Range.SheetId)
+	s, g, err := c.gridFor(i, kind, u.Range)
 	if err != nil {
 		return nil, err
-	}
-	g := fromGridRange(u.Range, s)
-	if err := checkInGrid(s, g); err != nil {
-		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	var keep []*sheets.GridRange
 	for _, m := range s.Merges {

@@ -166,16 +166,9 @@ func buCutPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 func buSortRange(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	const kind = "sortRange"
 	u := r.SortRange
-	if u.Range == nil {
-		return nil, invalidRequest(i, kind, "range is required")
-	}
-	s, err := c.sheetFor(i, kind, u.Range.SheetId)
+	s, g, err := c.gridFor(i, kind, u.Range)
 	if err != nil {
 		return nil, err
-	}
-	g := fromGridRange(u.Range, s)
-	if err := checkInGrid(s, g); err != nil {
-		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	g.EndRow = min(g.EndRow, max(s.usedRows(), g.StartRow))
 	rows := snapshot(s, g)

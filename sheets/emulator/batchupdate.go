@@ -311,3 +311,21 @@ func mergeTyped[T any](dst, src *T, mask string) (*T, error) {
 }
 
 func isZero(v any) bool { return v == nil || reflect.ValueOf(v).IsZero() }
+
+// gridFor resolves a request's required GridRange: the sheet it names and
+// the range clamped to it, refusing a missing range or one outside the grid
+// with Google's messages.
+func (c *buCtx) gridFor(i int, kind string, r *sheets.GridRange) (*sheet, gridRange, error) {
+	if r == nil {
+		return nil, gridRange{}, invalidRequest(i, kind, "range is required")
+	}
+	s, err := c.sheetFor(i, kind, r.SheetId)
+	if err != nil {
+		return nil, gridRange{}, err
+	}
+	g := fromGridRange(r, s)
+	if err := checkInGrid(s, g); err != nil {
+		return nil, gridRange{}, invalidRequest(i, kind, "%v", err)
+	}
+	return s, g, nil
+}
