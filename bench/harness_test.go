@@ -21,7 +21,7 @@ import (
 
 	"github.com/syncd/syncd/bench/internal/naive"
 	"github.com/syncd/syncd/migrations"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 // wideColumns are wideTable's columns in order, the key first.
@@ -36,8 +36,8 @@ FROM (SELECT $1::int AS g) s`
 
 // quotaEmulator is the emulator every scenario runs against (issue 8):
 // 100 ms per request, 60 reads and 60 writes per minute per user.
-func quotaEmulator() emulator.Options {
-	return emulator.Options{Latency: 100 * time.Millisecond, ReadQuota: 60, WriteQuota: 60}
+func quotaEmulator() sheetsemu.Options {
+	return sheetsemu.Options{Latency: 100 * time.Millisecond, ReadQuota: 60, WriteQuota: 60}
 }
 
 // binaries are the measured programs, built once per suite.

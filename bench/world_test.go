@@ -18,7 +18,7 @@ import (
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -29,7 +29,7 @@ type world struct {
 	ctx     context.Context
 	url     string
 	pool    *pgxpool.Pool
-	emu     *emulator.Server
+	emu     *sheetsemu.Server
 	srv     *httptest.Server
 	id      string
 	cfgPath string
@@ -50,13 +50,13 @@ SELECT g, 'row ' || g, (g % 100000) / 100.0, g % 1000, g / 7.0, g % 2 = 0, DATE 
        CASE WHEN g % 10 = 0 THEN NULL ELSE 'note ' || (g % 97) END
 FROM generate_series(1, $1) g`
 
-func newWorld(b testing.TB, emu emulator.Options) *world {
+func newWorld(b testing.TB, emu sheetsemu.Options) *world {
 	return newWorldCapture(b, emu, true)
 }
 
 // newWorldCapture is newWorld; capture false leaves the table without
 // syncd's triggers (a world for the naive mirror).
-func newWorldCapture(b testing.TB, emu emulator.Options, capture bool) *world {
+func newWorldCapture(b testing.TB, emu sheetsemu.Options, capture bool) *world {
 	b.Helper()
 	w := &world{ctx: context.Background()}
 	w.url = pgtest.NewDB(b)
@@ -71,7 +71,7 @@ func newWorldCapture(b testing.TB, emu emulator.Options, capture bool) *world {
 		b.Fatal(err)
 	}
 	b.Cleanup(w.pool.Close)
-	w.emu = emulator.New(emu)
+	w.emu = sheetsemu.New(emu)
 	w.srv = httptest.NewServer(w.rec.wrap(w.emu))
 	b.Cleanup(w.srv.Close)
 	w.id = w.emu.CreateSpreadsheet("bench")
@@ -161,7 +161,7 @@ func syncdBinary(b testing.TB) string {
 }
 
 // emulator0 is an emulator without latency, faults or quota.
-func emulator0() emulator.Options { return emulator.Options{} }
+func emulator0() sheetsemu.Options { return sheetsemu.Options{} }
 
 // setupUser is the emulator quota user of set-up and checking work.
 const setupUser = "bench-setup"

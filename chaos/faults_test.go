@@ -102,7 +102,7 @@ func (f *faults) wrap(h http.Handler) http.Handler {
 }
 
 // quota429 is the body Google sends for the per-minute write quota (as
-// sheets/emulator renders it).
+// sheetsemu renders it).
 const quota429 = `{"error":{"code":429,"message":"Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:0'.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED","domain":"googleapis.com","metadata":{"consumer":"projects/0","quota_limit":"WriteRequestsPerMinutePerUser","quota_limit_value":"60","quota_metric":"sheets.googleapis.com/write_requests","service":"sheets.googleapis.com"}}]}}`
 
 func googleError(w http.ResponseWriter, code int, body string) {

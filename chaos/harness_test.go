@@ -22,7 +22,7 @@ import (
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -70,7 +70,7 @@ type world struct {
 	ctx  context.Context
 	url  string
 	pool *pgxpool.Pool
-	emu  *emulator.Server
+	emu  *sheetsemu.Server
 	id   string
 	dir  string
 }
@@ -85,7 +85,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.pool.Close)
-	w.emu = emulator.New(emulator.Options{Seed: 8})
+	w.emu = sheetsemu.New(sheetsemu.Options{Seed: 8})
 	w.id = w.emu.CreateSpreadsheet("chaos")
 	return w
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 var (
@@ -46,7 +46,7 @@ func syncdBinary(t *testing.T) string {
 // one spreadsheet, and the environment the shiftbot config expects.
 type world struct {
 	syncd, dbURL, sheetID string
-	emu                   *emulator.Server
+	emu                   *sheetsemu.Server
 	endpoint              string
 	env                   []string
 }
@@ -59,7 +59,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	pgtest.Exec(t, w.dbURL, string(schema))
-	w.emu = emulator.New(emulator.Options{})
+	w.emu = sheetsemu.New(sheetsemu.Options{})
 	srv := httptest.NewServer(w.emu)
 	t.Cleanup(srv.Close)
 	w.endpoint = srv.URL

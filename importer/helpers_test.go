@@ -15,7 +15,7 @@ import (
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -31,11 +31,11 @@ func repoRoot(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// fixtureDir is the shared legacy-sheet fixture; a missing fixture fails
-// the test (never skips it).
+// fixtureDir is the legacy-sheet fixture under the repository's testdata/;
+// a missing fixture fails the test (never skips it).
 func fixtureDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "fixtures", "legacy-sheet")
+	dir := filepath.Join(repoRoot(t), "testdata", "legacy-sheet")
 	if _, err := os.Stat(filepath.Join(dir, "legacy-shift-bot.json")); err != nil {
 		t.Fatalf("legacy sheet fixture missing: %v", err)
 	}
@@ -73,7 +73,7 @@ func loadExpect(t testing.TB) expectation {
 // client on it through the real Go client, and a database with the example
 // schema and syncd's schema.
 type env struct {
-	emu    *emulator.Server
+	emu    *sheetsemu.Server
 	srv    *httptest.Server
 	sheet  string
 	client *sheets.Client
@@ -83,7 +83,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{emu: emulator.New(emulator.Options{})}
+	e := &env{emu: sheetsemu.New(sheetsemu.Options{})}
 	f, err := os.Open(filepath.Join(fixtureDir(t), "legacy-shift-bot.json"))
 	if err != nil {
 		t.Fatal(err)

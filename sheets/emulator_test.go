@@ -1,7 +1,7 @@
 package sheets
 
 // Integration tests: the real google.golang.org/api/sheets/v4 client, this
-// package's Client, and the sheets/emulator server, end to end.
+// package's Client, and the sheetsemu server, end to end.
 
 import (
 	"context"
@@ -17,13 +17,13 @@ import (
 
 	sheetsapi "google.golang.org/api/sheets/v4"
 
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
-func startEmulator(t *testing.T, opts emulator.Options) (*emulator.Server, *httptest.Server) {
+func startEmulator(t *testing.T, opts sheetsemu.Options) (*sheetsemu.Server, *httptest.Server) {
 	t.Helper()
-	emu := emulator.New(opts)
+	emu := sheetsemu.New(opts)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() {
 		srv.Close()
@@ -55,7 +55,7 @@ var shiftRows = [][]syncer.Value{
 // rely on: after Encode(v) is written, Read returns exactly Encode(v),
 // including for "", error-like text, zero, FALSE and text fallbacks.
 func TestEmulatorReadGivesBackEncodedCells(t *testing.T) {
-	emu, srv := startEmulator(t, emulator.Options{})
+	emu, srv := startEmulator(t, sheetsemu.Options{})
 	id := emu.CreateSpreadsheet("Cells")
 	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
 	if err != nil {
@@ -155,7 +155,7 @@ func sameRows(t *testing.T, got, want [][]syncer.Value) {
 }
 
 func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
-	emu, srv := startEmulator(t, emulator.Options{})
+	emu, srv := startEmulator(t, sheetsemu.Options{})
 	id := emu.CreateSpreadsheet("Payroll")
 	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
 	if err != nil {
@@ -232,7 +232,7 @@ func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
 }
 
 func TestEmulatorTimeZoneComesFromTheSpreadsheet(t *testing.T) {
-	emu, srv := startEmulator(t, emulator.Options{})
+	emu, srv := startEmulator(t, sheetsemu.Options{})
 	id := emu.CreateSpreadsheet("TZ")
 	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
 	if err != nil {
@@ -248,8 +248,8 @@ func TestEmulatorTimeZoneComesFromTheSpreadsheet(t *testing.T) {
 }
 
 func TestEmulatorAccessErrorsNameTheAccount(t *testing.T) {
-	emu, srv := startEmulator(t, emulator.Options{})
-	sa, key, err := emulator.GenerateServiceAccount("syncd@demo.iam.gserviceaccount.com", srv.URL+"/token")
+	emu, srv := startEmulator(t, sheetsemu.Options{})
+	sa, key, err := sheetsemu.GenerateServiceAccount("syncd@demo.iam.gserviceaccount.com", srv.URL+"/token")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestEmulatorQuotaNeverSees429(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			emu, srv := startEmulator(t, emulator.Options{WriteQuota: 3, ReadQuota: 3, Now: clock.Now})
+			emu, srv := startEmulator(t, sheetsemu.Options{WriteQuota: 3, ReadQuota: 3, Now: clock.Now})
 			id := emu.CreateSpreadsheet("Quota")
 			c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Clock: clock,
 				Quota: NewQuota(tt.clientLimit, tt.clientLimit, clock)})
@@ -345,7 +345,7 @@ func batchSetTimeZone(tz string) *sheetsapi.BatchUpdateSpreadsheetRequest {
 // TestEmulatorConcurrentUse runs Applies and Reads from several goroutines
 // on one Client (run with -race).
 func TestEmulatorConcurrentUse(t *testing.T) {
-	emu, srv := startEmulator(t, emulator.Options{})
+	emu, srv := startEmulator(t, sheetsemu.Options{})
 	id := emu.CreateSpreadsheet("Busy")
 	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(1000, 1000, nil)})
 	if err != nil {
@@ -392,7 +392,7 @@ func TestEmulatorConcurrentUse(t *testing.T) {
 // column's DATE format, which is re-applied to whole columns after every
 // append instead of being sent with each cell.
 func TestEmulatorAppendedRowsCarryColumnFormats(t *testing.T) {
-	emu, srv := startEmulator(t, emulator.Options{})
+	emu, srv := startEmulator(t, sheetsemu.Options{})
 	id := emu.CreateSpreadsheet("Formats")
 	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
 	if err != nil {

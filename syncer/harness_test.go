@@ -16,7 +16,7 @@ import (
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -29,7 +29,7 @@ type bundle struct {
 	ctx     context.Context
 	url     string
 	pool    *pgxpool.Pool
-	emu     *emulator.Server
+	emu     *sheetsemu.Server
 	srv     *httptest.Server
 	sheet   *sheets.Client
 	id      string
@@ -95,7 +95,7 @@ func setup(t *testing.T, schema, mirrorsYAML string) *bundle {
 		t.Fatal(err)
 	}
 	conn.Release()
-	b.emu = emulator.New(emulator.Options{})
+	b.emu = sheetsemu.New(sheetsemu.Options{})
 	b.srv = httptest.NewServer(b.emu)
 	t.Cleanup(b.srv.Close)
 	b.id = b.emu.CreateSpreadsheet("syncd test")

@@ -1,5 +1,5 @@
 // Command sheets-emulator serves the Google Sheets API v4 emulator from
-// package sheets/emulator, or replays recorded real API traffic against it
+// package sheetsemu, or replays recorded real API traffic against it
 // (-replay) to measure conformance.
 package main
 
@@ -19,7 +19,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 // multiFlag collects a repeatable string flag.
@@ -59,7 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			logger = l
 		}
 	}
-	opts := emulator.Options{Logger: logger, Latency: *latency, FailRate: *failRate,
+	opts := sheetsemu.Options{Logger: logger, Latency: *latency, FailRate: *failRate,
 		ReadQuota: *readQuota, WriteQuota: *writeQuota, StatePath: *state}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -72,9 +72,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
 			return 1
 		}
-		opts.ServiceAccounts = []emulator.ServiceAccount{sa}
+		opts.ServiceAccounts = []sheetsemu.ServiceAccount{sa}
 	}
-	srv := emulator.New(opts)
+	srv := sheetsemu.New(opts)
 	for _, f := range loads {
 		id, err := loadFile(srv, f)
 		if err != nil {
@@ -104,7 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func loadFile(srv *emulator.Server, path string) (string, error) {
+func loadFile(srv *sheetsemu.Server, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("load %s: %w", path, err)
@@ -119,26 +119,26 @@ func loadFile(srv *emulator.Server, path string) (string, error) {
 
 // serviceAccount reads the service-account file, or generates one whose
 // token_uri points at this server.
-func serviceAccount(path, tokenURI string) (emulator.ServiceAccount, error) {
+func serviceAccount(path, tokenURI string) (sheetsemu.ServiceAccount, error) {
 	raw, err := os.ReadFile(path)
 	if err == nil {
-		return emulator.ParseServiceAccountJSON(raw)
+		return sheetsemu.ParseServiceAccountJSON(raw)
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return emulator.ServiceAccount{}, fmt.Errorf("service account %s: %w", path, err)
+		return sheetsemu.ServiceAccount{}, fmt.Errorf("service account %s: %w", path, err)
 	}
-	sa, js, err := emulator.GenerateServiceAccount("syncd@sheets-emulator.iam.gserviceaccount.com", tokenURI)
+	sa, js, err := sheetsemu.GenerateServiceAccount("syncd@sheets-emulator.iam.gserviceaccount.com", tokenURI)
 	if err != nil {
-		return emulator.ServiceAccount{}, err
+		return sheetsemu.ServiceAccount{}, err
 	}
 	if err := os.WriteFile(path, js, 0o600); err != nil {
-		return emulator.ServiceAccount{}, fmt.Errorf("service account %s: %w", path, err)
+		return sheetsemu.ServiceAccount{}, fmt.Errorf("service account %s: %w", path, err)
 	}
 	return sa, nil
 }
 
 func runReplay(dir string, stdout, stderr io.Writer) int {
-	results, err := emulator.ReplayDir(dir)
+	results, err := sheetsemu.ReplayDir(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
 		return 1

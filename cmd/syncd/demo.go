@@ -19,7 +19,7 @@ import (
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/deploy/examples/shiftbot"
 	"github.com/syncd/syncd/internal/pgcluster"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 func (m *Main) demo(ctx context.Context, args []string) int {
@@ -82,7 +82,7 @@ func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.
 		return err
 	}
 
-	emu := emulator.New(emulator.Options{})
+	emu := sheetsemu.New(sheetsemu.Options{})
 	defer emu.Close()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 const testEmail = "syncd@shiftbot-123.iam.gserviceaccount.com"
@@ -286,10 +286,10 @@ func pgxQueryRow(dbURL, sql string, dest ...any) error {
 func TestDoctorChecksSharingThroughTheSheetsAPI(t *testing.T) {
 	cfg, _, creds := doctorSetup(t, true)
 	sheetCheck = defaultSheetCheck // undo doctorSetup's stub
-	emu := emulator.New(emulator.Options{})
+	emu := sheetsemu.New(sheetsemu.Options{})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	sa, key, err := emulator.GenerateServiceAccount(testEmail, srv.URL+"/token")
+	sa, key, err := sheetsemu.GenerateServiceAccount(testEmail, srv.URL+"/token")
 	if err != nil {
 		t.Fatal(err)
 	}

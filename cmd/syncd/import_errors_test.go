@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 // variantPlan writes the example plan with one replacement applied.
@@ -51,7 +51,7 @@ func assertFailsCleanly(t *testing.T, e *importEnv, args []string, want ...strin
 }
 
 func TestImportPlanNamingMissingTab(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	plan := variantPlan(t, "tab: Ranks", "tab: Rankings")
 	for _, mode := range []string{"-dry-run", "-execute"} {
 		assertFailsCleanly(t, e, []string{"-plan", plan, mode}, `no tab "Rankings"`)
@@ -59,20 +59,20 @@ func TestImportPlanNamingMissingTab(t *testing.T) {
 }
 
 func TestImportPlanNamingMissingColumn(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	plan := variantPlan(t, "from: Sales,", "from: Revenue,")
 	assertFailsCleanly(t, e, []string{"-plan", plan, "-execute", "-allow-rejects"},
 		`tab "Shifts" has no column "Revenue"`, plan+":")
 }
 
 func TestImportPlanNamingMissingTableColumn(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	plan := variantPlan(t, "column: comment,", "column: remarks,")
 	assertFailsCleanly(t, e, []string{"-plan", plan, "-dry-run"}, `column "remarks" does not exist in table public.shifts`)
 }
 
 func TestImportDatabaseMissingTargetTable(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	if _, err := e.conn.Exec(t.Context(), "DROP TABLE ranks CASCADE"); err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +81,13 @@ func TestImportDatabaseMissingTargetTable(t *testing.T) {
 }
 
 func TestImportSheetNotShared(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
-	sa, key, err := emulator.GenerateServiceAccount("syncd@example.iam.gserviceaccount.com", os.Getenv("SYNCD_SHEETS_ENDPOINT")+"/token")
+	e := newImportEnv(t, sheetsemu.Options{})
+	sa, key, err := sheetsemu.GenerateServiceAccount("syncd@example.iam.gserviceaccount.com", os.Getenv("SYNCD_SHEETS_ENDPOINT")+"/token")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.emu.AddServiceAccount(sa)
-	other, _, err := emulator.GenerateServiceAccount("someone-else@example.iam.gserviceaccount.com", "")
+	other, _, err := sheetsemu.GenerateServiceAccount("someone-else@example.iam.gserviceaccount.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestImportSheetNotShared(t *testing.T) {
 }
 
 func TestImportPlanSyntaxErrorNamesLine(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	plan := variantPlan(t, "type: percent}", "type: percentage}")
 	assertFailsCleanly(t, e, []string{"-plan", plan, "-dry-run"}, plan+":", `unknown type "percentage"`)
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 // mirroredState is every mirrored table's mirrored columns as text, in
@@ -43,7 +43,7 @@ func (e *importEnv) mirroredState(t *testing.T) string {
 // cent, dates, times, NULLs, booleans, json, int8 beyond 2^53 and text
 // that starts with "=" or "+".
 func TestImportFromMirrorsRoundTrip(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	mirror := e.emu.CreateSpreadsheet("shiftbot mirror")
 	t.Setenv("SYNCD_SPREADSHEET_ID", mirror)
 	ctx := context.Background()

@@ -13,15 +13,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 const examplePlan = "../../deploy/examples/shiftbot/import.yml"
 
-// legacyFixture is the shared legacy sheet; a missing fixture fails.
+// legacyFixture is the legacy sheet under testdata/; a missing fixture fails.
 func legacyFixture(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "fixtures", "legacy-sheet", name)
+	p := filepath.Join("..", "..", "testdata", "legacy-sheet", name)
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("legacy sheet fixture missing: %v", err)
 	}
@@ -33,14 +33,14 @@ func legacyFixture(t *testing.T, name string) string {
 // environment variables.
 type importEnv struct {
 	cfg, url string
-	emu      *emulator.Server
+	emu      *sheetsemu.Server
 	sheet    string
 	conn     *pgx.Conn
 }
 
-func newImportEnv(t *testing.T, opts emulator.Options) *importEnv {
+func newImportEnv(t *testing.T, opts sheetsemu.Options) *importEnv {
 	t.Helper()
-	e := &importEnv{emu: emulator.New(opts)}
+	e := &importEnv{emu: sheetsemu.New(opts)}
 	e.cfg, e.url = exampleDB(t)
 	f, err := os.Open(legacyFixture(t, "legacy-shift-bot.json"))
 	if err != nil {
@@ -129,7 +129,7 @@ func parseReport(t *testing.T, out string) jsonReport {
 // rejected rows, the shifts' sales sum to sum_sales to the cent, the sheet
 // is read with one API call, and nothing at all is written.
 func TestImportDryRunJSONMatchesExpectFile(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	var want struct {
 		Tabs map[string]struct {
 			ValidRows int     `json:"valid_rows"`
@@ -195,7 +195,7 @@ func TestImportDryRunJSONMatchesExpectFile(t *testing.T) {
 // execute refuses without -allow-rejects, imports with it, verify passes,
 // a second execute changes nothing, rollback empties the tables again.
 func TestImportExecuteVerifyRollbackCLI(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	before := e.written(t)
 	code, _, errs := runCmd(t, "import", "-config", e.cfg, "-plan", examplePlan, "-execute")
 	if code != 1 || !strings.Contains(errs, "-allow-rejects") {
@@ -276,7 +276,7 @@ func TestImportUsage(t *testing.T) {
 // ${SYNCD_LEGACY_SPREADSHEET_ID}) wins over the config's, which names the
 // mirror spreadsheet.
 func TestImportPlanNamesSpreadsheet(t *testing.T) {
-	e := newImportEnv(t, emulator.Options{})
+	e := newImportEnv(t, sheetsemu.Options{})
 	t.Setenv("SYNCD_SPREADSHEET_ID", e.emu.CreateSpreadsheet("mirror"))
 	t.Setenv("SYNCD_LEGACY_SPREADSHEET_ID", e.sheet)
 	code, out, errs := runCmd(t, "import", "-config", e.cfg, "-plan", examplePlan, "-dry-run", "-json")

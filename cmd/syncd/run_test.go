@@ -19,7 +19,7 @@ import (
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/sheets/emulator"
+	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -30,7 +30,7 @@ type world struct {
 	ctx     context.Context
 	url     string
 	pool    *pgxpool.Pool
-	emu     *emulator.Server
+	emu     *sheetsemu.Server
 	srv     *httptest.Server
 	id      string
 	cfgPath string
@@ -74,7 +74,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func newWorld(t *testing.T, emu emulator.Options) *world {
+func newWorld(t *testing.T, emu sheetsemu.Options) *world {
 	t.Helper()
 	w := &world{t: t, ctx: context.Background()}
 	w.url = pgtest.NewDB(t)
@@ -88,7 +88,7 @@ func newWorld(t *testing.T, emu emulator.Options) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.pool.Close)
-	w.emu = emulator.New(emu)
+	w.emu = sheetsemu.New(emu)
 	w.srv = httptest.NewServer(w.status.wrap(w.emu))
 	t.Cleanup(w.srv.Close)
 	w.id = w.emu.CreateSpreadsheet("shiftbot")
@@ -241,7 +241,7 @@ func (w *world) insertShifts(from, n int, each func(i int)) {
 }
 
 func TestRunMirrorsThroughListenerKillAndServerRestart(t *testing.T) {
-	w := newWorld(t, emulator.Options{})
+	w := newWorld(t, sheetsemu.Options{})
 	stop := w.startDaemon()
 	w.mirrored(30*time.Second, "employees") // first start: tabs created, employees written
 	var once sync.Once
@@ -278,7 +278,7 @@ func TestRunMirrorsThroughListenerKillAndServerRestart(t *testing.T) {
 }
 
 func TestRunUnderQuotaFaultsAndLatency(t *testing.T) {
-	w := newWorld(t, emulator.Options{WriteQuota: 60, ReadQuota: 60, FailRate: 0.05, Latency: 100 * time.Millisecond, Seed: 7})
+	w := newWorld(t, sheetsemu.Options{WriteQuota: 60, ReadQuota: 60, FailRate: 0.05, Latency: 100 * time.Millisecond, Seed: 7})
 	stop := w.startDaemon()
 	w.mirrored(time.Minute, "employees") // start-up: tabs created, first reconcile done
 	before := w.emu.Stats()[w.id]

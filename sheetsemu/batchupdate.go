@@ -1,0 +1,331 @@
+package sheetsemu
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+
+	"google.golang.org/api/sheets/v4"
+)
+
+// buCtx carries one spreadsheets.batchUpdate: the working copy every
+// sub-request mutates and the server for id generation.
+type buCtx struct {
+	s    *Server
+	b    *book
+	user string
+	// rawBytes is the current sub-request; raw is its generic decoding,
+	// built lazily because big updateCells requests are costly to decode
+	// twice and only a few handlers need to tell 0 from "absent".
+	rawBytes json.RawMessage
+	raw      map[string]any
+}
+
+// rawHas reports whether the current sub-request JSON sets path; it tells
+// an explicit 0 apart from an omitted field.
+func (c *buCtx) rawHas(path ...string) bool {
+	if c.raw == nil {
+		_ = json.Unmarshal(c.rawBytes, &c.raw)
+	}
+	var cur any = c.raw
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[p]; !ok {
+			return false
+		}
+	}
+	return cur != nil
+}
+
+// subHandler applies one sub-request to the working copy and returns its
+// reply (nil for requests without one).
+type subHandler func(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error)
+
+// subHandlers maps the Request field name (as in JSON) to its handler.
+var subHandlers map[string]subHandler
+
+func init() {
+	subHandlers = map[string]subHandler{
+		"addSheet":                    buAddSheet,
+		"deleteSheet":                 buDeleteSheet,
+		"duplicateSheet":              buDuplicateSheet,
+		"updateSheetProperties":       buUpdateSheetProperties,
+		"updateSpreadsheetProperties": buUpdateSpreadsheetProperties,
+		"updateCells":                 buUpdateCells,
+		"appendCells":                 buAppendCells,
+		"repeatCell":                  buRepeatCell,
+		"mergeCells":                  buMergeCells,
+		"unmergeCells":                buUnmergeCells,
+		"copyPaste":                   buCopyPaste,
+		"cutPaste":                    buCutPaste,
+		"setDataValidation":           buSetDataValidation,
+		"sortRange":                   buSortRange,
+		"insertDimension":             buInsertDimension,
+		"deleteDimension":             buDeleteDimension,
+		"appendDimension":             buAppendDimension,
+		"updateDimensionProperties":   buUpdateDimensionProperties,
+		"autoResizeDimensions":        buNoop,
+		"updateBorders":               buNoop,
+		"addDimensionGroup":           buAddDimensionGroup,
+		"deleteDimensionGroup":        buDeleteDimensionGroup,
+		"addNamedRange":               buAddNamedRange,
+		"updateNamedRange":            buUpdateNamedRange,
+		"deleteNamedRange":            buDeleteNamedRange,
+		"addProtectedRange":           buAddProtectedRange,
+		"updateProtectedRange":        buUpdateProtectedRange,
+		"deleteProtectedRange":        buDeleteProtectedRange,
+		"createDeveloperMetadata":     buCreateDeveloperMetadata,
+		"updateDeveloperMetadata":     buUpdateDeveloperMetadata,
+		"deleteDeveloperMetadata":     buDeleteDeveloperMetadata,
+		"setBasicFilter":              buSetBasicFilter,
+		"clearBasicFilter":            buClearBasicFilter,
+		"addConditionalFormatRule":    buAddConditionalFormatRule,
+	}
+}
+
+type batchUpdateIn struct {
+	Requests                     []json.RawMessage `json:"requests"`
+	IncludeSpreadsheetInResponse bool              `json:"includeSpreadsheetInResponse"`
+	ResponseRanges               []string          `json:"responseRanges"`
+	ResponseIncludeGridData      bool              `json:"responseIncludeGridData"`
+}
+
+// handleBatchUpdate serves POST spreadsheets/{id}:batchUpdate. Every
+// sub-request is applied to a copy of the spreadsheet; the copy replaces
+// the original only when all of them succeed (Google's all-or-nothing
+// rule).
+func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
+	b, err := s.lookup(q)
+	if err != nil {
+		return nil, err
+	}
+	var in batchUpdateIn
+	if err := q.decode(&in); err != nil {
+		return nil, err
+	}
+	c := &buCtx{s: s, b: b.clone(), user: q.user}
+	replies := make([]any, 0, len(in.Requests))
+	for i, raw := range in.Requests {
+		var req sheets.Request
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return nil, badRequest("Invalid JSON payload received. requests[%d]: %v", i, err)
+		}
+		c.raw, c.rawBytes = nil, raw
+		kind, err := requestKind(raw)
+		if err != nil {
+			return nil, badRequest("Invalid requests[%d]: %v", i, err.Error())
+		}
+		h := subHandlers[kind]
+		if h == nil {
+			return nil, invalidRequest(i, kind, "request kind not supported by the emulator")
+		}
+		resp, err := h(c, i, &req)
+		if err != nil {
+			return nil, err
+		}
+		if resp == nil {
+			replies = append(replies, map[string]any{})
+		} else {
+			replies = append(replies, replyJSON(resp))
+		}
+	}
+	if err := checkCellLimit(c.b); err != nil {
+		return nil, err
+	}
+	s.commit(c.b)
+	out := map[string]any{"spreadsheetId": b.ID, "replies": replies}
+	if in.IncludeSpreadsheetInResponse {
+		sp, err := renderBook(c.b, getOpts{gridData: in.ResponseIncludeGridData, ranges: in.ResponseRanges})
+		if err != nil {
+			return nil, err
+		}
+		out["updatedSpreadsheet"] = sp
+	}
+	return out, nil
+}
+
+// requestKind returns the single field set in a Request.
+func requestKind(raw json.RawMessage) (string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", err
+	}
+	var kinds []string
+	for k, v := range m {
+		if string(v) != "null" {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) != 1 {
+		return "", errString("exactly one request kind must be set, got " + strings.Join(kinds, ","))
+	}
+	return kinds[0], nil
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+// replyJSON renders a Response, forcing sheetId/index of SheetProperties
+// in addSheet/duplicateSheet replies the way Google emits them.
+func replyJSON(r *sheets.Response) any {
+	m, _ := toJSONValue(r).(map[string]any)
+	fixZeroIndexes(m)
+	for _, k := range []string{"addSheet", "duplicateSheet"} {
+		if sub, ok := m[k].(map[string]any); ok {
+			var p *sheets.SheetProperties
+			if r.AddSheet != nil {
+				p = r.AddSheet.Properties
+			} else if r.DuplicateSheet != nil {
+				p = r.DuplicateSheet.Properties
+			}
+			if p != nil {
+				sub["properties"] = sheetPropsJSON(p)
+			}
+		}
+	}
+	return m
+}
+
+func buNoop(*buCtx, int, *sheets.Request) (*sheets.Response, error) { return nil, nil }
+
+// sheetFor finds the sheet a sub-request addresses.
+func (c *buCtx) sheetFor(i int, kind string, id int64) (*sheet, error) {
+	s := c.b.sheetByID(id)
+	if s == nil {
+		return nil, invalidRequest(i, kind, "No grid with id: %d", id)
+	}
+	return s, nil
+}
+
+// applyMask copies the fields named by mask from src to dst (both decoded
+// JSON objects); a field missing in src is removed from dst, which is how
+// a mask clears values. "*" copies everything.
+func applyMask(dst, src map[string]any, mask string) error {
+	paths, err := splitMask(mask)
+	if err != nil {
+		return err
+	}
+	for _, path := range paths {
+		if path == "*" {
+			for k := range dst {
+				delete(dst, k)
+			}
+			for k, v := range src {
+				dst[k] = v
+			}
+			continue
+		}
+		parts := strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '/' })
+		setPath(dst, src, parts)
+	}
+	return nil
+}
+
+func setPath(dst, src map[string]any, parts []string) {
+	if len(parts) == 0 {
+		return
+	}
+	k := parts[0]
+	if len(parts) == 1 {
+		if v, ok := src[k]; ok && src != nil {
+			dst[k] = v
+		} else {
+			delete(dst, k)
+		}
+		return
+	}
+	var sub map[string]any
+	if src != nil {
+		sub, _ = src[k].(map[string]any)
+	}
+	d, _ := dst[k].(map[string]any)
+	if d == nil {
+		if sub == nil {
+			return
+		}
+		d = map[string]any{}
+		dst[k] = d
+	}
+	setPath(d, sub, parts[1:])
+	if len(d) == 0 {
+		delete(dst, k)
+	}
+}
+
+// splitMask splits a mask at top-level commas and expands "a(b,c)" into
+// "a.b","a.c".
+func splitMask(mask string) ([]string, error) {
+	if strings.TrimSpace(mask) == "*" {
+		return []string{"*"}, nil
+	}
+	m, err := parseFieldMask(mask)
+	if err != nil {
+		return nil, errString("Invalid field mask: " + mask)
+	}
+	var out []string
+	var walk func(prefix string, fm fieldMask)
+	walk = func(prefix string, fm fieldMask) {
+		for k, sub := range fm {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			if sub == nil {
+				out = append(out, p)
+			} else {
+				walk(p, sub)
+			}
+		}
+	}
+	walk("", m)
+	return out, nil
+}
+
+// mergeTyped applies mask from src onto dst for two values of the same
+// API struct type, via their JSON forms.
+func mergeTyped[T any](dst, src *T, mask string) (*T, error) {
+	dm, _ := toJSONValue(dst).(map[string]any)
+	if dm == nil {
+		dm = map[string]any{}
+	}
+	sm, _ := toJSONValue(src).(map[string]any)
+	if sm == nil {
+		sm = map[string]any{}
+	}
+	if err := applyMask(dm, sm, mask); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(dm)
+	if err != nil {
+		return nil, err
+	}
+	out := new(T)
+	if err := json.Unmarshal(raw, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func isZero(v any) bool { return v == nil || reflect.ValueOf(v).IsZero() }
+
+// gridFor resolves a request's required GridRange: the sheet it names and
+// the range clamped to it, refusing a missing range or one outside the grid
+// with Google's messages.
+func (c *buCtx) gridFor(i int, kind string, r *sheets.GridRange) (*sheet, gridRange, error) {
+	if r == nil {
+		return nil, gridRange{}, invalidRequest(i, kind, "range is required")
+	}
+	s, err := c.sheetFor(i, kind, r.SheetId)
+	if err != nil {
+		return nil, gridRange{}, err
+	}
+	g := fromGridRange(r, s)
+	if err := checkInGrid(s, g); err != nil {
+		return nil, gridRange{}, invalidRequest(i, kind, "%v", err)
+	}
+	return s, g, nil
+}

@@ -1,0 +1,114 @@
+package sheetsemu
+
+import (
+	"strings"
+
+	"google.golang.org/api/sheets/v4"
+)
+
+// cellMask is a compiled CellData field mask. Whole top-level fields are
+// copied as typed values (fast for large writes); paths below
+// userEnteredFormat go through a JSON merge.
+type cellMask struct {
+	all       bool
+	top       map[string]bool
+	formatSub string // comma-joined sub-paths of userEnteredFormat
+}
+
+func compileCellMask(mask string) (cellMask, error) {
+	m := cellMask{top: map[string]bool{}}
+	if strings.TrimSpace(mask) == "" {
+		return m, errString("At least one field must be updated, but none were specified.")
+	}
+	var subs []string
+	paths, err := splitMask(mask)
+	if err != nil {
+		return m, err
+	}
+	for _, p := range paths {
+		if p == "*" {
+			m.all = true
+			continue
+		}
+		head, rest, nested := strings.Cut(strings.ReplaceAll(p, "/", "."), ".")
+		switch head {
+		case "userEnteredValue", "userEnteredFormat", "note", "dataValidation", "hyperlink",
+			"textFormatRuns", "pivotTable", "effectiveValue", "formattedValue", "effectiveFormat", "chipRuns", "dataSourceTable", "dataSourceFormula":
+		default:
+			return m, errString("Invalid field mask " + mask)
+		}
+		if nested && head == "userEnteredFormat" {
+			subs = append(subs, rest)
+			continue
+		}
+		m.top[head] = true
+	}
+	m.formatSub = strings.Join(subs, ",")
+	return m, nil
+}
+
+// apply returns old updated with src's masked fields; src nil means an
+// empty cell (so masked fields are cleared).
+func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
+	var nc sheets.CellData
+	if old != nil {
+		nc = *old
+	}
+	if src == nil {
+		src = &sheets.CellData{}
+	}
+	if m.all {
+		nc = sheets.CellData{UserEnteredValue: src.UserEnteredValue, UserEnteredFormat: src.UserEnteredFormat,
+			Note: src.Note, DataValidation: src.DataValidation, TextFormatRuns: src.TextFormatRuns,
+			PivotTable: src.PivotTable}
+		return &nc
+	}
+	for f := range m.top {
+		switch f {
+		case "userEnteredValue":
+			nc.UserEnteredValue = src.UserEnteredValue
+		case "userEnteredFormat":
+			nc.UserEnteredFormat = src.UserEnteredFormat
+		case "note":
+			nc.Note = src.Note
+		case "dataValidation":
+			nc.DataValidation = src.DataValidation
+		case "hyperlink":
+			nc.Hyperlink = src.Hyperlink
+		case "textFormatRuns":
+			nc.TextFormatRuns = src.TextFormatRuns
+		case "pivotTable":
+			nc.PivotTable = src.PivotTable
+		}
+	}
+	if m.formatSub != "" {
+		dst := nc.UserEnteredFormat
+		if dst == nil {
+			dst = &sheets.CellFormat{}
+		}
+		from := src.UserEnteredFormat
+		if from == nil {
+			from = &sheets.CellFormat{}
+		}
+		if merged, err := mergeTyped(dst, from, m.formatSub); err == nil {
+			if isZero(*merged) {
+				merged = nil
+			}
+			nc.UserEnteredFormat = merged
+		}
+	}
+	return &nc
+}
+
+// checkCellInput validates one incoming cell against Google's limits.
+func checkCellInput(c *sheets.CellData) error {
+	if c == nil || c.UserEnteredValue == nil {
+		return nil
+	}
+	for _, sp := range []*string{c.UserEnteredValue.StringValue, c.UserEnteredValue.FormulaValue} {
+		if sp != nil && len(*sp) > maxCellChars && len([]rune(*sp)) > maxCellChars {
+			return errString("Your input contains more than the maximum of 50000 characters in a single cell.")
+		}
+	}
+	return nil
+}

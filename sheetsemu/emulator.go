@@ -1,0 +1,252 @@
+// Package emulator is an in-process Google Sheets API v4 server (plus the
+// few Drive v3 file calls used to create and delete spreadsheets). The real
+// google.golang.org/api/sheets/v4 client talks to it through
+// option.WithEndpoint. It keeps Google's wire shapes, A1 semantics, error
+// bodies, grid limits and per-minute quotas so that code tested against it
+// behaves the same against the real service.
+package sheetsemu
+
+import (
+	crand "crypto/rand"
+	"encoding/base64"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Options configure a Server. The zero value is a fast, unlimited,
+// unauthenticated emulator.
+type Options struct {
+	// Logger receives request and persistence logs; nil discards them.
+	// The server names it "emulator".
+	Logger *zap.Logger
+	// Latency is added to every API request before it is handled.
+	Latency time.Duration
+	// FailRate is the probability (0..1) that an API request fails with
+	// 503 UNAVAILABLE before it is handled.
+	FailRate float64
+	// ReadQuota and WriteQuota are requests per minute per user
+	// (credential); 0 means unlimited.
+	ReadQuota, WriteQuota int
+	// Now is the clock used for quotas and timestamps; nil means time.Now.
+	Now func() time.Time
+	// Seed makes sheet ids and fault injection reproducible when non-zero.
+	Seed uint64
+	// StatePath, when set, persists every spreadsheet to this JSON file
+	// (debounced, atomically) and restores them on New.
+	StatePath string
+	// StateDebounce delays state writes after a change; 0 means 200ms.
+	StateDebounce time.Duration
+	// ServiceAccounts, when non-empty, switches authentication on: every
+	// API request needs a bearer token issued by this server's token
+	// endpoint to one of these accounts.
+	ServiceAccounts []ServiceAccount
+}
+
+// Stats counts API requests for one spreadsheet. Rejected counts 429 and
+// 5xx answers (quota and injected faults); they are not also counted as
+// reads or writes.
+type Stats struct {
+	Reads    int64 `json:"reads"`
+	Writes   int64 `json:"writes"`
+	Rejected int64 `json:"rejected"`
+}
+
+// Server is the emulator; it is an http.Handler and safe for concurrent
+// use.
+type Server struct {
+	mu      sync.Mutex
+	opts    Options
+	log     *zap.Logger
+	books   map[string]*book
+	order   []string
+	stats   map[string]*Stats
+	rng     *rand.Rand
+	quota   *quotas
+	auth    *authority
+	state   *stateWriter
+	version uint64 // bumped on every change; drives HTML refresh and state
+}
+
+// New builds a Server. When opts.StatePath names an existing file its
+// spreadsheets are restored; a corrupt state file is logged and ignored so
+// the emulator always starts.
+func New(opts Options) *Server {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("emulator")
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	s := &Server{
+		opts:  opts,
+		log:   log,
+		books: map[string]*book{},
+		stats: map[string]*Stats{},
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+	s.quota = newQuotas(opts.ReadQuota, opts.WriteQuota)
+	s.auth = newAuthority(opts.ServiceAccounts)
+	if opts.StatePath != "" {
+		if err := s.restoreState(opts.StatePath); err != nil {
+			log.Warn("state not restored", zap.String("path", opts.StatePath), zap.Error(err))
+		}
+		s.state = newStateWriter(s, opts.StatePath, opts.StateDebounce)
+	}
+	return s
+}
+
+// SetLatency changes the per-request latency.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Latency = d
+}
+
+// SetFailRate changes the probability of an injected 503.
+func (s *Server) SetFailRate(p float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.FailRate = p
+}
+
+// SetQuota changes the per-minute read and write quotas (0 = unlimited)
+// and refills the buckets.
+func (s *Server) SetQuota(readsPerMinute, writesPerMinute int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quota = newQuotas(readsPerMinute, writesPerMinute)
+}
+
+// SetClock replaces the clock used for quotas and timestamps, so tests
+// can advance time without sleeping.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Now = now
+}
+
+// Stats returns a copy of the per-spreadsheet request counters.
+func (s *Server) Stats() map[string]Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]Stats, len(s.stats))
+	for id, st := range s.stats {
+		out[id] = *st
+	}
+	return out
+}
+
+// SpreadsheetIDs lists spreadsheet ids in creation order.
+func (s *Server) SpreadsheetIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.order...)
+}
+
+// Close flushes pending state to disk. The server keeps serving.
+func (s *Server) Close() error {
+	if s.state == nil {
+		return nil
+	}
+	return s.state.flush()
+}
+
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+func (s *Server) statsFor(id string) *Stats {
+	st := s.stats[id]
+	if st == nil {
+		st = &Stats{}
+		s.stats[id] = st
+	}
+	return st
+}
+
+// newSpreadsheetID mimics Google's 44-character base64url ids.
+func newSpreadsheetID() string {
+	b := make([]byte, 33)
+	_, _ = crand.Read(b)
+	return "1" + base64.RawURLEncoding.EncodeToString(b)[:43]
+}
+
+// newSheetID picks an unused random sheet id, like Google's 9-10 digit ids.
+func (s *Server) newSheetID(b *book) int64 {
+	for {
+		id := int64(s.rng.Int32N(2_000_000_000)) + 1
+		if b.sheetByID(id) == nil {
+			return id
+		}
+	}
+}
+
+func (s *Server) newObjectID() int64 { return int64(s.rng.Int32N(2_000_000_000)) + 1 }
+
+// addBook registers b; callers hold s.mu.
+func (s *Server) addBook(b *book) {
+	if _, ok := s.books[b.ID]; !ok {
+		s.order = append(s.order, b.ID)
+	}
+	s.books[b.ID] = b
+	s.changed()
+}
+
+func (s *Server) deleteBook(id string) bool {
+	if _, ok := s.books[id]; !ok {
+		return false
+	}
+	delete(s.books, id)
+	for i, x := range s.order {
+		if x == id {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	s.changed()
+	return true
+}
+
+// changed records a mutation; callers hold s.mu.
+func (s *Server) changed() {
+	s.version++
+	if s.state != nil {
+		s.state.schedule()
+	}
+}
+
+// newBook creates an empty spreadsheet with one default sheet.
+func (s *Server) newBook(title string) *book {
+	now := s.now()
+	b := &book{ID: newSpreadsheetID(), Props: defaultSpreadsheetProps(title), Created: now, Modified: now}
+	b.Sheets = []*sheet{{Props: newSheetProps(0, "Sheet1", 0)}}
+	return b
+}
+
+// CreateSpreadsheet adds an empty spreadsheet with one 1000×26 "Sheet1"
+// and returns its id.
+func (s *Server) CreateSpreadsheet(title string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.newBook(title)
+	s.addBook(b)
+	return b.ID
+}
+
+// sortedIDs returns spreadsheet ids in creation order.
+func (s *Server) sortedIDs() []string {
+	ids := append([]string(nil), s.order...)
+	sort.SliceStable(ids, func(i, j int) bool { return s.books[ids[i]].Created.Before(s.books[ids[j]].Created) })
+	return ids
+}
+
+var _ http.Handler = (*Server)(nil)
