@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
@@ -33,7 +34,7 @@ type world struct {
 	srv     *httptest.Server
 	id      string
 	cfgPath string
-	mirrors []syncer.Mirror
+	mirrors []syncd.Mirror
 	// rec sees every request the emulator serves (sizes, statuses, and
 	// when rows landed); see recorder.
 	rec recorder

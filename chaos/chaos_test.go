@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
-	"github.com/syncd/syncd/syncer"
 )
 
 // TestChaosLeavesTabEqualToTableWithEveryChangeAccounted is issue 8's chaos
@@ -188,16 +188,16 @@ func (w *world) killAfterNextWrite(t *testing.T, f *faults, sup *supervisor) boo
 
 // duplicateKeys reads the key column of the tab and returns the number of
 // data rows and the keys that appear more than once.
-func (w *world) duplicateKeys(t *testing.T, check syncer.Spreadsheet) (int, []float64) {
+func (w *world) duplicateKeys(t *testing.T, check syncd.Spreadsheet) (int, []float64) {
 	t.Helper()
-	got, err := check.Read(w.ctx, []syncer.Range{{Tab: "Items", EndCol: 1}})
+	got, err := check.Read(w.ctx, []syncd.Range{{Tab: "Items", EndCol: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[float64]bool{}
 	var dups []float64
 	for _, row := range got[0][1:] {
-		if len(row) == 0 || row[0].Type != syncer.CellNumber {
+		if len(row) == 0 || row[0].Type != syncd.CellNumber {
 			t.Errorf("a tab row without a numeric key: %+v", row)
 			continue
 		}

@@ -18,12 +18,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
-	"github.com/syncd/syncd/syncer"
 )
 
 // syncdBin is cmd/syncd built once for this test binary, without -race:
@@ -145,7 +145,7 @@ func (w *world) syncd(args ...string) (int, string) {
 }
 
 // mirror resolves the items mirror from a config.
-func (w *world) mirror(cfgPath string) syncer.Mirror {
+func (w *world) mirror(cfgPath string) syncd.Mirror {
 	w.t.Helper()
 	cfg, err := config.Load(cfgPath)
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/syncer"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -154,12 +154,12 @@ func TestResolveReadsTypesFromTheCatalog(t *testing.T) {
 	if m.Table != "public.shifts" || strings.Join(m.KeyNames(), ",") != "shift_id" || len(m.Editable) != 1 || m.Columns[m.Editable[0]].Name != "comment" {
 		t.Fatalf("resolved mirror: %+v", m)
 	}
-	kinds := map[string]syncer.ColumnKind{}
+	kinds := map[string]syncd.ColumnKind{}
 	for _, c := range m.Columns {
 		kinds[c.Name] = c.Kind
 	}
-	want := map[string]syncer.ColumnKind{"shift_id": syncer.KindInt, "shift_date": syncer.KindDate, "total_sales": syncer.KindNumeric,
-		"status": syncer.KindText, "comment": syncer.KindText, "meta": syncer.KindJSON, "at": syncer.KindTimestampTZ, "price": syncer.KindNumeric}
+	want := map[string]syncd.ColumnKind{"shift_id": syncd.KindInt, "shift_date": syncd.KindDate, "total_sales": syncd.KindNumeric,
+		"status": syncd.KindText, "comment": syncd.KindText, "meta": syncd.KindJSON, "at": syncd.KindTimestampTZ, "price": syncd.KindNumeric}
 	for n, k := range want {
 		if kinds[n] != k {
 			t.Errorf("column %s: kind %v, want %v", n, kinds[n], k)
@@ -169,7 +169,7 @@ func TestResolveReadsTypesFromTheCatalog(t *testing.T) {
 		t.Errorf("total_sales: type %q scale %d", c.Type, c.Scale)
 	}
 	r := ms[1]
-	if !r.IsQuery() || r.Columns[0].Kind != syncer.KindDate || r.Columns[1].Kind != syncer.KindNumeric || r.DependsOn[0] != "public.shifts" {
+	if !r.IsQuery() || r.Columns[0].Kind != syncd.KindDate || r.Columns[1].Kind != syncd.KindNumeric || r.DependsOn[0] != "public.shifts" {
 		t.Fatalf("query mirror: %+v", r)
 	}
 }

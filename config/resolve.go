@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/syncer"
 )
 
 // Resolve checks every mirror against the database catalog (tables exist,
 // keys, columns) and returns the resolved mirrors. All problems are reported
 // together, each with the file and line it comes from. It only reads.
-func (c *Config) Resolve(ctx context.Context, q syncer.Querier) ([]syncer.Mirror, error) {
-	var out []syncer.Mirror
+func (c *Config) Resolve(ctx context.Context, q syncer.Querier) ([]syncd.Mirror, error) {
+	var out []syncd.Mirror
 	var errs []error
 	for i, m := range c.Mirrors {
 		r, err := c.resolveMirror(ctx, q, i, m)
@@ -29,12 +30,12 @@ func (c *Config) Resolve(ctx context.Context, q syncer.Querier) ([]syncer.Mirror
 	return out, nil
 }
 
-func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m Mirror) (syncer.Mirror, error) {
+func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m Mirror) (syncd.Mirror, error) {
 	at := func(msg string, path ...any) error {
 		return c.errAt(fmt.Sprintf("mirror %q: %s", m.Name, msg), append([]any{"mirrors", i}, path...)...)
 	}
-	r := syncer.Mirror{Name: m.Name, Sheet: m.Sheet, Query: m.Query}
-	var all []syncer.Column
+	r := syncd.Mirror{Name: m.Name, Sheet: m.Sheet, Query: m.Query}
+	var all []syncd.Column
 	keys := m.Key
 	if m.Table != "" {
 		info, err := syncer.LookupTable(ctx, q, m.Table)
@@ -105,7 +106,7 @@ func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m M
 		if err != nil {
 			return r, err
 		}
-		if r.Columns[idx].Kind == syncer.KindJSON {
+		if r.Columns[idx].Kind == syncd.KindJSON {
 			return r, at(fmt.Sprintf("key: %q is json; a key column must be comparable", k), "key", j)
 		}
 		r.Key = append(r.Key, idx)
@@ -127,14 +128,14 @@ func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m M
 	return r, nil
 }
 
-func displayTable(r syncer.Mirror) string {
+func displayTable(r syncd.Mirror) string {
 	if r.Table != "" {
 		return r.Table
 	}
 	return r.Name
 }
 
-func names(cols []syncer.Column) string {
+func names(cols []syncd.Column) string {
 	n := make([]string, len(cols))
 	for i, c := range cols {
 		n[i] = c.Name

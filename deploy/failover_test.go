@@ -17,8 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/syncer"
 )
 
 // daemon is one `syncd run` process.
@@ -192,7 +192,7 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	}
 	var sheetIDs []int
 	waitFor(t, 60*time.Second, "the sheet to equal the table", func() (bool, string) {
-		cells, err := client.Read(context.Background(), []syncer.Range{{Tab: "Shifts", EndCol: 1}})
+		cells, err := client.Read(context.Background(), []syncd.Range{{Tab: "Shifts", EndCol: 1}})
 		if err != nil {
 			return false, err.Error()
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -16,7 +17,7 @@ var ErrNoTable = errors.New("table does not exist")
 
 // columnInfo is what the catalog says about one target column.
 type columnInfo struct {
-	syncer.Column
+	syncd.Column
 	NotNull    bool
 	HasDefault bool
 	// Precision of a numeric column (0 when unconstrained).

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -173,7 +174,7 @@ func compareRow(t *TablePlan, prefix string) string {
 	parts := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		parts[i] = prefix + syncer.QuoteIdent(c.Column)
-		if c.dbCol.Type == "json" || c.dbCol.Kind == syncer.KindOther {
+		if c.dbCol.Type == "json" || c.dbCol.Kind == syncd.KindOther {
 			parts[i] += "::text"
 		}
 	}
@@ -204,7 +205,7 @@ func rowsJSON(t *TableResult) (string, error) {
 		m := make(map[string]any, len(r.Values)+1)
 		for j, c := range t.Plan.Columns {
 			switch {
-			case r.Values[j].Valid && c.dbCol.Kind == syncer.KindJSON && json.Valid([]byte(r.Values[j].Text)):
+			case r.Values[j].Valid && c.dbCol.Kind == syncd.KindJSON && json.Valid([]byte(r.Values[j].Text)):
 				// Embedded as JSON, not as a string: jsonb_populate_recordset
 				// would otherwise store the text as one jsonb string.
 				m[c.Column] = json.RawMessage(r.Values[j].Text)

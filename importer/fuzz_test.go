@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // FuzzParseValue feeds arbitrary text (and the same text's number, when it
@@ -33,7 +33,7 @@ func FuzzParseValue(f *testing.F) {
 		{Type: TypeText, Lower: true, Map: map[string]*string{"закрыта": nil}},
 	}
 	f.Fuzz(func(t *testing.T, text string, number float64, format string) {
-		cells := []Cell{{Value: syncer.StringCell(text)}, {Value: syncer.NumberCell(number), Format: format}}
+		cells := []syncd.GridCell{{Value: syncd.StringCell(text)}, {Value: syncd.NumberCell(number), Format: format}}
 		for _, r := range rules {
 			for _, c := range cells {
 				v, err := r.Parse(c)
@@ -51,7 +51,7 @@ func FuzzParseValue(f *testing.F) {
 	})
 }
 
-func checkCanonical(t *testing.T, r *Rule, c Cell, s string) {
+func checkCanonical(t *testing.T, r *Rule, c syncd.GridCell, s string) {
 	switch r.Type {
 	case TypeDecimal, TypePercent:
 		d, ok := parsePlainDecimal(s)
@@ -61,11 +61,11 @@ func checkCanonical(t *testing.T, r *Rule, c Cell, s string) {
 		if r.Scale >= 0 && len(d.frac) != r.Scale {
 			t.Fatalf("%s from %+v: %q does not have scale %d", r.Type, c, s, r.Scale)
 		}
-		again, err := r.Parse(Cell{Value: syncer.StringCell(strings.Replace(s, ".", decimalSep(r), 1))})
+		again, err := r.Parse(syncd.GridCell{Value: syncd.StringCell(strings.Replace(s, ".", decimalSep(r), 1))})
 		if err != nil || again.Text != s {
 			t.Fatalf("%s: %q read back as %q (%v)", r.Type, s, again.Text, err)
 		}
-		if c.Value.Type == syncer.CellNumber && r.Type == TypeDecimal && r.Scale >= 0 {
+		if c.Value.Type == syncd.CellNumber && r.Type == TypeDecimal && r.Scale >= 0 {
 			diff := new(big.Rat).Sub(d.rat(), new(big.Rat).SetFloat64(c.Value.Number))
 			if diff.Abs(diff).Cmp(big.NewRat(1, 100)) > 0 {
 				t.Fatalf("%v became %s", c.Value.Number, s)

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/syncer"
 )
 
 // Decoder reads a cell back into a column's canonical Postgres text under
 // the cell type contract (DESIGN §2); sheets.Codec implements it.
 type Decoder interface {
-	Decode(col syncer.Column, c syncer.Cell, loc *time.Location) (syncer.Value, error)
+	Decode(col syncd.Column, c syncd.Cell, loc *time.Location) (syncd.Value, error)
 }
 
 // codecParser reads a mirror tab's cells with the codec that wrote them, so
@@ -20,15 +21,15 @@ type Decoder interface {
 // serials, NULL from empty cells, "=..." text as text.
 type codecParser struct {
 	dec  Decoder
-	col  syncer.Column
+	col  syncd.Column
 	plan *Plan
 }
 
 // Parse implements Parser.
-func (p *codecParser) Parse(c Cell) (syncer.Value, error) {
+func (p *codecParser) Parse(c syncd.GridCell) (syncd.Value, error) {
 	v, err := p.dec.Decode(p.col, c.Value, p.plan.loc)
 	if err != nil {
-		return syncer.Null, &ParseError{Kind: KindBadValue, Msg: err.Error(), Formula: c.Value.Type == syncer.CellError}
+		return syncd.Null, &ParseError{Kind: KindBadValue, Msg: err.Error(), Formula: c.Value.Type == syncd.CellError}
 	}
 	return v, nil
 }
@@ -39,7 +40,7 @@ func (p *codecParser) Parse(c Cell) (syncer.Value, error) {
 // as the header, the mirror's key, single-column foreign keys between the
 // mirrored tables checked as references, and tables ordered so that every
 // table loads after the tables it references. Cells are read with dec.
-func MirrorPlan(ctx context.Context, q syncer.Querier, mirrors []syncer.Mirror, dec Decoder) (*Plan, error) {
+func MirrorPlan(ctx context.Context, q syncer.Querier, mirrors []syncd.Mirror, dec Decoder) (*Plan, error) {
 	p := &Plan{Path: "mirrors"}
 	byTable := map[string]*TablePlan{}
 	var names []string

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // Value types a plan column may declare.
@@ -90,16 +90,16 @@ func badValue(format string, args ...any) *ParseError {
 
 // cellText is the text a person sees for c, used for value maps, messages
 // and the rejected row kept verbatim.
-func cellText(c Cell) string {
+func cellText(c syncd.GridCell) string {
 	switch c.Value.Type {
-	case syncer.CellString, syncer.CellError:
+	case syncd.CellString, syncd.CellError:
 		return c.Value.String
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if c.Formatted != "" && c.Format != "" {
 			return c.Formatted
 		}
 		return strconv.FormatFloat(c.Value.Number, 'f', -1, 64)
-	case syncer.CellBool:
+	case syncd.CellBool:
 		if c.Value.Bool {
 			return "TRUE"
 		}
@@ -110,12 +110,12 @@ func cellText(c Cell) string {
 
 // Parse turns a cell into the column's canonical Postgres text, or NULL.
 // It never panics; a value it cannot read is a *ParseError.
-func (r *Rule) Parse(c Cell) (syncer.Value, error) {
-	if c.Value.Type == syncer.CellError {
-		return syncer.Null, &ParseError{Kind: KindBadValue, Formula: true,
+func (r *Rule) Parse(c syncd.GridCell) (syncd.Value, error) {
+	if c.Value.Type == syncd.CellError {
+		return syncd.Null, &ParseError{Kind: KindBadValue, Formula: true,
 			Msg: fmt.Sprintf("cell shows the formula error %s", c.Value.String)}
 	}
-	if c.Value.Type == syncer.CellString {
+	if c.Value.Type == syncd.CellString {
 		s := c.Value.String
 		if !r.NoTrim || r.Type != TypeText && r.Type != "" {
 			s = strings.TrimSpace(s)
@@ -130,22 +130,22 @@ func (r *Rule) Parse(c Cell) (syncer.Value, error) {
 		for from, to := range r.Map {
 			if strings.EqualFold(from, key) {
 				if to == nil {
-					return syncer.Null, nil
+					return syncd.Null, nil
 				}
-				c = Cell{Value: syncer.StringCell(*to)}
+				c = syncd.GridCell{Value: syncd.StringCell(*to)}
 				break
 			}
 		}
 	}
 	if c.Empty() {
 		if r.Default == nil {
-			return syncer.Null, nil
+			return syncd.Null, nil
 		}
-		c = Cell{Value: syncer.StringCell(*r.Default)}
+		c = syncd.GridCell{Value: syncd.StringCell(*r.Default)}
 	}
 	v, err := r.parseValue(c)
 	if err != nil {
-		return syncer.Null, err
+		return syncd.Null, err
 	}
 	if len(r.Allowed) > 0 {
 		for _, a := range r.Allowed {
@@ -153,15 +153,15 @@ func (r *Rule) Parse(c Cell) (syncer.Value, error) {
 				return v, nil
 			}
 		}
-		return syncer.Null, badValue("%q is not one of %s", v.Text, strings.Join(r.Allowed, ", "))
+		return syncd.Null, badValue("%q is not one of %s", v.Text, strings.Join(r.Allowed, ", "))
 	}
 	return v, nil
 }
 
-func (r *Rule) parseValue(c Cell) (syncer.Value, error) {
+func (r *Rule) parseValue(c syncd.GridCell) (syncd.Value, error) {
 	switch r.Type {
 	case "", TypeText:
-		return syncer.Text(cellText(c)), nil
+		return syncd.Text(cellText(c)), nil
 	case TypeInt:
 		return r.parseInt(c)
 	case TypeDecimal, TypePercent:
@@ -173,86 +173,86 @@ func (r *Rule) parseValue(c Cell) (syncer.Value, error) {
 	case TypeBool:
 		return r.parseBool(c)
 	}
-	return syncer.Null, badValue("unknown type %q", r.Type)
+	return syncd.Null, badValue("unknown type %q", r.Type)
 }
 
-func (r *Rule) parseInt(c Cell) (syncer.Value, error) {
+func (r *Rule) parseInt(c syncd.GridCell) (syncd.Value, error) {
 	var d decimal
 	var ok bool
 	switch c.Value.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		f := c.Value.Number
 		if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-			return syncer.Null, badValue("%v is not a whole number", f)
+			return syncd.Null, badValue("%v is not a whole number", f)
 		}
 		return r.checkInt(strconv.FormatFloat(f, 'f', 0, 64))
-	case syncer.CellString:
+	case syncd.CellString:
 		d, ok = parseLocaleDecimal(c.Value.String, r.DecimalComma)
 		if !ok || strings.Trim(d.frac, "0") != "" {
-			return syncer.Null, badValue("%q is not a whole number", c.Value.String)
+			return syncd.Null, badValue("%q is not a whole number", c.Value.String)
 		}
 		d.frac = ""
 		return r.checkInt(d.String())
 	}
-	return syncer.Null, badValue("%s is not a whole number", cellText(c))
+	return syncd.Null, badValue("%s is not a whole number", cellText(c))
 }
 
-func (r *Rule) checkInt(s string) (syncer.Value, error) {
+func (r *Rule) checkInt(s string) (syncd.Value, error) {
 	bits := r.IntBits
 	if bits == 0 {
 		bits = 64
 	}
 	if _, err := strconv.ParseInt(s, 10, bits); err != nil {
-		return syncer.Null, badValue("%s is out of range for a %d-bit integer", s, bits)
+		return syncd.Null, badValue("%s is out of range for a %d-bit integer", s, bits)
 	}
-	return syncer.Text(s), nil
+	return syncd.Text(s), nil
 }
 
-func (r *Rule) parseDecimal(c Cell) (syncer.Value, error) {
+func (r *Rule) parseDecimal(c syncd.GridCell) (syncd.Value, error) {
 	var d decimal
 	switch c.Value.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		var err error
 		if d, err = floatDecimal(c.Value.Number); err != nil {
-			return syncer.Null, badValue("%v", err)
+			return syncd.Null, badValue("%v", err)
 		}
 		if r.Type == TypePercent && c.Format == "PERCENT" {
 			d = d.shift(2)
 		}
-	case syncer.CellString:
+	case syncd.CellString:
 		s := strings.TrimSpace(c.Value.String)
 		if r.Type == TypePercent {
 			s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
 		}
 		var ok bool
 		if d, ok = parseLocaleDecimal(s, r.DecimalComma); !ok {
-			return syncer.Null, badValue("%q is not a number", c.Value.String)
+			return syncd.Null, badValue("%q is not a number", c.Value.String)
 		}
 	default:
-		return syncer.Null, badValue("%s is not a number", cellText(c))
+		return syncd.Null, badValue("%s is not a number", cellText(c))
 	}
 	d = d.round(r.Scale)
 	if r.MaxIntDigits > 0 && d.intDigits() > r.MaxIntDigits {
-		return syncer.Null, badValue("%s has more than %d digits before the decimal point", d, r.MaxIntDigits)
+		return syncd.Null, badValue("%s has more than %d digits before the decimal point", d, r.MaxIntDigits)
 	}
-	return syncer.Text(d.String()), nil
+	return syncd.Text(d.String()), nil
 }
 
 // epoch is day 0 of spreadsheet date serials.
 var epoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
-func (r *Rule) parseDate(c Cell) (syncer.Value, error) {
+func (r *Rule) parseDate(c syncd.GridCell) (syncd.Value, error) {
 	switch c.Value.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if c.Format != "DATE" && c.Format != "DATE_TIME" {
-			return syncer.Null, badValue("%v is a number, not a date (the cell has no date format)", c.Value.Number)
+			return syncd.Null, badValue("%v is a number, not a date (the cell has no date format)", c.Value.Number)
 		}
 		f := c.Value.Number
 		if f < 1 || f > 2958465 { // 1899-12-31 .. 9999-12-31
-			return syncer.Null, badValue("date serial %v is out of range", f)
+			return syncd.Null, badValue("date serial %v is out of range", f)
 		}
-		return syncer.Text(epoch.AddDate(0, 0, int(math.Floor(f))).Format(time.DateOnly)), nil
-	case syncer.CellString:
+		return syncd.Text(epoch.AddDate(0, 0, int(math.Floor(f))).Format(time.DateOnly)), nil
+	case syncd.CellString:
 		s := strings.TrimSpace(c.Value.String)
 		formats := r.DateFormats
 		if len(formats) == 0 {
@@ -260,12 +260,12 @@ func (r *Rule) parseDate(c Cell) (syncer.Value, error) {
 		}
 		for _, f := range formats {
 			if t, err := time.Parse(dateLayout(f), s); err == nil {
-				return syncer.Text(t.Format(time.DateOnly)), nil
+				return syncd.Text(t.Format(time.DateOnly)), nil
 			}
 		}
-		return syncer.Null, badValue("%q is not a date (expected %s)", c.Value.String, strings.Join(formats, " or "))
+		return syncd.Null, badValue("%q is not a date (expected %s)", c.Value.String, strings.Join(formats, " or "))
 	}
-	return syncer.Null, badValue("%s is not a date", cellText(c))
+	return syncd.Null, badValue("%s is not a date", cellText(c))
 }
 
 // dateLayout turns a sheet-style pattern (dd.mm.yyyy, d/m/yy) into a Go
@@ -275,42 +275,42 @@ func dateLayout(p string) string {
 	return r.Replace(strings.ToLower(p))
 }
 
-func (r *Rule) parseTime(c Cell) (syncer.Value, error) {
+func (r *Rule) parseTime(c syncd.GridCell) (syncd.Value, error) {
 	switch c.Value.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		f := c.Value.Number
 		if f < 0 || f >= 1 {
-			return syncer.Null, badValue("%v is not a time of day", f)
+			return syncd.Null, badValue("%v is not a time of day", f)
 		}
 		secs := int(math.Round(f * 86400))
 		if secs >= 86400 {
 			secs = 86399
 		}
-		return syncer.Text(fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)), nil
-	case syncer.CellString:
+		return syncd.Text(fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)), nil
+	case syncd.CellString:
 		s := strings.TrimSpace(c.Value.String)
 		for _, layout := range []string{"15:04", "15:04:05", "15.04"} {
 			if t, err := time.Parse(layout, s); err == nil {
-				return syncer.Text(t.Format(time.TimeOnly)), nil
+				return syncd.Text(t.Format(time.TimeOnly)), nil
 			}
 		}
-		return syncer.Null, badValue("%q is not a time (expected HH:MM)", c.Value.String)
+		return syncd.Null, badValue("%q is not a time (expected HH:MM)", c.Value.String)
 	}
-	return syncer.Null, badValue("%s is not a time", cellText(c))
+	return syncd.Null, badValue("%s is not a time", cellText(c))
 }
 
-func (r *Rule) parseBool(c Cell) (syncer.Value, error) {
+func (r *Rule) parseBool(c syncd.GridCell) (syncd.Value, error) {
 	switch c.Value.Type {
-	case syncer.CellBool:
-		return syncer.Text(strconv.FormatBool(c.Value.Bool)), nil
-	case syncer.CellNumber:
+	case syncd.CellBool:
+		return syncd.Text(strconv.FormatBool(c.Value.Bool)), nil
+	case syncd.CellNumber:
 		switch c.Value.Number {
 		case 1:
-			return syncer.Text("true"), nil
+			return syncd.Text("true"), nil
 		case 0:
-			return syncer.Text("false"), nil
+			return syncd.Text("false"), nil
 		}
-	case syncer.CellString:
+	case syncd.CellString:
 		s := strings.TrimSpace(c.Value.String)
 		t, f := r.True, r.False
 		if len(t) == 0 {
@@ -321,14 +321,14 @@ func (r *Rule) parseBool(c Cell) (syncer.Value, error) {
 		}
 		for _, w := range t {
 			if strings.EqualFold(w, s) {
-				return syncer.Text("true"), nil
+				return syncd.Text("true"), nil
 			}
 		}
 		for _, w := range f {
 			if strings.EqualFold(w, s) {
-				return syncer.Text("false"), nil
+				return syncd.Text("false"), nil
 			}
 		}
 	}
-	return syncer.Null, badValue("%q is not a yes/no value", cellText(c))
+	return syncd.Null, badValue("%q is not a yes/no value", cellText(c))
 }

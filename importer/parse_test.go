@@ -3,14 +3,18 @@ package importer
 import (
 	"testing"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
-func str(s string) Cell              { return Cell{Value: syncer.StringCell(s)} }
-func num(f float64, fmt string) Cell { return Cell{Value: syncer.NumberCell(f), Format: fmt} }
-func ptr(s string) *string           { return &s }
-func errCell(s string) Cell          { return Cell{Value: syncer.Cell{Type: syncer.CellError, String: s}} }
-func boolCell(b bool) Cell           { return Cell{Value: syncer.BoolCell(b)} }
+func str(s string) syncd.GridCell { return syncd.GridCell{Value: syncd.StringCell(s)} }
+func num(f float64, fmt string) syncd.GridCell {
+	return syncd.GridCell{Value: syncd.NumberCell(f), Format: fmt}
+}
+func ptr(s string) *string { return &s }
+func errCell(s string) syncd.GridCell {
+	return syncd.GridCell{Value: syncd.Cell{Type: syncd.CellError, String: s}}
+}
+func boolCell(b bool) syncd.GridCell { return syncd.GridCell{Value: syncd.BoolCell(b)} }
 func money(comma bool) *Rule {
 	return &Rule{Type: TypeDecimal, DecimalComma: comma, Scale: 2, MaxIntDigits: 10}
 }
@@ -26,7 +30,7 @@ func TestParseCells(t *testing.T) {
 	cases := []struct {
 		name string
 		r    *Rule
-		c    Cell
+		c    syncd.GridCell
 		want string
 	}{
 		{"ru money with nbsp", money(true), str("1\u00a0234,50"), "1234.50"},

@@ -12,9 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
-
-	"github.com/syncd/syncd/syncer"
 )
 
 // Plan says which tabs go into which tables, how each column's cells are
@@ -107,7 +106,7 @@ type ColumnPlan struct {
 // Parser reads one column's cells. Rule is the plan's parser; mirror plans
 // use the cell codec.
 type Parser interface {
-	Parse(Cell) (syncer.Value, error)
+	Parse(syncd.GridCell) (syncd.Value, error)
 }
 
 // PlanError is a plan problem at a line of the plan file.

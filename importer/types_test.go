@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/importer"
-	"github.com/syncd/syncd/syncer"
 )
 
 // TestExecuteOddTypesIsIdempotent: columns whose types have no equality
@@ -16,13 +16,13 @@ func TestExecuteOddTypesIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	id := e.emu.CreateSpreadsheet("odd types")
 	client := e.newClient(t, id)
-	rows := [][]syncer.Cell{
-		{syncer.NumberCell(1), syncer.StringCell(`{"a": [1, 2]}`), syncer.StringCell(`{"b":true}`), syncer.StringCell("(1,2)")},
-		{syncer.NumberCell(2), syncer.StringCell(`[]`), {}, syncer.StringCell("(0.5,-3)")},
+	rows := [][]syncd.Cell{
+		{syncd.NumberCell(1), syncd.StringCell(`{"a": [1, 2]}`), syncd.StringCell(`{"b":true}`), syncd.StringCell("(1,2)")},
+		{syncd.NumberCell(2), syncd.StringCell(`[]`), {}, syncd.StringCell("(0.5,-3)")},
 	}
-	if _, err := client.Apply(ctx, []syncer.Op{
-		syncer.AddTab{SheetID: 77, Title: "Things", Header: []string{"id", "doc", "meta", "pos"}},
-		syncer.AppendRows{SheetID: 77, Rows: rows},
+	if _, err := client.Apply(ctx, []syncd.Op{
+		syncd.AddTab{SheetID: 77, Title: "Things", Header: []string{"id", "doc", "meta", "pos"}},
+		syncd.AppendRows{SheetID: 77, Rows: rows},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -18,7 +19,7 @@ type Row struct {
 	SheetRow int
 	// Key is the row's key text (values joined with ", ").
 	Key    string
-	Values []syncer.Value
+	Values []syncd.Value
 }
 
 // TableResult is one tab validated against its plan.
@@ -112,7 +113,7 @@ func (p *Plan) Tabs() []string {
 // column in its tab's header, parses every non-blank row, and rejects rows
 // with unreadable values, repeated keys and references to nothing. q is
 // read for existing referenced keys; nothing is written.
-func (p *Plan) Validate(ctx context.Context, q syncer.Querier, grid *Grid) (*Result, error) {
+func (p *Plan) Validate(ctx context.Context, q syncer.Querier, grid *syncd.Grid) (*Result, error) {
 	res := &Result{SpreadsheetID: grid.SpreadsheetID, APICalls: grid.Calls}
 	p.loc = time.UTC
 	if loc, err := time.LoadLocation(grid.TimeZone); err == nil && grid.TimeZone != "" {
@@ -143,9 +144,9 @@ func (p *Plan) Validate(ctx context.Context, q syncer.Querier, grid *Grid) (*Res
 
 // bind finds the plan's columns in the tab's header and builds the parse
 // rule of each column that has no parser yet.
-func (p *Plan) bind(t *TablePlan, tab *Tab, gridLocale string) error {
+func (p *Plan) bind(t *TablePlan, tab *syncd.GridTab, gridLocale string) error {
 	hr := t.headerRow()
-	var header []Cell
+	var header []syncd.GridCell
 	if hr-1 < len(tab.Rows) {
 		header = tab.Rows[hr-1]
 	}
@@ -199,7 +200,7 @@ func (p *Plan) rule(c *ColumnPlan, gridLocale string) *Rule {
 	r.DecimalComma = decimalComma(locale)
 	if c.Scale != nil {
 		r.Scale = *c.Scale
-	} else if c.dbCol.Kind == syncer.KindNumeric && c.dbCol.Scale >= 0 {
+	} else if c.dbCol.Kind == syncd.KindNumeric && c.dbCol.Scale >= 0 {
 		r.Scale = c.dbCol.Scale
 	}
 	if c.dbCol.Precision > 0 && c.dbCol.Scale >= 0 {
@@ -219,13 +220,13 @@ func (p *Plan) rule(c *ColumnPlan, gridLocale string) *Rule {
 
 func defaultType(c columnInfo) string {
 	switch c.Kind {
-	case syncer.KindInt:
+	case syncd.KindInt:
 		return TypeInt
-	case syncer.KindNumeric:
+	case syncd.KindNumeric:
 		return TypeDecimal
-	case syncer.KindBool:
+	case syncd.KindBool:
 		return TypeBool
-	case syncer.KindDate:
+	case syncd.KindDate:
 		return TypeDate
 	}
 	if strings.HasPrefix(c.Type, "time without") || c.Type == "time" {
@@ -295,17 +296,17 @@ func (p *Plan) referenceSets(ctx context.Context, q syncer.Querier, t *TablePlan
 // validateTab parses the tab's data rows. The checks run in the order a
 // person would fix them: unreadable cells, then references, then repeated
 // keys, so a repeat of a rejected row's key is not held against a good row.
-func validateTab(ctx context.Context, q syncer.Querier, t *TablePlan, tab *Tab, refs map[int]*refSet, res *Result) (*TableResult, error) {
+func validateTab(ctx context.Context, q syncer.Querier, t *TablePlan, tab *syncd.GridTab, refs map[int]*refSet, res *Result) (*TableResult, error) {
 	tr := &TableResult{Plan: t, Report: &TabReport{Tab: t.Tab, Table: t.info.Name}}
 	rep := tr.Report
-	header := []Cell{}
+	header := []syncd.GridCell{}
 	if hr := t.headerRow(); hr-1 < len(tab.Rows) {
 		header = tab.Rows[hr-1]
 	}
 	start := len(res.Rejections)
 	type candidate struct {
 		row      Row
-		cells    []Cell
+		cells    []syncd.GridCell
 		warnings []Rejection
 	}
 	var cands []candidate
@@ -323,7 +324,7 @@ func validateTab(ctx context.Context, q syncer.Querier, t *TablePlan, tab *Tab, 
 				Kind: kind, Value: cellText(cellAt(cells, c.src)), Message: msg, Key: key,
 				Table: t.info.Name, DBColumn: c.Column, Cells: rowCells(header, cells)})
 		}
-		row := Row{SheetRow: sheetRow, Values: make([]syncer.Value, len(t.Columns))}
+		row := Row{SheetRow: sheetRow, Values: make([]syncd.Value, len(t.Columns))}
 		var warnings []Rejection // kept only if the row ends up valid
 		ok := true
 		for i, c := range t.Columns {
@@ -334,7 +335,7 @@ func validateTab(ctx context.Context, q syncer.Querier, t *TablePlan, tab *Tab, 
 				warnings = append(warnings, Rejection{Tab: t.Tab, Row: sheetRow, Column: c.From,
 					Kind: KindFormulaError, Value: cellText(cell), Message: pe.Msg + "; imported as NULL",
 					Table: t.info.Name, DBColumn: c.Column})
-				v, err = syncer.Null, nil
+				v, err = syncd.Null, nil
 			}
 			if err != nil {
 				kind := KindBadValue
@@ -451,7 +452,7 @@ func isRule(p Parser, pred func(*Rule) bool) bool {
 }
 
 // keyText joins the key values into the text a report shows.
-func (t *TablePlan) keyText(vals []syncer.Value) string {
+func (t *TablePlan) keyText(vals []syncd.Value) string {
 	parts := make([]string, len(t.keyIdx))
 	for i, k := range t.keyIdx {
 		parts[i] = vals[k].Text
@@ -459,14 +460,14 @@ func (t *TablePlan) keyText(vals []syncer.Value) string {
 	return strings.Join(parts, ", ")
 }
 
-func cellAt(cells []Cell, i int) Cell {
+func cellAt(cells []syncd.GridCell, i int) syncd.GridCell {
 	if i < 0 || i >= len(cells) {
-		return Cell{}
+		return syncd.GridCell{}
 	}
 	return cells[i]
 }
 
-func blankRow(cells []Cell) bool {
+func blankRow(cells []syncd.GridCell) bool {
 	for _, c := range cells {
 		if !c.Empty() {
 			return false
@@ -477,10 +478,10 @@ func blankRow(cells []Cell) bool {
 
 // rowCells keeps a rejected row verbatim: every non-empty cell by its
 // header title (or column letter position when the header cell is empty).
-func rowCells(header, cells []Cell) map[string]string {
+func rowCells(header, cells []syncd.GridCell) map[string]string {
 	out := map[string]string{}
 	for i, c := range cells {
-		if c.Value.Type == syncer.CellEmpty {
+		if c.Value.Type == syncd.CellEmpty {
 			continue
 		}
 		name := strings.TrimSpace(cellText(cellAt(header, i)))

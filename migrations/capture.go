@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // DoorbellLock is the advisory lock key of the NOTIFY doorbell. The daemon
@@ -247,7 +247,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 // share a table), and statement markers for depends_on tables. A table that
 // some query depends on captures every update, since the query may read
 // columns no mirror shows.
-func CaptureTables(mirrors []syncer.Mirror) []CaptureTable {
+func CaptureTables(mirrors []syncd.Mirror) []CaptureTable {
 	byTable := map[string]*CaptureTable{}
 	var order []string
 	get := func(name string) *CaptureTable {

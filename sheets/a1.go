@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // MaxColumns is the widest grid Google Sheets allows (column ZZZ). Column
@@ -127,7 +127,7 @@ func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 // An empty Tab leaves out the "Tab!" prefix (the API's first visible tab).
 // It fails for negative or reversed bounds and with ErrUnrepresentable for
 // shapes A1 cannot express.
-func FormatRange(r syncer.Range) (string, error) {
+func FormatRange(r syncd.Range) (string, error) {
 	if err := checkRange(r); err != nil {
 		return "", err
 	}
@@ -155,7 +155,7 @@ func FormatRange(r syncer.Range) (string, error) {
 	return "", fmt.Errorf("format range %+v: %w", r, ErrUnrepresentable)
 }
 
-func checkRange(r syncer.Range) error {
+func checkRange(r syncd.Range) error {
 	switch {
 	case r.StartRow < 0 || r.StartCol < 0 || r.EndRow < 0 || r.EndCol < 0:
 		return fmt.Errorf("range %+v: negative bound", r)
@@ -174,8 +174,8 @@ func checkRange(r syncer.Range) error {
 // ends map to 0 as in syncer.Range. Text without '!' that is not a cell
 // range is taken as a tab title. It never panics; it fails with an error
 // naming the input for anything it cannot read, including R1C1 notation.
-func ParseRange(s string) (syncer.Range, error) {
-	var r syncer.Range
+func ParseRange(s string) (syncd.Range, error) {
+	var r syncd.Range
 	cells := s
 	switch {
 	case strings.HasPrefix(s, "'"):
@@ -271,8 +271,8 @@ func parseRef(s string) (ref, error) {
 	return f, nil
 }
 
-func parseCells(s string) (syncer.Range, error) {
-	var r syncer.Range
+func parseCells(s string) (syncd.Range, error) {
+	var r syncd.Range
 	a, b, two := strings.Cut(s, ":")
 	start, err := parseRef(a)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 func TestColumnLettersAndIndex(t *testing.T) {
@@ -61,25 +61,25 @@ func TestQuoteTitle(t *testing.T) {
 
 func TestFormatRange(t *testing.T) {
 	for _, tt := range []struct {
-		r    syncer.Range
+		r    syncd.Range
 		want string
 	}{
-		{syncer.Range{Tab: "Shifts"}, "Shifts"},
-		{syncer.Range{Tab: "My Tab"}, "'My Tab'"},
-		{syncer.Range{Tab: "Shifts", EndCol: 3}, "Shifts!A:C"},
-		{syncer.Range{Tab: "Shifts", StartRow: 1, EndCol: 6}, "Shifts!A2:F"},
-		{syncer.Range{Tab: "Shifts", StartRow: 1, EndRow: 10, StartCol: 1, EndCol: 3}, "Shifts!B2:C10"},
-		{syncer.Range{Tab: "Shifts", EndRow: 1, EndCol: 1}, "Shifts!A1:A1"},
-		{syncer.Range{Tab: "Shifts", StartRow: 1, EndRow: 5}, "Shifts!2:5"},
-		{syncer.Range{Tab: "Jon's", EndRow: 1}, "'Jon''s'!1:1"},
-		{syncer.Range{EndRow: 2, EndCol: 2}, "A1:B2"},
+		{syncd.Range{Tab: "Shifts"}, "Shifts"},
+		{syncd.Range{Tab: "My Tab"}, "'My Tab'"},
+		{syncd.Range{Tab: "Shifts", EndCol: 3}, "Shifts!A:C"},
+		{syncd.Range{Tab: "Shifts", StartRow: 1, EndCol: 6}, "Shifts!A2:F"},
+		{syncd.Range{Tab: "Shifts", StartRow: 1, EndRow: 10, StartCol: 1, EndCol: 3}, "Shifts!B2:C10"},
+		{syncd.Range{Tab: "Shifts", EndRow: 1, EndCol: 1}, "Shifts!A1:A1"},
+		{syncd.Range{Tab: "Shifts", StartRow: 1, EndRow: 5}, "Shifts!2:5"},
+		{syncd.Range{Tab: "Jon's", EndRow: 1}, "'Jon''s'!1:1"},
+		{syncd.Range{EndRow: 2, EndCol: 2}, "A1:B2"},
 	} {
 		got, err := FormatRange(tt.r)
 		if err != nil || got != tt.want {
 			t.Errorf("FormatRange(%+v) = %q, %v, want %q", tt.r, got, err, tt.want)
 		}
 	}
-	for _, r := range []syncer.Range{
+	for _, r := range []syncd.Range{
 		{Tab: "T", StartCol: 2},              // C1 to the end of the grid
 		{Tab: "T", StartRow: 4},              // row 5 onwards, every column
 		{Tab: "T", StartRow: 4, StartCol: 1}, // B5 onwards
@@ -88,7 +88,7 @@ func TestFormatRange(t *testing.T) {
 			t.Errorf("FormatRange(%+v): err = %v, want ErrUnrepresentable", r, err)
 		}
 	}
-	for _, r := range []syncer.Range{
+	for _, r := range []syncd.Range{
 		{Tab: "T", StartRow: -1},
 		{Tab: "T", StartRow: 5, EndRow: 5},
 		{Tab: "T", StartCol: 3, EndCol: 2},
@@ -104,20 +104,20 @@ func TestFormatRange(t *testing.T) {
 func TestParseRangeAPIEchoes(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
-		want syncer.Range
+		want syncd.Range
 	}{
-		{"Sheet1!A1:Z1000", syncer.Range{Tab: "Sheet1", EndRow: 1000, EndCol: 26}},
-		{"'X'!A1:A10", syncer.Range{Tab: "X", EndRow: 10, EndCol: 1}},
-		{"'Jon''s Data'!A1:Z1000", syncer.Range{Tab: "Jon's Data", EndRow: 1000, EndCol: 26}},
-		{"'🌵 test_values_batch_get 1'!A1:C2", syncer.Range{Tab: "🌵 test_values_batch_get 1", EndRow: 2, EndCol: 3}},
-		{"Shifts!A2:F", syncer.Range{Tab: "Shifts", StartRow: 1, EndCol: 6}},
-		{"Shifts!A:C", syncer.Range{Tab: "Shifts", EndCol: 3}},
-		{"Shifts!2:5", syncer.Range{Tab: "Shifts", StartRow: 1, EndRow: 5}},
-		{"Shifts!B3", syncer.Range{Tab: "Shifts", StartRow: 2, EndRow: 3, StartCol: 1, EndCol: 2}},
-		{"Shifts", syncer.Range{Tab: "Shifts"}},
-		{"'A1'", syncer.Range{Tab: "A1"}},
-		{"A1:B2", syncer.Range{EndRow: 2, EndCol: 2}},
-		{"a!b!A1:A1", syncer.Range{Tab: "a!b", EndRow: 1, EndCol: 1}},
+		{"Sheet1!A1:Z1000", syncd.Range{Tab: "Sheet1", EndRow: 1000, EndCol: 26}},
+		{"'X'!A1:A10", syncd.Range{Tab: "X", EndRow: 10, EndCol: 1}},
+		{"'Jon''s Data'!A1:Z1000", syncd.Range{Tab: "Jon's Data", EndRow: 1000, EndCol: 26}},
+		{"'🌵 test_values_batch_get 1'!A1:C2", syncd.Range{Tab: "🌵 test_values_batch_get 1", EndRow: 2, EndCol: 3}},
+		{"Shifts!A2:F", syncd.Range{Tab: "Shifts", StartRow: 1, EndCol: 6}},
+		{"Shifts!A:C", syncd.Range{Tab: "Shifts", EndCol: 3}},
+		{"Shifts!2:5", syncd.Range{Tab: "Shifts", StartRow: 1, EndRow: 5}},
+		{"Shifts!B3", syncd.Range{Tab: "Shifts", StartRow: 2, EndRow: 3, StartCol: 1, EndCol: 2}},
+		{"Shifts", syncd.Range{Tab: "Shifts"}},
+		{"'A1'", syncd.Range{Tab: "A1"}},
+		{"A1:B2", syncd.Range{EndRow: 2, EndCol: 2}},
+		{"a!b!A1:A1", syncd.Range{Tab: "a!b", EndRow: 1, EndCol: 1}},
 	} {
 		got, err := ParseRange(tt.in)
 		if err != nil || got != tt.want {

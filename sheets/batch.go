@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/api/sheets/v4"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // DefaultMaxRequestBytes is the JSON body size Apply keeps each
@@ -47,7 +47,7 @@ func built(r *sheets.Request) func() *sheets.Request { return func() *sheets.Req
 // limit allows, keeping op order. Large WriteRows and AppendRows are cut
 // into row chunks; an AddTab stays with the start of the next op when the
 // two fit together.
-func planBatches(ops []syncer.Op, maxBytes int) ([]batch, error) {
+func planBatches(ops []syncd.Op, maxBytes int) ([]batch, error) {
 	var units []unit
 	for i, op := range ops {
 		us, err := opUnits(op, maxBytes)
@@ -99,43 +99,43 @@ func (b batch) requests() []*sheets.Request {
 	return out
 }
 
-func opUnits(op syncer.Op, maxBytes int) ([]unit, error) {
+func opUnits(op syncd.Op, maxBytes int) ([]unit, error) {
 	switch op := op.(type) {
-	case syncer.AddTab:
+	case syncd.AddTab:
 		return addTabUnits(op)
-	case *syncer.AddTab:
+	case *syncd.AddTab:
 		if op != nil {
 			return addTabUnits(*op)
 		}
-	case syncer.WriteRows:
+	case syncd.WriteRows:
 		return writeRowsUnits(op, maxBytes)
-	case *syncer.WriteRows:
+	case *syncd.WriteRows:
 		if op != nil {
 			return writeRowsUnits(*op, maxBytes)
 		}
-	case syncer.AppendRows:
+	case syncd.AppendRows:
 		return appendRowsUnits(op, maxBytes)
-	case *syncer.AppendRows:
+	case *syncd.AppendRows:
 		if op != nil {
 			return appendRowsUnits(*op, maxBytes)
 		}
-	case syncer.DeleteRows:
+	case syncd.DeleteRows:
 		return deleteRowsUnits(op)
-	case *syncer.DeleteRows:
+	case *syncd.DeleteRows:
 		if op != nil {
 			return deleteRowsUnits(*op)
 		}
-	case syncer.SortRows:
+	case syncd.SortRows:
 		return sortRowsUnits(op)
-	case syncer.RenameTab:
+	case syncd.RenameTab:
 		return renameTabUnits(op)
-	case *syncer.RenameTab:
+	case *syncd.RenameTab:
 		if op != nil {
 			return renameTabUnits(*op)
 		}
-	case syncer.FormatColumns:
+	case syncd.FormatColumns:
 		return formatUnits(op.SheetID, op.Header, op.Formats)
-	case *syncer.FormatColumns:
+	case *syncd.FormatColumns:
 		if op != nil {
 			return formatUnits(op.SheetID, op.Header, op.Formats)
 		}
@@ -165,7 +165,7 @@ func jsonSize(v any) (int, error) {
 	return len(b), nil
 }
 
-func addTabUnits(op syncer.AddTab) ([]unit, error) {
+func addTabUnits(op syncd.AddTab) ([]unit, error) {
 	if op.SheetID <= 0 || op.Title == "" {
 		return nil, fmt.Errorf("AddTab needs a positive SheetID and a title, got %d %q", op.SheetID, op.Title)
 	}
@@ -194,7 +194,7 @@ func addTabUnits(op syncer.AddTab) ([]unit, error) {
 	return us, nil
 }
 
-func formatUnits(sheetID int64, header []string, formats []syncer.NumberFormat) ([]unit, error) {
+func formatUnits(sheetID int64, header []string, formats []syncd.NumberFormat) ([]unit, error) {
 	if sheetID < 0 {
 		return nil, fmt.Errorf("negative SheetID %d", sheetID)
 	}
@@ -207,7 +207,7 @@ func formatUnits(sheetID int64, header []string, formats []syncer.NumberFormat) 
 
 // headerRequests writes the bold header row, freezes it, and sets each
 // column's number format below it.
-func headerRequests(sheetID int64, header []string, formats []syncer.NumberFormat) []*sheets.Request {
+func headerRequests(sheetID int64, header []string, formats []syncd.NumberFormat) []*sheets.Request {
 	var reqs []*sheets.Request
 	if len(header) > 0 {
 		row := &sheets.RowData{}
@@ -232,19 +232,19 @@ func headerRequests(sheetID int64, header []string, formats []syncer.NumberForma
 
 // columnFormats sets each column's number format from row 2 to the end
 // of the grid, one repeatCell per run of equal formats.
-func columnFormats(sheetID int64, formats []syncer.NumberFormat) []*sheets.Request {
+func columnFormats(sheetID int64, formats []syncd.NumberFormat) []*sheets.Request {
 	return columnFormatsFrom(sheetID, formats, 1)
 }
 
 // columnFormatsFrom is columnFormats from row fromRow (0-based) down.
-func columnFormatsFrom(sheetID int64, formats []syncer.NumberFormat, fromRow int) []*sheets.Request {
+func columnFormatsFrom(sheetID int64, formats []syncd.NumberFormat, fromRow int) []*sheets.Request {
 	var reqs []*sheets.Request
 	for start := 0; start < len(formats); {
 		end := start + 1
 		for end < len(formats) && formats[end] == formats[start] {
 			end++
 		}
-		if f := formats[start]; f != (syncer.NumberFormat{}) {
+		if f := formats[start]; f != (syncd.NumberFormat{}) {
 			reqs = append(reqs, &sheets.Request{RepeatCell: &sheets.RepeatCellRequest{
 				Range: &sheets.GridRange{SheetId: sheetID, StartRowIndex: int64(fromRow), StartColumnIndex: int64(start), EndColumnIndex: int64(end),
 					ForceSendFields: []string{"SheetId", "StartColumnIndex"}},
@@ -257,7 +257,7 @@ func columnFormatsFrom(sheetID int64, formats []syncer.NumberFormat, fromRow int
 	return reqs
 }
 
-func numberFormat(f syncer.NumberFormat) *sheets.NumberFormat {
+func numberFormat(f syncd.NumberFormat) *sheets.NumberFormat {
 	return &sheets.NumberFormat{Type: f.Type, Pattern: f.Pattern}
 }
 
@@ -266,7 +266,7 @@ func coord(sheetID int64, row, col int) *sheets.GridCoordinate {
 		ForceSendFields: []string{"SheetId", "RowIndex", "ColumnIndex"}}
 }
 
-func deleteRowsUnits(op syncer.DeleteRows) ([]unit, error) {
+func deleteRowsUnits(op syncd.DeleteRows) ([]unit, error) {
 	if op.SheetID < 0 || op.Start < 0 || op.End <= op.Start {
 		return nil, fmt.Errorf("DeleteRows needs 0 ≤ Start < End, got [%d, %d)", op.Start, op.End)
 	}
@@ -276,7 +276,7 @@ func deleteRowsUnits(op syncer.DeleteRows) ([]unit, error) {
 	}})
 }
 
-func renameTabUnits(op syncer.RenameTab) ([]unit, error) {
+func renameTabUnits(op syncd.RenameTab) ([]unit, error) {
 	if op.SheetID < 0 || op.Title == "" {
 		return nil, fmt.Errorf("RenameTab needs a sheet id and a title, got %d %q", op.SheetID, op.Title)
 	}
@@ -288,7 +288,7 @@ func renameTabUnits(op syncer.RenameTab) ([]unit, error) {
 
 // sortRowsUnits sorts every row below the header across the whole grid
 // width, so that columns people added to the right move with their row.
-func sortRowsUnits(op syncer.SortRows) ([]unit, error) {
+func sortRowsUnits(op syncd.SortRows) ([]unit, error) {
 	if op.SheetID < 0 || len(op.Columns) == 0 {
 		return nil, fmt.Errorf("SortRows needs a sheet id and columns, got %d %v", op.SheetID, op.Columns)
 	}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // recorder is an httptest Sheets endpoint that answers every batchUpdate
@@ -77,16 +77,16 @@ func jsonOf(t *testing.T, v any) string {
 func TestApplyWireShapes(t *testing.T) {
 	rec := &recorder{}
 	c := newTestClient(t, rec, Options{})
-	date := syncer.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
-	money := syncer.NumberFormat{Type: "NUMBER", Pattern: "#,##0.00"}
-	ops := []syncer.Op{
-		syncer.AddTab{SheetID: 7, Title: "Shifts", Header: []string{"id", "day", "total"}, Formats: []syncer.NumberFormat{{}, date, money}},
-		syncer.WriteRows{SheetID: 0, Row: 0, Rows: [][]syncer.Cell{{syncer.NumberCell(0), syncer.BoolCell(false), {}, syncer.StringCell("=1+2")}}},
-		syncer.AppendRows{SheetID: 7, Rows: [][]syncer.Cell{{syncer.NumberCell(1), syncer.NumberCell(45688), syncer.NumberCell(12.5)}}, Formats: []syncer.NumberFormat{{}, date, money}},
-		syncer.DeleteRows{SheetID: 0, Start: 0, End: 2},
-		syncer.RenameTab{SheetID: 7, Title: "Shifts 2025"},
-		syncer.FormatColumns{SheetID: 0, Header: []string{"a"}, Formats: []syncer.NumberFormat{money, money}},
-		syncer.WriteRows{SheetID: 7, Row: 3, Col: 2, Rows: [][]syncer.Cell{{syncer.StringCell("<b>&")}}},
+	date := syncd.NumberFormat{Type: "DATE", Pattern: "yyyy-mm-dd"}
+	money := syncd.NumberFormat{Type: "NUMBER", Pattern: "#,##0.00"}
+	ops := []syncd.Op{
+		syncd.AddTab{SheetID: 7, Title: "Shifts", Header: []string{"id", "day", "total"}, Formats: []syncd.NumberFormat{{}, date, money}},
+		syncd.WriteRows{SheetID: 0, Row: 0, Rows: [][]syncd.Cell{{syncd.NumberCell(0), syncd.BoolCell(false), {}, syncd.StringCell("=1+2")}}},
+		syncd.AppendRows{SheetID: 7, Rows: [][]syncd.Cell{{syncd.NumberCell(1), syncd.NumberCell(45688), syncd.NumberCell(12.5)}}, Formats: []syncd.NumberFormat{{}, date, money}},
+		syncd.DeleteRows{SheetID: 0, Start: 0, End: 2},
+		syncd.RenameTab{SheetID: 7, Title: "Shifts 2025"},
+		syncd.FormatColumns{SheetID: 0, Header: []string{"a"}, Formats: []syncd.NumberFormat{money, money}},
+		syncd.WriteRows{SheetID: 7, Row: 3, Col: 2, Rows: [][]syncd.Cell{{syncd.StringCell("<b>&")}}},
 	}
 	calls, err := c.Apply(context.Background(), ops)
 	if err != nil {
@@ -137,15 +137,15 @@ func TestApplyWireShapes(t *testing.T) {
 func TestApplyRejectsBadOpsWithoutCalling(t *testing.T) {
 	rec := &recorder{}
 	c := newTestClient(t, rec, Options{})
-	for _, op := range []syncer.Op{
-		syncer.AddTab{Title: "no id"},
-		syncer.DeleteRows{SheetID: 1, Start: 5, End: 5},
-		syncer.WriteRows{SheetID: 1, Row: -1},
-		syncer.WriteRows{SheetID: 1, Col: -1},
-		syncer.RenameTab{SheetID: 1},
+	for _, op := range []syncd.Op{
+		syncd.AddTab{Title: "no id"},
+		syncd.DeleteRows{SheetID: 1, Start: 5, End: 5},
+		syncd.WriteRows{SheetID: 1, Row: -1},
+		syncd.WriteRows{SheetID: 1, Col: -1},
+		syncd.RenameTab{SheetID: 1},
 		nil,
 	} {
-		calls, err := c.Apply(context.Background(), []syncer.Op{syncer.RenameTab{SheetID: 1, Title: "ok"}, op})
+		calls, err := c.Apply(context.Background(), []syncd.Op{syncd.RenameTab{SheetID: 1, Title: "ok"}, op})
 		if err == nil || calls != 0 {
 			t.Errorf("Apply(%#v) = %d calls, err %v; want 0 calls and an error", op, calls, err)
 		}
@@ -156,25 +156,25 @@ func TestApplyRejectsBadOpsWithoutCalling(t *testing.T) {
 	if calls, err := c.Apply(context.Background(), nil); calls != 0 || err != nil {
 		t.Errorf("Apply(nil) = %d, %v", calls, err)
 	}
-	empty := []syncer.Op{syncer.AppendRows{SheetID: 1, Formats: []syncer.NumberFormat{{Type: "DATE"}}}, syncer.WriteRows{SheetID: 1, Row: 1}}
+	empty := []syncd.Op{syncd.AppendRows{SheetID: 1, Formats: []syncd.NumberFormat{{Type: "DATE"}}}, syncd.WriteRows{SheetID: 1, Row: 1}}
 	if calls, err := c.Apply(context.Background(), empty); calls != 0 || err != nil || len(rec.bodies) != 0 {
 		t.Errorf("Apply of ops without rows = %d calls, %v, %d bodies; want nothing sent", calls, err, len(rec.bodies))
 	}
 }
 
 // rows returns n rows of cols cells of typical syncd data.
-func rows(n, cols int) [][]syncer.Cell {
-	out := make([][]syncer.Cell, n)
+func rows(n, cols int) [][]syncd.Cell {
+	out := make([][]syncd.Cell, n)
 	for i := range out {
-		row := make([]syncer.Cell, cols)
+		row := make([]syncd.Cell, cols)
 		for j := range row {
 			switch j % 3 {
 			case 0:
-				row[j] = syncer.NumberCell(float64(i*cols + j))
+				row[j] = syncd.NumberCell(float64(i*cols + j))
 			case 1:
-				row[j] = syncer.StringCell("employee " + strings.Repeat("x", j))
+				row[j] = syncd.StringCell("employee " + strings.Repeat("x", j))
 			default:
-				row[j] = syncer.NumberCell(45688 + float64(i)/7)
+				row[j] = syncd.NumberCell(45688 + float64(i)/7)
 			}
 		}
 		out[i] = row
@@ -186,11 +186,11 @@ func TestApplySplitsOnlyOverTheSizeLimitKeepingOrder(t *testing.T) {
 	const limit = 20_000
 	rec := &recorder{}
 	c := newTestClient(t, rec, Options{MaxRequestBytes: limit})
-	ops := []syncer.Op{
-		syncer.AddTab{SheetID: 9, Title: "Big", Header: []string{"a", "b", "c"}},
-		syncer.WriteRows{SheetID: 9, Row: 1, Rows: rows(600, 10)},
-		syncer.DeleteRows{SheetID: 9, Start: 700, End: 701},
-		syncer.AppendRows{SheetID: 9, Rows: rows(300, 10)},
+	ops := []syncd.Op{
+		syncd.AddTab{SheetID: 9, Title: "Big", Header: []string{"a", "b", "c"}},
+		syncd.WriteRows{SheetID: 9, Row: 1, Rows: rows(600, 10)},
+		syncd.DeleteRows{SheetID: 9, Start: 700, End: 701},
+		syncd.AppendRows{SheetID: 9, Rows: rows(300, 10)},
 	}
 	calls, err := c.Apply(context.Background(), ops)
 	if err != nil {
@@ -264,10 +264,10 @@ func lastIndexOf(s []string, v string) int {
 func TestSizeEstimateMatchesBodyFor1000Rows(t *testing.T) {
 	rec := &recorder{}
 	c := newTestClient(t, rec, Options{})
-	if _, err := c.Apply(context.Background(), []syncer.Op{syncer.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}); err != nil {
+	if _, err := c.Apply(context.Background(), []syncd.Op{syncd.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}); err != nil {
 		t.Fatal(err)
 	}
-	batches, err := planBatches([]syncer.Op{syncer.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}, DefaultMaxRequestBytes)
+	batches, err := planBatches([]syncd.Op{syncd.WriteRows{SheetID: 1, Row: 1, Rows: rows(1000, 10)}}, DefaultMaxRequestBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,16 +281,16 @@ func TestSizeEstimateMatchesBodyFor1000Rows(t *testing.T) {
 // TestRowSizeMatchesEncoding checks the size the planner computes without
 // encoding against what encoding/json produces, on awkward cells.
 func TestRowSizeMatchesEncoding(t *testing.T) {
-	cells := []syncer.Cell{
-		{}, syncer.NumberCell(0), syncer.NumberCell(math.Copysign(0, -1)), syncer.NumberCell(1e-7), syncer.NumberCell(1.5e-300),
-		syncer.NumberCell(1e21), syncer.NumberCell(123456789012345678), syncer.NumberCell(45688.142857142855), syncer.NumberCell(-2.5e-6),
-		syncer.NumberCell(math.NaN()), syncer.NumberCell(math.Inf(-1)), syncer.BoolCell(true), syncer.BoolCell(false),
-		syncer.StringCell(""), syncer.StringCell(`<a href="x">&'</a>`), syncer.StringCell("tab\there\nnew\x01\x1f\\"),
-		syncer.StringCell("bad \xff utf8 \u2028\u2029 😀 ж"), {Type: syncer.CellError, String: "#REF!"},
+	cells := []syncd.Cell{
+		{}, syncd.NumberCell(0), syncd.NumberCell(math.Copysign(0, -1)), syncd.NumberCell(1e-7), syncd.NumberCell(1.5e-300),
+		syncd.NumberCell(1e21), syncd.NumberCell(123456789012345678), syncd.NumberCell(45688.142857142855), syncd.NumberCell(-2.5e-6),
+		syncd.NumberCell(math.NaN()), syncd.NumberCell(math.Inf(-1)), syncd.BoolCell(true), syncd.BoolCell(false),
+		syncd.StringCell(""), syncd.StringCell(`<a href="x">&'</a>`), syncd.StringCell("tab\there\nnew\x01\x1f\\"),
+		syncd.StringCell("bad \xff utf8 \u2028\u2029 😀 ж"), {Type: syncd.CellError, String: "#REF!"},
 	}
 	for i := range cells {
 		row := cells[i:min(i+3, len(cells))]
-		want, err := json.Marshal(rowData([][]syncer.Cell{row})[0])
+		want, err := json.Marshal(rowData([][]syncd.Cell{row})[0])
 		if err != nil {
 			t.Fatal(err)
 		}

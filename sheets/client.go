@@ -17,7 +17,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/api/sheets/v4"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // Options configure a Client. The first five mirror the config keys
@@ -73,8 +73,8 @@ type Client struct {
 }
 
 var (
-	_ syncer.Spreadsheet  = (*Client)(nil)
-	_ syncer.QuotaAwaiter = (*Client)(nil)
+	_ syncd.Spreadsheet  = (*Client)(nil)
+	_ syncd.QuotaAwaiter = (*Client)(nil)
 )
 
 // serviceAccountKey is the part of a key file New reads itself.
@@ -215,7 +215,7 @@ func (c *Client) Stats() Stats { return c.stats.snapshot() }
 // spreadsheets.get. If the time zone is not one this binary knows, the
 // returned info is complete, uses UTC, and the error wraps
 // ErrUnknownTimeZone.
-func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
+func (c *Client) Info(ctx context.Context) (syncd.SpreadsheetInfo, error) {
 	var ss *sheets.Spreadsheet
 	_, err := c.call(ctx, kindRead, "spreadsheets.get", func(ctx context.Context) error {
 		var err error
@@ -225,9 +225,9 @@ func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
 		return err
 	})
 	if err != nil {
-		return syncer.SpreadsheetInfo{}, fmt.Errorf("get info of spreadsheet %s: %w", c.id, err)
+		return syncd.SpreadsheetInfo{}, fmt.Errorf("get info of spreadsheet %s: %w", c.id, err)
 	}
-	info := syncer.SpreadsheetInfo{TimeZone: time.UTC}
+	info := syncd.SpreadsheetInfo{TimeZone: time.UTC}
 	var tzErr error
 	if p := ss.Properties; p != nil {
 		info.Title = p.Title
@@ -245,7 +245,7 @@ func (c *Client) Info(ctx context.Context) (syncer.SpreadsheetInfo, error) {
 			continue
 		}
 		p := s.Properties
-		t := syncer.TabInfo{SheetID: p.SheetId, Title: p.Title, Index: int(p.Index)}
+		t := syncd.TabInfo{SheetID: p.SheetId, Title: p.Title, Index: int(p.Index)}
 		if g := p.GridProperties; g != nil {
 			t.RowCount, t.ColCount, t.FrozenRows = int(g.RowCount), int(g.ColumnCount), int(g.FrozenRowCount)
 		}
@@ -279,7 +279,7 @@ func loadZone(name string) (*time.Location, error) {
 // cells are relative to each range's top-left corner; trailing empty rows
 // and cells are trimmed. Every valid Range can be read, including those
 // FormatRange cannot express (they are read wider and cropped).
-func (c *Client) Read(ctx context.Context, ranges []syncer.Range) ([][][]syncer.Cell, error) {
+func (c *Client) Read(ctx context.Context, ranges []syncd.Range) ([][][]syncd.Cell, error) {
 	if len(ranges) == 0 {
 		return nil, nil
 	}
@@ -306,7 +306,7 @@ func (c *Client) Read(ctx context.Context, ranges []syncer.Range) ([][][]syncer.
 	if len(resp.ValueRanges) != len(ranges) {
 		return nil, fmt.Errorf("read %d ranges of %s: the API returned %d", len(ranges), c.id, len(resp.ValueRanges))
 	}
-	out := make([][][]syncer.Cell, len(ranges))
+	out := make([][][]syncd.Cell, len(ranges))
 	for i, vr := range resp.ValueRanges {
 		if vr == nil {
 			continue
@@ -324,7 +324,7 @@ type crop struct{ rows, cols int }
 // form for (an open column end starting after column A, or after row 1
 // with an open row end, e.g. "every column from row 2 on") it requests the
 // whole rows or the whole tab and says how much to cut off.
-func readRange(r syncer.Range) (string, crop, error) {
+func readRange(r syncd.Range) (string, crop, error) {
 	s, err := FormatRange(r)
 	if !errors.Is(err, ErrUnrepresentable) {
 		return s, crop{}, err
@@ -338,7 +338,7 @@ func readRange(r syncer.Range) (string, crop, error) {
 	return s, crop{rows: r.StartRow - wide.StartRow, cols: r.StartCol}, err
 }
 
-func (cr crop) apply(rows [][]syncer.Cell) [][]syncer.Cell {
+func (cr crop) apply(rows [][]syncd.Cell) [][]syncd.Cell {
 	if cr.rows == 0 && cr.cols == 0 {
 		return rows
 	}
@@ -366,14 +366,14 @@ var formulaErrors = map[string]bool{
 	"#NUM!": true, "#N/A": true, "#ERROR!": true, "#SPILL!": true, "#CALC!": true,
 }
 
-func decodeRows(values [][]any) [][]syncer.Cell {
-	rows := make([][]syncer.Cell, len(values))
+func decodeRows(values [][]any) [][]syncd.Cell {
+	rows := make([][]syncd.Cell, len(values))
 	for i, vs := range values {
-		row := make([]syncer.Cell, len(vs))
+		row := make([]syncd.Cell, len(vs))
 		for j, v := range vs {
 			row[j] = decodeValue(v)
 		}
-		for len(row) > 0 && row[len(row)-1].Type == syncer.CellEmpty {
+		for len(row) > 0 && row[len(row)-1].Type == syncd.CellEmpty {
 			row = row[:len(row)-1]
 		}
 		rows[i] = row
@@ -384,30 +384,30 @@ func decodeRows(values [][]any) [][]syncer.Cell {
 	return rows
 }
 
-func decodeValue(v any) syncer.Cell {
+func decodeValue(v any) syncd.Cell {
 	switch v := v.(type) {
 	case string:
 		if v == "" {
-			return syncer.Cell{}
+			return syncd.Cell{}
 		}
 		if formulaErrors[v] {
-			return syncer.Cell{Type: syncer.CellError, String: v}
+			return syncd.Cell{Type: syncd.CellError, String: v}
 		}
-		return syncer.StringCell(v)
+		return syncd.StringCell(v)
 	case float64:
-		return syncer.NumberCell(v)
+		return syncd.NumberCell(v)
 	case json.Number:
 		f, err := v.Float64()
 		if err != nil {
-			return syncer.StringCell(v.String())
+			return syncd.StringCell(v.String())
 		}
-		return syncer.NumberCell(f)
+		return syncd.NumberCell(f)
 	case bool:
-		return syncer.BoolCell(v)
+		return syncd.BoolCell(v)
 	case nil:
-		return syncer.Cell{}
+		return syncd.Cell{}
 	}
-	return syncer.StringCell(fmt.Sprint(v))
+	return syncd.StringCell(fmt.Sprint(v))
 }
 
 // AwaitQuota blocks until both a read and a write could be sent at once
@@ -425,7 +425,7 @@ func (c *Client) AwaitQuota(ctx context.Context) error {
 // not atomic as a whole). It returns the number of requests sent,
 // retries included. If a later batch fails, the earlier ones stay applied
 // and the error says how many.
-func (c *Client) Apply(ctx context.Context, ops []syncer.Op) (int, error) {
+func (c *Client) Apply(ctx context.Context, ops []syncd.Op) (int, error) {
 	if len(ops) == 0 {
 		return 0, nil
 	}

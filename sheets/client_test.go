@@ -22,7 +22,7 @@ import (
 
 	"google.golang.org/api/googleapi"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // scripted answers the i-th request with steps[i] (the last step repeats)
@@ -70,12 +70,12 @@ var (
 	ok200     = step{code: 200, body: `{"spreadsheetId":"sid","replies":[{}]}`}
 	quota429  = apiError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:1'.")
 	unavail   = apiError(503, "UNAVAILABLE", "The service is currently unavailable.")
-	writeOnce = []syncer.Op{syncer.AppendRows{SheetID: 1, Rows: [][]syncer.Cell{{syncer.NumberCell(1)}}}}
-	overwrite = []syncer.Op{syncer.WriteRows{SheetID: 1, Row: 1, Rows: [][]syncer.Cell{{syncer.NumberCell(1)}}}}
+	writeOnce = []syncd.Op{syncd.AppendRows{SheetID: 1, Rows: [][]syncd.Cell{{syncd.NumberCell(1)}}}}
+	overwrite = []syncd.Op{syncd.WriteRows{SheetID: 1, Row: 1, Rows: [][]syncd.Cell{{syncd.NumberCell(1)}}}}
 )
 
 // applyAsync runs Apply in the background; the result arrives on the channel.
-func applyAsync(c *Client, ctx context.Context, ops []syncer.Op) <-chan applyResult {
+func applyAsync(c *Client, ctx context.Context, ops []syncd.Op) <-chan applyResult {
 	ch := make(chan applyResult, 1)
 	go func() {
 		calls, err := c.Apply(ctx, ops)
@@ -159,26 +159,26 @@ func TestOldStyleQuota403IsRetried(t *testing.T) {
 
 func TestReadRangeWidensWhatA1CannotSay(t *testing.T) {
 	for _, tt := range []struct {
-		r    syncer.Range
+		r    syncd.Range
 		a1   string
 		crop crop
 	}{
-		{syncer.Range{Tab: "T", StartRow: 1}, "T", crop{rows: 1}},
-		{syncer.Range{Tab: "T", StartCol: 2}, "T", crop{cols: 2}},
-		{syncer.Range{Tab: "T", StartRow: 4, EndRow: 10, StartCol: 1}, "T!5:10", crop{cols: 1}},
-		{syncer.Range{Tab: "T", StartRow: 1, EndCol: 3}, "T!A2:C", crop{}},
+		{syncd.Range{Tab: "T", StartRow: 1}, "T", crop{rows: 1}},
+		{syncd.Range{Tab: "T", StartCol: 2}, "T", crop{cols: 2}},
+		{syncd.Range{Tab: "T", StartRow: 4, EndRow: 10, StartCol: 1}, "T!5:10", crop{cols: 1}},
+		{syncd.Range{Tab: "T", StartRow: 1, EndCol: 3}, "T!A2:C", crop{}},
 	} {
 		a1, cr, err := readRange(tt.r)
 		if err != nil || a1 != tt.a1 || cr != tt.crop {
 			t.Errorf("readRange(%+v) = %q, %+v, %v; want %q, %+v", tt.r, a1, cr, err, tt.a1, tt.crop)
 		}
 	}
-	rows := [][]syncer.Cell{{syncer.NumberCell(1), syncer.NumberCell(2)}, {syncer.NumberCell(3)}, {syncer.NumberCell(4), syncer.NumberCell(5)}}
+	rows := [][]syncd.Cell{{syncd.NumberCell(1), syncd.NumberCell(2)}, {syncd.NumberCell(3)}, {syncd.NumberCell(4), syncd.NumberCell(5)}}
 	got := crop{rows: 1, cols: 1}.apply(rows)
-	if len(got) != 2 || len(got[0]) != 0 || got[1][0] != syncer.NumberCell(5) {
+	if len(got) != 2 || len(got[0]) != 0 || got[1][0] != syncd.NumberCell(5) {
 		t.Errorf("crop = %v", got)
 	}
-	if _, _, err := readRange(syncer.Range{StartRow: 1}); err == nil {
+	if _, _, err := readRange(syncd.Range{StartRow: 1}); err == nil {
 		t.Error("a range without a tab and without an A1 form was accepted")
 	}
 }
@@ -306,7 +306,7 @@ func TestReadDecodesValuesAndErrors(t *testing.T) {
 		_, _ = io.WriteString(w, body)
 	})
 	c := newTestClient(t, h, Options{})
-	got, err := c.Read(context.Background(), []syncer.Range{{Tab: "Shifts", EndRow: 3, EndCol: 4}, {Tab: "My Tab", StartRow: 1, EndCol: 2}})
+	got, err := c.Read(context.Background(), []syncd.Range{{Tab: "Shifts", EndRow: 3, EndCol: 4}, {Tab: "My Tab", StartRow: 1, EndCol: 2}})
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -315,10 +315,10 @@ func TestReadDecodesValuesAndErrors(t *testing.T) {
 			t.Errorf("query %q lacks %q", query, q)
 		}
 	}
-	want := [][][]syncer.Cell{
+	want := [][][]syncd.Cell{
 		{
-			{syncer.StringCell("id"), syncer.StringCell("day"), syncer.BoolCell(true)},
-			{syncer.NumberCell(1), syncer.NumberCell(45688.5), syncer.BoolCell(false), {Type: syncer.CellError, String: "#REF!"}},
+			{syncd.StringCell("id"), syncd.StringCell("day"), syncd.BoolCell(true)},
+			{syncd.NumberCell(1), syncd.NumberCell(45688.5), syncd.BoolCell(false), {Type: syncd.CellError, String: "#REF!"}},
 		},
 		{},
 	}
@@ -360,7 +360,7 @@ func TestInfoMapsTabsAndTimeZone(t *testing.T) {
 	if info.Title != "Payroll" || info.TimeZone.String() != "Europe/Berlin" || len(info.Tabs) != 2 {
 		t.Fatalf("Info = %+v", info)
 	}
-	if tab, ok := info.Tab("Shifts"); !ok || tab != (syncer.TabInfo{SheetID: 7, Title: "Shifts", Index: 1, RowCount: 50, ColCount: 6, FrozenRows: 1}) {
+	if tab, ok := info.Tab("Shifts"); !ok || tab != (syncd.TabInfo{SheetID: 7, Title: "Shifts", Index: 1, RowCount: 50, ColCount: 6, FrozenRows: 1}) {
 		t.Errorf("Shifts tab = %+v", tab)
 	}
 

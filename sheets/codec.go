@@ -11,7 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // MaxCellChars is the most characters a Sheets cell may hold. Google counts
@@ -50,7 +50,7 @@ var ErrFormulaError = errors.New("cell holds a formula error")
 // zero Codec is ready to use and safe for concurrent use.
 type Codec struct{}
 
-var _ syncer.Codec = Codec{}
+var _ syncd.Codec = Codec{}
 
 // Format returns the number format the cells of col carry: DATE
 // (yyyy-mm-dd) for dates, DATE_TIME (yyyy-mm-dd hh:mm:ss) for timestamps,
@@ -60,30 +60,30 @@ var _ syncer.Codec = Codec{}
 // kinds, so that what a person types there (e.g. "00123") stays text
 // instead of being turned into a number by the sheet. Floats and bools get
 // the zero NumberFormat (the sheet's default).
-func (Codec) Format(col syncer.Column) syncer.NumberFormat {
+func (Codec) Format(col syncd.Column) syncd.NumberFormat {
 	switch col.Kind {
-	case syncer.KindDate:
-		return syncer.NumberFormat{Type: "DATE", Pattern: DatePattern}
-	case syncer.KindTimestamp, syncer.KindTimestampTZ:
-		return syncer.NumberFormat{Type: "DATE_TIME", Pattern: DateTimePattern}
-	case syncer.KindInt:
-		return syncer.NumberFormat{Type: "NUMBER", Pattern: "0"}
-	case syncer.KindNumeric:
+	case syncd.KindDate:
+		return syncd.NumberFormat{Type: "DATE", Pattern: DatePattern}
+	case syncd.KindTimestamp, syncd.KindTimestampTZ:
+		return syncd.NumberFormat{Type: "DATE_TIME", Pattern: DateTimePattern}
+	case syncd.KindInt:
+		return syncd.NumberFormat{Type: "NUMBER", Pattern: "0"}
+	case syncd.KindNumeric:
 		scale := col.Scale
 		if isMoney(col) {
 			if scale < 0 {
 				scale = 2
 			}
-			return syncer.NumberFormat{Type: "CURRENCY", Pattern: decimalPattern(scale)}
+			return syncd.NumberFormat{Type: "CURRENCY", Pattern: decimalPattern(scale)}
 		}
 		if scale < 0 {
-			return syncer.NumberFormat{}
+			return syncd.NumberFormat{}
 		}
-		return syncer.NumberFormat{Type: "NUMBER", Pattern: decimalPattern(scale)}
-	case syncer.KindText, syncer.KindJSON, syncer.KindOther:
-		return syncer.NumberFormat{Type: "TEXT", Pattern: "@"}
+		return syncd.NumberFormat{Type: "NUMBER", Pattern: decimalPattern(scale)}
+	case syncd.KindText, syncd.KindJSON, syncd.KindOther:
+		return syncd.NumberFormat{Type: "TEXT", Pattern: "@"}
 	}
-	return syncer.NumberFormat{}
+	return syncd.NumberFormat{}
 }
 
 // decimalPattern returns "#,##0" with scale zeros after the point. A double
@@ -95,7 +95,7 @@ func decimalPattern(scale int) string {
 	return "#,##0." + strings.Repeat("0", min(scale, maxSignificantDigits))
 }
 
-func isMoney(col syncer.Column) bool { return strings.HasPrefix(col.Type, "money") }
+func isMoney(col syncd.Column) bool { return strings.HasPrefix(col.Type, "money") }
 
 // Encode returns the cell for v in col under DESIGN §2; loc is the
 // spreadsheet's time zone (nil means UTC). It never fails: a value that
@@ -111,46 +111,46 @@ func isMoney(col syncer.Column) bool { return strings.HasPrefix(col.Type, "money
 // Likewise text spelling a formula error ("#N/A") is returned as the
 // CellError it will read back as. So Encode(v) always equals what Read
 // returns after v is written, which is what comparisons rely on.
-func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (syncer.Cell, bool) {
+func (Codec) Encode(col syncd.Column, v syncd.Value, loc *time.Location) (syncd.Cell, bool) {
 	if !v.Valid {
-		return syncer.Cell{}, false
+		return syncd.Cell{}, false
 	}
 	s := v.Text
 	switch col.Kind {
-	case syncer.KindInt:
+	case syncd.KindInt:
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= -maxExactInt && n <= maxExactInt {
-			return syncer.NumberCell(float64(n)), false
+			return syncd.NumberCell(float64(n)), false
 		}
-	case syncer.KindNumeric:
+	case syncd.KindNumeric:
 		if f, ok := exactDecimal(s); ok {
-			return syncer.NumberCell(f), false
+			return syncd.NumberCell(f), false
 		}
 		if d, ok := moneyDecimal(s); ok && isMoney(col) {
 			if f, ok := exactDecimal(d.String()); ok {
-				return syncer.NumberCell(f), false
+				return syncd.NumberCell(f), false
 			}
 		}
-	case syncer.KindFloat:
+	case syncd.KindFloat:
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			return syncer.NumberCell(f), false
+			return syncd.NumberCell(f), false
 		}
-	case syncer.KindBool:
+	case syncd.KindBool:
 		if b, ok := parseBool(s); ok {
-			return syncer.BoolCell(b), false
+			return syncd.BoolCell(b), false
 		}
-	case syncer.KindDate:
+	case syncd.KindDate:
 		if d, err := parseDate(s); err == nil && d.year > 0 {
-			return syncer.NumberCell(float64(d.days())), false
+			return syncd.NumberCell(float64(d.days())), false
 		}
-	case syncer.KindTimestamp:
+	case syncd.KindTimestamp:
 		if serial, ok := timestampSerial(s); ok {
-			return syncer.NumberCell(serial), false
+			return syncd.NumberCell(serial), false
 		}
-	case syncer.KindTimestampTZ:
+	case syncd.KindTimestampTZ:
 		if serial, ok := timestamptzSerial(s, orUTC(loc)); ok {
-			return syncer.NumberCell(serial), false
+			return syncd.NumberCell(serial), false
 		}
-	case syncer.KindJSON:
+	case syncd.KindJSON:
 		var buf bytes.Buffer
 		if json.Compact(&buf, []byte(s)) == nil {
 			s = buf.String()
@@ -163,9 +163,9 @@ func (Codec) Encode(col syncer.Column, v syncer.Value, loc *time.Location) (sync
 // empty string is an empty cell: the API reads "" back as no value, so
 // writing it as a string would make the written and the read cell differ
 // forever and every comparison report a change.
-func textCell(s string) (syncer.Cell, bool) {
+func textCell(s string) (syncd.Cell, bool) {
 	if s == "" {
-		return syncer.Cell{}, false
+		return syncd.Cell{}, false
 	}
 	// JSON carries only valid UTF-8: stray bytes (a SQL_ASCII database)
 	// would arrive as U+FFFD anyway; replacing them here keeps the cell
@@ -174,11 +174,11 @@ func textCell(s string) (syncer.Cell, bool) {
 	if formulaErrors[s] {
 		// Text that spells a formula error reads back as one; say so, so
 		// that the written and the read cell compare equal.
-		return syncer.Cell{Type: syncer.CellError, String: s}, false
+		return syncd.Cell{Type: syncd.CellError, String: s}, false
 	}
 	// Bytes ≥ UTF-16 units, so the cheap test settles nearly every cell.
 	if len(s) <= MaxCellChars || utf16Len(s) <= MaxCellChars {
-		return syncer.StringCell(s), false
+		return syncd.StringCell(s), false
 	}
 	budget := MaxCellChars - utf16Len(TruncationMarker)
 	used, cut := 0, len(s)
@@ -194,9 +194,9 @@ func textCell(s string) (syncer.Cell, bool) {
 		used += n
 	}
 	if cut == len(s) {
-		return syncer.StringCell(s), false
+		return syncd.StringCell(s), false
 	}
-	return syncer.StringCell(s[:cut] + TruncationMarker), true
+	return syncd.StringCell(s[:cut] + TruncationMarker), true
 }
 
 func utf16Len(s string) int {
@@ -227,59 +227,59 @@ func orUTC(loc *time.Location) *time.Location {
 // bool cell. An empty cell, or an empty string, is NULL. Anything else
 // fails with an error saying what was expected; cells holding formula
 // errors fail with ErrFormulaError and truncated ones with ErrTruncated.
-func (Codec) Decode(col syncer.Column, c syncer.Cell, loc *time.Location) (syncer.Value, error) {
+func (Codec) Decode(col syncd.Column, c syncd.Cell, loc *time.Location) (syncd.Value, error) {
 	switch c.Type {
-	case syncer.CellEmpty:
-		return syncer.Null, nil
-	case syncer.CellError:
-		return syncer.Null, fmt.Errorf("%w %s; expected %s", ErrFormulaError, c.String, expected(col))
-	case syncer.CellString:
+	case syncd.CellEmpty:
+		return syncd.Null, nil
+	case syncd.CellError:
+		return syncd.Null, fmt.Errorf("%w %s; expected %s", ErrFormulaError, c.String, expected(col))
+	case syncd.CellString:
 		if c.String == "" {
-			return syncer.Null, nil
+			return syncd.Null, nil
 		}
 		if strings.HasSuffix(c.String, TruncationMarker) {
-			return syncer.Null, ErrTruncated
+			return syncd.Null, ErrTruncated
 		}
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if math.IsNaN(c.Number) || math.IsInf(c.Number, 0) {
-			return syncer.Null, fmt.Errorf("number %v is not finite; expected %s", c.Number, expected(col))
+			return syncd.Null, fmt.Errorf("number %v is not finite; expected %s", c.Number, expected(col))
 		}
-	case syncer.CellBool:
+	case syncd.CellBool:
 	default:
-		return syncer.Null, fmt.Errorf("unknown cell type %d", c.Type)
+		return syncd.Null, fmt.Errorf("unknown cell type %d", c.Type)
 	}
 	s, err := decodeKind(col, c, orUTC(loc))
 	if err != nil {
-		return syncer.Null, err
+		return syncd.Null, err
 	}
-	return syncer.Text(s), nil
+	return syncd.Text(s), nil
 }
 
-func decodeKind(col syncer.Column, c syncer.Cell, loc *time.Location) (string, error) {
+func decodeKind(col syncd.Column, c syncd.Cell, loc *time.Location) (string, error) {
 	switch col.Kind {
-	case syncer.KindInt:
+	case syncd.KindInt:
 		return decodeInt(col, c)
-	case syncer.KindNumeric:
+	case syncd.KindNumeric:
 		return decodeNumeric(col, c)
-	case syncer.KindFloat:
+	case syncd.KindFloat:
 		return decodeFloat(col, c)
-	case syncer.KindBool:
+	case syncd.KindBool:
 		return decodeBool(col, c)
-	case syncer.KindDate:
+	case syncd.KindDate:
 		return decodeDate(col, c)
-	case syncer.KindTimestamp:
+	case syncd.KindTimestamp:
 		return decodeTimestamp(col, c, nil)
-	case syncer.KindTimestampTZ:
+	case syncd.KindTimestampTZ:
 		return decodeTimestamp(col, c, loc)
-	case syncer.KindJSON:
+	case syncd.KindJSON:
 		return decodeJSON(col, c)
 	}
 	// Text and other kinds take whatever the cell shows; Postgres parses
 	// "other" values when they are cast back into the column.
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		return strconv.FormatFloat(c.Number, 'f', -1, 64), nil
-	case syncer.CellBool:
+	case syncd.CellBool:
 		if c.Bool {
 			return "TRUE", nil
 		}
@@ -289,34 +289,34 @@ func decodeKind(col syncer.Column, c syncer.Cell, loc *time.Location) (string, e
 }
 
 // expected names what a column of col's kind accepts, for error messages.
-func expected(col syncer.Column) string {
+func expected(col syncd.Column) string {
 	switch col.Kind {
-	case syncer.KindInt:
+	case syncd.KindInt:
 		return "a whole number such as 42"
-	case syncer.KindNumeric:
+	case syncd.KindNumeric:
 		return "a number such as 12.50"
-	case syncer.KindFloat:
+	case syncd.KindFloat:
 		return "a number such as 1.5, NaN or Infinity"
-	case syncer.KindBool:
+	case syncd.KindBool:
 		return "TRUE or FALSE"
-	case syncer.KindDate:
+	case syncd.KindDate:
 		return "a date such as 2025-01-31"
-	case syncer.KindTimestamp:
+	case syncd.KindTimestamp:
 		return "a date and time such as 2025-01-31 13:45:00"
-	case syncer.KindTimestampTZ:
+	case syncd.KindTimestampTZ:
 		return "a date and time such as 2025-01-31 13:45:00 (or with an offset, 2025-01-31 13:45:00+02)"
-	case syncer.KindJSON:
+	case syncd.KindJSON:
 		return `JSON such as {"a":1}`
 	}
 	return "text"
 }
 
-func typeError(col syncer.Column, c syncer.Cell) error {
+func typeError(col syncd.Column, c syncd.Cell) error {
 	var got string
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		got = "number " + strconv.FormatFloat(c.Number, 'f', -1, 64)
-	case syncer.CellBool:
+	case syncd.CellBool:
 		got = "boolean " + strings.ToUpper(strconv.FormatBool(c.Bool))
 	default:
 		s := c.String
@@ -328,15 +328,15 @@ func typeError(col syncer.Column, c syncer.Cell) error {
 	return fmt.Errorf("%s column %q: got %s, expected %s", col.Kind, col.Name, got, expected(col))
 }
 
-func decodeInt(col syncer.Column, c syncer.Cell) (string, error) {
+func decodeInt(col syncd.Column, c syncd.Cell) (string, error) {
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		f := c.Number
 		if f != math.Trunc(f) || f < -maxExactInt || f > maxExactInt {
 			return "", typeError(col, c)
 		}
 		return strconv.FormatInt(int64(f), 10), nil
-	case syncer.CellString:
+	case syncd.CellString:
 		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(c.String), "+"), 10, 64)
 		if err != nil {
 			return "", typeError(col, c)
@@ -346,15 +346,15 @@ func decodeInt(col syncer.Column, c syncer.Cell) (string, error) {
 	return "", typeError(col, c)
 }
 
-func decodeBool(col syncer.Column, c syncer.Cell) (string, error) {
+func decodeBool(col syncd.Column, c syncd.Cell) (string, error) {
 	switch c.Type {
-	case syncer.CellBool:
+	case syncd.CellBool:
 		return pgBool(c.Bool), nil
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if c.Number == 0 || c.Number == 1 {
 			return pgBool(c.Number == 1), nil
 		}
-	case syncer.CellString:
+	case syncd.CellString:
 		if b, ok := parseBool(c.String); ok {
 			return pgBool(b), nil
 		}
@@ -383,11 +383,11 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-func decodeJSON(col syncer.Column, c syncer.Cell) (string, error) {
+func decodeJSON(col syncd.Column, c syncd.Cell) (string, error) {
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		return strconv.FormatFloat(c.Number, 'f', -1, 64), nil
-	case syncer.CellBool:
+	case syncd.CellBool:
 		return strconv.FormatBool(c.Bool), nil
 	}
 	var buf bytes.Buffer

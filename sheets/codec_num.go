@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // decimal is a parsed decimal number kept as digit strings, so that
@@ -176,15 +176,15 @@ func moneyDecimal(s string) (decimal, bool) {
 	return d, true
 }
 
-func decodeNumeric(col syncer.Column, c syncer.Cell) (string, error) {
+func decodeNumeric(col syncd.Column, c syncd.Cell) (string, error) {
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		d, ok := parseDecimal(strconv.FormatFloat(c.Number, 'f', -1, 64), false)
 		if !ok {
 			return "", typeError(col, c)
 		}
 		return d.round(col.Scale).String(), nil
-	case syncer.CellString:
+	case syncd.CellString:
 		if special, ok := specialNumber(c.String); ok {
 			return special, nil
 		}
@@ -215,7 +215,7 @@ func specialNumber(s string) (string, bool) {
 }
 
 // floatBits is 32 for real columns and 64 for double precision.
-func floatBits(col syncer.Column) int {
+func floatBits(col syncd.Column) int {
 	switch strings.ToLower(col.Type) {
 	case "real", "float4":
 		return 32
@@ -223,13 +223,13 @@ func floatBits(col syncer.Column) int {
 	return 64
 }
 
-func decodeFloat(col syncer.Column, c syncer.Cell) (string, error) {
+func decodeFloat(col syncd.Column, c syncd.Cell) (string, error) {
 	bits := floatBits(col)
 	var f float64
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		f = c.Number
-	case syncer.CellString:
+	case syncd.CellString:
 		if special, ok := specialNumber(c.String); ok {
 			return special, nil
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // A sheet serial number counts days since 1899-12-30 00:00, with the time
@@ -330,9 +330,9 @@ func infinity(s string) (string, bool) {
 	return "", false
 }
 
-func decodeDate(col syncer.Column, c syncer.Cell) (string, error) {
+func decodeDate(col syncd.Column, c syncd.Cell) (string, error) {
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if c.Number != math.Trunc(c.Number) || math.Abs(c.Number) > maxSerial {
 			return "", fmt.Errorf("%w (a date cell holds a whole serial number; this one has a time of day)", typeError(col, c))
 		}
@@ -341,7 +341,7 @@ func decodeDate(col syncer.Column, c syncer.Cell) (string, error) {
 			return "", typeError(col, c)
 		}
 		return formatStamp(t, false, false), nil
-	case syncer.CellString:
+	case syncd.CellString:
 		if inf, ok := infinity(c.String); ok {
 			return inf, nil
 		}
@@ -357,10 +357,10 @@ func decodeDate(col syncer.Column, c syncer.Cell) (string, error) {
 // decodeTimestamp decodes a timestamp (loc nil) or a timestamptz whose
 // wall clock is in loc, printing the latter in UTC as Postgres does in a
 // TimeZone=UTC session.
-func decodeTimestamp(col syncer.Column, c syncer.Cell, loc *time.Location) (string, error) {
+func decodeTimestamp(col syncd.Column, c syncd.Cell, loc *time.Location) (string, error) {
 	var t stamp
 	switch c.Type {
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		wt, ok := serialWall(c.Number)
 		if !ok {
 			return "", typeError(col, c)
@@ -368,7 +368,7 @@ func decodeTimestamp(col syncer.Column, c syncer.Cell, loc *time.Location) (stri
 		w := wt.time()
 		t = stamp{year: w.Year(), month: int(w.Month()), day: w.Day(), hour: w.Hour(),
 			minute: w.Minute(), second: w.Second(), micro: w.Nanosecond() / 1000, hasTime: true}
-	case syncer.CellString:
+	case syncd.CellString:
 		if inf, ok := infinity(c.String); ok {
 			return inf, nil
 		}

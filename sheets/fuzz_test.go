@@ -12,7 +12,7 @@ import (
 	_ "time/tzdata" // the zones exist on every machine the fuzzer runs on
 	"unicode/utf8"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // FuzzA1Format checks that every Range FormatRange accepts parses back to
@@ -26,7 +26,7 @@ func FuzzA1Format(f *testing.F) {
 	f.Add("R1C1", 0, 0, 0, 18278)
 	f.Fuzz(func(t *testing.T, tab string, sr, er, sc, ec int) {
 		_, _ = ParseRange(tab) // must not panic
-		r := syncer.Range{Tab: tab, StartRow: sr, EndRow: er, StartCol: sc, EndCol: ec}
+		r := syncd.Range{Tab: tab, StartRow: sr, EndRow: er, StartCol: sc, EndCol: ec}
 		s, err := FormatRange(r)
 		if err != nil {
 			if errors.Is(err, ErrUnrepresentable) && !(r.EndCol == 0 && (r.StartCol > 0 || r.StartRow > 0 && r.EndRow == 0 || tab == "")) {
@@ -64,12 +64,12 @@ func FuzzCodecRoundTrip(f *testing.F) {
 			t.Fatal(err) // time/tzdata is linked in: every zone loads
 		}
 		// Decode must never panic, whatever the cell.
-		for k := syncer.KindText; k <= syncer.KindOther; k++ {
-			col := syncer.Column{Kind: k, Scale: int(b % 40)}
-			for _, c := range []syncer.Cell{syncer.StringCell(s), syncer.NumberCell(math.Float64frombits(uint64(a))), syncer.BoolCell(a&1 == 1), {Type: syncer.CellError, String: s}} {
+		for k := syncd.KindText; k <= syncd.KindOther; k++ {
+			col := syncd.Column{Kind: k, Scale: int(b % 40)}
+			for _, c := range []syncd.Cell{syncd.StringCell(s), syncd.NumberCell(math.Float64frombits(uint64(a))), syncd.BoolCell(a&1 == 1), {Type: syncd.CellError, String: s}} {
 				_, _ = Codec{}.Decode(col, c, loc)
 			}
-			_, _ = Codec{}.Encode(col, syncer.Text(s), loc)
+			_, _ = Codec{}.Encode(col, syncd.Text(s), loc)
 		}
 		col, v, ok := fuzzValue(kind, a, b, s)
 		if !ok {
@@ -99,18 +99,18 @@ func FuzzCodecRoundTrip(f *testing.F) {
 }
 
 // fuzzValue returns a column and one of its canonical values.
-func fuzzValue(kind uint8, a, b int64, s string) (syncer.Column, syncer.Value, bool) {
-	k := syncer.ColumnKind(kind % 10)
-	col := syncer.Column{Kind: k, Scale: -1}
+func fuzzValue(kind uint8, a, b int64, s string) (syncd.Column, syncd.Value, bool) {
+	k := syncd.ColumnKind(kind % 10)
+	col := syncd.Column{Kind: k, Scale: -1}
 	switch k {
-	case syncer.KindText, syncer.KindOther:
+	case syncd.KindText, syncd.KindOther:
 		if s == "" || !utf8.ValidString(s) { // documented: "" is NULL; bad bytes become U+FFFD
-			return col, syncer.Null, false
+			return col, syncd.Null, false
 		}
-		return col, syncer.Text(s), true
-	case syncer.KindInt:
-		return col, syncer.Text(strconv.FormatInt(a, 10)), true
-	case syncer.KindNumeric:
+		return col, syncd.Text(s), true
+	case syncd.KindInt:
+		return col, syncd.Text(strconv.FormatInt(a, 10)), true
+	case syncd.KindNumeric:
 		scale := int(uint64(b) % 25)
 		digits := strconv.FormatUint(uint64(a>>1)%1e18, 10)
 		if len(digits) <= scale {
@@ -126,39 +126,39 @@ func fuzzValue(kind uint8, a, b int64, s string) (syncer.Column, syncer.Value, b
 		if b&1 == 0 {
 			col.Scale = scale
 		}
-		return col, syncer.Text(text), true
-	case syncer.KindFloat:
+		return col, syncd.Text(text), true
+	case syncd.KindFloat:
 		if b&1 == 1 {
 			col.Type = "real"
-			return col, syncer.Text(pgFloat(float64(math.Float32frombits(uint32(a))), 32)), true
+			return col, syncd.Text(pgFloat(float64(math.Float32frombits(uint32(a))), 32)), true
 		}
-		return col, syncer.Text(pgFloat(math.Float64frombits(uint64(a)), 64)), true
-	case syncer.KindBool:
-		return col, syncer.Text(pgBool(a&1 == 1)), true
-	case syncer.KindDate:
+		return col, syncd.Text(pgFloat(math.Float64frombits(uint64(a)), 64)), true
+	case syncd.KindBool:
+		return col, syncd.Text(pgBool(a&1 == 1)), true
+	case syncd.KindDate:
 		days := a % 106_000_000
-		return col, syncer.Text(formatStamp(wallTime{days: days}.time(), false, false)), true
-	case syncer.KindTimestamp, syncer.KindTimestampTZ:
+		return col, syncd.Text(formatStamp(wallTime{days: days}.time(), false, false)), true
+	case syncd.KindTimestamp, syncd.KindTimestampTZ:
 		days := (a / microsInDay) % 100_000_000
 		us := a % microsInDay
 		if us < 0 {
 			us += microsInDay
 		}
 		w := wallTime{days, us}.time()
-		return col, syncer.Text(formatStamp(w, true, k == syncer.KindTimestampTZ)), true
-	case syncer.KindJSON:
+		return col, syncd.Text(formatStamp(w, true, k == syncd.KindTimestampTZ)), true
+	case syncd.KindJSON:
 		if !json.Valid([]byte(s)) {
 			raw, _ := json.Marshal(s)
 			s = string(raw)
 		}
-		return col, syncer.Text(s), true
+		return col, syncd.Text(s), true
 	}
-	return col, syncer.Null, false
+	return col, syncd.Null, false
 }
 
-func sameValue(col syncer.Column, want, got string) bool {
+func sameValue(col syncd.Column, want, got string) bool {
 	switch col.Kind {
-	case syncer.KindNumeric:
+	case syncd.KindNumeric:
 		w, ok1 := parseDecimal(want, false)
 		g, ok2 := parseDecimal(got, false)
 		if !ok1 || !ok2 {
@@ -168,7 +168,7 @@ func sameValue(col syncer.Column, want, got string) bool {
 			return got == w.round(col.Scale).String()
 		}
 		return w.equal(g)
-	case syncer.KindJSON:
+	case syncd.KindJSON:
 		var bw, bg bytes.Buffer
 		return json.Compact(&bw, []byte(want)) == nil && json.Compact(&bg, []byte(got)) == nil && bw.String() == bg.String()
 	}

@@ -9,8 +9,7 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/sheets/v4"
 
-	"github.com/syncd/syncd/importer"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
 // gridFields limits spreadsheets.get to what an import reads: each cell's
@@ -26,14 +25,14 @@ const gridFields = "spreadsheetId,properties(locale,timeZone)," +
 const valueFields = "spreadsheetId,properties(locale,timeZone)," +
 	"sheets(properties(title),data(startRow,startColumn,rowData(values(effectiveValue))))"
 
-var _ importer.GridReader = (*Client)(nil)
+var _ syncd.GridReader = (*Client)(nil)
 
 // ReadTabs implements importer.GridReader with ONE spreadsheets.get
 // (includeGridData, ranges = the whole tabs, a fields mask) under the
 // read quota, with the Client's retries. A tab that does not exist is
 // reported by name, at the cost of one extra metadata read on that error
 // path only.
-func (c *Client) ReadTabs(ctx context.Context, tabs []string, formats bool) (*importer.Grid, error) {
+func (c *Client) ReadTabs(ctx context.Context, tabs []string, formats bool) (*syncd.Grid, error) {
 	fields := valueFields
 	if formats {
 		fields = gridFields
@@ -57,7 +56,7 @@ func (c *Client) ReadTabs(ctx context.Context, tabs []string, formats bool) (*im
 		}
 		return nil, fmt.Errorf("read tabs of spreadsheet %s: %w", c.id, err)
 	}
-	g := &importer.Grid{SpreadsheetID: c.id, Calls: calls}
+	g := &syncd.Grid{SpreadsheetID: c.id, Calls: calls}
 	if resp.Properties != nil {
 		g.TimeZone, g.Locale = resp.Properties.TimeZone, resp.Properties.Locale
 	}
@@ -72,7 +71,7 @@ func (c *Client) ReadTabs(ctx context.Context, tabs []string, formats bool) (*im
 		if sh == nil {
 			return nil, fmt.Errorf("read tabs of spreadsheet %s: spreadsheet has no tab %q", c.id, title)
 		}
-		g.Tabs = append(g.Tabs, importer.Tab{Title: title, Rows: gridRows(sh.Data)})
+		g.Tabs = append(g.Tabs, syncd.GridTab{Title: title, Rows: gridRows(sh.Data)})
 	}
 	return g, nil
 }
@@ -92,8 +91,8 @@ func (c *Client) missingTab(ctx context.Context, tabs []string) (string, bool) {
 }
 
 // gridRows lays the returned grid data out from sheet row 1, column A.
-func gridRows(data []*sheets.GridData) [][]importer.Cell {
-	var rows [][]importer.Cell
+func gridRows(data []*sheets.GridData) [][]syncd.GridCell {
+	var rows [][]syncd.GridCell
 	for _, gd := range data {
 		if gd == nil {
 			continue
@@ -109,7 +108,7 @@ func gridRows(data []*sheets.GridData) [][]importer.Cell {
 			for j, cd := range rd.Values {
 				col := int(gd.StartColumn) + j
 				for len(rows[r]) <= col {
-					rows[r] = append(rows[r], importer.Cell{})
+					rows[r] = append(rows[r], syncd.GridCell{})
 				}
 				rows[r][col] = gridCell(cd)
 			}
@@ -118,8 +117,8 @@ func gridRows(data []*sheets.GridData) [][]importer.Cell {
 	return rows
 }
 
-func gridCell(cd *sheets.CellData) importer.Cell {
-	var out importer.Cell
+func gridCell(cd *sheets.CellData) syncd.GridCell {
+	var out syncd.GridCell
 	if cd == nil {
 		return out
 	}
@@ -135,13 +134,13 @@ func gridCell(cd *sheets.CellData) importer.Cell {
 		if !strings.HasPrefix(text, "#") {
 			text = "#" + ev.ErrorValue.Type + "!"
 		}
-		out.Value = syncer.Cell{Type: syncer.CellError, String: text}
+		out.Value = syncd.Cell{Type: syncd.CellError, String: text}
 	case ev.NumberValue != nil:
-		out.Value = syncer.NumberCell(*ev.NumberValue)
+		out.Value = syncd.NumberCell(*ev.NumberValue)
 	case ev.BoolValue != nil:
-		out.Value = syncer.BoolCell(*ev.BoolValue)
+		out.Value = syncd.BoolCell(*ev.BoolValue)
 	case ev.StringValue != nil:
-		out.Value = syncer.StringCell(*ev.StringValue)
+		out.Value = syncd.StringCell(*ev.StringValue)
 	}
 	return out
 }

@@ -8,10 +8,10 @@ import (
 
 	"google.golang.org/api/sheets/v4"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd"
 )
 
-func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
+func writeRowsUnits(op syncd.WriteRows, maxBytes int) ([]unit, error) {
 	if op.SheetID < 0 || op.Row < 0 || op.Col < 0 {
 		return nil, fmt.Errorf("WriteRows needs a sheet id, Row ≥ 0 and Col ≥ 0, got %d, %d, %d", op.SheetID, op.Row, op.Col)
 	}
@@ -22,7 +22,7 @@ func writeRowsUnits(op syncer.WriteRows, maxBytes int) ([]unit, error) {
 	})
 }
 
-func appendRowsUnits(op syncer.AppendRows, maxBytes int) ([]unit, error) {
+func appendRowsUnits(op syncd.AppendRows, maxBytes int) ([]unit, error) {
 	if op.SheetID < 0 {
 		return nil, fmt.Errorf("AppendRows needs a sheet id, got %d", op.SheetID)
 	}
@@ -46,7 +46,7 @@ const rowsKey = len(`"rows":[],`)
 // its own unit (followed by the after requests) so the planner may put
 // them in different batches. Sizes are computed from the cells without
 // encoding them; the requests are built when their batch is sent.
-func chunkRows(rows [][]syncer.Cell, maxBytes int, once bool, after []*sheets.Request, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
+func chunkRows(rows [][]syncd.Cell, maxBytes int, once bool, after []*sheets.Request, mk func(first int, chunk []*sheets.RowData) *sheets.Request) ([]unit, error) {
 	if len(rows) == 0 {
 		return nil, nil // nothing to write; Google rejects an appendCells without rows
 	}
@@ -91,7 +91,7 @@ func chunkRows(rows [][]syncer.Cell, maxBytes int, once bool, after []*sheets.Re
 }
 
 // rowData converts cells to RowData carrying values only.
-func rowData(rows [][]syncer.Cell) []*sheets.RowData {
+func rowData(rows [][]syncd.Cell) []*sheets.RowData {
 	out := make([]*sheets.RowData, len(rows))
 	for i, row := range rows {
 		rd := &sheets.RowData{Values: make([]*sheets.CellData, len(row))}
@@ -108,18 +108,18 @@ func rowData(rows [][]syncer.Cell) []*sheets.RowData {
 // Go client, so 0, FALSE and "" are sent (omitempty drops only nil).
 // Formula errors cannot be written back, so their text goes as a string,
 // and so do NaN and infinities, which JSON has no numbers for.
-func extendedValue(c syncer.Cell) *sheets.ExtendedValue {
+func extendedValue(c syncd.Cell) *sheets.ExtendedValue {
 	switch c.Type {
-	case syncer.CellString, syncer.CellError:
+	case syncd.CellString, syncd.CellError:
 		s := c.String
 		return &sheets.ExtendedValue{StringValue: &s}
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if s, ok := nonFinite(c.Number); ok {
 			return &sheets.ExtendedValue{StringValue: &s}
 		}
 		n := c.Number
 		return &sheets.ExtendedValue{NumberValue: &n}
-	case syncer.CellBool:
+	case syncd.CellBool:
 		b := c.Bool
 		return &sheets.ExtendedValue{BoolValue: &b}
 	}
@@ -135,7 +135,7 @@ func nonFinite(f float64) (string, bool) {
 
 // rowSize is the length of the JSON encoding of the row's RowData, as the
 // Go client encodes it (encoding/json, HTML-escaped).
-func rowSize(row []syncer.Cell) int {
+func rowSize(row []syncd.Cell) int {
 	if len(row) == 0 {
 		return len(`{}`)
 	}
@@ -146,16 +146,16 @@ func rowSize(row []syncer.Cell) int {
 	return n
 }
 
-func cellSize(c syncer.Cell) int {
+func cellSize(c syncd.Cell) int {
 	switch c.Type {
-	case syncer.CellString, syncer.CellError:
+	case syncd.CellString, syncd.CellError:
 		return len(`{"userEnteredValue":{"stringValue":}}`) + jsonStringSize(c.String)
-	case syncer.CellNumber:
+	case syncd.CellNumber:
 		if s, ok := nonFinite(c.Number); ok {
 			return len(`{"userEnteredValue":{"stringValue":}}`) + jsonStringSize(s)
 		}
 		return len(`{"userEnteredValue":{"numberValue":}}`) + jsonFloatSize(c.Number)
-	case syncer.CellBool:
+	case syncd.CellBool:
 		if c.Bool {
 			return len(`{"userEnteredValue":{"boolValue":true}}`)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd"
 	"go.uber.org/zap"
 )
 
@@ -23,14 +24,14 @@ type change struct {
 
 // mirrorWork is what one batch does for one mirror.
 type mirrorWork struct {
-	m       *Mirror
+	m       *mirror
 	full    bool     // rewrite from the whole table (truncate, query refresh, new tab)
 	keys    []string // outbox keys (jsonb) when not full
 	changes int      // outbox entries that concern it
 	rows    []dbRow
-	tab     TabInfo
+	tab     syncd.TabInfo
 	hasTab  bool
-	ops     []Op
+	ops     []syncd.Op
 	stats   planStats
 	es      *editState // mirrors with editable columns
 }
@@ -120,7 +121,7 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 		s.recordFailure(ctx, nil, started, calls, 0, err)
 		return 0, err
 	}
-	if qa, ok := s.opts.Sheet.(QuotaAwaiter); ok {
+	if qa, ok := s.opts.Sheet.(syncd.QuotaAwaiter); ok {
 		// Only when there is work: an idle drain must not wait for quota.
 		var pending bool
 		if err := s.opts.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM syncd.changes)").Scan(&pending); err != nil {
@@ -141,7 +142,7 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 		s.recordFailure(ctx, work, started, calls, len(changes), err)
 		return 0, err
 	}
-	var ops []Op
+	var ops []syncd.Op
 	var conflicts []Conflict
 	for _, w := range work {
 		ops = append(ops, w.ops...)
@@ -200,7 +201,7 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 
 // readBatch takes up to MaxBatch outbox entries and reads the rows they
 // name, all in one REPEATABLE READ snapshot.
-func (s *Syncer) readBatch(ctx context.Context, info SpreadsheetInfo) ([]change, []*mirrorWork, error) {
+func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) ([]change, []*mirrorWork, error) {
 	tx, err := s.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, nil, fmt.Errorf("begin snapshot: %w", err)
@@ -256,7 +257,7 @@ func (s *Syncer) readBatch(ctx context.Context, info SpreadsheetInfo) ([]change,
 	}
 	var work []*mirrorWork
 	for i := range s.opts.Mirrors {
-		m := &s.opts.Mirrors[i]
+		m := s.mirrors[i]
 		w := &mirrorWork{m: m}
 		if m.IsQuery() {
 			for _, d := range m.DependsOn {
@@ -295,7 +296,7 @@ func (s *Syncer) readBatch(ctx context.Context, info SpreadsheetInfo) ([]change,
 					keys = append(keys, r.Key)
 				}
 			}
-			w.es = &editState{cells: map[int][]Cell{}}
+			w.es = &editState{cells: map[int][]syncd.Cell{}}
 			if w.es.bases, err = m.readBases(ctx, tx, keys); err != nil {
 				return nil, nil, err
 			}
@@ -310,8 +311,8 @@ func (s *Syncer) readBatch(ctx context.Context, info SpreadsheetInfo) ([]change,
 
 // planBatch reads the key columns of every affected tab (one read call for
 // all) and plans each mirror's ops.
-func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mirrorWork, calls *int) error {
-	var ranges []Range
+func (s *Syncer) planBatch(ctx context.Context, info syncd.SpreadsheetInfo, work []*mirrorWork, calls *int) error {
+	var ranges []syncd.Range
 	for _, w := range work {
 		if !w.hasTab {
 			continue
@@ -320,21 +321,21 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 			// A full resync reads the whole tab (still one call) so that
 			// rows already showing the right values are not rewritten: a
 			// report tab refreshed on every dependency change stays cheap.
-			ranges = append(ranges, Range{Tab: w.tab.Title, EndCol: len(w.m.Columns)})
+			ranges = append(ranges, syncd.Range{Tab: w.tab.Title, EndCol: len(w.m.Columns)})
 			continue
 		}
 		for _, k := range w.m.Key {
-			ranges = append(ranges, Range{Tab: w.tab.Title, StartRow: 1, StartCol: k, EndCol: k + 1})
+			ranges = append(ranges, syncd.Range{Tab: w.tab.Title, StartRow: 1, StartCol: k, EndCol: k + 1})
 		}
 		if w.es != nil {
 			// The editable cells come with the keys (same read call): the
 			// batch must not overwrite an edit reconcile has yet to import.
 			for _, e := range w.m.Editable {
-				ranges = append(ranges, Range{Tab: w.tab.Title, StartRow: 1, StartCol: e, EndCol: e + 1})
+				ranges = append(ranges, syncd.Range{Tab: w.tab.Title, StartRow: 1, StartCol: e, EndCol: e + 1})
 			}
 		}
 	}
-	var read [][][]Cell
+	var read [][][]syncd.Cell
 	if len(ranges) > 0 {
 		var err error
 		read, err = s.opts.Sheet.Read(ctx, ranges)
@@ -348,9 +349,9 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		m := w.m
 		if !w.hasTab {
 			id := newSheetID(info, m.Name)
-			w.tab = TabInfo{SheetID: id, Title: m.Sheet, RowCount: 1 + len(w.rows), ColCount: len(m.Columns), FrozenRows: 1}
+			w.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, RowCount: 1 + len(w.rows), ColCount: len(m.Columns), FrozenRows: 1}
 			w.hasTab = true
-			w.ops = append(w.ops, AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(s.opts.Codec)})
+			w.ops = append(w.ops, syncd.AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(s.opts.Codec)})
 			ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, w.rows, s.opts.Codec, loc, w.es)
 			w.ops = append(w.ops, ops...)
 			w.stats = st
@@ -361,12 +362,12 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 		if w.full {
 			grid := read[0]
 			read = read[1:]
-			var head []Cell
+			var head []syncd.Cell
 			if len(grid) > 0 {
 				head, grid = grid[0], grid[1:]
 			}
 			for i, h := range m.header() {
-				headerOK = headerOK && cellAt(head, i) == StringCell(h)
+				headerOK = headerOK && cellAt(head, i) == syncd.StringCell(h)
 			}
 			tk = m.indexGrid(grid, s.opts.Codec, loc, w.es)
 		} else {
@@ -380,7 +381,7 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 				for i, cells := range ed[j] {
 					row := i + 1
 					if w.es.cells[row] == nil {
-						w.es.cells[row] = make([]Cell, len(m.Editable))
+						w.es.cells[row] = make([]syncd.Cell, len(m.Editable))
 					}
 					if len(cells) > 0 {
 						w.es.cells[row][j] = cells[0]
@@ -389,7 +390,7 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 			}
 		}
 		if w.tab.Title != m.Sheet {
-			w.ops = append(w.ops, RenameTab{SheetID: w.tab.SheetID, Title: m.Sheet})
+			w.ops = append(w.ops, syncd.RenameTab{SheetID: w.tab.SheetID, Title: m.Sheet})
 			w.tab.Title = m.Sheet
 		}
 		rows := w.rows
@@ -397,7 +398,7 @@ func (s *Syncer) planBatch(ctx context.Context, info SpreadsheetInfo, work []*mi
 			// Rows the tab has but the table no longer has are removed;
 			// blank and unparseable rows are left for reconcile.
 			if !headerOK {
-				w.ops = append(w.ops, FormatColumns{SheetID: w.tab.SheetID, Header: m.header(), Formats: m.formats(s.opts.Codec)})
+				w.ops = append(w.ops, syncd.FormatColumns{SheetID: w.tab.SheetID, Header: m.header(), Formats: m.formats(s.opts.Codec)})
 			}
 			present := make(map[string]bool, len(rows))
 			for _, r := range rows {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/syncd/syncd"
 )
 
 // Querier is the part of pgx that catalog lookups need; *pgx.Conn,
@@ -24,19 +25,19 @@ type TableInfo struct {
 	// regclass prints it with the schema always included.
 	Name string
 	// Columns are the table's columns in attnum order.
-	Columns []Column
+	Columns []syncd.Column
 	// PrimaryKey lists the primary key's column names, empty if none.
 	PrimaryKey []string
 }
 
 // Column returns the named column, or false.
-func (t TableInfo) Column(name string) (Column, bool) {
+func (t TableInfo) Column(name string) (syncd.Column, bool) {
 	for _, c := range t.Columns {
 		if c.Name == name {
 			return c, true
 		}
 	}
-	return Column{}, false
+	return syncd.Column{}, false
 }
 
 // ErrNoTable means a table named in the config does not exist.
@@ -69,7 +70,7 @@ func LookupTable(ctx context.Context, q Querier, name string) (TableInfo, error)
 		return TableInfo{}, fmt.Errorf("read columns of %s: %w", qualified, err)
 	}
 	for rows.Next() {
-		var c Column
+		var c syncd.Column
 		var typname, typtype, category string
 		if err := rows.Scan(&c.Name, &c.Type, &typname, &typtype, &category, &c.Scale); err != nil {
 			rows.Close()
@@ -98,34 +99,34 @@ func LookupTable(ctx context.Context, q Querier, name string) (TableInfo, error)
 
 // ClassifyType maps a Postgres type (pg_type.typname, typtype and
 // typcategory) to the codec's column kind.
-func ClassifyType(typname, typtype, category string) ColumnKind {
+func ClassifyType(typname, typtype, category string) syncd.ColumnKind {
 	switch typname {
 	case "int2", "int4", "int8":
-		return KindInt
+		return syncd.KindInt
 	case "numeric", "money":
-		return KindNumeric
+		return syncd.KindNumeric
 	case "float4", "float8":
-		return KindFloat
+		return syncd.KindFloat
 	case "bool":
-		return KindBool
+		return syncd.KindBool
 	case "date":
-		return KindDate
+		return syncd.KindDate
 	case "timestamp":
-		return KindTimestamp
+		return syncd.KindTimestamp
 	case "timestamptz":
-		return KindTimestampTZ
+		return syncd.KindTimestampTZ
 	case "json", "jsonb":
-		return KindJSON
+		return syncd.KindJSON
 	case "text", "varchar", "bpchar", "name", "uuid", "citext", "char":
-		return KindText
+		return syncd.KindText
 	}
 	if typtype == "e" || category == "S" {
-		return KindText // enums and other string types
+		return syncd.KindText // enums and other string types
 	}
 	if typtype == "d" {
-		return KindOther // domains: text form is always safe
+		return syncd.KindOther // domains: text form is always safe
 	}
-	return KindOther
+	return syncd.KindOther
 }
 
 // QuoteIdent quotes a SQL identifier for use in generated SQL.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/syncd/syncd"
 )
 
 // MirrorDrift is what a reconcile pass found (and, unless it was a dry run,
@@ -49,18 +51,18 @@ func (d MirrorDrift) Drift() int {
 type edit struct {
 	key    string
 	col    int
-	value  Value // from the sheet
-	expect Value // the database value the pass saw (guard against races)
-	cell   Cell
+	value  syncd.Value // from the sheet
+	expect syncd.Value // the database value the pass saw (guard against races)
+	cell   syncd.Cell
 }
 
 // mirrorDiff is a mirror's planned repair.
 type mirrorDiff struct {
 	drift  MirrorDrift
-	ops    []Op
+	ops    []syncd.Op
 	edits  []edit
 	states []stateUpdate
-	tab    TabInfo
+	tab    syncd.TabInfo
 }
 
 const maxLines = 50
@@ -75,38 +77,38 @@ func (d *mirrorDiff) line(format string, args ...any) {
 
 // diffInput is what a reconcile pass read for one mirror.
 type diffInput struct {
-	tab     TabInfo
+	tab     syncd.TabInfo
 	hasTab  bool
-	grid    [][]Cell // the tab's rows from row 0 (header), mirrored columns only
-	rows    []dbRow  // the table, key order
+	grid    [][]syncd.Cell // the tab's rows from row 0 (header), mirrored columns only
+	rows    []dbRow        // the table, key order
 	pending map[string]bool
 	bases   map[string]base
 	loc     *time.Location
-	info    SpreadsheetInfo
+	info    syncd.SpreadsheetInfo
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
 // plans the repair: header, stale cells (only those; editable cells people
 // changed are carried back instead, three-way against the base), rows to
 // remove (blank, duplicated, unknown key) and rows to append.
-func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
+func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	codec := s.opts.Codec
 	d := &mirrorDiff{drift: MirrorDrift{Mirror: m.Name, RowsInTable: len(in.rows)}, tab: in.tab}
 	ncols := len(m.Columns)
 	if !in.hasTab {
 		id := newSheetID(in.info, m.Name)
-		d.tab = TabInfo{SheetID: id, Title: m.Sheet, ColCount: ncols, FrozenRows: 1}
+		d.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, ColCount: ncols, FrozenRows: 1}
 		d.drift.TabCreated = true
 		d.line("create tab %q with %d rows", m.Sheet, len(in.rows))
-		d.ops = append(d.ops, AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(codec)})
-		var appends [][]Cell
+		d.ops = append(d.ops, syncd.AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(codec)})
+		var appends [][]syncd.Cell
 		for _, r := range in.rows {
 			cells, _ := m.encodeRow(r.Values, codec, in.loc)
 			appends = append(appends, cells)
 			d.states = append(d.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
 		}
 		if len(appends) > 0 {
-			d.ops = append(d.ops, AppendRows{SheetID: id, Rows: appends, Formats: m.formats(codec)})
+			d.ops = append(d.ops, syncd.AppendRows{SheetID: id, Rows: appends, Formats: m.formats(codec)})
 		}
 		d.drift.Appended = len(appends)
 		return d
@@ -114,21 +116,21 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 	if in.tab.Title != m.Sheet {
 		d.drift.TabRenamed = true
 		d.line("rename tab %q back to %q", in.tab.Title, m.Sheet)
-		d.ops = append(d.ops, RenameTab{SheetID: in.tab.SheetID, Title: m.Sheet})
+		d.ops = append(d.ops, syncd.RenameTab{SheetID: in.tab.SheetID, Title: m.Sheet})
 	}
 	header := m.header()
-	var head []Cell
+	var head []syncd.Cell
 	if len(in.grid) > 0 {
 		head = in.grid[0]
 	}
 	for i, h := range header {
-		if cellAt(head, i) != StringCell(h) {
+		if cellAt(head, i) != syncd.StringCell(h) {
 			d.drift.HeaderFixed = true
 		}
 	}
 	if d.drift.HeaderFixed {
 		d.line("restore the header row")
-		d.ops = append(d.ops, FormatColumns{SheetID: in.tab.SheetID, Header: header, Formats: m.formats(codec)})
+		d.ops = append(d.ops, syncd.FormatColumns{SheetID: in.tab.SheetID, Header: header, Formats: m.formats(codec)})
 	}
 	dbIndex := make(map[string]int, len(in.rows))
 	for i, r := range in.rows {
@@ -136,7 +138,7 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 	}
 	seen := make(map[string]bool, len(in.rows))
 	var removes []int
-	var writes []Op
+	var writes []syncd.Op
 	parts := make([]string, len(m.Key))
 	for r := 1; r < len(in.grid); r++ {
 		cells := in.grid[r]
@@ -181,7 +183,7 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 	d.ops = append(d.ops, writes...)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
 	d.drift.Removed = len(removes)
-	var appends [][]Cell
+	var appends [][]syncd.Cell
 	for _, r := range in.rows {
 		if seen[r.Key] || in.pending[r.Key] {
 			continue
@@ -192,14 +194,14 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 		d.line("append key %s", r.Key)
 	}
 	if len(appends) > 0 {
-		d.ops = append(d.ops, AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec),
+		d.ops = append(d.ops, syncd.AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec),
 			FromRow: max(len(in.grid)-len(removes), 1)}) // a lower bound: removes shift rows up
 	}
 	d.drift.Appended = len(appends)
 	if len(m.OrderBy) > 0 && (len(appends) > 0 || len(removes) > 0 || !m.sortedBy(in.grid)) {
 		d.drift.Sorted = true
 		d.line("sort the tab by %v", m.orderNames())
-		d.ops = append(d.ops, SortRows{SheetID: in.tab.SheetID, Columns: append([]int(nil), m.OrderBy...)})
+		d.ops = append(d.ops, syncd.SortRows{SheetID: in.tab.SheetID, Columns: append([]int(nil), m.OrderBy...)})
 	}
 	for k := range in.bases {
 		if _, ok := dbIndex[k]; !ok {
@@ -211,10 +213,10 @@ func (s *Syncer) diffMirror(m *Mirror, in diffInput) *mirrorDiff {
 
 // diffRow compares one keyed row and returns the writes for its stale
 // cells, recording edits, conflicts and base updates in d.
-func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key string, cells []Cell, values []Value) []Op {
+func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key string, cells []syncd.Cell, values []syncd.Value) []syncd.Op {
 	codec := s.opts.Codec
 	stale := make([]bool, len(m.Columns))
-	want := make([]Cell, len(m.Columns))
+	want := make([]syncd.Cell, len(m.Columns))
 	newBase := base{}
 	baseChanged := false
 	b := in.bases[key]
@@ -225,7 +227,7 @@ func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key stri
 		if !editable {
 			if got != want[c] {
 				stale[c] = true
-				if got.Type != CellEmpty {
+				if got.Type != syncd.CellEmpty {
 					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
 						SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "not_editable",
 						Message: fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)})
@@ -234,7 +236,7 @@ func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key stri
 			continue
 		}
 		bv, known := b.value(col.Name)
-		setBase := func(v Value) {
+		setBase := func(v syncd.Value) {
 			if !known || bv != v {
 				baseChanged = true
 			}
@@ -291,7 +293,7 @@ func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key stri
 	if len(m.Editable) > 0 && baseChanged {
 		d.states = append(d.states, stateUpdate{key, newBase})
 	}
-	var ops []Op
+	var ops []syncd.Op
 	n := 0
 	for c := 0; c < len(stale); {
 		if !stale[c] {
@@ -302,7 +304,7 @@ func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key stri
 		for e < len(stale) && stale[e] {
 			e++
 		}
-		ops = append(ops, WriteRows{SheetID: in.tab.SheetID, Row: r, Col: c, Rows: [][]Cell{append([]Cell(nil), want[c:e]...)}})
+		ops = append(ops, syncd.WriteRows{SheetID: in.tab.SheetID, Row: r, Col: c, Rows: [][]syncd.Cell{append([]syncd.Cell(nil), want[c:e]...)}})
 		n += e - c
 		c = e
 	}
@@ -314,7 +316,7 @@ func (s *Syncer) diffRow(m *Mirror, d *mirrorDiff, in diffInput, r int, key stri
 	return ops
 }
 
-func (m *Mirror) isEditable(c int) bool {
+func (m *mirror) isEditable(c int) bool {
 	for _, e := range m.Editable {
 		if e == c {
 			return true
@@ -324,10 +326,10 @@ func (m *Mirror) isEditable(c int) bool {
 }
 
 // cellKey decodes a tab row's key cells into the canonical key.
-func (m *Mirror) cellKey(cells []Cell, parts []string, codec Codec, loc *time.Location) (string, bool) {
+func (m *mirror) cellKey(cells []syncd.Cell, parts []string, codec syncd.Codec, loc *time.Location) (string, bool) {
 	for j, k := range m.Key {
 		c := cellAt(cells, k)
-		if c.Type == CellEmpty {
+		if c.Type == syncd.CellEmpty {
 			return "", false
 		}
 		v, err := codec.Decode(m.Columns[k], c, loc)
@@ -347,7 +349,7 @@ func (m *Mirror) cellKey(cells []Cell, parts []string, codec Codec, loc *time.Lo
 }
 
 // sameCells reports whether a tab row shows exactly the given values.
-func (m *Mirror) sameCells(cells []Cell, values []Value, codec Codec, loc *time.Location) bool {
+func (m *mirror) sameCells(cells []syncd.Cell, values []syncd.Value, codec syncd.Codec, loc *time.Location) bool {
 	for c, col := range m.Columns {
 		want, _ := codec.Encode(col, values[c], loc)
 		if cellAt(cells, c) != want {
@@ -357,23 +359,23 @@ func (m *Mirror) sameCells(cells []Cell, values []Value, codec Codec, loc *time.
 	return true
 }
 
-func cellAt(cells []Cell, i int) Cell {
+func cellAt(cells []syncd.Cell, i int) syncd.Cell {
 	if i < len(cells) {
 		return cells[i]
 	}
-	return Cell{}
+	return syncd.Cell{}
 }
 
-func rowEmpty(cells []Cell, n int) bool {
+func rowEmpty(cells []syncd.Cell, n int) bool {
 	for i := 0; i < n && i < len(cells); i++ {
-		if cells[i].Type != CellEmpty {
+		if cells[i].Type != syncd.CellEmpty {
 			return false
 		}
 	}
 	return true
 }
 
-func valuePtr(v Value) *string {
+func valuePtr(v syncd.Value) *string {
 	if !v.Valid {
 		return nil
 	}
@@ -383,7 +385,7 @@ func valuePtr(v Value) *string {
 
 // sortedBy reports whether the tab's data rows are in order_by order under
 // the comparator Sheets sorts with (compareCells).
-func (m *Mirror) sortedBy(grid [][]Cell) bool {
+func (m *mirror) sortedBy(grid [][]syncd.Cell) bool {
 	for r := 2; r < len(grid); r++ {
 		for _, c := range m.OrderBy {
 			cmp := compareCells(cellAt(grid[r-1], c), cellAt(grid[r], c))
@@ -398,7 +400,7 @@ func (m *Mirror) sortedBy(grid [][]Cell) bool {
 	return true
 }
 
-func (m *Mirror) orderNames() []string {
+func (m *mirror) orderNames() []string {
 	out := make([]string, len(m.OrderBy))
 	for i, c := range m.OrderBy {
 		out[i] = m.Columns[c].Name
@@ -408,14 +410,14 @@ func (m *Mirror) orderNames() []string {
 
 // compareCells orders cells as a Sheets sort does: numbers, then text
 // (case folded), then booleans, empty cells last.
-func compareCells(a, b Cell) int {
-	rank := func(c Cell) int {
+func compareCells(a, b syncd.Cell) int {
+	rank := func(c syncd.Cell) int {
 		switch c.Type {
-		case CellNumber:
+		case syncd.CellNumber:
 			return 0
-		case CellString, CellError:
+		case syncd.CellString, syncd.CellError:
 			return 1
-		case CellBool:
+		case syncd.CellBool:
 			return 2
 		}
 		return 3

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/api/option"
 	sheetsapi "google.golang.org/api/sheets/v4"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
@@ -33,7 +34,7 @@ type bundle struct {
 	srv     *httptest.Server
 	sheet   *sheets.Client
 	id      string
-	mirrors []syncer.Mirror
+	mirrors []syncd.Mirror
 	syncer  *syncer.Syncer
 }
 
@@ -133,9 +134,9 @@ func (b *bundle) drain() []int {
 }
 
 // tab reads a whole tab through the real client.
-func (b *bundle) tab(title string) [][]syncer.Cell {
+func (b *bundle) tab(title string) [][]syncd.Cell {
 	b.t.Helper()
-	got, err := b.sheet.Read(b.ctx, []syncer.Range{{Tab: title}})
+	got, err := b.sheet.Read(b.ctx, []syncd.Range{{Tab: title}})
 	if err != nil {
 		b.t.Fatalf("read tab %q: %v", title, err)
 	}

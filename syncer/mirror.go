@@ -5,58 +5,12 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/syncd/syncd"
 )
-
-// Mirror is one resolved mirror: a table (or a read-only query) and the tab
-// it is mirrored into, with the column types read from the catalog.
-type Mirror struct {
-	// Name identifies the mirror in sync_log, conflicts and status.
-	Name string
-	// Sheet is the tab's title.
-	Sheet string
-	// Table is the qualified, quoted table name; empty for a query mirror.
-	Table string
-	// Query is the SELECT of a report mirror; empty for a table mirror.
-	Query string
-	// Columns are the mirrored columns in tab order (column A first).
-	Columns []Column
-	// Key holds the indexes in Columns of the key columns.
-	Key []int
-	// Editable holds the indexes in Columns of the columns whose cells
-	// people may change in the sheet (they flow back to Postgres).
-	Editable []int
-	// OrderBy holds the indexes in Columns that reconcile sorts the tab by;
-	// empty means rows stay where people put them.
-	OrderBy []int
-	// DependsOn lists the qualified tables whose changes refresh a query
-	// mirror.
-	DependsOn []string
-}
-
-// IsQuery reports whether m mirrors a query (a read-only report tab).
-func (m *Mirror) IsQuery() bool { return m.Query != "" }
-
-// KeyNames returns the names of the key columns.
-func (m *Mirror) KeyNames() []string {
-	out := make([]string, len(m.Key))
-	for i, k := range m.Key {
-		out[i] = m.Columns[k].Name
-	}
-	return out
-}
-
-// ColumnNames returns the names of the mirrored columns.
-func (m *Mirror) ColumnNames() []string {
-	out := make([]string, len(m.Columns))
-	for i, c := range m.Columns {
-		out[i] = c.Name
-	}
-	return out
-}
 
 // DescribeQuery returns the result columns of a query without running it to
 // completion (LIMIT 0), with their types classified for the codec.
-func DescribeQuery(ctx context.Context, q Querier, query string) ([]Column, error) {
+func DescribeQuery(ctx context.Context, q Querier, query string) ([]syncd.Column, error) {
 	rows, err := q.Query(ctx, "SELECT * FROM ("+query+") q LIMIT 0")
 	if err != nil {
 		return nil, fmt.Errorf("describe query: %w", err)
@@ -67,7 +21,7 @@ func DescribeQuery(ctx context.Context, q Querier, query string) ([]Column, erro
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("describe query: %w", err)
 	}
-	cols := make([]Column, len(fields))
+	cols := make([]syncd.Column, len(fields))
 	for i, f := range fields {
 		var typname, typtype, category, format string
 		err := q.QueryRow(ctx, `SELECT t.typname, t.typtype, t.typcategory, format_type(t.oid, nullif($2, -1))
@@ -82,7 +36,11 @@ func DescribeQuery(ctx context.Context, q Querier, query string) ([]Column, erro
 		if typname == "money" {
 			scale = 2
 		}
-		cols[i] = Column{Name: f.Name, Type: format, Kind: ClassifyType(typname, typtype, category), Scale: scale}
+		cols[i] = syncd.Column{Name: f.Name, Type: format, Kind: ClassifyType(typname, typtype, category), Scale: scale}
 	}
 	return cols, nil
 }
+
+// mirror is a resolved mirror as the engine works with it: the vocabulary's
+// Mirror with the engine's own methods (reading rows, planning, merging).
+type mirror struct{ *syncd.Mirror }

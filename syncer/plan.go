@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/syncd/syncd"
 )
 
 // tabKeys is what one read of a tab's key columns found: where each key's
@@ -18,27 +20,27 @@ type tabKeys struct {
 	last int
 	// cells holds each row's mirrored cells when the whole tab was read
 	// (full resync), so rows that already match are not rewritten.
-	cells map[int][]Cell
+	cells map[int][]syncd.Cell
 }
 
 // indexGrid builds tabKeys from a whole-tab read (rows from row 1), keeping
 // each row's cells, and fills es with the editable cells.
-func (m *Mirror) indexGrid(grid [][]Cell, codec Codec, loc *time.Location, es *editState) tabKeys {
-	cols := make([][][]Cell, len(m.Key))
+func (m *mirror) indexGrid(grid [][]syncd.Cell, codec syncd.Codec, loc *time.Location, es *editState) tabKeys {
+	cols := make([][][]syncd.Cell, len(m.Key))
 	for j, k := range m.Key {
-		cols[j] = make([][]Cell, len(grid))
+		cols[j] = make([][]syncd.Cell, len(grid))
 		for i, row := range grid {
-			if c := cellAt(row, k); c.Type != CellEmpty {
-				cols[j][i] = []Cell{c}
+			if c := cellAt(row, k); c.Type != syncd.CellEmpty {
+				cols[j][i] = []syncd.Cell{c}
 			}
 		}
 	}
 	tk := m.indexKeys(cols, codec, loc)
-	tk.cells = make(map[int][]Cell, len(grid))
+	tk.cells = make(map[int][]syncd.Cell, len(grid))
 	for i, row := range grid {
 		tk.cells[i+1] = row
 		if es != nil {
-			ed := make([]Cell, len(m.Editable))
+			ed := make([]syncd.Cell, len(m.Editable))
 			for j, e := range m.Editable {
 				ed[j] = cellAt(row, e)
 			}
@@ -49,7 +51,7 @@ func (m *Mirror) indexGrid(grid [][]Cell, codec Codec, loc *time.Location, es *e
 }
 
 // sameRow reports whether a tab row already shows cells.
-func sameRow(have, want []Cell) bool {
+func sameRow(have, want []syncd.Cell) bool {
 	for i, c := range want {
 		if cellAt(have, i) != c {
 			return false
@@ -60,7 +62,7 @@ func sameRow(have, want []Cell) bool {
 
 // indexKeys builds tabKeys from the cells of the key columns read from row
 // 1 down (one [][]Cell per key column, as Spreadsheet.Read returns them).
-func (m *Mirror) indexKeys(cols [][][]Cell, codec Codec, loc *time.Location) tabKeys {
+func (m *mirror) indexKeys(cols [][][]syncd.Cell, codec syncd.Codec, loc *time.Location) tabKeys {
 	tk := tabKeys{rows: map[string][]int{}}
 	n := 0
 	for _, c := range cols {
@@ -70,11 +72,11 @@ func (m *Mirror) indexKeys(cols [][][]Cell, codec Codec, loc *time.Location) tab
 	for i := 0; i < n; i++ {
 		ok := true
 		for j, k := range m.Key {
-			var cell Cell
+			var cell syncd.Cell
 			if i < len(cols[j]) && len(cols[j][i]) > 0 {
 				cell = cols[j][i][0]
 			}
-			if cell.Type == CellEmpty {
+			if cell.Type == syncd.CellEmpty {
 				ok = false
 				break
 			}
@@ -103,8 +105,8 @@ type planStats struct {
 }
 
 // encodeRow turns a row's values into cells; truncated counts cut texts.
-func (m *Mirror) encodeRow(values []Value, codec Codec, loc *time.Location) ([]Cell, int) {
-	cells := make([]Cell, len(m.Columns))
+func (m *mirror) encodeRow(values []syncd.Value, codec syncd.Codec, loc *time.Location) ([]syncd.Cell, int) {
+	cells := make([]syncd.Cell, len(m.Columns))
 	truncated := 0
 	for i, c := range m.Columns {
 		cell, cut := codec.Encode(c, values[i], loc)
@@ -117,8 +119,8 @@ func (m *Mirror) encodeRow(values []Value, codec Codec, loc *time.Location) ([]C
 }
 
 // formats returns the columns' number formats.
-func (m *Mirror) formats(codec Codec) []NumberFormat {
-	f := make([]NumberFormat, len(m.Columns))
+func (m *mirror) formats(codec syncd.Codec) []syncd.NumberFormat {
+	f := make([]syncd.NumberFormat, len(m.Columns))
 	for i, c := range m.Columns {
 		f[i] = codec.Format(c)
 	}
@@ -126,14 +128,14 @@ func (m *Mirror) formats(codec Codec) []NumberFormat {
 }
 
 // header returns the header row's titles.
-func (m *Mirror) header() []string { return m.ColumnNames() }
+func (m *mirror) header() []string { return m.ColumnNames() }
 
 // editState carries what the change stream needs to respect editable
 // cells: the bases, the tab's current editable cells (read with the keys),
 // and what it decided.
 type editState struct {
 	bases     map[string]base
-	cells     map[int][]Cell // tab row → its cells in m.Editable order
+	cells     map[int][]syncd.Cell // tab row → its cells in m.Editable order
 	conflicts []Conflict
 	states    []stateUpdate
 }
@@ -145,16 +147,16 @@ type editState struct {
 // then the append. With es, an editable cell whose database value has not
 // changed since syncd last wrote it is left alone: a person may have edited
 // it, and reconcile carries that edit back.
-func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Codec, loc *time.Location, es *editState) ([]Op, planStats) {
+func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec syncd.Codec, loc *time.Location, es *editState) ([]syncd.Op, planStats) {
 	var st planStats
 	type write struct {
 		row   int
-		cells []Cell
+		cells []syncd.Cell
 	}
 	var writes []write
-	var ops []Op
+	var ops []syncd.Op
 	var deletes []int
-	var appends [][]Cell
+	var appends [][]syncd.Cell
 	for _, r := range rows {
 		at := tk.rows[r.Key]
 		if r.Values == nil {
@@ -192,7 +194,7 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 			for e < len(cells) && !skip[e] {
 				e++
 			}
-			ops = append(ops, WriteRows{SheetID: sheetID, Row: at[0], Col: c, Rows: [][]Cell{cells[c:e]}})
+			ops = append(ops, syncd.WriteRows{SheetID: sheetID, Row: at[0], Col: c, Rows: [][]syncd.Cell{cells[c:e]}})
 			c = e
 		}
 	}
@@ -202,7 +204,7 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 		for j < len(writes) && writes[j].row == writes[j-1].row+1 {
 			j++
 		}
-		w := WriteRows{SheetID: sheetID, Row: writes[i].row}
+		w := syncd.WriteRows{SheetID: sheetID, Row: writes[i].row}
 		for _, x := range writes[i:j] {
 			w.Rows = append(w.Rows, x.cells)
 		}
@@ -213,7 +215,7 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 	ops = append(ops, deleteOps(sheetID, deletes)...)
 	st.Deleted = len(deletes)
 	if len(appends) > 0 {
-		ops = append(ops, AppendRows{SheetID: sheetID, Rows: appends, Formats: m.formats(codec),
+		ops = append(ops, syncd.AppendRows{SheetID: sheetID, Rows: appends, Formats: m.formats(codec),
 			// Deletes in this batch shift rows up: a lower bound of where the
 			// appended rows land.
 			FromRow: max(tk.last+1-len(deletes), 1)})
@@ -226,7 +228,7 @@ func (m *Mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec Code
 // editable cells to leave alone (database unchanged since syncd last wrote
 // them), and records a conflict when both sides changed: Postgres wins and
 // the sheet's value is kept.
-func (m *Mirror) editableSkips(r dbRow, row int, cells []Cell, es *editState, codec Codec, loc *time.Location) []bool {
+func (m *mirror) editableSkips(r dbRow, row int, cells []syncd.Cell, es *editState, codec syncd.Codec, loc *time.Location) []bool {
 	skip := make([]bool, len(cells))
 	b, hasBase := es.bases[r.Key]
 	sheet := es.cells[row]
@@ -240,7 +242,7 @@ func (m *Mirror) editableSkips(r dbRow, row int, cells []Cell, es *editState, co
 			continue
 		}
 		got := cellAt(sheet, j)
-		if got.Type == CellEmpty || got == cells[c] {
+		if got.Type == syncd.CellEmpty || got == cells[c] {
 			continue
 		}
 		if known {
@@ -256,13 +258,13 @@ func (m *Mirror) editableSkips(r dbRow, row int, cells []Cell, es *editState, co
 }
 
 // deleteOps turns row indexes into DeleteRows ops, bottom-up, merging runs.
-func deleteOps(sheetID int64, rows []int) []Op {
+func deleteOps(sheetID int64, rows []int) []syncd.Op {
 	if len(rows) == 0 {
 		return nil
 	}
 	rows = append([]int(nil), rows...)
 	sort.Sort(sort.Reverse(sort.IntSlice(rows)))
-	var ops []Op
+	var ops []syncd.Op
 	end := rows[0] + 1
 	start := rows[0]
 	for _, r := range rows[1:] {
@@ -273,8 +275,8 @@ func deleteOps(sheetID int64, rows []int) []Op {
 			start = r
 			continue
 		}
-		ops = append(ops, DeleteRows{SheetID: sheetID, Start: start, End: end})
+		ops = append(ops, syncd.DeleteRows{SheetID: sheetID, Start: start, End: end})
 		start, end = r, r+1
 	}
-	return append(ops, DeleteRows{SheetID: sheetID, Start: start, End: end})
+	return append(ops, syncd.DeleteRows{SheetID: sheetID, Start: start, End: end})
 }

@@ -6,47 +6,51 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd"
 )
 
 // textCodec is the smallest codec that round-trips: every value is a string
 // cell. The real codec is tested in package sheets.
 type textCodec struct{}
 
-func (textCodec) Encode(_ Column, v Value, _ *time.Location) (Cell, bool) {
+func (textCodec) Encode(_ syncd.Column, v syncd.Value, _ *time.Location) (syncd.Cell, bool) {
 	if !v.Valid {
-		return Cell{}, false
+		return syncd.Cell{}, false
 	}
-	return StringCell(v.Text), false
+	return syncd.StringCell(v.Text), false
 }
 
-func (textCodec) Decode(_ Column, c Cell, _ *time.Location) (Value, error) {
+func (textCodec) Decode(_ syncd.Column, c syncd.Cell, _ *time.Location) (syncd.Value, error) {
 	switch c.Type {
-	case CellEmpty:
-		return Null, nil
-	case CellString:
-		return Text(c.String), nil
-	case CellNumber:
-		return Text(strconv.FormatFloat(c.Number, 'f', -1, 64)), nil
+	case syncd.CellEmpty:
+		return syncd.Null, nil
+	case syncd.CellString:
+		return syncd.Text(c.String), nil
+	case syncd.CellNumber:
+		return syncd.Text(strconv.FormatFloat(c.Number, 'f', -1, 64)), nil
 	}
-	return Null, fmt.Errorf("not text")
+	return syncd.Null, fmt.Errorf("not text")
 }
 
-func (textCodec) Format(Column) NumberFormat { return NumberFormat{} }
+func (textCodec) Format(syncd.Column) syncd.NumberFormat { return syncd.NumberFormat{} }
 
-var testMirror = Mirror{Name: "m", Sheet: "M", Table: "public.t",
-	Columns: []Column{{Name: "id", Kind: KindInt}, {Name: "v", Kind: KindText}}, Key: []int{0}}
+var testMirror = &mirror{&syncd.Mirror{Name: "m", Sheet: "M", Table: "public.t",
+	Columns: []syncd.Column{{Name: "id", Kind: syncd.KindInt}, {Name: "v", Kind: syncd.KindText}}, Key: []int{0}}}
 
-func keyCol(keys ...string) [][][]Cell {
-	col := make([][]Cell, len(keys))
+func keyCol(keys ...string) [][][]syncd.Cell {
+	col := make([][]syncd.Cell, len(keys))
 	for i, k := range keys {
 		if k != "" {
-			col[i] = []Cell{StringCell(k)}
+			col[i] = []syncd.Cell{syncd.StringCell(k)}
 		}
 	}
-	return [][][]Cell{col}
+	return [][][]syncd.Cell{col}
 }
 
-func row(key, v string) dbRow { return dbRow{Key: key, Values: []Value{Text(key), Text(v)}} }
+func row(key, v string) dbRow {
+	return dbRow{Key: key, Values: []syncd.Value{syncd.Text(key), syncd.Text(v)}}
+}
 
 func TestIndexKeysFindsRowsDuplicatesAndBlanks(t *testing.T) {
 	tk := testMirror.indexKeys(keyCol("1", "2", "", "1", "3"), textCodec{}, time.UTC)
@@ -60,10 +64,10 @@ func TestPlanChangesOrdersWritesDeletesAppends(t *testing.T) {
 	tk := testMirror.indexKeys(keyCol("1", "2", "3", "2", "5"), textCodec{}, time.UTC)
 	rows := []dbRow{row("2", "b"), row("3", "c"), {Key: "5"}, row("9", "new"), {Key: "7"}}
 	ops, st := testMirror.planChanges(42, tk, rows, textCodec{}, time.UTC, nil)
-	want := []Op{
-		WriteRows{SheetID: 42, Row: 2, Rows: [][]Cell{{StringCell("2"), StringCell("b")}, {StringCell("3"), StringCell("c")}}},
-		DeleteRows{SheetID: 42, Start: 4, End: 6}, // key 5 (row 5) and the duplicate of 2 (row 4), merged
-		AppendRows{SheetID: 42, Rows: [][]Cell{{StringCell("9"), StringCell("new")}}, Formats: []NumberFormat{{}, {}}, FromRow: 4}, // 5 rows, 2 deleted
+	want := []syncd.Op{
+		syncd.WriteRows{SheetID: 42, Row: 2, Rows: [][]syncd.Cell{{syncd.StringCell("2"), syncd.StringCell("b")}, {syncd.StringCell("3"), syncd.StringCell("c")}}},
+		syncd.DeleteRows{SheetID: 42, Start: 4, End: 6}, // key 5 (row 5) and the duplicate of 2 (row 4), merged
+		syncd.AppendRows{SheetID: 42, Rows: [][]syncd.Cell{{syncd.StringCell("9"), syncd.StringCell("new")}}, Formats: []syncd.NumberFormat{{}, {}}, FromRow: 4}, // 5 rows, 2 deleted
 	}
 	if !reflect.DeepEqual(ops, want) {
 		t.Fatalf("ops:\n got %#v\nwant %#v", ops, want)
@@ -75,19 +79,19 @@ func TestPlanChangesOrdersWritesDeletesAppends(t *testing.T) {
 
 func TestDeleteOpsGoBottomUpAndMergeRuns(t *testing.T) {
 	got := deleteOps(1, []int{3, 10, 4, 9, 4, 1})
-	want := []Op{DeleteRows{1, 9, 11}, DeleteRows{1, 3, 5}, DeleteRows{1, 1, 2}}
+	want := []syncd.Op{syncd.DeleteRows{SheetID: 1, Start: 9, End: 11}, syncd.DeleteRows{SheetID: 1, Start: 3, End: 5}, syncd.DeleteRows{SheetID: 1, Start: 1, End: 2}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("deleteOps = %v, want %v", got, want)
 	}
 }
 
 func TestNewSheetIDAvoidsTakenIDs(t *testing.T) {
-	first := newSheetID(SpreadsheetInfo{}, "shifts")
-	again := newSheetID(SpreadsheetInfo{Tabs: []TabInfo{{SheetID: first}}}, "shifts")
+	first := newSheetID(syncd.SpreadsheetInfo{}, "shifts")
+	again := newSheetID(syncd.SpreadsheetInfo{Tabs: []syncd.TabInfo{{SheetID: first}}}, "shifts")
 	if first <= 0 || again == first || again <= 0 {
 		t.Fatalf("ids %d then %d", first, again)
 	}
-	if newSheetID(SpreadsheetInfo{}, "shifts") != first {
+	if newSheetID(syncd.SpreadsheetInfo{}, "shifts") != first {
 		t.Fatal("sheet id not stable for a name")
 	}
 }

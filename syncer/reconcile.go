@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd"
 	"go.uber.org/zap"
 )
 
@@ -46,10 +47,10 @@ const chunkRows = 25000
 // change stream. Run it between batches, never concurrently with Drain.
 func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
 	rep := ReconcileReport{DryRun: opts.DryRun}
-	var mirrors []*Mirror
+	var mirrors []*mirror
 	for i := range s.opts.Mirrors {
 		if opts.Mirror == "" || s.opts.Mirrors[i].Name == opts.Mirror {
-			mirrors = append(mirrors, &s.opts.Mirrors[i])
+			mirrors = append(mirrors, s.mirrors[i])
 		}
 	}
 	if len(mirrors) == 0 {
@@ -66,7 +67,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		return rep, err
 	}
 	inputs := make([]diffInput, len(mirrors))
-	var ranges []Range
+	var ranges []syncd.Range
 	var owners []int
 	for i, m := range mirrors {
 		in := &inputs[i]
@@ -78,7 +79,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
-			ranges = append(ranges, Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: len(m.Columns)})
+			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: len(m.Columns)})
 			owners = append(owners, i)
 		}
 	}
@@ -104,7 +105,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		return rep, err
 	}
 	diffs := make([]*mirrorDiff, len(mirrors))
-	var ops []Op
+	var ops []syncd.Op
 	for i, m := range mirrors {
 		if inputs[i].pending == nil {
 			// A full resync is queued: the change stream rewrites the tab.
@@ -160,7 +161,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 // readForReconcile reads, in one snapshot, each mirror's whole table, its
 // row bases, and the keys with changes still queued in the outbox. A mirror
 // with a queued full resync gets a nil pending set.
-func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*Mirror, inputs []diffInput) error {
+func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs []diffInput) error {
 	tx, err := s.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("begin snapshot: %w", err)
@@ -247,7 +248,7 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*Mirror, inputs
 // in one transaction. Each edit is guarded: it applies only if the database
 // still holds the value the pass saw, and a value Postgres rejects (a check
 // constraint, an unknown enum label) becomes a conflict with the reason.
-func (s *Syncer) storeEdits(ctx context.Context, mirrors []*Mirror, diffs []*mirrorDiff) error {
+func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff) error {
 	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
 			if d == nil {
@@ -302,7 +303,7 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*Mirror, diffs []*mir
 // unknown enum label) is reported without aborting the pass; then it is run
 // for real in the transaction itself, where the capture trigger's outbox
 // entries can be recognised as this transaction's own (see storeEdits).
-func (m *Mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error) {
+func (m *mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error) {
 	col := m.Columns[e.col]
 	args := []any{nullable(e.value), nullable(e.expect)}
 	where := ""
@@ -337,7 +338,7 @@ func (m *Mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error)
 	return tag.RowsAffected() > 0, nil
 }
 
-func nullable(v Value) any {
+func nullable(v syncd.Value) any {
 	if !v.Valid {
 		return nil
 	}
@@ -358,7 +359,7 @@ func splitKey(key string, n int) []string {
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror
 // statistics `syncd status` shows.
-func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*Mirror, diffs []*mirrorDiff, started time.Time, calls int) error {
+func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, calls int) error {
 	finished := s.opts.Now()
 	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
@@ -418,9 +419,9 @@ func (s *Syncer) recordReconcileFailure(ctx context.Context, cause error) {
 
 // soleMirrorOf reports whether m is the only mirror that follows its table
 // (no other table mirror, no query depending on it).
-func (s *Syncer) soleMirrorOf(m *Mirror) bool {
+func (s *Syncer) soleMirrorOf(m *mirror) bool {
 	for i := range s.opts.Mirrors {
-		o := &s.opts.Mirrors[i]
+		o := s.mirrors[i]
 		if o != m && o.Table == m.Table {
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 
 	sheetsapi "google.golang.org/api/sheets/v4"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -84,7 +85,7 @@ func TestReconcileRepairsVandalism(t *testing.T) {
 	grid := b.tab("Items")
 	rowOf := func(id int) int { // 1-based sheet row of a key
 		for r, row := range grid {
-			if len(row) > 0 && row[0] == syncer.NumberCell(float64(id)) {
+			if len(row) > 0 && row[0] == syncd.NumberCell(float64(id)) {
 				return r + 1
 			}
 		}

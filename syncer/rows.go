@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd"
 )
 
 // dbRow is one row read from Postgres for a mirror: its canonical key and
 // its mirrored values in column order. A nil Values means the row is gone.
 type dbRow struct {
 	Key    string
-	Values []Value
+	Values []syncd.Value
 }
 
 // keySep joins the text of composite keys; it cannot occur in Postgres text
@@ -20,7 +21,7 @@ type dbRow struct {
 const keySep = "\x1f"
 
 // keyOf returns the canonical key of a row's values.
-func (m *Mirror) keyOf(values []Value) string {
+func (m *mirror) keyOf(values []syncd.Value) string {
 	if len(m.Key) == 1 {
 		return values[m.Key[0]].Text
 	}
@@ -32,7 +33,7 @@ func (m *Mirror) keyOf(values []Value) string {
 }
 
 // selectList returns "t.c1::text, t.c2::text, ..." for the mirrored columns.
-func (m *Mirror) selectList(alias string) string {
+func (m *mirror) selectList(alias string) string {
 	parts := make([]string, len(m.Columns))
 	for i, c := range m.Columns {
 		parts[i] = alias + "." + QuoteIdent(c.Name) + "::text"
@@ -41,7 +42,7 @@ func (m *Mirror) selectList(alias string) string {
 }
 
 // orderList returns the key columns for ORDER BY.
-func (m *Mirror) orderList(alias string) string {
+func (m *mirror) orderList(alias string) string {
 	parts := make([]string, len(m.Key))
 	for i, k := range m.Key {
 		parts[i] = alias + "." + QuoteIdent(m.Columns[k].Name)
@@ -53,7 +54,7 @@ func (m *Mirror) orderList(alias string) string {
 // keys (jsonb objects). Keys whose row no longer exists come back with nil
 // Values and their canonical key text, so the tab row can be found and
 // removed.
-func (m *Mirror) readKeys(ctx context.Context, q Querier, keys []string) ([]dbRow, error) {
+func (m *mirror) readKeys(ctx context.Context, q Querier, keys []string) ([]dbRow, error) {
 	keyText := make([]string, len(m.Key))
 	join := make([]string, len(m.Key))
 	for i, k := range m.Key {
@@ -96,7 +97,7 @@ func (m *Mirror) readKeys(ctx context.Context, q Querier, keys []string) ([]dbRo
 
 // readAll streams every row of the mirror's table (or query) in key order
 // and calls fn for each.
-func (m *Mirror) readAll(ctx context.Context, q Querier, fn func(dbRow) error) error {
+func (m *mirror) readAll(ctx context.Context, q Querier, fn func(dbRow) error) error {
 	var sql string
 	if m.IsQuery() {
 		sql = fmt.Sprintf("SELECT %s FROM (%s) q ORDER BY %s", m.selectList("q"), m.Query, m.orderList("q"))
@@ -121,7 +122,7 @@ func (m *Mirror) readAll(ctx context.Context, q Querier, fn func(dbRow) error) e
 }
 
 // source names what the mirror reads, for messages.
-func (m *Mirror) source() string {
+func (m *mirror) source() string {
 	if m.IsQuery() {
 		return "query of mirror " + m.Name
 	}
@@ -130,11 +131,11 @@ func (m *Mirror) source() string {
 
 // rawValues converts text-typed raw column values (text and binary format
 // are the same bytes for text) into Values; nil is NULL.
-func rawValues(raw [][]byte) []Value {
-	out := make([]Value, len(raw))
+func rawValues(raw [][]byte) []syncd.Value {
+	out := make([]syncd.Value, len(raw))
 	for i, b := range raw {
 		if b != nil {
-			out[i] = Value{Text: string(b), Valid: true}
+			out[i] = syncd.Value{Text: string(b), Valid: true}
 		}
 	}
 	return out

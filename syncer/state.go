@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd"
 )
 
 // base is what syncd last wrote to a row's editable cells: the base of the
@@ -15,19 +16,19 @@ import (
 // unknown.
 type base map[string]*string
 
-func (b base) value(col string) (Value, bool) {
+func (b base) value(col string) (syncd.Value, bool) {
 	p, ok := b[col]
 	if !ok {
-		return Null, false
+		return syncd.Null, false
 	}
 	if p == nil {
-		return Null, true
+		return syncd.Null, true
 	}
-	return Text(*p), true
+	return syncd.Text(*p), true
 }
 
 // baseFrom records the editable columns of values as a base.
-func (m *Mirror) baseFrom(values []Value) base {
+func (m *mirror) baseFrom(values []syncd.Value) base {
 	b := base{}
 	for _, e := range m.Editable {
 		if values[e].Valid {
@@ -42,7 +43,7 @@ func (m *Mirror) baseFrom(values []Value) base {
 
 // readBases reads the row_state of the given keys (all keys when keys is
 // nil) of a mirror with editable columns.
-func (m *Mirror) readBases(ctx context.Context, q Querier, keys []string) (map[string]base, error) {
+func (m *mirror) readBases(ctx context.Context, q Querier, keys []string) (map[string]base, error) {
 	out := map[string]base{}
 	if len(m.Editable) == 0 {
 		return out, nil
@@ -136,7 +137,7 @@ type Conflict struct {
 }
 
 // keyMap returns the key column names and their texts for a canonical key.
-func (m *Mirror) keyMap(key string) map[string]string {
+func (m *mirror) keyMap(key string) map[string]string {
 	parts := strings.Split(key, keySep)
 	out := make(map[string]string, len(m.Key))
 	for i, k := range m.Key {
@@ -176,13 +177,13 @@ func nullJSON(b []byte) any {
 }
 
 // cellText renders a cell for people (conflicts, dry-run output).
-func cellText(c Cell) string {
+func cellText(c syncd.Cell) string {
 	switch c.Type {
-	case CellString, CellError:
+	case syncd.CellString, syncd.CellError:
 		return c.String
-	case CellNumber:
+	case syncd.CellNumber:
 		return strconv.FormatFloat(c.Number, 'f', -1, 64)
-	case CellBool:
+	case syncd.CellBool:
 		if c.Bool {
 			return "TRUE"
 		}
@@ -192,10 +193,10 @@ func cellText(c Cell) string {
 }
 
 // rowText renders a row's cells as a JSON object keyed by column name.
-func (m *Mirror) rowText(cells []Cell) string {
+func (m *mirror) rowText(cells []syncd.Cell) string {
 	obj := map[string]string{}
 	for i, c := range m.Columns {
-		if i < len(cells) && cells[i].Type != CellEmpty {
+		if i < len(cells) && cells[i].Type != syncd.CellEmpty {
 			obj[c.Name] = cellText(cells[i])
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd"
 )
 
 // Health is the verdict of `syncd status`; its exit code follows it.
@@ -160,7 +161,7 @@ var ErrNotMigrated = errors.New("schema syncd is not migrated (run: syncd migrat
 // straight from the config, without resolving them against the catalog.
 //
 // On error the returned Status holds what was read so far, Health Down.
-func ReadStatus(ctx context.Context, q Querier, mirrors []Mirror, now time.Time, th StatusThresholds) (Status, error) {
+func ReadStatus(ctx context.Context, q Querier, mirrors []syncd.Mirror, now time.Time, th StatusThresholds) (Status, error) {
 	if th.MaxLag <= 0 {
 		th.MaxLag = DefaultMaxLag
 	}
@@ -285,7 +286,7 @@ func readQuota(ctx context.Context, q Querier, now time.Time) (int, error) {
 	return n, nil
 }
 
-func readMirror(ctx context.Context, q Querier, ms *MirrorStatus, m Mirror, now time.Time, th StatusThresholds) error {
+func readMirror(ctx context.Context, q Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time, th StatusThresholds) error {
 	tables := m.DependsOn
 	if m.Table != "" {
 		tables = []string{m.Table}

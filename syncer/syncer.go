@@ -10,6 +10,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/syncd/syncd"
 	"go.uber.org/zap"
 )
 
@@ -29,9 +30,9 @@ type Doorbell interface {
 // Options configure a Syncer. Pool, Sheet, Codec and Mirrors are required.
 type Options struct {
 	Pool    *pgxpool.Pool
-	Sheet   Spreadsheet
-	Codec   Codec
-	Mirrors []Mirror
+	Sheet   syncd.Spreadsheet
+	Codec   syncd.Codec
+	Mirrors []syncd.Mirror
 	// Doorbell wakes the syncer early; nil means poll only.
 	Doorbell Doorbell
 	// PollInterval is how often the outbox is drained without a ring
@@ -55,13 +56,14 @@ type Options struct {
 // Syncer mirrors the outbox into the spreadsheet. Its methods must not be
 // called concurrently with each other, except Stats.
 type Syncer struct {
-	opts   Options
-	log    *zap.Logger
-	byName map[string]*Mirror
+	opts    Options
+	log     *zap.Logger
+	mirrors []*mirror // one per opts.Mirrors, in config order
+	byName  map[string]*mirror
 
 	mu       sync.Mutex
-	info     *SpreadsheetInfo // cached; nil forces a spreadsheets.get
-	sheetIDs map[string]int64 // mirror name → the tab syncd owns
+	info     *syncd.SpreadsheetInfo // cached; nil forces a spreadsheets.get
+	sheetIDs map[string]int64       // mirror name → the tab syncd owns
 	tableOID map[uint32]string
 	stats    Stats
 
@@ -97,10 +99,12 @@ func New(opts Options) *Syncer {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
-	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*Mirror{}, sheetIDs: map[string]int64{},
+	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
 		reconcileCh: make(chan struct{}, 1)}
 	for i := range s.opts.Mirrors {
-		s.byName[s.opts.Mirrors[i].Name] = &s.opts.Mirrors[i]
+		m := &mirror{&s.opts.Mirrors[i]}
+		s.mirrors = append(s.mirrors, m)
+		s.byName[m.Name] = m
 	}
 	return s
 }
@@ -219,7 +223,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // spreadsheetInfo returns the cached spreadsheet info, fetching it when
 // needed. calls is incremented for a fetch.
-func (s *Syncer) spreadsheetInfo(ctx context.Context, calls *int) (SpreadsheetInfo, error) {
+func (s *Syncer) spreadsheetInfo(ctx context.Context, calls *int) (syncd.SpreadsheetInfo, error) {
 	s.mu.Lock()
 	cached := s.info
 	s.mu.Unlock()
@@ -229,7 +233,7 @@ func (s *Syncer) spreadsheetInfo(ctx context.Context, calls *int) (SpreadsheetIn
 	info, err := s.opts.Sheet.Info(ctx)
 	*calls++
 	if err != nil {
-		return SpreadsheetInfo{}, fmt.Errorf("read spreadsheet: %w", err)
+		return syncd.SpreadsheetInfo{}, fmt.Errorf("read spreadsheet: %w", err)
 	}
 	if info.TimeZone == nil {
 		info.TimeZone = time.UTC
@@ -249,7 +253,7 @@ func (s *Syncer) forgetInfo() {
 }
 
 // rememberTab records a tab syncd created or found, in the cache.
-func (s *Syncer) rememberTab(t TabInfo) {
+func (s *Syncer) rememberTab(t syncd.TabInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.info == nil {
@@ -266,7 +270,7 @@ func (s *Syncer) rememberTab(t TabInfo) {
 
 // locateTab finds a mirror's tab: by the sheet id syncd owns (so a renamed
 // tab is found, and renamed back), else by title.
-func (s *Syncer) locateTab(info SpreadsheetInfo, m *Mirror) (TabInfo, bool) {
+func (s *Syncer) locateTab(info syncd.SpreadsheetInfo, m *mirror) (syncd.TabInfo, bool) {
 	s.mu.Lock()
 	id, known := s.sheetIDs[m.Name]
 	s.mu.Unlock()
@@ -282,7 +286,7 @@ func (s *Syncer) locateTab(info SpreadsheetInfo, m *Mirror) (TabInfo, bool) {
 }
 
 // newSheetID picks a stable id for a mirror's new tab that no tab uses.
-func newSheetID(info SpreadsheetInfo, name string) int64 {
+func newSheetID(info syncd.SpreadsheetInfo, name string) int64 {
 	h := fnv.New32a()
 	h.Write([]byte(name))
 	id := int64(h.Sum32()&0x3fffffff) + 1
@@ -302,10 +306,10 @@ func newSheetID(info SpreadsheetInfo, name string) int64 {
 var errNoMirror = errors.New("no such mirror")
 
 // Mirror returns the named mirror.
-func (s *Syncer) Mirror(name string) (*Mirror, error) {
+func (s *Syncer) Mirror(name string) (*syncd.Mirror, error) {
 	m, ok := s.byName[name]
 	if !ok {
 		return nil, fmt.Errorf("mirror %q: %w", name, errNoMirror)
 	}
-	return m, nil
+	return m.Mirror, nil
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/migrations"
@@ -63,7 +64,7 @@ type daemon struct {
 	cfg      *config.Config
 	log      *zap.Logger
 	pool     *pgxpool.Pool
-	mirrors  []syncer.Mirror
+	mirrors  []syncd.Mirror
 	sheet    *sheets.Client
 	elector  *leader.Elector
 	metrics  *metrics
@@ -221,4 +222,4 @@ func (d *daemon) lead(ctx context.Context) error {
 }
 
 // sheetsCodec is the cell codec of DESIGN §2.
-func sheetsCodec() syncer.Codec { return sheets.Codec{} }
+func sheetsCodec() syncd.Codec { return sheets.Codec{} }

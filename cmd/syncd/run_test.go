@@ -15,12 +15,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
-	"github.com/syncd/syncd/syncer"
 )
 
 // world is a database with the shiftbot schema, an emulator with one
@@ -140,7 +140,7 @@ func (w *world) startDaemon() (stop func() int) {
 }
 
 // mirrors resolves the world's config.
-func (w *world) mirrors() []syncer.Mirror {
+func (w *world) mirrors() []syncd.Mirror {
 	w.t.Helper()
 	cfg, err := config.Load(w.cfgPath)
 	if err != nil {

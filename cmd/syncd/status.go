@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/syncer"
 )
@@ -59,10 +60,10 @@ func (m *Main) status(ctx context.Context, args []string) int {
 // statusMirrors builds the mirrors status needs straight from the config,
 // without resolving them against the catalog: a dropped table or a broken
 // query must not hide the status of every other mirror.
-func statusMirrors(cfg *config.Config) []syncer.Mirror {
-	out := make([]syncer.Mirror, 0, len(cfg.Mirrors))
+func statusMirrors(cfg *config.Config) []syncd.Mirror {
+	out := make([]syncd.Mirror, 0, len(cfg.Mirrors))
 	for _, c := range cfg.Mirrors {
-		out = append(out, syncer.Mirror{Name: c.Name, Sheet: c.Sheet, Table: c.Table, Query: c.Query, DependsOn: c.DependsOn})
+		out = append(out, syncd.Mirror{Name: c.Name, Sheet: c.Sheet, Table: c.Table, Query: c.Query, DependsOn: c.DependsOn})
 	}
 	return out
 }

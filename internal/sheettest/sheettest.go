@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/syncer"
 )
 
 // Querier runs SQL (a pool or a connection).
@@ -23,7 +23,7 @@ type Querier interface {
 // Diff compares a mirror's tab with its table cell for cell under the codec:
 // the header, every row exactly once, no other rows. It returns "" when they
 // are equal, else a description of the first differences.
-func Diff(ctx context.Context, q Querier, sheet syncer.Spreadsheet, m syncer.Mirror) (string, error) {
+func Diff(ctx context.Context, q Querier, sheet syncd.Spreadsheet, m syncd.Mirror) (string, error) {
 	info, err := sheet.Info(ctx)
 	if err != nil {
 		return "", fmt.Errorf("read spreadsheet: %w", err)
@@ -32,7 +32,7 @@ func Diff(ctx context.Context, q Querier, sheet syncer.Spreadsheet, m syncer.Mir
 	if !ok {
 		return fmt.Sprintf("tab %q does not exist", m.Sheet), nil
 	}
-	read, err := sheet.Read(ctx, []syncer.Range{{Tab: tab.Title}})
+	read, err := sheet.Read(ctx, []syncd.Range{{Tab: tab.Title}})
 	if err != nil {
 		return "", fmt.Errorf("read tab %q: %w", m.Sheet, err)
 	}
@@ -41,7 +41,7 @@ func Diff(ctx context.Context, q Querier, sheet syncer.Spreadsheet, m syncer.Mir
 		return fmt.Sprintf("tab %q is empty", m.Sheet), nil
 	}
 	for i, c := range m.Columns {
-		if i >= len(grid[0]) || grid[0][i] != syncer.StringCell(c.Name) {
+		if i >= len(grid[0]) || grid[0][i] != syncd.StringCell(c.Name) {
 			return fmt.Sprintf("tab %q header = %v, want %v", m.Sheet, grid[0], m.ColumnNames()), nil
 		}
 	}
@@ -57,14 +57,14 @@ func Diff(ctx context.Context, q Querier, sheet syncer.Spreadsheet, m syncer.Mir
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", src, err)
 	}
-	want := map[string][]syncer.Cell{}
+	want := map[string][]syncd.Cell{}
 	for rows.Next() {
 		raw := rows.RawValues()
-		cells := make([]syncer.Cell, len(raw))
+		cells := make([]syncd.Cell, len(raw))
 		for i, r := range raw {
-			v := syncer.Null
+			v := syncd.Null
 			if r != nil {
-				v = syncer.Text(string(r))
+				v = syncd.Text(string(r))
 			}
 			cells[i], _ = sheets.Codec{}.Encode(m.Columns[i], v, info.TimeZone)
 		}
@@ -113,7 +113,7 @@ func Diff(ctx context.Context, q Querier, sheet syncer.Spreadsheet, m syncer.Mir
 	return "", nil
 }
 
-func keyOf(m syncer.Mirror, cells []syncer.Cell) string {
+func keyOf(m syncd.Mirror, cells []syncd.Cell) string {
 	parts := make([]string, len(m.Key))
 	for i, k := range m.Key {
 		parts[i] = fmt.Sprint(cellAt(cells, k))
@@ -121,9 +121,9 @@ func keyOf(m syncer.Mirror, cells []syncer.Cell) string {
 	return strings.Join(parts, "|")
 }
 
-func cellAt(cells []syncer.Cell, i int) syncer.Cell {
+func cellAt(cells []syncd.Cell, i int) syncd.Cell {
 	if i < len(cells) {
 		return cells[i]
 	}
-	return syncer.Cell{}
+	return syncd.Cell{}
 }

@@ -1,27 +1,18 @@
-// Package importer moves a spreadsheet's tabs into Postgres tables once: the
-// legacy sheet migration and the restore of a lost table from its mirror tab
-// (issue 6). It reads cells through the small GridReader interface, parses
-// them by a Plan's per-column rules, reports every rejected row, and runs the
-// import (dry run, execute, verify, rollback) in single transactions.
-//
-// It never imports package sheets: cmd/syncd injects the reader.
-package importer
+package syncd
 
 import (
 	"context"
 	"strings"
-
-	"github.com/syncd/syncd/syncer"
 )
 
-// Cell is one sheet cell as an import needs it: the effective value (a
+// GridCell is one sheet cell as an import needs it: the effective value (a
 // formula's result, never the formula), the text the sheet shows, and the
 // type of its number format, which is the only way to tell a date serial
 // (DATE) or a percentage (PERCENT) from a plain number.
-type Cell struct {
+type GridCell struct {
 	// Value is the effective value; CellError holds the error text such as
 	// "#REF!".
-	Value syncer.Cell
+	Value Cell
 	// Formatted is the formattedValue; it may be empty when not requested.
 	Formatted string
 	// Format is the effective number format type (DATE, PERCENT, NUMBER,
@@ -31,21 +22,21 @@ type Cell struct {
 
 // Empty reports whether the cell holds nothing a person would call a value:
 // no value at all, or text made only of white space.
-func (c Cell) Empty() bool {
+func (c GridCell) Empty() bool {
 	switch c.Value.Type {
-	case syncer.CellEmpty:
+	case CellEmpty:
 		return true
-	case syncer.CellString:
+	case CellString:
 		return strings.TrimSpace(c.Value.String) == ""
 	}
 	return false
 }
 
-// Tab is one tab's grid from its first row: Rows[0] is sheet row 1 (the
+// GridTab is one tab's grid from its first row: Rows[0] is sheet row 1 (the
 // header). Rows may be shorter than the widest row; missing cells are empty.
-type Tab struct {
+type GridTab struct {
 	Title string
-	Rows  [][]Cell
+	Rows  [][]GridCell
 }
 
 // Grid is what one read of a spreadsheet returns.
@@ -57,13 +48,13 @@ type Grid struct {
 	// Locale is the spreadsheet's locale ("ru_RU"), "" when unknown.
 	Locale string
 	// Tabs are the requested tabs in the order asked for.
-	Tabs []Tab
+	Tabs []GridTab
 	// Calls is the number of API requests the read took.
 	Calls int
 }
 
 // Tab returns the tab with the given title, or false.
-func (g *Grid) Tab(title string) (*Tab, bool) {
+func (g *Grid) Tab(title string) (*GridTab, bool) {
 	for i := range g.Tabs {
 		if g.Tabs[i].Title == title {
 			return &g.Tabs[i], true

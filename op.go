@@ -1,0 +1,90 @@
+package syncd
+
+// Range is a rectangle of a tab, 0-based and half-open like the Sheets
+// GridRange. EndRow 0 means "to the last row"; EndCol 0 means "to the last
+// column".
+type Range struct {
+	Tab              string
+	StartRow, EndRow int
+	StartCol, EndCol int
+}
+
+// Op is one change to a spreadsheet. A slice of Ops is applied by
+// [Spreadsheet.Apply] atomically, in order, as one spreadsheets.batchUpdate.
+// The concrete types are [AddTab], [WriteRows], [AppendRows], [DeleteRows],
+// [RenameTab], [FormatColumns] and [SortRows].
+type Op interface{ isOp() }
+
+// AddTab creates a tab with a bold, frozen header row holding Header and the
+// columns' number formats set on their whole columns. SheetID is chosen by
+// the caller (non-zero) so that later Ops of the same batch can address it.
+type AddTab struct {
+	SheetID int64
+	Title   string
+	Header  []string
+	Formats []NumberFormat // one per column; zero values for none
+}
+
+// WriteRows overwrites the cells of Rows starting at (Row, Col) of the tab,
+// 0-based (row 0 is the header). Only len(Rows[i]) cells from Col on are
+// touched: columns people added to the right are kept, and a mirror can skip
+// editable cells it must not overwrite by writing the segments around them.
+type WriteRows struct {
+	SheetID int64
+	Row     int
+	Col     int
+	Rows    [][]Cell
+}
+
+// AppendRows appends Rows after the last row of the tab that has data, with
+// Formats (one per column, may be nil) applied to the new cells. The grid
+// grows as needed.
+type AppendRows struct {
+	SheetID int64
+	Rows    [][]Cell
+	Formats []NumberFormat
+	// FromRow, when > 0, is the first row (0-based) the rows can land on
+	// (the row after the last one syncd knows has data): Formats are set
+	// from there down rather than on whole columns, so appending to a large
+	// tab costs in proportion to what is appended.
+	FromRow int
+}
+
+// DeleteRows removes the rows [Start, End) (0-based) of the tab, shifting the
+// rows below up. A batch that deletes several ranges must list them from the
+// bottom up.
+type DeleteRows struct {
+	SheetID    int64
+	Start, End int
+}
+
+// RenameTab sets a tab's title.
+type RenameTab struct {
+	SheetID int64
+	Title   string
+}
+
+// FormatColumns sets the header row (bold, frozen) and the number formats of
+// the leftmost len(Formats) columns of the tab, below the header.
+type FormatColumns struct {
+	SheetID int64
+	Header  []string
+	Formats []NumberFormat
+}
+
+// SortRows sorts the tab's rows below the header by the given columns
+// (0-based), ascending, the way Sheets sorts: numbers before text (case
+// folded) before booleans, empty cells last. Whole rows move, so columns
+// people added to the right stay with their row.
+type SortRows struct {
+	SheetID int64
+	Columns []int
+}
+
+func (AddTab) isOp()        {}
+func (SortRows) isOp()      {}
+func (WriteRows) isOp()     {}
+func (AppendRows) isOp()    {}
+func (DeleteRows) isOp()    {}
+func (RenameTab) isOp()     {}
+func (FormatColumns) isOp() {}

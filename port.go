@@ -1,0 +1,77 @@
+package syncd
+
+import (
+	"context"
+	"time"
+)
+
+// Codec converts between Postgres values and sheet cells under the cell type
+// contract (DESIGN §2). It is implemented by package sheets. loc is the
+// spreadsheet's time zone, used for timestamps.
+type Codec interface {
+	// Encode returns the cell that represents v in column col. truncated is
+	// true when a text value was longer than a cell may hold and was cut
+	// (with a visible marker); the caller counts it as a warning.
+	Encode(col Column, v Value, loc *time.Location) (c Cell, truncated bool)
+	// Decode parses a cell back into a value for column col. It fails with
+	// an error that says what was expected when the cell does not hold a
+	// value of the column's type.
+	Decode(col Column, c Cell, loc *time.Location) (Value, error)
+	// Format returns the number format a column's cells carry (dates,
+	// timestamps, money); the zero NumberFormat for none.
+	Format(col Column) NumberFormat
+}
+
+// TabInfo describes one tab (sheet) of a spreadsheet.
+type TabInfo struct {
+	SheetID    int64
+	Title      string
+	Index      int
+	RowCount   int
+	ColCount   int
+	FrozenRows int
+}
+
+// SpreadsheetInfo is what syncer needs to know about a spreadsheet.
+type SpreadsheetInfo struct {
+	Title    string
+	TimeZone *time.Location
+	Tabs     []TabInfo
+}
+
+// Tab returns the tab with the given title, or false.
+func (s SpreadsheetInfo) Tab(title string) (TabInfo, bool) {
+	for _, t := range s.Tabs {
+		if t.Title == title {
+			return t, true
+		}
+	}
+	return TabInfo{}, false
+}
+
+// Spreadsheet is what syncer needs from one Google spreadsheet. It is
+// implemented by package sheets (the real API or the emulator) and must be
+// safe for concurrent use. Implementations own quota and retries: a call
+// returns an error only once retrying is pointless or ctx is done.
+type Spreadsheet interface {
+	// Info returns the spreadsheet's time zone and tabs (one read call).
+	Info(ctx context.Context) (SpreadsheetInfo, error)
+	// Read returns the cells of each range (one read call for all of them),
+	// unformatted, with dates as serial numbers. Trailing empty rows and
+	// cells are trimmed as the API trims them.
+	Read(ctx context.Context, ranges []Range) ([][][]Cell, error)
+	// Apply performs ops atomically, in order, as one batchUpdate (more
+	// than one only when the request would exceed the size limit). It
+	// returns the number of API calls made.
+	Apply(ctx context.Context, ops []Op) (calls int, err error)
+}
+
+// QuotaAwaiter is optionally implemented by a Spreadsheet whose calls are
+// paced by a quota. A batch waits on it before taking its database
+// snapshot, so that the snapshot is as fresh as possible when the calls
+// leave: waiting between the snapshot and the write would make every change
+// committed during the wait miss the batch.
+type QuotaAwaiter interface {
+	// AwaitQuota blocks until a read and a write could be sent at once.
+	AwaitQuota(ctx context.Context) error
+}
