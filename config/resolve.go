@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // Resolve checks every mirror against the database catalog (tables exist,
 // keys, columns) and returns the resolved mirrors. All problems are reported
 // together, each with the file and line it comes from. It only reads.
-func (c *Config) Resolve(ctx context.Context, q syncer.Querier) ([]syncd.Mirror, error) {
+func (c *Config) Resolve(ctx context.Context, q catalog.Querier) ([]syncd.Mirror, error) {
 	var out []syncd.Mirror
 	var errs []error
 	for i, m := range c.Mirrors {
@@ -30,7 +30,7 @@ func (c *Config) Resolve(ctx context.Context, q syncer.Querier) ([]syncd.Mirror,
 	return out, nil
 }
 
-func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m Mirror) (syncd.Mirror, error) {
+func (c *Config) resolveMirror(ctx context.Context, q catalog.Querier, i int, m Mirror) (syncd.Mirror, error) {
 	at := func(msg string, path ...any) error {
 		return c.errAt(fmt.Sprintf("mirror %q: %s", m.Name, msg), append([]any{"mirrors", i}, path...)...)
 	}
@@ -38,8 +38,8 @@ func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m M
 	var all []syncd.Column
 	keys := m.Key
 	if m.Table != "" {
-		info, err := syncer.LookupTable(ctx, q, m.Table)
-		if errors.Is(err, syncer.ErrNoTable) {
+		info, err := catalog.LookupTable(ctx, q, m.Table)
+		if errors.Is(err, catalog.ErrNoTable) {
 			return r, at(fmt.Sprintf("table %s does not exist (or is not a table)", m.Table), "table")
 		}
 		if err != nil {
@@ -54,13 +54,13 @@ func (c *Config) resolveMirror(ctx context.Context, q syncer.Querier, i int, m M
 			keys = info.PrimaryKey
 		}
 	} else {
-		cols, err := syncer.DescribeQuery(ctx, q, m.Query)
+		cols, err := catalog.DescribeQuery(ctx, q, m.Query)
 		if err != nil {
 			return r, at(fmt.Sprintf("query does not run: %v", err), "query")
 		}
 		all = cols
 		for j, d := range m.DependsOn {
-			info, err := syncer.LookupTable(ctx, q, d)
+			info, err := catalog.LookupTable(ctx, q, d)
 			if err != nil {
 				return r, at(fmt.Sprintf("depends_on: table %s does not exist", d), "depends_on", j)
 			}

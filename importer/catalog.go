@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // ErrNoTable means a plan names a table the database does not have.
@@ -47,7 +47,7 @@ func (t *tableInfo) column(name string) (columnInfo, bool) {
 
 // lookupTable reads a table's columns, their constraints and its primary
 // key from the catalog.
-func lookupTable(ctx context.Context, q syncer.Querier, name string) (tableInfo, error) {
+func lookupTable(ctx context.Context, q catalog.Querier, name string) (tableInfo, error) {
 	var oid uint32
 	var info tableInfo
 	err := q.QueryRow(ctx, `
@@ -83,7 +83,7 @@ func lookupTable(ctx context.Context, q syncer.Querier, name string) (tableInfo,
 			rows.Close()
 			return info, fmt.Errorf("read columns of %s: %w", info.Name, err)
 		}
-		c.Kind = syncer.ClassifyType(typname, typtype, category)
+		c.Kind = catalog.ClassifyType(typname, typtype, category)
 		switch typname {
 		case "int2":
 			c.IntBits = 16
@@ -114,7 +114,7 @@ func lookupTable(ctx context.Context, q syncer.Querier, name string) (tableInfo,
 // foreignKeys returns, for each table in names, the tables among names its
 // foreign keys point at (self-references left out): what decides a load
 // order and which references to check.
-func foreignKeys(ctx context.Context, q syncer.Querier, names []string) (map[string][]fkRef, error) {
+func foreignKeys(ctx context.Context, q catalog.Querier, names []string) (map[string][]fkRef, error) {
 	rows, err := q.Query(ctx, `
 		SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.relname),
 		       quote_ident(tn.nspname) || '.' || quote_ident(t.relname),
@@ -155,7 +155,7 @@ type fkRef struct {
 func quoteIdents(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = syncer.QuoteIdent(n)
+		q[i] = catalog.QuoteIdent(n)
 	}
 	return strings.Join(q, ", ")
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // violation is one row breaking a CHECK constraint.
@@ -20,7 +20,7 @@ type violation struct {
 // false is a violation. Columns the plan does not import are NULL there,
 // which makes constraints on them unknown, not false: execute leaves those
 // columns to their defaults, and Postgres still has the last word.
-func checkConstraints(ctx context.Context, q syncer.Querier, t *TablePlan, rows []Row) (map[int]violation, error) {
+func checkConstraints(ctx context.Context, q catalog.Querier, t *TablePlan, rows []Row) (map[int]violation, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}

@@ -11,7 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // ErrRefused means execute or rollback changed nothing on purpose: the
@@ -173,7 +173,7 @@ func newTableSQL(t *TablePlan, stage string) tableSQL {
 func compareRow(t *TablePlan, prefix string) string {
 	parts := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
-		parts[i] = prefix + syncer.QuoteIdent(c.Column)
+		parts[i] = prefix + catalog.QuoteIdent(c.Column)
 		if c.dbCol.Type == "json" || c.dbCol.Kind == syncd.KindOther {
 			parts[i] += "::text"
 		}
@@ -184,7 +184,7 @@ func compareRow(t *TablePlan, prefix string) string {
 func joinEach(names []string, sep string, f func(quoted string) string) string {
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = f(syncer.QuoteIdent(n))
+		parts[i] = f(catalog.QuoteIdent(n))
 	}
 	return strings.Join(parts, sep)
 }
@@ -192,7 +192,7 @@ func joinEach(names []string, sep string, f func(quoted string) string) string {
 func jsonObj(names []string, prefix string) string {
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("'%s', %s%s", strings.ReplaceAll(n, "'", "''"), prefix, syncer.QuoteIdent(n))
+		parts[i] = fmt.Sprintf("'%s', %s%s", strings.ReplaceAll(n, "'", "''"), prefix, catalog.QuoteIdent(n))
 	}
 	return "jsonb_build_object(" + strings.Join(parts, ", ") + ")"
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // Decoder reads a cell back into a column's canonical Postgres text under
@@ -40,7 +40,7 @@ func (p *codecParser) Parse(c syncd.GridCell) (syncd.Value, error) {
 // as the header, the mirror's key, single-column foreign keys between the
 // mirrored tables checked as references, and tables ordered so that every
 // table loads after the tables it references. Cells are read with dec.
-func MirrorPlan(ctx context.Context, q syncer.Querier, mirrors []syncd.Mirror, dec Decoder) (*Plan, error) {
+func MirrorPlan(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, dec Decoder) (*Plan, error) {
 	p := &Plan{Path: "mirrors"}
 	byTable := map[string]*TablePlan{}
 	var names []string

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // Row is one valid sheet row, parsed: Values follow the TablePlan's Columns.
@@ -51,7 +51,7 @@ func (r *Result) Report(mode string) *Report {
 
 // Prepare checks the plan against the database: every table exists, every
 // mapped and key column exists, the key is known. It reads only the catalog.
-func (p *Plan) Prepare(ctx context.Context, q syncer.Querier) error {
+func (p *Plan) Prepare(ctx context.Context, q catalog.Querier) error {
 	for _, t := range p.Tables {
 		info, err := lookupTable(ctx, q, t.Table)
 		if err != nil {
@@ -113,7 +113,7 @@ func (p *Plan) Tabs() []string {
 // column in its tab's header, parses every non-blank row, and rejects rows
 // with unreadable values, repeated keys and references to nothing. q is
 // read for existing referenced keys; nothing is written.
-func (p *Plan) Validate(ctx context.Context, q syncer.Querier, grid *syncd.Grid) (*Result, error) {
+func (p *Plan) Validate(ctx context.Context, q catalog.Querier, grid *syncd.Grid) (*Result, error) {
 	res := &Result{SpreadsheetID: grid.SpreadsheetID, APICalls: grid.Calls}
 	p.loc = time.UTC
 	if loc, err := time.LoadLocation(grid.TimeZone); err == nil && grid.TimeZone != "" {
@@ -244,7 +244,7 @@ type refSet struct {
 // referenceSets collects, per plan column with a reference, the values of
 // the referenced column: the valid rows this import loads plus the rows
 // already in the database.
-func (p *Plan) referenceSets(ctx context.Context, q syncer.Querier, t *TablePlan, loaded map[string]*TableResult) (map[int]*refSet, error) {
+func (p *Plan) referenceSets(ctx context.Context, q catalog.Querier, t *TablePlan, loaded map[string]*TableResult) (map[int]*refSet, error) {
 	out := map[int]*refSet{}
 	for i, c := range t.Columns {
 		if c.References == "" {
@@ -263,7 +263,7 @@ func (p *Plan) referenceSets(ctx context.Context, q syncer.Querier, t *TablePlan
 		}
 		set := &refSet{table: info.Name, column: col, values: map[string]bool{}}
 		rows, err := q.Query(ctx, fmt.Sprintf("SELECT DISTINCT %s::text FROM %s WHERE %[1]s IS NOT NULL",
-			syncer.QuoteIdent(col), info.Name))
+			catalog.QuoteIdent(col), info.Name))
 		if err != nil {
 			return nil, fmt.Errorf("read referenced keys of %s: %w", info.Name, err)
 		}
@@ -296,7 +296,7 @@ func (p *Plan) referenceSets(ctx context.Context, q syncer.Querier, t *TablePlan
 // validateTab parses the tab's data rows. The checks run in the order a
 // person would fix them: unreadable cells, then references, then repeated
 // keys, so a repeat of a rejected row's key is not held against a good row.
-func validateTab(ctx context.Context, q syncer.Querier, t *TablePlan, tab *syncd.GridTab, refs map[int]*refSet, res *Result) (*TableResult, error) {
+func validateTab(ctx context.Context, q catalog.Querier, t *TablePlan, tab *syncd.GridTab, refs map[int]*refSet, res *Result) (*TableResult, error) {
 	tr := &TableResult{Plan: t, Report: &TabReport{Tab: t.Tab, Table: t.info.Name}}
 	rep := tr.Report
 	header := []syncd.GridCell{}

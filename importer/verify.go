@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/catalog"
 )
 
 // ErrDifferences means Verify found the database unlike the sheet.
@@ -24,7 +24,7 @@ type rowSum struct {
 // checksum of the imported columns, both computed by Postgres from typed
 // values so that "10" and "10.00" agree. Differences name the tab row, the
 // key and the columns; any difference fails with ErrDifferences.
-func Verify(ctx context.Context, q syncer.Querier, res *Result) (*Report, error) {
+func Verify(ctx context.Context, q catalog.Querier, res *Result) (*Report, error) {
 	rep := res.Report("verify")
 	for _, t := range res.Tables {
 		diffs, err := verifyTable(ctx, q, t)
@@ -39,7 +39,7 @@ func Verify(ctx context.Context, q syncer.Querier, res *Result) (*Report, error)
 	return rep, nil
 }
 
-func verifyTable(ctx context.Context, q syncer.Querier, t *TableResult) ([]Difference, error) {
+func verifyTable(ctx context.Context, q catalog.Querier, t *TableResult) ([]Difference, error) {
 	s := newTableSQL(t.Plan, "")
 	data, err := rowsJSON(t)
 	if err != nil {
@@ -94,7 +94,7 @@ func verifyTable(ctx context.Context, q syncer.Querier, t *TableResult) ([]Diffe
 	return diffs, nil
 }
 
-func collectSums(ctx context.Context, q syncer.Querier, sql string, args ...any) (map[string]*rowSum, error) {
+func collectSums(ctx context.Context, q catalog.Querier, sql string, args ...any) (map[string]*rowSum, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"go.uber.org/zap"
 )
 
@@ -311,10 +312,10 @@ func (m *mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error)
 	for j, k := range m.Key {
 		kc := m.Columns[k]
 		args = append(args, parts[j])
-		where += fmt.Sprintf(" AND %s = $%d::%s", QuoteIdent(kc.Name), len(args), kc.Type)
+		where += fmt.Sprintf(" AND %s = $%d::%s", catalog.QuoteIdent(kc.Name), len(args), kc.Type)
 	}
 	sql := fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s::text IS NOT DISTINCT FROM $2%s",
-		m.Table, QuoteIdent(col.Name), col.Type, QuoteIdent(col.Name), where)
+		m.Table, catalog.QuoteIdent(col.Name), col.Type, catalog.QuoteIdent(col.Name), where)
 	// A trial, undone either way. The savepoint is released afterwards so
 	// that the real update runs in the top-level transaction (after
 	// ROLLBACK TO, later statements would still run in a subtransaction).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 )
 
 // dbRow is one row read from Postgres for a mirror: its canonical key and
@@ -36,7 +37,7 @@ func (m *mirror) keyOf(values []syncd.Value) string {
 func (m *mirror) selectList(alias string) string {
 	parts := make([]string, len(m.Columns))
 	for i, c := range m.Columns {
-		parts[i] = alias + "." + QuoteIdent(c.Name) + "::text"
+		parts[i] = alias + "." + catalog.QuoteIdent(c.Name) + "::text"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -45,7 +46,7 @@ func (m *mirror) selectList(alias string) string {
 func (m *mirror) orderList(alias string) string {
 	parts := make([]string, len(m.Key))
 	for i, k := range m.Key {
-		parts[i] = alias + "." + QuoteIdent(m.Columns[k].Name)
+		parts[i] = alias + "." + catalog.QuoteIdent(m.Columns[k].Name)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -54,14 +55,14 @@ func (m *mirror) orderList(alias string) string {
 // keys (jsonb objects). Keys whose row no longer exists come back with nil
 // Values and their canonical key text, so the tab row can be found and
 // removed.
-func (m *mirror) readKeys(ctx context.Context, q Querier, keys []string) ([]dbRow, error) {
+func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string) ([]dbRow, error) {
 	keyText := make([]string, len(m.Key))
 	join := make([]string, len(m.Key))
 	for i, k := range m.Key {
 		c := m.Columns[k]
 		cast := fmt.Sprintf("(k.key->>%s)::%s", quoteLiteral(c.Name), c.Type)
 		keyText[i] = cast + "::text"
-		join[i] = fmt.Sprintf("t.%s = %s", QuoteIdent(c.Name), cast)
+		join[i] = fmt.Sprintf("t.%s = %s", catalog.QuoteIdent(c.Name), cast)
 	}
 	sql := fmt.Sprintf(`SELECT t.ctid IS NULL, %s, %s
 		FROM unnest($1::jsonb[]) AS k(key) LEFT JOIN %s t ON %s`,
@@ -97,7 +98,7 @@ func (m *mirror) readKeys(ctx context.Context, q Querier, keys []string) ([]dbRo
 
 // readAll streams every row of the mirror's table (or query) in key order
 // and calls fn for each.
-func (m *mirror) readAll(ctx context.Context, q Querier, fn func(dbRow) error) error {
+func (m *mirror) readAll(ctx context.Context, q catalog.Querier, fn func(dbRow) error) error {
 	var sql string
 	if m.IsQuery() {
 		sql = fmt.Sprintf("SELECT %s FROM (%s) q ORDER BY %s", m.selectList("q"), m.Query, m.orderList("q"))

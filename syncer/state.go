@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 )
 
 // base is what syncd last wrote to a row's editable cells: the base of the
@@ -43,7 +44,7 @@ func (m *mirror) baseFrom(values []syncd.Value) base {
 
 // readBases reads the row_state of the given keys (all keys when keys is
 // nil) of a mirror with editable columns.
-func (m *mirror) readBases(ctx context.Context, q Querier, keys []string) (map[string]base, error) {
+func (m *mirror) readBases(ctx context.Context, q catalog.Querier, keys []string) (map[string]base, error) {
 	out := map[string]base{}
 	if len(m.Editable) == 0 {
 		return out, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 )
 
 // Health is the verdict of `syncd status`; its exit code follows it.
@@ -161,7 +162,7 @@ var ErrNotMigrated = errors.New("schema syncd is not migrated (run: syncd migrat
 // straight from the config, without resolving them against the catalog.
 //
 // On error the returned Status holds what was read so far, Health Down.
-func ReadStatus(ctx context.Context, q Querier, mirrors []syncd.Mirror, now time.Time, th StatusThresholds) (Status, error) {
+func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, now time.Time, th StatusThresholds) (Status, error) {
 	if th.MaxLag <= 0 {
 		th.MaxLag = DefaultMaxLag
 	}
@@ -206,7 +207,7 @@ func ReadStatus(ctx context.Context, q Querier, mirrors []syncd.Mirror, now time
 	return st, nil
 }
 
-func readDaemons(ctx context.Context, q Querier, st *Status, th StatusThresholds) error {
+func readDaemons(ctx context.Context, q catalog.Querier, st *Status, th StatusThresholds) error {
 	rows, err := q.Query(ctx, `SELECT instance, pid, host, role, coalesce(version, ''), started_at, heartbeat_at
 		FROM syncd.daemons WHERE heartbeat_at > $1 ORDER BY heartbeat_at DESC`, st.CheckedAt.Add(-instanceHorizon))
 	if err != nil {
@@ -275,7 +276,7 @@ func readDaemons(ctx context.Context, q Querier, st *Status, th StatusThresholds
 // readQuota sums the API calls of batches finished in the last minute. The
 // syncer writes one sync_log row per mirror of a batch, each carrying the
 // batch's calls, so rows of one batch (same start and finish) count once.
-func readQuota(ctx context.Context, q Querier, now time.Time) (int, error) {
+func readQuota(ctx context.Context, q catalog.Querier, now time.Time) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT coalesce(sum(api_calls), 0) FROM (
 		SELECT DISTINCT ON (started_at, finished_at, direction) api_calls FROM syncd.sync_log
@@ -286,7 +287,7 @@ func readQuota(ctx context.Context, q Querier, now time.Time) (int, error) {
 	return n, nil
 }
 
-func readMirror(ctx context.Context, q Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time, th StatusThresholds) error {
+func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time, th StatusThresholds) error {
 	tables := m.DependsOn
 	if m.Table != "" {
 		tables = []string{m.Table}

@@ -14,10 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
-	"github.com/syncd/syncd/syncer"
 )
 
 // sheetCheck opens the configured spreadsheet with the configured
@@ -348,7 +348,7 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 			}
 		}
 		if mc.Query != "" {
-			if _, err := syncer.DescribeQuery(ctx, conn, mc.Query); err != nil {
+			if _, err := catalog.DescribeQuery(ctx, conn, mc.Query); err != nil {
 				if rel, ok := deniedRelation(err); ok {
 					missing = append(missing, fmt.Sprintf("SELECT on %s (read by the query of mirror %s)", rel, mc.Name))
 					grants = append(grants, fmt.Sprintf("GRANT SELECT ON %s TO %s;", rel, ident))

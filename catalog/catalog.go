@@ -1,4 +1,10 @@
-package syncer
+// Package catalog reads what syncd needs from the Postgres system catalog:
+// a table's columns, types and primary key, the columns of a query, and the
+// codec kind of a type. It also quotes identifiers for generated SQL. It
+// only reads; every caller (config, the engine, the importer, migrations)
+// resolves names through it, so a table is looked up the same way
+// everywhere.
+package catalog
 
 import (
 	"context"
@@ -132,11 +138,44 @@ func ClassifyType(typname, typtype, category string) syncd.ColumnKind {
 // QuoteIdent quotes a SQL identifier for use in generated SQL.
 func QuoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
-// quoteIdents quotes each identifier and joins them with sep.
-func quoteIdents(names []string, sep string) string {
+// QuoteIdents quotes each identifier and joins them with sep.
+func QuoteIdents(names []string, sep string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
 		q[i] = QuoteIdent(n)
 	}
 	return strings.Join(q, sep)
+}
+
+// DescribeQuery returns the result columns of a query without running it to
+// completion (LIMIT 0), with their types classified for the codec.
+func DescribeQuery(ctx context.Context, q Querier, query string) ([]syncd.Column, error) {
+	rows, err := q.Query(ctx, "SELECT * FROM ("+query+") q LIMIT 0")
+	if err != nil {
+		return nil, fmt.Errorf("describe query: %w", err)
+	}
+	// pgx reuses the descriptions' memory for the next query: copy them.
+	fields := append([]pgconn.FieldDescription(nil), rows.FieldDescriptions()...)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("describe query: %w", err)
+	}
+	cols := make([]syncd.Column, len(fields))
+	for i, f := range fields {
+		var typname, typtype, category, format string
+		err := q.QueryRow(ctx, `SELECT t.typname, t.typtype, t.typcategory, format_type(t.oid, nullif($2, -1))
+			FROM pg_type t WHERE t.oid = $1`, f.DataTypeOID, f.TypeModifier).Scan(&typname, &typtype, &category, &format)
+		if err != nil {
+			return nil, fmt.Errorf("describe query column %s: %w", f.Name, err)
+		}
+		scale := -1
+		if typname == "numeric" && f.TypeModifier >= 4 {
+			scale = int((f.TypeModifier - 4) & 0xffff)
+		}
+		if typname == "money" {
+			scale = 2
+		}
+		cols[i] = syncd.Column{Name: f.Name, Type: format, Kind: ClassifyType(typname, typtype, category), Scale: scale}
+	}
+	return cols, nil
 }
