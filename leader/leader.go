@@ -163,7 +163,8 @@ func New(opts Options) *Elector {
 // a failed write never sees a stale true. Safe for concurrent use.
 func (e *Elector) IsLeader() bool { return e.leading.Load() }
 
-// Role returns RoleLeader or RoleStandby (for /readyz and metrics).
+// Role returns RoleLeader or RoleStandby (for /readyz and metrics), as
+// IsLeader decides. Safe for concurrent use.
 func (e *Elector) Role() string {
 	if e.IsLeader() {
 		return RoleLeader
@@ -213,7 +214,7 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context) error)
 		Logger:   e.log,
 	})
 	if err != nil {
-		return fmt.Errorf("leader: %w", err)
+		return fmt.Errorf("leader: lock connection: %w", err)
 	}
 	e.conns = conns
 	e.setErr(errors.New("not connected yet"))

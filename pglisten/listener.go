@@ -218,7 +218,7 @@ func New(opts Options) (*Listener, error) {
 		Logger:   l.log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pglisten: %w", err)
+		return nil, fmt.Errorf("pglisten: listen connection: %w", err)
 	}
 	l.sup = sup
 	return l, nil
