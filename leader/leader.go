@@ -27,9 +27,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
+	"github.com/syncd/syncd/internal/dedicated"
 	"github.com/syncd/syncd/migrations"
 )
 
@@ -43,11 +45,6 @@ const (
 	// DefaultHeartbeatInterval is how often an instance writes its
 	// heartbeat, a standby retries the lock and the leader pings.
 	DefaultHeartbeatInterval = 5 * time.Second
-	// keepaliveSeconds is what the lock session asks the server for, so
-	// that the server drops a half-open session (a Pi that lost its
-	// network) and releases the lock in about idle + interval*count = 30 s,
-	// well after the old leader's own ping has failed and it stopped.
-	keepaliveIdle, keepaliveInterval, keepaliveCount = 10, 5, 4
 )
 
 // Roles written to syncd.daemons.role.
@@ -130,14 +127,9 @@ type Elector struct {
 	mu      sync.Mutex
 	lastErr error // the last connection error, for Connected
 
-	prev backend // the previous lock connection's server process
-}
-
-// backend identifies a server process beyond its PID, which the server
-// reuses.
-type backend struct {
-	pid   uint32
-	start time.Time
+	// conns keeps the lock connection; Run creates it, and only Run's
+	// goroutine uses it.
+	conns *dedicated.Supervisor
 }
 
 // New returns an Elector. It does not connect; Run does.
@@ -171,7 +163,8 @@ func New(opts Options) *Elector {
 // a failed write never sees a stale true. Safe for concurrent use.
 func (e *Elector) IsLeader() bool { return e.leading.Load() }
 
-// Role returns RoleLeader or RoleStandby (for /readyz and metrics).
+// Role returns RoleLeader or RoleStandby (for /readyz and metrics), as
+// IsLeader decides. Safe for concurrent use.
 func (e *Elector) Role() string {
 	if e.IsLeader() {
 		return RoleLeader
@@ -198,7 +191,9 @@ func (e *Elector) setErr(err error) {
 // the lock may be lost (the lock connection failed) or ctx is done; Run then
 // waits for lead to return before it stands by again, so two leads of one
 // instance never overlap. A lost connection is re-opened every
-// HeartbeatInterval, for ever.
+// HeartbeatInterval, for ever; each new one first terminates the previous
+// one's server process if it survived half-open (it would hold the lock)
+// and asks the server for TCP keepalives (see internal/dedicated).
 //
 // When lead returns by itself while ctx is not done, Run releases the lock,
 // marks the instance stopped and returns lead's error (nil included): the
@@ -208,63 +203,60 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context) error)
 	if e.opts.Connect == nil {
 		return errors.New("leader: Options.Connect is required")
 	}
-	e.setErr(errors.New("not connected yet"))
-	for {
-		done, err := e.session(ctx, lead)
-		if done {
-			return err
-		}
-		e.setErr(err)
-		if e.opts.Hooks.ConnLost != nil {
-			e.opts.Hooks.ConnLost(err)
-		}
-		if ctx.Err() != nil {
-			e.markStopped(ctx, nil)
-			return nil
-		}
-		e.log.Warn("lock connection lost, reconnecting", zap.Duration("in", e.interval), zap.Error(err))
-		t := time.NewTimer(e.interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			e.markStopped(ctx, nil)
-			return nil
-		case <-t.C:
-		}
+	conns, err := dedicated.New(dedicated.Options{
+		Connect: e.opts.Connect,
+		Timeout: e.timeout(),
+		// A standby retries the lock every interval; a lost lock connection
+		// is re-opened at the same pace, so a takeover is never slower
+		// than a standby's next try.
+		BackOff:  backoff.NewConstantBackOff(e.interval),
+		Retrying: e.connLost,
+		Logger:   e.log,
+	})
+	if err != nil {
+		return fmt.Errorf("leader: lock connection: %w", err)
 	}
+	e.conns = conns
+	e.setErr(errors.New("not connected yet"))
+	finished := false // a session ended Run and recorded the stop itself
+	err = conns.Run(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		done, err := e.session(ctx, conn, lead)
+		if !done {
+			return err // the connection failed: reconnect
+		}
+		finished = true
+		return backoff.Permanent(err) // nil stays nil
+	})
+	if !finished {
+		// ctx ended while there was no usable connection to record the
+		// stop on; markStopped opens one of its own.
+		e.markStopped(ctx, nil)
+	}
+	return err
 }
 
-// session runs one lock connection. done is true when Run must return err;
-// otherwise err says why the connection was given up.
-func (e *Elector) session(ctx context.Context, lead func(context.Context) error) (done bool, err error) {
-	cctx, cancel := context.WithTimeout(ctx, e.timeout())
-	conn, err := e.opts.Connect(cctx)
-	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			e.markStopped(ctx, nil)
-			return true, nil
-		}
-		return false, fmt.Errorf("connect: %w", err)
+// connLost records a failed lock connection (or attempt to open one),
+// which the supervisor re-opens after delay.
+func (e *Elector) connLost(err error, _ int, delay time.Duration) {
+	e.setErr(err)
+	if e.opts.Hooks.ConnLost != nil {
+		e.opts.Hooks.ConnLost(err)
 	}
-	defer e.closeConn(ctx, conn)
+	e.log.Warn("lock connection lost, reconnecting", zap.Duration("in", delay), zap.Error(err))
+}
+
+// session runs on one lock connection from the supervisor, which has
+// already terminated the previous connection's server process (it may
+// still hold the lock after a half-open failure: no daemon could lead
+// until the server noticed) and set keepalives (so the server drops this
+// session, and its lock, if this host vanishes). done is true when Run must
+// return err; otherwise err says why the connection was given up. The
+// supervisor closes the connection, which releases the lock.
+func (e *Elector) session(ctx context.Context, conn *pgx.Conn, lead func(context.Context) error) (done bool, err error) {
 	e.setErr(nil)
-	e.replaceBackend(ctx, conn)
+	e.conns.Ready()
 	if e.opts.Hooks.Connected != nil {
 		e.opts.Hooks.Connected(conn.PgConn().PID())
-	}
-	// Best effort: without these the server may keep a dead leader's lock
-	// until the kernel gives up on the socket (hours).
-	kctx, cancel := context.WithTimeout(ctx, e.timeout())
-	_, kerr := conn.Exec(kctx, fmt.Sprintf("SET tcp_keepalives_idle = %d; SET tcp_keepalives_interval = %d; SET tcp_keepalives_count = %d",
-		keepaliveIdle, keepaliveInterval, keepaliveCount))
-	cancel()
-	if kerr != nil {
-		if ctx.Err() != nil {
-			e.markStopped(ctx, conn)
-			return true, nil
-		}
-		return false, fmt.Errorf("set keepalives: %w", kerr)
 	}
 
 	var (
@@ -342,42 +334,6 @@ func (e *Elector) session(ctx context.Context, lead func(context.Context) error)
 }
 
 var errLeadReturned = errors.New("lead returned")
-
-// replaceBackend terminates the previous lock connection's server process
-// if it is still there, then remembers conn's. A connection that died
-// half-open (the heartbeat timed out, the network path went away) leaves a
-// server process that may hold the lock until the server notices, and a
-// server whose socket still looks healthy may never notice: no daemon
-// could lead meanwhile. Terminating it ourselves (allowed for our own role)
-// makes the handover immediate. Failures only cost that delay: logged.
-func (e *Elector) replaceBackend(ctx context.Context, conn *pgx.Conn) {
-	qctx, cancel := context.WithTimeout(ctx, e.timeout())
-	defer cancel()
-	if prev := e.prev; prev.pid != 0 {
-		// backend_start tells a surviving process from one that reused its
-		// PID.
-		var signalled bool
-		err := conn.QueryRow(qctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2`,
-			int64(prev.pid), prev.start).Scan(&signalled)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			// Gone already: the usual case.
-		case err != nil && (conn.IsClosed() || ctx.Err() != nil):
-			return // keep prev for the next connection; this one is lost too
-		case err != nil:
-			e.log.Warn("terminate previous lock backend", zap.Uint32("previous_pid", prev.pid), zap.Error(err))
-		default:
-			e.log.Info("terminated previous lock backend", zap.Uint32("previous_pid", prev.pid), zap.Bool("signalled", signalled))
-		}
-	}
-	e.prev = backend{}
-	cur := backend{pid: conn.PgConn().PID()}
-	if err := conn.QueryRow(qctx, `SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&cur.start); err != nil {
-		e.log.Warn("read lock backend start", zap.Error(err))
-		return
-	}
-	e.prev = cur
-}
 
 // wait blocks until the next heartbeat is due (nil), the connection fails
 // (its error), lead returned (errLeadReturned; its result stays in
@@ -513,16 +469,5 @@ func (e *Elector) markStopped(ctx context.Context, conn *pgx.Conn) {
 	}
 	if e.opts.Hooks.Heartbeat != nil {
 		e.opts.Hooks.Heartbeat(RoleStopped)
-	}
-}
-
-// closeConn closes the lock connection, which releases the lock in the
-// server. ctx may already be cancelled: close on a fresh, short context so
-// the server gets its Terminate message rather than a reset.
-func (e *Elector) closeConn(ctx context.Context, conn *pgx.Conn) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	if err := conn.Close(cctx); err != nil {
-		e.log.Debug("close lock connection", zap.Error(err))
 	}
 }

@@ -15,34 +15,34 @@ import (
 	"go.uber.org/zap"
 )
 
-// session runs one connection: connect, LISTEN, ring true, then serve until
-// the connection fails or ctx is done. It always closes the connection, and
-// with it the LISTEN and the doorbell lock. listening is called once LISTEN
-// succeeded.
-func (l *Listener) session(ctx context.Context, listening func(pid uint32)) error {
-	cctx, cancel := context.WithTimeout(ctx, l.connectTimeout)
-	conn, err := l.connect(cctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	if conn == nil {
-		return errors.New("connect: Options.Connect returned no connection")
-	}
-	defer l.closeConn(ctx, conn)
-
-	l.replaceBackend(ctx, conn)
+// session runs on one connection from the supervisor, which has already
+// terminated the previous connection's server process and set keepalives:
+// LISTEN, ring true, then serve until the connection fails or ctx is done.
+// The supervisor closes the connection afterwards, and with it the LISTEN
+// and the doorbell lock.
+func (l *Listener) session(ctx context.Context, conn *pgx.Conn) error {
+	defer l.lostDoorbell()
 
 	// LISTEN before anything is reported: pgxlisten's rule ("starts
 	// listening before handling any backlog"). LISTEN runs outside a
 	// transaction, so it takes effect before Exec returns.
 	lctx, cancel := context.WithTimeout(ctx, l.connectTimeout)
-	_, err = conn.Exec(lctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize())
+	_, err := conn.Exec(lctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize())
 	cancel()
 	if err != nil {
 		return fmt.Errorf("listen %q: %w", l.channel, err)
 	}
-	listening(conn.PgConn().PID())
+	// Only a listening connection counts as healthy: the backoff and the
+	// failure count start over here, not when the connection opened.
+	failures := l.sup.Ready()
+	pid := conn.PgConn().PID()
+	l.log.Info("listening", zap.Uint32("pid", pid), zap.Int("failed_attempts", failures))
+	if l.hooks.ListeningBegin != nil {
+		l.hooks.ListeningBegin(pid)
+	}
+	if failures > 0 && l.hooks.Reconnect != nil {
+		l.hooks.Reconnect(failures)
+	}
 
 	// An Idle request made for the previous connection is moot: the ring
 	// below makes the consumer drain, and it calls Idle again afterwards.
@@ -53,64 +53,11 @@ func (l *Listener) session(ctx context.Context, listening func(pid uint32)) erro
 	return l.serve(ctx, conn)
 }
 
-// backend identifies a server process beyond its PID, which the server
-// reuses.
-type backend struct {
-	pid   uint32
-	start time.Time
-}
-
-// replaceBackend terminates the previous connection's server process if it
-// is still there, then remembers conn's. When a connection dies half-open
-// (the ping timed out, the network went away) the server may not notice for
-// a long time, and until it does that process holds the doorbell lock,
-// so Idle cannot arm and every writer notifies a listener nobody reads, and
-// its LISTEN keeps the notification queue from being cleaned up. Server
-// settings (tcp_keepalives_*, client_connection_check_interval) bound this
-// too; terminating it ourselves makes it immediate. Failures are logged and
-// ignored: they cost only that delay (and a lost connection shows up again
-// at LISTEN).
-func (l *Listener) replaceBackend(ctx context.Context, conn *pgx.Conn) {
-	qctx, cancel := context.WithTimeout(ctx, l.connectTimeout)
-	defer cancel()
-	if prev := l.prev; prev.pid != 0 {
-		// backend_start tells a surviving process from one that reused its
-		// PID; the server compares at microsecond precision, as pgx sends.
-		var terminated bool
-		err := conn.QueryRow(qctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND backend_start = $2`,
-			int64(prev.pid), prev.start).Scan(&terminated)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			// Gone already: the usual case after a restart or termination.
-		case err != nil && (conn.IsClosed() || ctx.Err() != nil):
-			return // keep prev for the next connection; this one is lost too
-		case err != nil:
-			l.log.Warn("terminate previous backend", zap.Uint32("previous_pid", prev.pid), zap.Error(err))
-		default:
-			l.log.Info("terminated previous backend", zap.Uint32("previous_pid", prev.pid), zap.Bool("signalled", terminated))
-		}
-	}
-	l.prev = backend{}
-	cur := backend{pid: conn.PgConn().PID()}
-	err := conn.QueryRow(qctx, `SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`).Scan(&cur.start)
-	if err != nil {
-		l.log.Warn("read backend start", zap.Error(err))
-		return
-	}
-	l.prev = cur
-}
-
-// closeConn closes conn, which releases the doorbell lock in the server.
-func (l *Listener) closeConn(ctx context.Context, conn *pgx.Conn) {
+// lostDoorbell reports that the doorbell lock goes with the connection
+// about to be closed.
+func (l *Listener) lostDoorbell() {
 	if l.armed.Swap(false) && l.hooks.Disarmed != nil {
 		l.hooks.Disarmed()
-	}
-	// ctx may already be cancelled: close on a fresh, short context so the
-	// server gets its Terminate message rather than a reset.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	if err := conn.Close(cctx); err != nil {
-		l.log.Debug("close connection", zap.Error(err))
 	}
 }
 

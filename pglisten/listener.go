@@ -10,17 +10,21 @@
 // outbox empty; the listener then arms the doorbell on its own connection
 // and disarms it as soon as a notification wakes it.
 //
-// The reconnect design follows River's notifier (internal/notifier): a ping
-// after a few seconds of silence to detect dead TCP connections, exponential
-// backoff with jitter between attempts, LISTEN again on every new
-// connection, and test hooks instead of sleeps. Like jackc/pgxlisten, it
-// starts listening before it reports the connection, so the drain the
-// consumer does on that first ring cannot miss a wake-up.
+// The connection is kept by internal/dedicated, shared with the leader
+// election: server-side TCP keepalives, the half-open predecessor's server
+// process terminated, exponential backoff with jitter between attempts.
+// On top of it the listener follows River's notifier (internal/notifier): a
+// ping after a few seconds of silence to detect dead TCP connections,
+// LISTEN again on every new connection, and test hooks instead of sleeps.
+// Like jackc/pgxlisten, it starts listening before it reports the
+// connection, so the drain the consumer does on that first ring cannot miss
+// a wake-up.
 package pglisten
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +33,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
+
+	"github.com/syncd/syncd/internal/dedicated"
 )
 
 // Defaults for the zero values of [Options].
@@ -38,13 +44,13 @@ const (
 	DefaultPingInterval = 5 * time.Second
 	// DefaultConnectTimeout bounds connecting and each statement the
 	// listener runs (LISTEN, ping, lock and unlock), as River does.
-	DefaultConnectTimeout = 10 * time.Second
+	DefaultConnectTimeout = dedicated.DefaultTimeout
 	// DefaultArmTimeout is how long Idle keeps trying to arm the doorbell
 	// while writers hold it off before it rings instead.
 	DefaultArmTimeout = time.Second
 	// DefaultMaxBackoff is the longest wait between reconnect attempts of
 	// the default backoff, jitter included.
-	DefaultMaxBackoff = 30 * time.Second
+	DefaultMaxBackoff = dedicated.DefaultMaxBackoff
 )
 
 // Arming is retried after armRetryMin, doubling up to armRetryMax: writers'
@@ -148,13 +154,12 @@ type Hooks struct {
 // consumer goroutine and Run from another. Its methods are safe for
 // concurrent use.
 type Listener struct {
-	connect        func(ctx context.Context) (*pgx.Conn, error)
+	sup            *dedicated.Supervisor
 	channel        string
 	doorbell       int64
 	pingInterval   time.Duration
 	connectTimeout time.Duration
 	armTimeout     time.Duration
-	backoff        backoff.BackOff
 	log            *zap.Logger
 	hooks          Hooks
 
@@ -163,10 +168,6 @@ type Listener struct {
 
 	armed   atomic.Bool
 	running atomic.Bool
-
-	// prev is the server process of the last connection that listened;
-	// only the Run goroutine uses it.
-	prev backend
 
 	mu sync.Mutex
 	// idleWanted is set by Idle and cleared by the Run goroutine once the
@@ -187,13 +188,11 @@ func New(opts Options) (*Listener, error) {
 		return nil, errors.New("pglisten: Options.Channel is required")
 	}
 	l := &Listener{
-		connect:        opts.Connect,
 		channel:        opts.Channel,
 		doorbell:       opts.DoorbellLock,
 		pingInterval:   opts.PingInterval,
 		connectTimeout: opts.ConnectTimeout,
 		armTimeout:     opts.ArmTimeout,
-		backoff:        opts.BackOff,
 		log:            opts.Logger,
 		hooks:          opts.Hooks,
 		ringCh:         make(chan bool, 1),
@@ -207,20 +206,21 @@ func New(opts Options) (*Listener, error) {
 	if l.armTimeout == 0 {
 		l.armTimeout = DefaultArmTimeout
 	}
-	if l.backoff == nil {
-		b := backoff.NewExponentialBackOff()
-		b.InitialInterval = 500 * time.Millisecond
-		b.Multiplier = 2
-		b.RandomizationFactor = 0.5
-		// With ±50 % jitter the longest wait is 1.5 × MaxInterval.
-		b.MaxInterval = DefaultMaxBackoff * 2 / 3
-		b.MaxElapsedTime = 0 // never give up on the database
-		l.backoff = b
-	}
 	if l.log == nil {
 		l.log = zap.NewNop()
 	}
 	l.log = l.log.Named("pglisten").With(zap.String("channel", l.channel))
+	sup, err := dedicated.New(dedicated.Options{
+		Connect:  opts.Connect,
+		Timeout:  l.connectTimeout,
+		BackOff:  opts.BackOff, // nil: the supervisor's default, as documented above
+		Retrying: l.retrying,
+		Logger:   l.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pglisten: listen connection: %w", err)
+	}
+	l.sup = sup
 	return l, nil
 }
 
@@ -285,63 +285,32 @@ func (l *Listener) Armed() bool { return l.armed.Load() }
 //
 // On each new connection, before LISTEN, Run terminates the server process
 // of the previous connection if it still exists (same PID and start time):
-// after a half-open failure it would otherwise keep the doorbell lock and
-// an unread LISTEN until the server noticed. This needs the right to signal
-// one's own backends, which every role has.
+// after a half-open failure it would otherwise keep the doorbell lock (so
+// Idle could not arm, and every writer would notify a listener nobody
+// reads) and an unread LISTEN (which keeps the server's notification queue
+// from being cleaned up) until the server noticed. This needs the right to
+// signal one's own backends, which every role has. It also sets server-side
+// TCP keepalives (see internal/dedicated), so that the server notices by
+// itself when this process vanishes with its network.
 func (l *Listener) Run(ctx context.Context) error {
 	if !l.running.CompareAndSwap(false, true) {
 		return errors.New("pglisten: Run is already running")
 	}
 	defer l.running.Store(false)
-	l.backoff.Reset()
-	failures := 0
-	for {
-		err := l.session(ctx, func(pid uint32) {
-			l.log.Info("listening", zap.Uint32("pid", pid), zap.Int("failed_attempts", failures))
-			l.backoff.Reset() // a healthy connection: start over at the shortest wait
-			if l.hooks.ListeningBegin != nil {
-				l.hooks.ListeningBegin(pid)
-			}
-			if failures > 0 && l.hooks.Reconnect != nil {
-				l.hooks.Reconnect(failures)
-			}
-			failures = 0
-		})
-		if ctx.Err() != nil {
-			return nil // clean shutdown, whatever the session was doing
-		}
-		failures++
-		delay := l.backoff.NextBackOff()
-		if delay == backoff.Stop || delay < 0 {
-			delay = DefaultMaxBackoff
-		}
-		fields := []zap.Field{zap.Error(err), zap.Int("attempt", failures), zap.Duration("retry_in", delay)}
-		if connectionLost(err) {
-			l.log.Warn("connection lost, will reconnect", fields...)
-		} else {
-			l.log.Error("listener failed, will reconnect", fields...)
-		}
-		if l.hooks.BackoffError != nil {
-			l.hooks.BackoffError(err, delay)
-		}
-		if !sleep(ctx, delay) {
-			return nil
-		}
-	}
+	return l.sup.Run(ctx, l.session)
 }
 
-// sleep waits for d or until ctx is done, reporting whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
+// retrying logs a failed attempt, at a level that tells expected losses
+// from configuration problems and bugs, and reports it to the hooks.
+func (l *Listener) retrying(err error, failures int, delay time.Duration) {
+	fields := []zap.Field{zap.Error(err), zap.Int("attempt", failures), zap.Duration("retry_in", delay)}
+	if connectionLost(err) {
+		l.log.Warn("connection lost, will reconnect", fields...)
+	} else {
+		l.log.Error("listener failed, will reconnect", fields...)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+	if l.hooks.BackoffError != nil {
+		l.hooks.BackoffError(err, delay)
 	}
 }
 

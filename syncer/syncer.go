@@ -11,6 +11,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/retry"
 	"go.uber.org/zap"
 )
 
@@ -176,7 +177,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 		case err != nil:
 			wait := bo.NextBackOff()
 			s.log.Warn("batch failed; will retry", zap.Error(err), zap.Duration("retry_in", wait))
-			if !sleep(ctx, wait) {
+			if !retry.Sleep(ctx, wait) {
 				return nil
 			}
 			continue
@@ -207,17 +208,6 @@ func (s *Syncer) Run(ctx context.Context) error {
 		case <-s.reconcileCh:
 			s.RequestReconcile() // handled at the top of the loop
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
