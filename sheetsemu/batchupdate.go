@@ -106,6 +106,9 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 	if err := q.decode(&in); err != nil {
 		return nil, err
 	}
+	if len(in.Requests) == 0 {
+		return nil, badRequest("Must specify at least one request.")
+	}
 	c := &buCtx{s: s, b: b.clone(), user: q.user}
 	replies := make([]any, 0, len(in.Requests))
 	for i, raw := range in.Requests {
@@ -126,14 +129,16 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The request that takes the workbook past 10M cells is the one
+		// named in the error, like every other sub-request failure.
+		if c.b.cellCount() > maxCells {
+			return nil, invalidRequest(i, kind, "This action would increase the number of cells in the workbook above the limit of %d cells.", maxCells)
+		}
 		if resp == nil {
 			replies = append(replies, map[string]any{})
 		} else {
 			replies = append(replies, replyJSON(resp))
 		}
-	}
-	if err := checkCellLimit(c.b); err != nil {
-		return nil, err
 	}
 	s.commit(c.b)
 	out := map[string]any{"spreadsheetId": b.ID, "replies": replies}

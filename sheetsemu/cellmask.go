@@ -18,7 +18,7 @@ type cellMask struct {
 func compileCellMask(mask string) (cellMask, error) {
 	m := cellMask{top: map[string]bool{}}
 	if strings.TrimSpace(mask) == "" {
-		return m, errString("At least one field must be updated, but none were specified.")
+		return m, errString("At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")
 	}
 	var subs []string
 	paths, err := splitMask(mask)
