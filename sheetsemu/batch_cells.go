@@ -17,16 +17,15 @@ func writeRows(s *sheet, r0, c0 int, rows []*sheets.RowData, m cellMask, bound *
 		if row != nil {
 			vals = row.Values
 		}
-		for j, v := range vals {
-			cc := c0 + j
-			if bound != nil && cc >= bound.EndCol {
-				break
-			}
+		if bound != nil && c0+len(vals) > bound.EndCol {
+			vals = vals[:max(bound.EndCol-c0, 0)]
+		}
+		for _, v := range vals {
 			if err := checkCellInput(v); err != nil {
 				return err
 			}
-			s.setCell(r, cc, m.apply(s.cell(r, cc), v))
 		}
+		s.setRow(r, c0, vals, m.apply)
 	}
 	if bound == nil {
 		return nil
