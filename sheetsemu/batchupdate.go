@@ -91,9 +91,9 @@ type batchUpdateIn struct {
 	// Requests is a list, but Google also takes a single request object
 	// and nested lists (see flattenRequests).
 	Requests                     json.RawMessage `json:"requests"`
-	IncludeSpreadsheetInResponse bool              `json:"includeSpreadsheetInResponse"`
-	ResponseRanges               []string          `json:"responseRanges"`
-	ResponseIncludeGridData      bool              `json:"responseIncludeGridData"`
+	IncludeSpreadsheetInResponse bool            `json:"includeSpreadsheetInResponse"`
+	ResponseRanges               []string        `json:"responseRanges"`
+	ResponseIncludeGridData      bool            `json:"responseIncludeGridData"`
 }
 
 // handleBatchUpdate serves POST spreadsheets/{id}:batchUpdate. Every
