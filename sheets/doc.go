@@ -38,8 +38,9 @@
 // # Retries
 //
 // 429s, 5xx and transport errors are retried with jittered exponential
-// backoff (1 s doubling, waits at the cap spread over 32–64 s, at least
-// Retry-After) until the call succeeds or ctx is done: a mirror is never
+// backoff as Google prescribes it (min(2^n s + up to 1 s of jitter, 64 s):
+// 1 s, 2 s, 4 s … 64 s; a Retry-After header, if ever sent, is waited out
+// instead) until the call succeeds or ctx is done: a mirror is never
 // given up. Overwrites are idempotent and always retried. Batches that
 // append or delete rows or add a tab are repeated only when Google cannot
 // have applied them (a 429, or no connection was made); otherwise they fail

@@ -17,16 +17,15 @@ func writeRows(s *sheet, r0, c0 int, rows []*sheets.RowData, m cellMask, bound *
 		if row != nil {
 			vals = row.Values
 		}
-		for j, v := range vals {
-			cc := c0 + j
-			if bound != nil && cc >= bound.EndCol {
-				break
-			}
+		if bound != nil && c0+len(vals) > bound.EndCol {
+			vals = vals[:max(bound.EndCol-c0, 0)]
+		}
+		for _, v := range vals {
 			if err := checkCellInput(v); err != nil {
 				return err
 			}
-			s.setCell(r, cc, m.apply(s.cell(r, cc), v))
 		}
+		s.setRow(r, c0, vals, m.apply)
 	}
 	if bound == nil {
 		return nil
@@ -75,6 +74,10 @@ func buUpdateCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error)
 		if err := checkInGrid(s, g); err != nil {
 			return nil, invalidRequest(i, kind, "%v", err)
 		}
+		// Rows reaching past the requested range are refused, not cut.
+		if err := checkRowsFit(u.Rows, g.StartRow, g.StartCol, g.EndRow, g.EndCol); err != nil {
+			return nil, invalidRequest(i, kind, "%v", err)
+		}
 		if err := writeRows(s, g.StartRow, g.StartCol, u.Rows, m, &g); err != nil {
 			return nil, invalidRequest(i, kind, "%v", err)
 		}
@@ -87,15 +90,36 @@ func buUpdateCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error)
 	if s, err = c.sheetFor(i, kind, start.SheetId); err != nil {
 		return nil, err
 	}
-	h, w := rowsExtent(u.Rows)
-	g := gridRange{int(start.RowIndex), int(start.RowIndex) + h, int(start.ColumnIndex), int(start.ColumnIndex) + w}
-	if err := checkInGrid(s, g); err != nil {
+	if start.RowIndex < 0 || start.ColumnIndex < 0 {
+		return nil, invalidRequest(i, kind, "Invalid range.")
+	}
+	// With a start coordinate the grid is the limit; updateCells never
+	// grows it (only appendCells adds rows).
+	if err := checkRowsFit(u.Rows, int(start.RowIndex), int(start.ColumnIndex), s.rowCount(), s.colCount()); err != nil {
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
-	if err := writeRows(s, g.StartRow, g.StartCol, u.Rows, m, nil); err != nil {
+	if err := writeRows(s, int(start.RowIndex), int(start.ColumnIndex), u.Rows, m, nil); err != nil {
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	return nil, nil
+}
+
+// checkRowsFit refuses rows written at (r0,c0) that reach row endRow or
+// column endCol, with Google's "Attempting to write column: 26, beyond the
+// last requested column of: 25". Every listed cell counts, empty ones too.
+func checkRowsFit(rows []*sheets.RowData, r0, c0, endRow, endCol int) error {
+	for i, row := range rows {
+		if row == nil || len(row.Values) == 0 {
+			continue
+		}
+		if r0+i >= endRow {
+			return errString(sprintf("Attempting to write row: %d, beyond the last requested row of: %d", r0+i, endRow-1))
+		}
+		if c0+len(row.Values) > endCol {
+			return errString(sprintf("Attempting to write column: %d, beyond the last requested column of: %d", max(c0, endCol), endCol-1))
+		}
+	}
+	return nil
 }
 
 // checkInGrid rejects ranges that reach outside the sheet's grid.
@@ -126,12 +150,13 @@ func buAppendCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error)
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	at := lastDataRow(s) + 1
-	h, w := rowsExtent(a.Rows)
+	h, _ := rowsExtent(a.Rows)
+	// appendCells adds the rows it needs but never columns.
+	if err := checkRowsFit(a.Rows, at, 0, at+h, s.colCount()); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	if need := at + h; need > s.rowCount() {
 		s.grid().RowCount = int64(need)
-	}
-	if w > s.colCount() {
-		s.grid().ColumnCount = int64(w)
 	}
 	if err := writeRows(s, at, 0, a.Rows, m, nil); err != nil {
 		return nil, invalidRequest(i, kind, "%v", err)

@@ -188,7 +188,7 @@ func buInsertDimension(c *buCtx, i int, r *sheets.Request) (*sheets.Response, er
 		return nil, invalidRequest(i, kind, "Invalid start index %d: the sheet has only %d.", start, dimCount(s, u.Range.Dimension))
 	}
 	if other := otherDimCount(s, u.Range.Dimension); int64(end-start)*int64(other)+int64(c.b.cellCount()) > maxCells {
-		return nil, badRequest("This action would increase the number of cells in the workbook above the limit of %d cells.", maxCells)
+		return nil, invalidRequest(i, kind, "This action would increase the number of cells in the workbook above the limit of %d cells.", maxCells)
 	}
 	if u.InheritFromBefore && start == 0 {
 		return nil, invalidRequest(i, kind, "Cannot inherit from before when inserting at the beginning.")
@@ -216,16 +216,25 @@ func buDeleteDimension(c *buCtx, i int, r *sheets.Request) (*sheets.Response, er
 	if end == 0 && !c.rawHas("deleteDimension", "range", "endIndex") {
 		end = count
 	}
-	end = min(end, count)
+	what, frozen := "row", int(s.grid().FrozenRowCount)
+	if dim == "COLUMNS" {
+		what, frozen = "column", int(s.grid().FrozenColumnCount)
+	}
 	if start < 0 || start >= end {
 		return nil, invalidRequest(i, kind, "Invalid dimension range: start index %d, end index %d.", start, end)
 	}
+	// Google refuses a range reaching past the grid instead of clamping
+	// it, naming the first index that does not exist (see CONFORMANCE.md).
+	if end > count {
+		return nil, invalidRequest(i, kind, "Cannot delete a %s that doesn't exist. Tried to delete %s index %d but there are only %d %ss.", what, what, max(start, count), count, what)
+	}
 	if end-start >= count {
-		what := "rows"
-		if dim == "COLUMNS" {
-			what = "columns"
-		}
-		return nil, invalidRequest(i, kind, "You can't delete all the %s on the sheet.", what)
+		return nil, invalidRequest(i, kind, "You can't delete all the %ss on the sheet.", what)
+	}
+	// Deleting every row below a frozen header (or every column right of
+	// frozen ones) is refused too.
+	if frozen > 0 && count-(end-start) <= frozen {
+		return nil, invalidRequest(i, kind, "Sorry, it is not possible to delete all non-frozen %ss.", what)
 	}
 	shiftDim(c.b, s, dim, start, -(end - start))
 	g := s.grid()

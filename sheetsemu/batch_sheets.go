@@ -37,6 +37,9 @@ func buAddSheet(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	if p.GridProperties.ColumnCount == 0 {
 		p.GridProperties.ColumnCount = defaultCols
 	}
+	if err := checkFreeze(p.GridProperties); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
 	idx := len(c.b.Sheets)
 	if c.rawHas("addSheet", "properties", "index") && int(p.Index) < idx {
 		idx = max(int(p.Index), 0)
@@ -133,7 +136,7 @@ func buUpdateSheetProperties(c *buCtx, i int, r *sheets.Request) (*sheets.Respon
 		return nil, invalidRequest(i, kind, "properties is required")
 	}
 	if strings.TrimSpace(u.Fields) == "" {
-		return nil, invalidRequest(i, kind, "At least one field must be updated, but none were specified.")
+		return nil, invalidRequest(i, kind, "At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")
 	}
 	s, err := c.sheetFor(i, kind, u.Properties.SheetId)
 	if err != nil {
@@ -165,8 +168,8 @@ func buUpdateSheetProperties(c *buCtx, i int, r *sheets.Request) (*sheets.Respon
 		return nil, invalidRequest(i, kind, "Grid must have at least one row and one column.")
 	}
 	g := np.GridProperties
-	if g.FrozenRowCount > g.RowCount || g.FrozenColumnCount > g.ColumnCount {
-		return nil, invalidRequest(i, kind, "You can't freeze all visible rows or columns on the sheet.")
+	if err := checkFreeze(g); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	s.Props = np
 	if np.Hidden {
@@ -235,7 +238,7 @@ func buUpdateSpreadsheetProperties(c *buCtx, i int, r *sheets.Request) (*sheets.
 	const kind = "updateSpreadsheetProperties"
 	u := r.UpdateSpreadsheetProperties
 	if u.Properties == nil || strings.TrimSpace(u.Fields) == "" {
-		return nil, invalidRequest(i, kind, "At least one field must be updated, but none were specified.")
+		return nil, invalidRequest(i, kind, "At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")
 	}
 	np, err := mergeTyped(c.b.Props, u.Properties, u.Fields)
 	if err != nil {
@@ -246,4 +249,17 @@ func buUpdateSpreadsheetProperties(c *buCtx, i int, r *sheets.Request) (*sheets.
 	}
 	c.b.Props = np
 	return nil, nil
+}
+
+// checkFreeze refuses frozen counts that leave no unfrozen row or column:
+// Google answers "You can't freeze all visible rows on the sheet." even
+// when the frozen count equals the row count (CONFORMANCE.md).
+func checkFreeze(g *sheets.GridProperties) error {
+	if g.FrozenRowCount > 0 && g.FrozenRowCount >= g.RowCount {
+		return errString("You can't freeze all visible rows on the sheet.")
+	}
+	if g.FrozenColumnCount > 0 && g.FrozenColumnCount >= g.ColumnCount {
+		return errString("You can't freeze all visible columns on the sheet.")
+	}
+	return nil
 }

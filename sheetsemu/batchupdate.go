@@ -1,6 +1,7 @@
 package sheetsemu
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -87,10 +88,12 @@ func init() {
 }
 
 type batchUpdateIn struct {
-	Requests                     []json.RawMessage `json:"requests"`
-	IncludeSpreadsheetInResponse bool              `json:"includeSpreadsheetInResponse"`
-	ResponseRanges               []string          `json:"responseRanges"`
-	ResponseIncludeGridData      bool              `json:"responseIncludeGridData"`
+	// Requests is a list, but Google also takes a single request object
+	// and nested lists (see flattenRequests).
+	Requests                     json.RawMessage `json:"requests"`
+	IncludeSpreadsheetInResponse bool            `json:"includeSpreadsheetInResponse"`
+	ResponseRanges               []string        `json:"responseRanges"`
+	ResponseIncludeGridData      bool            `json:"responseIncludeGridData"`
 }
 
 // handleBatchUpdate serves POST spreadsheets/{id}:batchUpdate. Every
@@ -106,15 +109,27 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 	if err := q.decode(&in); err != nil {
 		return nil, err
 	}
+	requests, err := flattenRequests(in.Requests, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(requests) == 0 {
+		return nil, badRequest("Must specify at least one request.")
+	}
 	c := &buCtx{s: s, b: b.clone(), user: q.user}
-	replies := make([]any, 0, len(in.Requests))
-	for i, raw := range in.Requests {
+	replies := make([]any, 0, len(requests))
+	for i, raw := range requests {
 		var req sheets.Request
+		// Google's JSON parser takes proto field names (snake_case) as
+		// well as lowerCamel ones; gspread-pandas relies on it.
+		if len(raw) < 1<<16 && bytes.IndexByte(raw, '_') >= 0 {
+			raw = camelKeys(raw)
+		}
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return nil, badRequest("Invalid JSON payload received. requests[%d]: %v", i, err)
 		}
 		c.raw, c.rawBytes = nil, raw
-		kind, err := requestKind(raw)
+		kind, err := requestKindOf(&req)
 		if err != nil {
 			return nil, badRequest("Invalid requests[%d]: %v", i, err.Error())
 		}
@@ -126,14 +141,16 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The request that takes the workbook past 10M cells is the one
+		// named in the error, like every other sub-request failure.
+		if c.b.cellCount() > maxCells {
+			return nil, invalidRequest(i, kind, "This action would increase the number of cells in the workbook above the limit of %d cells.", maxCells)
+		}
 		if resp == nil {
 			replies = append(replies, map[string]any{})
 		} else {
 			replies = append(replies, replyJSON(resp))
 		}
-	}
-	if err := checkCellLimit(c.b); err != nil {
-		return nil, err
 	}
 	s.commit(c.b)
 	out := map[string]any{"spreadsheetId": b.ID, "replies": replies}
@@ -147,22 +164,101 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 	return out, nil
 }
 
-// requestKind returns the single field set in a Request.
-func requestKind(raw json.RawMessage) (string, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", err
-	}
+// requestKindOf returns the JSON name of the single kind set in a decoded
+// Request, without scanning its (possibly megabytes of) JSON again.
+func requestKindOf(r *sheets.Request) (string, error) {
+	v := reflect.ValueOf(r).Elem()
+	t := v.Type()
 	var kinds []string
-	for k, v := range m {
-		if string(v) != "null" {
-			kinds = append(kinds, k)
+	for j := 0; j < t.NumField(); j++ {
+		f := v.Field(j)
+		if f.Kind() != reflect.Pointer || f.IsNil() {
+			continue
 		}
+		name, _, _ := strings.Cut(t.Field(j).Tag.Get("json"), ",")
+		kinds = append(kinds, name)
 	}
 	if len(kinds) != 1 {
 		return "", errString("exactly one request kind must be set, got " + strings.Join(kinds, ","))
 	}
 	return kinds[0], nil
+}
+
+// flattenRequests turns the requests value into a list of requests: a
+// single object is one request and nested lists are flattened, both of
+// which Google accepts (gspread-pandas recording, CONFORMANCE.md).
+func flattenRequests(raw json.RawMessage, out []json.RawMessage) ([]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return out, nil
+	}
+	switch raw[0] {
+	case '{':
+		return append(out, raw), nil
+	case '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, badRequest("Invalid JSON payload received. %v", err)
+		}
+		for _, e := range list {
+			var err error
+			if out, err = flattenRequests(e, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return nil, badRequest("Invalid value at 'requests' (type.googleapis.com/google.apps.sheets.v4.Request), %s", truncate(string(raw), 80))
+}
+
+// camelKeys rewrites snake_case object keys to lowerCamel throughout a
+// JSON value; values are left alone.
+func camelKeys(raw json.RawMessage) json.RawMessage {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			out := make(map[string]any, len(x))
+			for k, e := range x {
+				out[snakeToCamel(k)] = walk(e)
+			}
+			return out
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		}
+		return v
+	}
+	b, err := json.Marshal(walk(v))
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+func snakeToCamel(k string) string {
+	if !strings.Contains(k, "_") {
+		return k
+	}
+	var sb strings.Builder
+	up := false
+	for _, r := range k {
+		if r == '_' {
+			up = true
+			continue
+		}
+		if up && 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		up = false
+		sb.WriteRune(r)
+	}
+	return sb.String()
 }
 
 type errString string

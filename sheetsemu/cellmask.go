@@ -13,12 +13,16 @@ type cellMask struct {
 	all       bool
 	top       map[string]bool
 	formatSub string // comma-joined sub-paths of userEnteredFormat
+	// memo caches format merges by (old, src) pointer: stored formats are
+	// immutable and shared, so a repeatCell over a column merges once per
+	// distinct old format instead of once per cell.
+	memo map[[2]*sheets.CellFormat]*sheets.CellFormat
 }
 
 func compileCellMask(mask string) (cellMask, error) {
-	m := cellMask{top: map[string]bool{}}
+	m := cellMask{top: map[string]bool{}, memo: map[[2]*sheets.CellFormat]*sheets.CellFormat{}}
 	if strings.TrimSpace(mask) == "" {
-		return m, errString("At least one field must be updated, but none were specified.")
+		return m, errString("At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")
 	}
 	var subs []string
 	paths, err := splitMask(mask)
@@ -82,19 +86,27 @@ func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
 		}
 	}
 	if m.formatSub != "" {
-		dst := nc.UserEnteredFormat
-		if dst == nil {
-			dst = &sheets.CellFormat{}
-		}
-		from := src.UserEnteredFormat
-		if from == nil {
-			from = &sheets.CellFormat{}
-		}
-		if merged, err := mergeTyped(dst, from, m.formatSub); err == nil {
-			if isZero(*merged) {
-				merged = nil
-			}
+		key := [2]*sheets.CellFormat{nc.UserEnteredFormat, src.UserEnteredFormat}
+		if merged, ok := m.memo[key]; ok {
 			nc.UserEnteredFormat = merged
+		} else {
+			dst := nc.UserEnteredFormat
+			if dst == nil {
+				dst = &sheets.CellFormat{}
+			}
+			from := src.UserEnteredFormat
+			if from == nil {
+				from = &sheets.CellFormat{}
+			}
+			if merged, err := mergeTyped(dst, from, m.formatSub); err == nil {
+				if isZero(*merged) {
+					merged = nil
+				}
+				nc.UserEnteredFormat = merged
+				if m.memo != nil {
+					m.memo[key] = merged
+				}
+			}
 		}
 	}
 	return &nc

@@ -49,7 +49,7 @@ func (p *maskParser) path(into fieldMask) error {
 	for p.pos < len(p.src) && strings.IndexByte(",()./", p.src[p.pos]) < 0 {
 		p.pos++
 	}
-	name := strings.TrimSpace(p.src[start:p.pos])
+	name := snakeToCamel(strings.TrimSpace(p.src[start:p.pos])) // proto names are accepted too
 	if name == "" {
 		return badRequest("Invalid field selection %s", p.src)
 	}

@@ -120,33 +120,73 @@ func (s *sheet) setCell(r, c int, v *sheets.CellData) {
 	if r < 0 || c < 0 {
 		return // callers validate ranges; never index with a negative
 	}
-	if v != nil && cellEmpty(v) {
-		v = nil
-	}
-	if v == nil && s.cell(r, c) == nil {
+	old := s.cell(r, c)
+	v = normCell(old, v)
+	if v == nil && old == nil {
 		return
+	}
+	for len(s.Rows) <= r {
+		s.Rows = append(s.Rows, nil)
+	}
+	prev := s.Rows[r]
+	n := len(prev)
+	if c >= n {
+		n = c + 1
+	}
+	row := make([]*sheets.CellData, n)
+	copy(row, prev)
+	row[c] = v
+	s.Rows[r] = trimRow(row)
+	s.trimRows()
+}
+
+// normCell is what storing v over old keeps: nil for a cell carrying
+// nothing, and without the kept effective value once the formula changed.
+func normCell(old, v *sheets.CellData) *sheets.CellData {
+	if v != nil && cellEmpty(v) {
+		return nil
 	}
 	// A formula's value as Google last calculated it (kept from a loaded
 	// spreadsheet, see load.go) stays valid only while that cell keeps its
 	// formula; a cell written with anything else is calculated here.
 	if v != nil && v.EffectiveValue != nil {
-		if old := s.cell(r, c); old != nil && formulaOf(old) != formulaOf(v) {
+		if old != nil && formulaOf(old) != formulaOf(v) {
 			cp := *v
 			cp.EffectiveValue = nil
 			v = &cp
 		}
 	}
+	return v
+}
+
+// setRow stores cells vals at (r, c0..) in one copy of the row, the bulk
+// form of setCell; f maps the old cell and the incoming one to the cell to
+// store.
+func (s *sheet) setRow(r, c0 int, vals []*sheets.CellData, f func(old, v *sheets.CellData) *sheets.CellData) {
+	if r < 0 || c0 < 0 || len(vals) == 0 {
+		return
+	}
+	var prev []*sheets.CellData
+	if r < len(s.Rows) {
+		prev = s.Rows[r]
+	}
+	row := make([]*sheets.CellData, max(len(prev), c0+len(vals)))
+	copy(row, prev)
+	changed := false
+	for j, v := range vals {
+		old := row[c0+j]
+		nv := normCell(old, f(old, v))
+		if nv != old {
+			row[c0+j] = nv
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
 	for len(s.Rows) <= r {
 		s.Rows = append(s.Rows, nil)
 	}
-	old := s.Rows[r]
-	n := len(old)
-	if c >= n {
-		n = c + 1
-	}
-	row := make([]*sheets.CellData, n)
-	copy(row, old)
-	row[c] = v
 	s.Rows[r] = trimRow(row)
 	s.trimRows()
 }

@@ -2,15 +2,22 @@ package sheetsemu
 
 import (
 	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
+
+	"google.golang.org/api/sheets/v4"
 )
 
 // ReplayResult is the outcome of replaying one cassette.
@@ -25,21 +32,23 @@ type ReplayResult struct {
 
 // cassette is the VCR (vcrpy) JSON format gspread records.
 type cassette struct {
-	Interactions []struct {
-		Request struct {
-			Method string  `json:"method"`
-			URI    string  `json:"uri"`
-			Body   *string `json:"body"`
-		} `json:"request"`
-		Response struct {
-			Status struct {
-				Code int `json:"code"`
-			} `json:"status"`
-			Body struct {
-				String string `json:"string"`
-			} `json:"body"`
-		} `json:"response"`
-	} `json:"interactions"`
+	Interactions []interaction `json:"interactions"`
+}
+
+type interaction struct {
+	Request struct {
+		Method string  `json:"method"`
+		URI    string  `json:"uri"`
+		Body   *string `json:"body"`
+	} `json:"request"`
+	Response struct {
+		Status struct {
+			Code int `json:"code"`
+		} `json:"status"`
+		Body struct {
+			String string `json:"string"`
+		} `json:"body"`
+	} `json:"response"`
 }
 
 // ReplayDir replays every *.json cassette in dir (sorted by name) against
@@ -74,12 +83,13 @@ func ReplayCassette(path string) ReplayResult {
 		res.Reason = err.Error()
 		return res
 	}
-	var c cassette
-	if err := json.Unmarshal(raw, &c); err != nil {
+	c, err := parseCassette(raw)
+	if err != nil {
 		res.Reason = "bad cassette: " + err.Error()
 		return res
 	}
 	r := &replayer{srv: New(Options{Seed: 1}), ids: map[string]string{}, nums: map[float64]float64{}}
+	r.seed(c)
 	for i, it := range c.Interactions {
 		u, err := url.Parse(it.Request.URI)
 		if err != nil {
@@ -99,7 +109,17 @@ func ReplayCassette(path string) ReplayResult {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		rec := httptest.NewRecorder()
+		if it.Response.Status.Code == http.StatusTooManyRequests {
+			// Google's quota ran out at this point of the recording: run
+			// the request through the emulator with its quota exhausted.
+			r.srv.exhaustQuota()
+		}
 		r.srv.ServeHTTP(rec, req)
+		r.srv.SetQuota(0, 0)
+		if it.Response.Status.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != "" {
+			res.Reason = fmt.Sprintf("#%d: 429 with Retry-After, the recording has none", i)
+			return res
+		}
 		where := fmt.Sprintf("#%d %s %s", i, it.Request.Method, shortURI(it.Request.URI))
 		if rec.Code != it.Response.Status.Code {
 			res.Reason = fmt.Sprintf("%s: status %d, want %d (%s)", where, rec.Code, it.Response.Status.Code, truncate(strings.TrimSpace(rec.Body.String()), 200))
@@ -126,6 +146,160 @@ func ReplayCassette(path string) ReplayResult {
 	return res
 }
 
+// betamax is the cassette format of Python's betamax (gspread-pandas):
+// bodies are plain strings or base64, gzip-compressed when the recorded
+// Content-Encoding says so.
+type betamax struct {
+	Interactions []struct {
+		Request struct {
+			Method string      `json:"method"`
+			URI    string      `json:"uri"`
+			Body   betamaxBody `json:"body"`
+		} `json:"request"`
+		Response struct {
+			Status struct {
+				Code int `json:"code"`
+			} `json:"status"`
+			Headers map[string][]string `json:"headers"`
+			Body    betamaxBody         `json:"body"`
+		} `json:"response"`
+	} `json:"http_interactions"`
+}
+
+type betamaxBody struct {
+	String string `json:"string"`
+	Base64 string `json:"base64_string"`
+}
+
+func (b betamaxBody) text(gz bool) (string, error) {
+	if b.Base64 == "" {
+		return b.String, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(b.Base64)
+	if err != nil {
+		return "", err
+	}
+	if gz || (len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return "", err
+		}
+		if raw, err = io.ReadAll(zr); err != nil {
+			return "", err
+		}
+	}
+	return string(raw), nil
+}
+
+// parseCassette reads a vcrpy (gspread) or betamax (gspread-pandas)
+// cassette into one shape.
+func parseCassette(raw []byte) (*cassette, error) {
+	var probe struct {
+		HTTP json.RawMessage `json:"http_interactions"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, err
+	}
+	var c cassette
+	if probe.HTTP == nil {
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+	var bm betamax
+	if err := json.Unmarshal(raw, &bm); err != nil {
+		return nil, err
+	}
+	c.Interactions = make([]interaction, len(bm.Interactions))
+	for i, it := range bm.Interactions {
+		out := &c.Interactions[i]
+		out.Request.Method, out.Request.URI = it.Request.Method, it.Request.URI
+		body, err := it.Request.Body.text(false)
+		if err != nil {
+			return nil, fmt.Errorf("interaction %d request: %w", i, err)
+		}
+		if body != "" {
+			out.Request.Body = &body
+		}
+		gz := false
+		for _, v := range it.Response.Headers["Content-Encoding"] {
+			gz = gz || v == "gzip"
+		}
+		resp, err := it.Response.Body.text(gz)
+		if err != nil {
+			return nil, fmt.Errorf("interaction %d response: %w", i, err)
+		}
+		out.Response.Status.Code = it.Response.Status.Code
+		out.Response.Body.String = resp
+	}
+	return &c, nil
+}
+
+// seed loads the spreadsheet a cassette works on when the recording
+// starts from one that already existed (gspread-pandas opens a shared
+// test spreadsheet instead of creating one): the first recorded
+// spreadsheets.get answer becomes the emulator's state, under the
+// recorded id. Cell values that were never read with grid data cannot be
+// restored; those interactions then fail and are reported.
+func (r *replayer) seed(c *cassette) {
+	for _, it := range c.Interactions {
+		u, err := url.Parse(it.Request.URI)
+		if err != nil {
+			return
+		}
+		p := u.Path
+		if it.Request.Method == "POST" && (strings.HasSuffix(p, "/v4/spreadsheets") || strings.HasPrefix(p, "/drive/v3/files") && !strings.Contains(p, "/files/")) {
+			return // the cassette creates its spreadsheet
+		}
+		if !strings.HasPrefix(p, "/v4/spreadsheets/") {
+			continue
+		}
+		id, rest, _ := strings.Cut(strings.TrimPrefix(p, "/v4/spreadsheets/"), "/")
+		id, _, _ = strings.Cut(id, ":")
+		if it.Request.Method != "GET" || rest != "" || it.Response.Status.Code != 200 {
+			// The recording starts inside a spreadsheet it never shows:
+			// assume a new one (Sheet1, 1000x26) under the recorded id.
+			r.srv.mu.Lock()
+			b := r.srv.newBook("")
+			b.ID = id
+			r.srv.addBook(b)
+			r.srv.mu.Unlock()
+			return
+		}
+		var sp sheets.Spreadsheet
+		if err := json.Unmarshal([]byte(it.Response.Body.String), &sp); err != nil || sp.SpreadsheetId == "" {
+			return
+		}
+		b, err := bookFromSpreadsheet(&sp, r.srv.now())
+		if err != nil {
+			return
+		}
+		b.ID = sp.SpreadsheetId
+		r.srv.mu.Lock()
+		r.srv.addBook(b)
+		r.srv.mu.Unlock()
+		return
+	}
+}
+
+// exhaustQuota leaves no read or write token (at a limit of 60 per minute
+// per user, Google's default) for the anonymous replay user.
+func (s *Server) exhaustQuota() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quota = newQuotas(60, 60)
+	now := s.now()
+	for _, w := range []bool{false, true} {
+		for s.quota.take("anonymous", w, now) == nil {
+		}
+	}
+}
+
+// projectNumbers are the recording account's Cloud project, which a replay
+// cannot reproduce.
+var projectNumbers = regexp.MustCompile(`(project_number:|projects/)[0-9]+`)
+
 func shortURI(u string) string {
 	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://sheets.googleapis.com"), "https://www.googleapis.com")
 	return truncate(u, 120)
@@ -146,6 +320,11 @@ var idKeys = map[string]bool{"spreadsheetId": true, "id": true, "sheetId": true,
 // recording account's e-mail) that cannot match a replay.
 var ignoredKeys = map[string]bool{"createdTime": true, "modifiedTime": true, "spreadsheetUrl": true,
 	"editors": true, "etag": true, "nextPageToken": true}
+
+// newerKeys are fields Google added after some recordings were made: the
+// emulator sends them (quota_limit_value is in 2023+ 429 bodies, see
+// CONFORMANCE.md) and an older recording's lack of them is no mismatch.
+var newerKeys = map[string]bool{"quota_limit_value": true}
 
 func (r *replayer) mapString(s string) string {
 	for from, to := range r.ids {
@@ -225,7 +404,7 @@ func (r *replayer) compare(want, got any, path, key string) string {
 			}
 		}
 		for k := range g {
-			if _, ok := w[k]; !ok && !ignoredKeys[k] {
+			if _, ok := w[k]; !ok && !ignoredKeys[k] && !newerKeys[k] {
 				return fmt.Sprintf("%s.%s: unexpected (got %s)", path, k, truncate(jsonString(g[k]), 120))
 			}
 		}
@@ -280,7 +459,7 @@ func (r *replayer) compare(want, got any, path, key string) string {
 			}
 			return ""
 		}
-		if r.mapString(w) != g {
+		if projectNumbers.ReplaceAllString(r.mapString(w), "${1}N") != projectNumbers.ReplaceAllString(g, "${1}N") {
 			return fmt.Sprintf("%s: got %q, want %q", path, truncate(g, 200), truncate(w, 200))
 		}
 		return ""

@@ -25,6 +25,9 @@ func getValueRange(b *book, text string, majorIn *string, ro renderOpts) (*value
 	if err != nil {
 		return nil, err
 	}
+	if err := checkReadInGrid(sh, r); err != nil {
+		return nil, err
+	}
 	g := clampRange(r, sh)
 	return &valueRangeOut{Range: a1For(sh, g), MajorDimension: major, Values: readValues(b, sh, g, major, ro)}, nil
 }
@@ -261,6 +264,21 @@ func (s *Server) handleValuesBatchClear(q *apiRequest) (any, error) {
 func checkCellLimit(b *book) error {
 	if b.cellCount() > maxCells {
 		return badRequest("This action would increase the number of cells in the workbook above the limit of %d cells.", maxCells)
+	}
+	return nil
+}
+
+// checkReadInGrid refuses a read whose bounded sides reach past the grid,
+// as Google does ("Range (Mass!151154:151354) exceeds grid limits. Max
+// rows: 151000, max columns: 26"), echoing the range as requested.
+func checkReadInGrid(s *sheet, r A1Range) error {
+	if !r.HasCells {
+		return nil
+	}
+	rows, cols := s.rowCount(), s.colCount()
+	if r.StartRow >= rows || r.EndRow > rows || r.StartCol >= cols || r.EndCol > cols {
+		r.Sheet = s.Props.Title
+		return badRequest("Range (%s) exceeds grid limits. Max rows: %d, max columns: %d", FormatA1(r), rows, cols)
 	}
 	return nil
 }
