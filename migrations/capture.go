@@ -1,10 +1,9 @@
 package migrations
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"hash/fnv"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -22,12 +21,16 @@ import (
 // The shared lock a trigger takes is held to the end of its transaction, so
 // the daemon can arm the doorbell only once every transaction that saw it
 // unarmed has ended: draining after arming then sees all their changes and no
-// wake-up is lost.
+// wake-up is lost. 003_capture.sql spells the same number; a test checks.
 const DoorbellLock int64 = 0x73796e6364 // "syncd"
 
 // NotifyChannel is the channel the capture triggers notify (constant, empty
 // payload, so Postgres delivers at most one notification per transaction).
 const NotifyChannel = "syncd"
+
+// CaptureFunction is the one trigger function every captured table calls
+// (003_capture.sql), as regprocedure prints it.
+const CaptureFunction = "syncd.capture()"
 
 // CaptureTable says how to capture one table's changes.
 type CaptureTable struct {
@@ -45,11 +48,14 @@ type CaptureTable struct {
 // can be found and removed.
 const triggerPrefix = "syncd_capture_"
 
-var triggerEvents = []struct{ name, event, refs string }{
-	{"ins", "INSERT", "REFERENCING NEW TABLE AS new_rows"},
-	{"upd", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"},
-	{"del", "DELETE", "REFERENCING OLD TABLE AS old_rows"},
-	{"trunc", "TRUNCATE", ""},
+// triggerEvent is one of the four statement-level triggers on a table.
+type triggerEvent struct{ name, event string }
+
+var triggerEvents = []triggerEvent{
+	{"ins", "INSERT"},
+	{"upd", "UPDATE"},
+	{"del", "DELETE"},
+	{"trunc", "TRUNCATE"},
 }
 
 // CaptureResult counts what InstallCapture changed.
@@ -58,9 +64,15 @@ type CaptureResult struct {
 }
 
 // InstallCapture makes the capture triggers in the database match tables:
-// creates or updates the trigger function and the four statement-level
-// triggers of each table, and drops syncd triggers from tables not listed.
-// It runs in one transaction and changes nothing when everything matches.
+// creates or refreshes the four statement-level triggers of each table (all
+// calling the one function syncd.capture(), the key and mirrored columns
+// passed as arguments), and drops syncd triggers from tables not listed. It
+// runs in one transaction and changes nothing when everything matches.
+//
+// Every statement it runs is built by the server with format()'s %I, %L and
+// regclass output, from OIDs and bound parameters: no identifier of a user
+// table is spliced into SQL or into a function body by Go, whatever
+// characters it holds.
 func InstallCapture(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) (CaptureResult, error) {
 	var res CaptureResult
 	tx, err := conn.Begin(ctx)
@@ -76,62 +88,28 @@ func InstallCapture(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) 
 	if err != nil {
 		return res, err
 	}
-	want := map[string]bool{}
+	want := map[uint32]bool{}
 	for _, t := range tables {
-		want[t.Table] = true
-		fn := FunctionName(t.Table)
-		body := functionBody(t)
-		var current *string
-		if err := tx.QueryRow(ctx, `SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($1)`, fn+"()").Scan(&current); err != nil && err != pgx.ErrNoRows {
-			return res, fmt.Errorf("read %s: %w", fn, err)
+		var oid uint32
+		if err := tx.QueryRow(ctx, "SELECT $1::regclass::oid", t.Table).Scan(&oid); err != nil {
+			return res, fmt.Errorf("look up %s: %w", t.Table, err)
 		}
-		have := existing[t.Table]
-		complete := len(have) == len(triggerEvents)
-		if current != nil && *current == body && complete {
+		want[oid] = true
+		changed, err := installTriggers(ctx, tx, oid, t, existing[oid])
+		if err != nil {
+			return res, fmt.Errorf("install capture on %s: %w", t.Table, err)
+		}
+		switch {
+		case !changed:
 			res.Unchanged = append(res.Unchanged, t.Table)
-			continue
-		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $syncd$%s$syncd$", fn, body)); err != nil {
-			return res, fmt.Errorf("create capture function for %s: %w", t.Table, err)
-		}
-		for _, ev := range triggerEvents {
-			name := triggerPrefix + ev.name
-			if have[name] {
-				continue
-			}
-			refs := ev.refs
-			if len(t.Key) == 0 {
-				refs = "" // statement markers need no transition tables
-			}
-			sql := fmt.Sprintf("CREATE TRIGGER %s AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s()",
-				name, ev.event, t.Table, refs, fn)
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return res, fmt.Errorf("create %s trigger on %s: %w", strings.ToLower(ev.event), t.Table, err)
-			}
-		}
-		if current == nil && len(have) == 0 {
+		case len(existing[oid]) == 0:
 			res.Installed = append(res.Installed, t.Table)
-		} else {
+		default:
 			res.Updated = append(res.Updated, t.Table)
 		}
 	}
-	var stale []string
-	for tbl := range existing {
-		if !want[tbl] {
-			stale = append(stale, tbl)
-		}
-	}
-	sort.Strings(stale)
-	for _, tbl := range stale {
-		for name := range existing[tbl] {
-			if _, err := tx.Exec(ctx, fmt.Sprintf("DROP TRIGGER %s ON %s", name, tbl)); err != nil {
-				return res, fmt.Errorf("drop %s on %s: %w", name, tbl, err)
-			}
-		}
-		if _, err := tx.Exec(ctx, fmt.Sprintf("DROP FUNCTION IF EXISTS %s()", FunctionName(tbl))); err != nil {
-			return res, fmt.Errorf("drop capture function of %s: %w", tbl, err)
-		}
-		res.Removed = append(res.Removed, tbl)
+	if res.Removed, err = dropStale(ctx, tx, existing, want); err != nil {
+		return res, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("commit: %w", err)
@@ -139,10 +117,171 @@ func InstallCapture(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) 
 	return res, nil
 }
 
-// existingTriggers maps each table carrying syncd triggers to their names.
-func existingTriggers(ctx context.Context, tx pgx.Tx) (map[string]map[string]bool, error) {
+// trigger is one syncd trigger as the catalog has it, or as it must be.
+type trigger struct {
+	function string   // the function it calls, as regprocedure prints it
+	args     []string // its arguments
+	oldTable string   // REFERENCING OLD TABLE name, "" when none
+	newTable string   // REFERENCING NEW TABLE name, "" when none
+	table    string   // the table, schema-qualified and quoted (catalog side only)
+}
+
+// wantTrigger is how trigger ev must look for a table captured as t, given
+// its arguments rendered as text[] literals.
+func wantTrigger(ev triggerEvent, t CaptureTable, keys, cols string) trigger {
+	w := trigger{function: CaptureFunction}
+	if len(t.Key) == 0 || ev.event == "TRUNCATE" {
+		if len(t.Key) > 0 {
+			w.args = []string{keys, cols}
+		}
+		return w // statement markers need no transition tables
+	}
+	w.args = []string{keys, cols}
+	if ev.event != "INSERT" {
+		w.oldTable = "old_rows"
+	}
+	if ev.event != "DELETE" {
+		w.newTable = "new_rows"
+	}
+	return w
+}
+
+// sql is the CREATE TRIGGER statement for w as a format() template whose
+// arguments are the trigger name, the table OID and the two arguments.
+func (w trigger) sql(event string) string {
+	refs := ""
+	if w.oldTable != "" {
+		refs += " OLD TABLE AS old_rows"
+	}
+	if w.newTable != "" {
+		refs += " NEW TABLE AS new_rows"
+	}
+	if refs != "" {
+		refs = " REFERENCING" + refs
+	}
+	call := "syncd.capture()"
+	if w.args != nil {
+		call = "syncd.capture(%3$L, %4$L)"
+	}
+	return "CREATE TRIGGER %1$I AFTER " + event + " ON %2$s" + refs + " FOR EACH STATEMENT EXECUTE FUNCTION " + call
+}
+
+// installTriggers creates or recreates the triggers of one table that are
+// missing or differ from what t needs; it reports whether it changed any.
+func installTriggers(ctx context.Context, tx pgx.Tx, oid uint32, t CaptureTable, have map[string]trigger) (bool, error) {
+	var keys, cols string
+	if err := tx.QueryRow(ctx, "SELECT $1::text[]::text, $2::text[]::text", nonNil(t.Key), nonNil(t.Columns)).Scan(&keys, &cols); err != nil {
+		return false, fmt.Errorf("render trigger arguments: %w", err)
+	}
+	changed := false
+	for _, ev := range triggerEvents {
+		name := triggerPrefix + ev.name
+		w := wantTrigger(ev, t, keys, cols)
+		if cur, ok := have[name]; ok {
+			if sameTrigger(cur, w) {
+				continue
+			}
+			if err := execFormat(ctx, tx, "DROP TRIGGER %1$I ON %2$s", name, oid); err != nil {
+				return false, fmt.Errorf("drop outdated %s: %w", name, err)
+			}
+		}
+		if err := execFormat(ctx, tx, w.sql(ev.event), name, oid, keys, cols); err != nil {
+			return false, fmt.Errorf("create %s trigger: %w", strings.ToLower(ev.event), err)
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+// execFormat has the server render template with format() — name as %1$I,
+// the table OID as %2$s (regclass output, quoted and qualified as needed),
+// further arguments as literals — and runs the result.
+func execFormat(ctx context.Context, tx pgx.Tx, template string, name string, oid uint32, args ...string) error {
+	a, b := "", ""
+	if len(args) == 2 {
+		a, b = args[0], args[1]
+	}
+	var stmt string
+	if err := tx.QueryRow(ctx, "SELECT format($1::text, $2::text, $3::oid::regclass, $4::text, $5::text)", template, name, oid, a, b).Scan(&stmt); err != nil {
+		return fmt.Errorf("render %q: %w", template, err)
+	}
+	if _, err := tx.Exec(ctx, stmt); err != nil {
+		return err
+	}
+	return nil
+}
+
+func sameTrigger(a, b trigger) bool {
+	if a.function != b.function || a.oldTable != b.oldTable || a.newTable != b.newTable || len(a.args) != len(b.args) {
+		return false
+	}
+	for i := range a.args {
+		if a.args[i] != b.args[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// dropStale drops the syncd triggers of tables no longer captured, and the
+// per-table capture functions of earlier versions once no trigger calls
+// them. It returns the tables it cleaned.
+func dropStale(ctx context.Context, tx pgx.Tx, existing map[uint32]map[string]trigger, want map[uint32]bool) ([]string, error) {
+	var stale []uint32
+	for oid := range existing {
+		if !want[oid] {
+			stale = append(stale, oid)
+		}
+	}
+	sort.Slice(stale, func(i, j int) bool { return stale[i] < stale[j] })
+	var removed []string
+	for _, oid := range stale {
+		var table string
+		for name, tr := range existing[oid] {
+			table = tr.table
+			if err := execFormat(ctx, tx, "DROP TRIGGER %1$I ON %2$s", name, oid); err != nil {
+				return nil, fmt.Errorf("drop %s on %s: %w", name, table, err)
+			}
+		}
+		removed = append(removed, table)
+	}
+	return removed, dropOldFunctions(ctx, tx)
+}
+
+// dropOldFunctions drops the per-table functions earlier versions generated
+// (syncd.capture_<table>_<hash>) once no trigger calls them.
+func dropOldFunctions(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT format('DROP FUNCTION %s', p.oid::regprocedure)
+		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname = 'syncd' AND p.proname LIKE 'capture\_%'
+		  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgfoid = p.oid)`)
+	if err != nil {
+		return fmt.Errorf("list old capture functions: %w", err)
+	}
+	stmts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("list old capture functions: %w", err)
+	}
+	for _, s := range stmts {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			return fmt.Errorf("drop old capture function: %w", err)
+		}
+	}
+	return nil
+}
+
+// existingTriggers maps each table (by OID) carrying syncd triggers to them.
+func existingTriggers(ctx context.Context, tx pgx.Tx) (map[uint32]map[string]trigger, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), t.tgname
+		SELECT t.tgrelid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), t.tgname,
+		       t.tgfoid::regprocedure::text, t.tgargs, coalesce(t.tgoldtable, ''), coalesce(t.tgnewtable, '')
 		FROM pg_trigger t
 		JOIN pg_class c ON c.oid = t.tgrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -151,96 +290,37 @@ func existingTriggers(ctx context.Context, tx pgx.Tx) (map[string]map[string]boo
 		return nil, fmt.Errorf("list capture triggers: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]map[string]bool{}
+	out := map[uint32]map[string]trigger{}
 	for rows.Next() {
-		var tbl, name string
-		if err := rows.Scan(&tbl, &name); err != nil {
+		var oid uint32
+		var name string
+		var args []byte
+		var tr trigger
+		if err := rows.Scan(&oid, &tr.table, &name, &tr.function, &args, &tr.oldTable, &tr.newTable); err != nil {
 			return nil, fmt.Errorf("list capture triggers: %w", err)
 		}
-		if out[tbl] == nil {
-			out[tbl] = map[string]bool{}
+		tr.args = splitArgs(args)
+		if out[oid] == nil {
+			out[oid] = map[string]trigger{}
 		}
-		out[tbl][name] = true
+		out[oid][name] = tr
 	}
 	return out, rows.Err()
 }
 
-var unsafeChars = regexp.MustCompile(`[^a-z0-9_]+`)
-
-// FunctionName returns the capture function of a table: readable, unique
-// (hash of the qualified name) and within the 63-byte identifier limit.
-func FunctionName(table string) string {
-	h := fnv.New32a()
-	h.Write([]byte(table))
-	base := unsafeChars.ReplaceAllString(strings.ToLower(table), "_")
-	if len(base) > 40 {
-		base = base[:40]
-	}
-	return fmt.Sprintf("syncd.capture_%s_%08x", base, h.Sum32())
-}
-
-// functionBody generates the trigger function for one table: static SQL, so
-// its plans are cached, one INSERT ... SELECT per statement however many rows
-// it touched (a 100,000-row COPY is one call).
-func functionBody(t CaptureTable) string {
-	notify := fmt.Sprintf(`
-  IF FOUND AND NOT pg_try_advisory_xact_lock_shared(%d) THEN
-    PERFORM pg_notify('%s', '');
-  END IF;
-  RETURN NULL;
-END`, DoorbellLock, NotifyChannel)
-	if len(t.Key) == 0 {
-		return `
-BEGIN
-  INSERT INTO syncd.changes (tbl, op) VALUES (TG_RELID::regclass, CASE WHEN TG_OP = 'TRUNCATE' THEN 'T' ELSE 'S' END);` + notify
-	}
-	keyOf := func(alias string) string {
-		parts := make([]string, 0, 2*len(t.Key))
-		for _, k := range t.Key {
-			parts = append(parts, quoteLiteral(k), alias+"."+quoteIdent(k))
+// splitArgs splits pg_trigger.tgargs, where every argument ends with a NUL.
+func splitArgs(b []byte) []string {
+	var out []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			return append(out, string(b))
 		}
-		return "jsonb_build_object(" + strings.Join(parts, ", ") + ")"
+		out = append(out, string(b[:i]))
+		b = b[i+1:]
 	}
-	sameKey := make([]string, len(t.Key))
-	for i, k := range t.Key {
-		sameKey[i] = fmt.Sprintf("o.%s = n.%s", quoteIdent(k), quoteIdent(k))
-	}
-	match := strings.Join(sameKey, " AND ")
-	unchanged := ""
-	if len(t.Columns) > 0 {
-		// Compare as text: json, point and xml have no equality operator.
-		oc, nc := make([]string, len(t.Columns)), make([]string, len(t.Columns))
-		for i, c := range t.Columns {
-			oc[i] = "o." + quoteIdent(c) + "::text"
-			nc[i] = "n." + quoteIdent(c) + "::text"
-		}
-		unchanged = fmt.Sprintf(" AND ROW(%s) IS NOT DISTINCT FROM ROW(%s)", strings.Join(oc, ", "), strings.Join(nc, ", "))
-	} else {
-		unchanged = " AND false"
-	}
-	return fmt.Sprintf(`
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO syncd.changes (tbl, op, key)
-      SELECT TG_RELID::regclass, 'I', %[1]s FROM new_rows n;
-  ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO syncd.changes (tbl, op, key)
-      SELECT TG_RELID::regclass, 'U', %[1]s FROM new_rows n
-       WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE %[3]s%[4]s)
-      UNION ALL
-      SELECT TG_RELID::regclass, 'D', %[2]s FROM old_rows o
-       WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE %[3]s);
-  ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO syncd.changes (tbl, op, key)
-      SELECT TG_RELID::regclass, 'D', %[2]s FROM old_rows o;
-  ELSE
-    INSERT INTO syncd.changes (tbl, op) VALUES (TG_RELID::regclass, 'T');
-  END IF;`, keyOf("n"), keyOf("o"), match, unchanged) + notify
+	return out
 }
-
-func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // CaptureTables derives what to capture from the resolved mirrors: each
 // mirrored table's key and mirrored columns (merged when several mirrors
