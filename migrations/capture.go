@@ -11,23 +11,16 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 )
 
-// DoorbellLock is the advisory lock key of the NOTIFY doorbell. The daemon
-// holds it (exclusively, on its LISTEN connection) only while it waits for
-// work; a capture trigger sends NOTIFY only when it cannot take the lock in
-// shared mode, i.e. only when somebody is waiting. NOTIFY serialises commits
-// cluster-wide, so notifying on every write would halve insert throughput.
-//
-// The shared lock a trigger takes is held to the end of its transaction, so
-// the daemon can arm the doorbell only once every transaction that saw it
-// unarmed has ended: draining after arming then sees all their changes and no
-// wake-up is lost.
-const DoorbellLock int64 = 0x73796e6364 // "syncd"
+// DoorbellLock is the advisory lock key of the NOTIFY doorbell; it is
+// defined, with every other lock key of syncd, in package store.
+const DoorbellLock = store.DoorbellLock
 
-// NotifyChannel is the channel the capture triggers notify (constant, empty
-// payload, so Postgres delivers at most one notification per transaction).
-const NotifyChannel = "syncd"
+// NotifyChannel is the channel the capture triggers notify (see
+// store.NotifyChannel).
+const NotifyChannel = store.NotifyChannel
 
 // CaptureTable says how to capture one table's changes.
 type CaptureTable struct {
@@ -69,8 +62,8 @@ func InstallCapture(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) 
 	}
 	defer tx.Rollback(ctx)
 	// Serialise concurrent `syncd migrate` runs.
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", DoorbellLock+1); err != nil {
-		return res, fmt.Errorf("lock: %w", err)
+	if err := store.LockTx(ctx, tx, store.MigrateLock); err != nil {
+		return res, err
 	}
 	existing, err := existingTriggers(ctx, tx)
 	if err != nil {
@@ -179,20 +172,28 @@ func FunctionName(table string) string {
 	return fmt.Sprintf("syncd.capture_%s_%08x", base, h.Sum32())
 }
 
+// opLit spells an outbox op code as an SQL literal: the triggers write the
+// codes store defines, so the reader and the writer of the outbox share one
+// definition.
+func opLit(op store.Op) string { return "'" + string(rune(op)) + "'" }
+
 // functionBody generates the trigger function for one table: static SQL, so
 // its plans are cached, one INSERT ... SELECT per statement however many rows
-// it touched (a 100,000-row COPY is one call).
+// it touched (a 100,000-row COPY is one call). Its text must stay stable:
+// InstallCapture compares it with the installed function to do nothing when
+// nothing changed.
 func functionBody(t CaptureTable) string {
 	notify := fmt.Sprintf(`
   IF FOUND AND NOT pg_try_advisory_xact_lock_shared(%d) THEN
     PERFORM pg_notify('%s', '');
   END IF;
   RETURN NULL;
-END`, DoorbellLock, NotifyChannel)
+END`, store.DoorbellLock, store.NotifyChannel)
 	if len(t.Key) == 0 {
-		return `
+		return fmt.Sprintf(`
 BEGIN
-  INSERT INTO syncd.changes (tbl, op) VALUES (TG_RELID::regclass, CASE WHEN TG_OP = 'TRUNCATE' THEN 'T' ELSE 'S' END);` + notify
+  INSERT INTO syncd.changes (tbl, op) VALUES (TG_RELID::regclass, CASE WHEN TG_OP = 'TRUNCATE' THEN %s ELSE %s END);`,
+			opLit(store.OpTruncate), opLit(store.OpStatement)) + notify
 	}
 	keyOf := func(alias string) string {
 		parts := make([]string, 0, 2*len(t.Key))
@@ -222,20 +223,21 @@ BEGIN
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO syncd.changes (tbl, op, key)
-      SELECT TG_RELID::regclass, 'I', %[1]s FROM new_rows n;
+      SELECT TG_RELID::regclass, %[5]s, %[1]s FROM new_rows n;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO syncd.changes (tbl, op, key)
-      SELECT TG_RELID::regclass, 'U', %[1]s FROM new_rows n
+      SELECT TG_RELID::regclass, %[6]s, %[1]s FROM new_rows n
        WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE %[3]s%[4]s)
       UNION ALL
-      SELECT TG_RELID::regclass, 'D', %[2]s FROM old_rows o
+      SELECT TG_RELID::regclass, %[7]s, %[2]s FROM old_rows o
        WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE %[3]s);
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO syncd.changes (tbl, op, key)
-      SELECT TG_RELID::regclass, 'D', %[2]s FROM old_rows o;
+      SELECT TG_RELID::regclass, %[7]s, %[2]s FROM old_rows o;
   ELSE
-    INSERT INTO syncd.changes (tbl, op) VALUES (TG_RELID::regclass, 'T');
-  END IF;`, keyOf("n"), keyOf("o"), match, unchanged) + notify
+    INSERT INTO syncd.changes (tbl, op) VALUES (TG_RELID::regclass, %[8]s);
+  END IF;`, keyOf("n"), keyOf("o"), match, unchanged,
+		opLit(store.OpInsert), opLit(store.OpUpdate), opLit(store.OpDelete), opLit(store.OpTruncate)) + notify
 }
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
