@@ -4,12 +4,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/syncd/syncd"
 )
 
 // RowState is what syncd last wrote to a row's editable cells (column name
 // → text, nil for NULL): the base of the three-way merge. A column missing
 // from it is unknown.
 type RowState map[string]*string
+
+// Value returns the base of column col and whether one is known.
+func (st RowState) Value(col string) (syncd.Value, bool) {
+	p, ok := st[col]
+	if !ok {
+		return syncd.Null, false
+	}
+	if p == nil {
+		return syncd.Null, true
+	}
+	return syncd.Text(*p), true
+}
 
 // StateUpdate is a change to one row's stored state.
 type StateUpdate struct {

@@ -11,16 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 	"go.uber.org/zap"
 )
-
-// change is one outbox entry.
-type change struct {
-	id  int64
-	tbl uint32
-	op  byte
-	key string // jsonb text; "" for markers
-}
 
 // mirrorWork is what one batch does for one mirror.
 type mirrorWork struct {
@@ -44,39 +37,23 @@ func (s *Syncer) load(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	oids := map[uint32]string{}
-	tables := map[string]bool{}
+	seen := map[string]bool{}
+	var tables []string
 	for _, m := range s.opts.Mirrors {
-		if m.Table != "" {
-			tables[m.Table] = true
-		}
-		for _, d := range m.DependsOn {
-			tables[d] = true
+		for _, t := range append([]string{m.Table}, m.DependsOn...) {
+			if t != "" && !seen[t] {
+				seen[t] = true
+				tables = append(tables, t)
+			}
 		}
 	}
-	for t := range tables {
-		var oid uint32
-		if err := s.opts.Pool.QueryRow(ctx, "SELECT $1::regclass::oid", t).Scan(&oid); err != nil {
-			return fmt.Errorf("look up table %s: %w", t, err)
-		}
-		oids[oid] = t
-	}
-	ids := map[string]int64{}
-	rows, err := s.opts.Pool.Query(ctx, "SELECT name, sheet_id FROM syncd.mirrors WHERE sheet_id IS NOT NULL")
+	oids, err := store.TableOIDs(ctx, s.opts.Pool, tables)
 	if err != nil {
-		return fmt.Errorf("read mirror state: %w", err)
+		return err
 	}
-	for rows.Next() {
-		var name string
-		var id int64
-		if err := rows.Scan(&name, &id); err != nil {
-			rows.Close()
-			return fmt.Errorf("read mirror state: %w", err)
-		}
-		ids[name] = id
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read mirror state: %w", err)
+	ids, err := store.SheetIDs(ctx, s.opts.Pool)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	s.tableOID = oids
@@ -123,9 +100,9 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 	}
 	if qa, ok := s.opts.Sheet.(syncd.QuotaAwaiter); ok {
 		// Only when there is work: an idle drain must not wait for quota.
-		var pending bool
-		if err := s.opts.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM syncd.changes)").Scan(&pending); err != nil {
-			return 0, fmt.Errorf("look at outbox: %w", err)
+		pending, err := store.HasChanges(ctx, s.opts.Pool)
+		if err != nil {
+			return 0, err
 		}
 		if !pending {
 			return 0, nil
@@ -134,10 +111,11 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("wait for quota: %w", err)
 		}
 	}
-	changes, work, err := s.readBatch(ctx, info)
-	if err != nil || len(changes) == 0 {
+	outbox, work, err := s.readBatch(ctx, info)
+	if err != nil || outbox == nil {
 		return 0, err
 	}
+	changes := outbox.Changes
 	if err := s.planBatch(ctx, info, work, &calls); err != nil {
 		s.recordFailure(ctx, work, started, calls, len(changes), err)
 		return 0, err
@@ -153,7 +131,7 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 	if len(conflicts) > 0 {
 		// Stored before the sheet is overwritten, so nothing is lost if
 		// the write succeeds and the commit below does not.
-		err := pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error { return writeConflicts(ctx, tx, conflicts) })
+		err := store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error { return store.InsertConflicts(ctx, tx, conflicts) })
 		if err != nil {
 			return 0, err
 		}
@@ -177,7 +155,7 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 		}
 		s.rememberTab(w.tab)
 	}
-	if err := s.commitBatch(ctx, changes, work, started, calls); err != nil {
+	if err := s.commitBatch(ctx, outbox, work, started, calls); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
@@ -200,113 +178,61 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 }
 
 // readBatch takes up to MaxBatch outbox entries and reads the rows they
-// name, all in one REPEATABLE READ snapshot.
-func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) ([]change, []*mirrorWork, error) {
-	tx, err := s.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, nil, fmt.Errorf("begin snapshot: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT id, tbl::oid, op, coalesce(key::text, '') FROM syncd.changes ORDER BY id LIMIT $1`, s.opts.MaxBatch)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read outbox: %w", err)
-	}
-	var changes []change
-	for rows.Next() {
-		var c change
-		var op string
-		if err := rows.Scan(&c.id, &c.tbl, &op, &c.key); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("read outbox: %w", err)
-		}
-		c.op = op[0]
-		changes = append(changes, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read outbox: %w", err)
-	}
-	if len(changes) == 0 {
-		return nil, nil, nil
-	}
+// name, all in one REPEATABLE READ snapshot. The outbox is nil when it was
+// empty.
+func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*store.Outbox, []*mirrorWork, error) {
 	s.mu.Lock()
 	oids := s.tableOID
 	s.mu.Unlock()
-	type tableChanges struct {
-		full  bool
-		keys  map[string]bool
-		count int
-	}
-	byTable := map[string]*tableChanges{}
-	for _, c := range changes {
-		name, ok := oids[c.tbl]
-		if !ok {
-			continue // a table no longer mirrored: consume and forget
-		}
-		tc := byTable[name]
-		if tc == nil {
-			tc = &tableChanges{keys: map[string]bool{}}
-			byTable[name] = tc
-		}
-		tc.count++
-		switch c.op {
-		case 'T':
-			tc.full = true
-		case 'I', 'U', 'D':
-			tc.keys[c.key] = true
-		}
-	}
+	var outbox *store.Outbox
 	var work []*mirrorWork
-	for i := range s.opts.Mirrors {
-		m := s.mirrors[i]
-		w := &mirrorWork{m: m}
-		if m.IsQuery() {
-			for _, d := range m.DependsOn {
-				if tc := byTable[d]; tc != nil {
-					w.full = true
-					w.changes += tc.count
+	err := store.Snapshot(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		var err error
+		if outbox, err = store.ReadOutbox(ctx, tx, s.opts.MaxBatch, oids); err != nil {
+			return err
+		}
+		if len(outbox.Changes) == 0 {
+			outbox = nil
+			return nil
+		}
+		for _, m := range s.mirrors {
+			q := outbox.For(m.Mirror)
+			if q.Changes == 0 {
+				continue
+			}
+			w := &mirrorWork{m: m, full: q.Full, keys: q.Keys, changes: q.Changes}
+			w.tab, w.hasTab = s.locateTab(info, m)
+			if !w.hasTab {
+				w.full = true
+			}
+			if w.full {
+				err = m.readAll(ctx, tx, func(r dbRow) error { w.rows = append(w.rows, r); return nil })
+			} else if len(w.keys) > 0 {
+				w.rows, err = m.readKeys(ctx, tx, w.keys)
+			}
+			if err != nil {
+				return err
+			}
+			if len(m.Editable) > 0 {
+				var keys []string
+				if !w.full {
+					for _, r := range w.rows {
+						keys = append(keys, r.Key)
+					}
+				}
+				w.es = &editState{cells: map[int][]syncd.Cell{}}
+				if w.es.bases, err = m.readBases(ctx, tx, keys); err != nil {
+					return err
 				}
 			}
-		} else if tc := byTable[m.Table]; tc != nil {
-			w.full = tc.full
-			w.changes = tc.count
-			for k := range tc.keys {
-				w.keys = append(w.keys, k)
-			}
-			sort.Strings(w.keys)
+			work = append(work, w)
 		}
-		if w.changes == 0 {
-			continue
-		}
-		w.tab, w.hasTab = s.locateTab(info, m)
-		if !w.hasTab {
-			w.full = true
-		}
-		if w.full {
-			err = m.readAll(ctx, tx, func(r dbRow) error { w.rows = append(w.rows, r); return nil })
-		} else if len(w.keys) > 0 {
-			w.rows, err = m.readKeys(ctx, tx, w.keys)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(m.Editable) > 0 {
-			var keys []string
-			if !w.full {
-				for _, r := range w.rows {
-					keys = append(keys, r.Key)
-				}
-			}
-			w.es = &editState{cells: map[int][]syncd.Cell{}}
-			if w.es.bases, err = m.readBases(ctx, tx, keys); err != nil {
-				return nil, nil, err
-			}
-		}
-		work = append(work, w)
+		return nil
+	})
+	if err != nil || outbox == nil {
+		return nil, nil, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, nil, fmt.Errorf("end snapshot: %w", err)
-	}
-	return changes, work, nil
+	return outbox, work, nil
 }
 
 // planBatch reads the key columns of every affected tab (one read call for
@@ -425,32 +351,26 @@ func (s *Syncer) planBatch(ctx context.Context, info syncd.SpreadsheetInfo, work
 // commitBatch deletes exactly the consumed outbox ids and records the batch,
 // in one transaction. A crash before it commits only repeats the
 // (idempotent) sheet write.
-func (s *Syncer) commitBatch(ctx context.Context, changes []change, work []*mirrorWork, started time.Time, calls int) error {
-	ids := make([]int64, len(changes))
-	for i, c := range changes {
-		ids[i] = c.id
-	}
+func (s *Syncer) commitBatch(ctx context.Context, outbox *store.Outbox, work []*mirrorWork, started time.Time, calls int) error {
 	finished := s.opts.Now()
-	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM syncd.changes WHERE id = ANY($1)", ids); err != nil {
-			return fmt.Errorf("delete mirrored outbox entries: %w", err)
+	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		if err := store.DeleteChanges(ctx, tx, outbox.IDs()); err != nil {
+			return err
 		}
 		for _, w := range work {
 			details, _ := json.Marshal(map[string]any{"full": w.full, "appended": w.stats.Appended, "updated": w.stats.Written})
-			_, err := tx.Exec(ctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status,
-				rows_written, rows_deleted, api_calls, changes, warnings, details)
-				VALUES ($1, 'pg_to_sheet', 'change', $2, $3, 'ok', $4, $5, $6, $7, $8, $9)`,
-				w.m.Name, started, finished, w.stats.Written+w.stats.Appended, w.stats.Deleted, calls, w.changes, w.stats.Truncated, details)
+			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: w.m.Name, Direction: store.ToSheet, Kind: store.KindChange,
+				Status: store.StatusOK, StartedAt: started, FinishedAt: finished,
+				RowsWritten: w.stats.Written + w.stats.Appended, RowsDeleted: w.stats.Deleted, APICalls: calls,
+				Changes: w.changes, Warnings: w.stats.Truncated, Details: details})
 			if err != nil {
-				return fmt.Errorf("record batch: %w", err)
+				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id) VALUES ($1, $2)
-				ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id WHERE mirrors.sheet_id IS DISTINCT FROM EXCLUDED.sheet_id`,
-				w.m.Name, w.tab.SheetID); err != nil {
-				return fmt.Errorf("record tab of mirror %s: %w", w.m.Name, err)
+			if err := store.SaveSheetID(ctx, tx, w.m.Name, w.tab.SheetID); err != nil {
+				return err
 			}
 			if w.es != nil {
-				if err := writeStates(ctx, tx, w.m.Name, w.es.states); err != nil {
+				if err := store.WriteRowStates(ctx, tx, w.m.Name, w.es.states); err != nil {
 					return err
 				}
 			}
@@ -458,9 +378,9 @@ func (s *Syncer) commitBatch(ctx context.Context, changes []change, work []*mirr
 			s.sheetIDs[w.m.Name] = w.tab.SheetID
 			s.mu.Unlock()
 		}
-		if len(work) == 0 && len(changes) > 0 {
+		if len(work) == 0 && len(outbox.Changes) > 0 {
 			// Entries of tables no mirror follows any more.
-			s.log.Info("discarded outbox entries of unmirrored tables", zap.Int("changes", len(changes)))
+			s.log.Info("discarded outbox entries of unmirrored tables", zap.Int("changes", len(outbox.Changes)))
 		}
 		return nil
 	})
@@ -490,8 +410,8 @@ func (s *Syncer) recordFailure(ctx context.Context, work []*mirrorWork, started 
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	for _, name := range names {
-		_, err := s.opts.Pool.Exec(rctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, api_calls, changes, error)
-			VALUES ($1, 'pg_to_sheet', 'change', $2, $3, 'error', $4, $5, $6)`, name, started, s.opts.Now(), calls, nchanges, msg)
+		_, err := store.InsertLog(rctx, s.opts.Pool, store.LogEntry{Mirror: name, Direction: store.ToSheet, Kind: store.KindChange,
+			Status: store.StatusError, StartedAt: started, FinishedAt: s.opts.Now(), APICalls: calls, Changes: nchanges, Error: msg})
 		if err != nil {
 			s.log.Warn("could not record failed batch", zap.String("mirrors", strings.Join(names, ",")), zap.Error(err))
 			return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 )
 
 // tabKeys is what one read of a tab's key columns found: where each key's
@@ -162,14 +163,14 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 		if r.Values == nil {
 			deletes = append(deletes, at...)
 			if es != nil {
-				es.states = append(es.states, stateUpdate{key: r.Key})
+				es.states = append(es.states, stateUpdate{Key: r.Key})
 			}
 			continue
 		}
 		cells, cut := m.encodeRow(r.Values, codec, loc)
 		st.Truncated += cut
 		if es != nil {
-			es.states = append(es.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+			es.states = append(es.states, stateUpdate{Key: r.Key, Cells: m.baseFrom(r.Values)})
 		}
 		if len(at) == 0 {
 			appends = append(appends, cells)
@@ -234,11 +235,11 @@ func (m *mirror) editableSkips(r dbRow, row int, cells []syncd.Cell, es *editSta
 	sheet := es.cells[row]
 	for j, c := range m.Editable {
 		name := m.Columns[c].Name
-		bv, known := b.value(name)
+		bv, known := b.Value(name)
 		if hasBase && known && bv == r.Values[c] {
 			skip[c] = true
 			// Keep the stored base: the cell was not written.
-			delete(es.states[len(es.states)-1].base, name)
+			delete(es.states[len(es.states)-1].Cells, name)
 			continue
 		}
 		got := cellAt(sheet, j)
@@ -251,7 +252,7 @@ func (m *mirror) editableSkips(r dbRow, row int, cells []syncd.Cell, es *editSta
 			}
 		}
 		es.conflicts = append(es.conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: name,
-			SheetValue: cellText(got), DBValue: valuePtr(r.Values[c]), Reason: "both_changed",
+			SheetValue: cellText(got), DBValue: valuePtr(r.Values[c]), Reason: store.ReasonBothChanged,
 			Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", row+1, name)})
 	}
 	return skip
