@@ -222,73 +222,41 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 	baseChanged := false
 	b := in.bases[key]
 	for c, col := range m.Columns {
-		want[c], _ = codec.Encode(col, values[c], in.loc)
-		got := cellAt(cells, c)
 		editable := m.isEditable(c)
-		if !editable {
-			if got != want[c] {
-				stale[c] = true
-				if got.Type != syncd.CellEmpty {
-					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-						SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: store.ReasonNotEditable,
-						Message: fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)})
-				}
-			}
-			continue
-		}
 		bv, known := b.Value(col.Name)
-		setBase := func(v syncd.Value) {
-			if !known || bv != v {
+		got := cellAt(cells, c)
+		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
+		want[c] = out.want
+		if editable && out.result != mergeImport {
+			// Whatever the sheet ends up showing is the database value.
+			if !known || bv != values[c] {
 				baseChanged = true
 			}
-			if v.Valid {
-				t := v.Text
-				newBase[col.Name] = &t
-			} else {
-				newBase[col.Name] = nil
-			}
+			newBase[col.Name] = valuePtr(values[c])
 		}
-		if got == want[c] {
-			setBase(values[c])
-			continue
-		}
-		if !known {
-			// Without a base nobody can tell which side changed: Postgres
-			// wins and the sheet's value is kept as a conflict.
+		switch out.result {
+		case mergeWrite:
 			stale[c] = true
-			setBase(values[c])
-			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: store.ReasonBothChanged,
-				Message: fmt.Sprintf("row %d: %s differs and syncd has no record of what it last wrote; Postgres kept", r+1, col.Name)})
-			continue
-		}
-		baseCell, _ := codec.Encode(col, bv, in.loc)
-		sheetChanged := got != baseCell
-		dbChanged := values[c] != bv
-		switch {
-		case !sheetChanged:
-			stale[c] = true // Postgres changed and the tab has not caught up
-			setBase(values[c])
-		case !dbChanged:
-			v, err := codec.Decode(col, got, in.loc)
-			if err != nil {
-				stale[c] = true
-				setBase(values[c])
-				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-					SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: store.ReasonBadValue,
-					Message: fmt.Sprintf("row %d: %s.%s: %v", r+1, m.source(), col.Name, err)})
-				continue
-			}
-			d.edits = append(d.edits, edit{key: key, col: c, value: v, expect: values[c], cell: got})
+		case mergeImport:
+			d.edits = append(d.edits, edit{key: key, col: c, value: out.value, expect: values[c], cell: got})
 			d.line("import edit of %s at row %d: %q", col.Name, r+1, cellText(got))
 			// The base moves to the edit's value when the edit is applied;
 			// leaving the column out keeps the stored base until then.
-		default:
+		case mergeConflict:
 			stale[c] = true
-			setBase(values[c])
+			var msg string
+			switch {
+			case out.reason == store.ReasonNotEditable:
+				msg = fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)
+			case out.reason == store.ReasonBadValue:
+				msg = fmt.Sprintf("row %d: %s.%s: %v", r+1, m.source(), col.Name, out.err)
+			case out.noBase:
+				msg = fmt.Sprintf("row %d: %s differs and syncd has no record of what it last wrote; Postgres kept", r+1, col.Name)
+			default:
+				msg = fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)
+			}
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: store.ReasonBothChanged,
-				Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)})
+				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: out.reason, Message: msg})
 		}
 	}
 	if len(m.Editable) > 0 && baseChanged {
