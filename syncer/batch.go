@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -15,19 +14,18 @@ import (
 	"go.uber.org/zap"
 )
 
-// mirrorWork is what one batch does for one mirror.
-type mirrorWork struct {
-	m       *mirror
-	full    bool     // rewrite from the whole table (truncate, query refresh, new tab)
-	keys    []string // outbox keys (jsonb) when not full
-	changes int      // outbox entries that concern it
-	rows    []dbRow
-	tab     syncd.TabInfo
-	hasTab  bool
-	ops     []syncd.Op
-	stats   planStats
-	es      *editState // mirrors with editable columns
-}
+// A batch is a pipeline of stages, each with its own input and output:
+//
+//	readBatch      one database snapshot (outbox, rows, bases) → batchRead
+//	readTabs       one Sheets read of keys or whole tabs       → []tabCells
+//	planBatch      pure, no I/O                                → batchPlan
+//	storeConflicts one transaction: the plan's conflicts
+//	applyBatch     one write to the spreadsheet
+//	commitBatch    one transaction: outbox ids, sync_log, bases
+//
+// The order is what makes a batch safe: the sheet is written only after
+// its conflicts are stored, and the outbox is touched only once the sheet
+// has the data.
 
 // load reads the table oids and the sheet ids syncd owns, once.
 func (s *Syncer) load(ctx context.Context) error {
@@ -111,239 +109,82 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("wait for quota: %w", err)
 		}
 	}
-	outbox, work, err := s.readBatch(ctx, info)
-	if err != nil || outbox == nil {
+	read, err := s.readBatch(ctx, info)
+	if err != nil || read == nil {
 		return 0, err
 	}
-	changes := outbox.Changes
-	if err := s.planBatch(ctx, info, work, &calls); err != nil {
-		s.recordFailure(ctx, work, started, calls, len(changes), err)
+	nchanges := len(read.outbox.Changes)
+	tabs, err := s.readTabs(ctx, read, &calls)
+	if err != nil {
+		s.recordFailure(ctx, read.affected(), started, calls, nchanges, err)
 		return 0, err
 	}
-	var ops []syncd.Op
-	var conflicts []Conflict
-	for _, w := range work {
-		ops = append(ops, w.ops...)
-		if w.es != nil {
-			conflicts = append(conflicts, w.es.conflicts...)
-		}
+	plan := planBatch(read, tabs, info, s.opts.Codec)
+	if err := s.storeConflicts(ctx, plan); err != nil {
+		return 0, err
 	}
-	if len(conflicts) > 0 {
-		// Stored before the sheet is overwritten, so nothing is lost if
-		// the write succeeds and the commit below does not.
-		err := store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error { return store.InsertConflicts(ctx, tx, conflicts) })
-		if err != nil {
-			return 0, err
-		}
+	if err := s.applyBatch(ctx, plan, &calls); err != nil {
+		s.recordFailure(ctx, read.affected(), started, calls, nchanges, err)
+		return 0, err
 	}
-	if len(ops) > 0 {
-		n, err := s.opts.Sheet.Apply(ctx, ops)
-		calls += n
-		if err != nil {
-			// The tab cache stays: if people deleted or renamed a tab, the
-			// next batch's key read fails on it and refreshes the cache; a
-			// transient failure (a 5xx on a write that must not be blindly
-			// repeated) costs no extra call.
-			err = fmt.Errorf("write batch to sheet: %w", err)
-			s.recordFailure(ctx, work, started, calls, len(changes), err)
-			return 0, err
-		}
+	for _, p := range plan.mirrors {
+		s.rememberTab(p.tab)
 	}
-	for _, w := range work {
-		if !w.hasTab {
-			continue
-		}
-		s.rememberTab(w.tab)
-	}
-	if err := s.commitBatch(ctx, outbox, work, started, calls); err != nil {
+	if err := s.commitBatch(ctx, plan, started, calls); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	s.stats.Batches++
 	s.stats.APICalls += calls
-	s.stats.Changes += len(changes)
+	s.stats.Changes += nchanges
 	s.stats.LastBatchAt = s.opts.Now()
-	for _, w := range work {
-		s.stats.RowsWritten += w.stats.Written + w.stats.Appended
-		s.stats.RowsDeleted += w.stats.Deleted
+	for _, p := range plan.mirrors {
+		s.stats.RowsWritten += p.stats.Written + p.stats.Appended
+		s.stats.RowsDeleted += p.stats.Deleted
 	}
 	s.mu.Unlock()
-	for _, w := range work {
+	for _, p := range plan.mirrors {
 		s.log.Info("batch",
-			zap.String("mirror", w.m.Name), zap.Int("changes", w.changes),
-			zap.Int("rows_written", w.stats.Written+w.stats.Appended), zap.Int("rows_deleted", w.stats.Deleted),
+			zap.String("mirror", p.m.Name), zap.Int("changes", p.changes),
+			zap.Int("rows_written", p.stats.Written+p.stats.Appended), zap.Int("rows_deleted", p.stats.Deleted),
 			zap.Int("api_calls", calls), zap.Duration("duration", s.opts.Now().Sub(started)))
 	}
-	return len(changes), nil
+	return nchanges, nil
 }
 
-// readBatch takes up to MaxBatch outbox entries and reads the rows they
-// name, all in one REPEATABLE READ snapshot. The outbox is nil when it was
-// empty.
-func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*store.Outbox, []*mirrorWork, error) {
-	s.mu.Lock()
-	oids := s.tableOID
-	s.mu.Unlock()
-	var outbox *store.Outbox
-	var work []*mirrorWork
-	err := store.Snapshot(ctx, s.opts.Pool, func(tx pgx.Tx) error {
-		var err error
-		if outbox, err = store.ReadOutbox(ctx, tx, s.opts.MaxBatch, oids); err != nil {
-			return err
-		}
-		if len(outbox.Changes) == 0 {
-			outbox = nil
-			return nil
-		}
-		for _, m := range s.mirrors {
-			q := outbox.For(m.Mirror)
-			if q.Changes == 0 {
-				continue
-			}
-			w := &mirrorWork{m: m, full: q.Full, keys: q.Keys, changes: q.Changes}
-			w.tab, w.hasTab = s.locateTab(info, m)
-			if !w.hasTab {
-				w.full = true
-			}
-			if w.full {
-				err = m.readAll(ctx, tx, func(r dbRow) error { w.rows = append(w.rows, r); return nil })
-			} else if len(w.keys) > 0 {
-				w.rows, err = m.readKeys(ctx, tx, w.keys)
-			}
-			if err != nil {
-				return err
-			}
-			if len(m.Editable) > 0 {
-				var keys []string
-				if !w.full {
-					for _, r := range w.rows {
-						keys = append(keys, r.Key)
-					}
-				}
-				w.es = &editState{cells: map[int][]syncd.Cell{}}
-				if w.es.bases, err = m.readBases(ctx, tx, keys); err != nil {
-					return err
-				}
-			}
-			work = append(work, w)
-		}
+// storeConflicts records the plan's conflicts. It runs before the sheet is
+// overwritten, so nothing a person typed is lost if the write succeeds and
+// the commit does not.
+func (s *Syncer) storeConflicts(ctx context.Context, plan batchPlan) error {
+	var conflicts []Conflict
+	for _, p := range plan.mirrors {
+		conflicts = append(conflicts, p.conflicts...)
+	}
+	if len(conflicts) == 0 {
 		return nil
-	})
-	if err != nil || outbox == nil {
-		return nil, nil, err
 	}
-	return outbox, work, nil
+	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error { return store.InsertConflicts(ctx, tx, conflicts) })
 }
 
-// planBatch reads the key columns of every affected tab (one read call for
-// all) and plans each mirror's ops.
-func (s *Syncer) planBatch(ctx context.Context, info syncd.SpreadsheetInfo, work []*mirrorWork, calls *int) error {
-	var ranges []syncd.Range
-	for _, w := range work {
-		if !w.hasTab {
-			continue
-		}
-		if w.full {
-			// A full resync reads the whole tab (still one call) so that
-			// rows already showing the right values are not rewritten: a
-			// report tab refreshed on every dependency change stays cheap.
-			ranges = append(ranges, syncd.Range{Tab: w.tab.Title, EndCol: len(w.m.Columns)})
-			continue
-		}
-		for _, k := range w.m.Key {
-			ranges = append(ranges, syncd.Range{Tab: w.tab.Title, StartRow: 1, StartCol: k, EndCol: k + 1})
-		}
-		if w.es != nil {
-			// The editable cells come with the keys (same read call): the
-			// batch must not overwrite an edit reconcile has yet to import.
-			for _, e := range w.m.Editable {
-				ranges = append(ranges, syncd.Range{Tab: w.tab.Title, StartRow: 1, StartCol: e, EndCol: e + 1})
-			}
-		}
+// applyBatch writes every mirror's ops to the spreadsheet in one call (split
+// by the client only past its request size). calls is incremented by the
+// calls made.
+func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, calls *int) error {
+	var ops []syncd.Op
+	for _, p := range plan.mirrors {
+		ops = append(ops, p.ops...)
 	}
-	var read [][][]syncd.Cell
-	if len(ranges) > 0 {
-		var err error
-		read, err = s.opts.Sheet.Read(ctx, ranges)
-		*calls++
-		if err != nil {
-			return fmt.Errorf("read key columns: %w (%w)", err, errStaleTabs)
-		}
+	if len(ops) == 0 {
+		return nil
 	}
-	loc := info.TimeZone
-	for _, w := range work {
-		m := w.m
-		if !w.hasTab {
-			id := newSheetID(info, m.Name)
-			w.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, RowCount: 1 + len(w.rows), ColCount: len(m.Columns), FrozenRows: 1}
-			w.hasTab = true
-			w.ops = append(w.ops, syncd.AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(s.opts.Codec)})
-			ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, w.rows, s.opts.Codec, loc, w.es)
-			w.ops = append(w.ops, ops...)
-			w.stats = st
-			continue
-		}
-		var tk tabKeys
-		headerOK := true
-		if w.full {
-			grid := read[0]
-			read = read[1:]
-			var head []syncd.Cell
-			if len(grid) > 0 {
-				head, grid = grid[0], grid[1:]
-			}
-			for i, h := range m.header() {
-				headerOK = headerOK && cellAt(head, i) == syncd.StringCell(h)
-			}
-			tk = m.indexGrid(grid, s.opts.Codec, loc, w.es)
-		} else {
-			tk = m.indexKeys(read[:len(m.Key)], s.opts.Codec, loc)
-			read = read[len(m.Key):]
-		}
-		if w.es != nil && !w.full {
-			ed := read[:len(m.Editable)]
-			read = read[len(m.Editable):]
-			for j := range ed {
-				for i, cells := range ed[j] {
-					row := i + 1
-					if w.es.cells[row] == nil {
-						w.es.cells[row] = make([]syncd.Cell, len(m.Editable))
-					}
-					if len(cells) > 0 {
-						w.es.cells[row][j] = cells[0]
-					}
-				}
-			}
-		}
-		if w.tab.Title != m.Sheet {
-			w.ops = append(w.ops, syncd.RenameTab{SheetID: w.tab.SheetID, Title: m.Sheet})
-			w.tab.Title = m.Sheet
-		}
-		rows := w.rows
-		if w.full {
-			// Rows the tab has but the table no longer has are removed;
-			// blank and unparseable rows are left for reconcile.
-			if !headerOK {
-				w.ops = append(w.ops, syncd.FormatColumns{SheetID: w.tab.SheetID, Header: m.header(), Formats: m.formats(s.opts.Codec)})
-			}
-			present := make(map[string]bool, len(rows))
-			for _, r := range rows {
-				present[r.Key] = true
-			}
-			var gone []string
-			for k := range tk.rows {
-				if !present[k] {
-					gone = append(gone, k)
-				}
-			}
-			sort.Strings(gone)
-			for _, k := range gone {
-				rows = append(rows, dbRow{Key: k})
-			}
-		}
-		ops, st := m.planChanges(w.tab.SheetID, tk, rows, s.opts.Codec, loc, w.es)
-		w.ops = append(w.ops, ops...)
-		w.stats = st
+	n, err := s.opts.Sheet.Apply(ctx, ops)
+	*calls += n
+	if err != nil {
+		// The tab cache stays: if people deleted or renamed a tab, the
+		// next batch's key read fails on it and refreshes the cache; a
+		// transient failure (a 5xx on a write that must not be blindly
+		// repeated) costs no extra call.
+		return fmt.Errorf("write batch to sheet: %w", err)
 	}
 	return nil
 }
@@ -351,36 +192,34 @@ func (s *Syncer) planBatch(ctx context.Context, info syncd.SpreadsheetInfo, work
 // commitBatch deletes exactly the consumed outbox ids and records the batch,
 // in one transaction. A crash before it commits only repeats the
 // (idempotent) sheet write.
-func (s *Syncer) commitBatch(ctx context.Context, outbox *store.Outbox, work []*mirrorWork, started time.Time, calls int) error {
+func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.Time, calls int) error {
 	finished := s.opts.Now()
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
-		if err := store.DeleteChanges(ctx, tx, outbox.IDs()); err != nil {
+		if err := store.DeleteChanges(ctx, tx, plan.outbox.IDs()); err != nil {
 			return err
 		}
-		for _, w := range work {
-			details, _ := json.Marshal(map[string]any{"full": w.full, "appended": w.stats.Appended, "updated": w.stats.Written})
-			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: w.m.Name, Direction: store.ToSheet, Kind: store.KindChange,
+		for _, p := range plan.mirrors {
+			details, _ := json.Marshal(map[string]any{"full": p.full, "appended": p.stats.Appended, "updated": p.stats.Written})
+			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: p.m.Name, Direction: store.ToSheet, Kind: store.KindChange,
 				Status: store.StatusOK, StartedAt: started, FinishedAt: finished,
-				RowsWritten: w.stats.Written + w.stats.Appended, RowsDeleted: w.stats.Deleted, APICalls: calls,
-				Changes: w.changes, Warnings: w.stats.Truncated, Details: details})
+				RowsWritten: p.stats.Written + p.stats.Appended, RowsDeleted: p.stats.Deleted, APICalls: calls,
+				Changes: p.changes, Warnings: p.stats.Truncated, Details: details})
 			if err != nil {
 				return err
 			}
-			if err := store.SaveSheetID(ctx, tx, w.m.Name, w.tab.SheetID); err != nil {
+			if err := store.SaveSheetID(ctx, tx, p.m.Name, p.tab.SheetID); err != nil {
 				return err
 			}
-			if w.es != nil {
-				if err := store.WriteRowStates(ctx, tx, w.m.Name, w.es.states); err != nil {
-					return err
-				}
+			if err := store.WriteRowStates(ctx, tx, p.m.Name, p.states); err != nil {
+				return err
 			}
 			s.mu.Lock()
-			s.sheetIDs[w.m.Name] = w.tab.SheetID
+			s.sheetIDs[p.m.Name] = p.tab.SheetID
 			s.mu.Unlock()
 		}
-		if len(work) == 0 && len(outbox.Changes) > 0 {
+		if len(plan.mirrors) == 0 && len(plan.outbox.Changes) > 0 {
 			// Entries of tables no mirror follows any more.
-			s.log.Info("discarded outbox entries of unmirrored tables", zap.Int("changes", len(outbox.Changes)))
+			s.log.Info("discarded outbox entries of unmirrored tables", zap.Int("changes", len(plan.outbox.Changes)))
 		}
 		return nil
 	})
@@ -389,7 +228,7 @@ func (s *Syncer) commitBatch(ctx context.Context, outbox *store.Outbox, work []*
 // recordFailure logs a failed batch in sync_log (status 'error'). The outbox
 // is untouched, so the batch is retried. Recording is best effort: the
 // database may be what failed.
-func (s *Syncer) recordFailure(ctx context.Context, work []*mirrorWork, started time.Time, calls, nchanges int, cause error) {
+func (s *Syncer) recordFailure(ctx context.Context, mirrors []*mirror, started time.Time, calls, nchanges int, cause error) {
 	s.mu.Lock()
 	s.stats.FailedBatches++
 	s.stats.APICalls += calls
@@ -398,9 +237,9 @@ func (s *Syncer) recordFailure(ctx context.Context, work []*mirrorWork, started 
 		return
 	}
 	msg := cause.Error()
-	names := make([]string, 0, len(work))
-	for _, w := range work {
-		names = append(names, w.m.Name)
+	names := make([]string, 0, len(mirrors))
+	for _, m := range mirrors {
+		names = append(names, m.Name)
 	}
 	if len(names) == 0 {
 		for _, m := range s.opts.Mirrors {
