@@ -12,15 +12,12 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/store"
 )
 
 // ErrRefused means execute or rollback changed nothing on purpose: the
 // import would reject rows (without AllowRejects), or rows changed since.
 var ErrRefused = errors.New("refused")
-
-// lockKey serialises imports and rollbacks per database, so two of them
-// never interleave their before-images.
-const lockKey = "syncd.import"
 
 // ExecuteOptions tune Execute.
 type ExecuteOptions struct {
@@ -51,8 +48,8 @@ func Execute(ctx context.Context, conn *pgx.Conn, res *Result, opts ExecuteOptio
 		log = zap.NewNop()
 	}
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", lockKey); err != nil {
-			return fmt.Errorf("lock imports: %w", err)
+		if err := store.LockImports(ctx, tx); err != nil {
+			return err
 		}
 		id, err := startLog(ctx, tx, res, opts.PlanName)
 		if err != nil {
@@ -89,12 +86,12 @@ func Execute(ctx context.Context, conn *pgx.Conn, res *Result, opts ExecuteOptio
 // startLog inserts the import's sync_log and syncd.imports rows and returns
 // the import id.
 func startLog(ctx context.Context, tx pgx.Tx, res *Result, planName string) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, status, api_calls)
-		VALUES ('import', 'sheet_to_pg', 'import', now(), 'ok', $1) RETURNING id`, res.APICalls).Scan(&id)
+	// Open: finishLog completes the row with the figures at the end of the
+	// same transaction.
+	id, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: "import", Direction: store.FromSheet, Kind: store.KindImport,
+		Status: store.StatusOK, APICalls: res.APICalls, Open: true})
 	if err != nil {
-		return 0, fmt.Errorf("record import in sync_log: %w", err)
+		return 0, err
 	}
 	tables := make([]string, len(res.Tables))
 	for i, t := range res.Tables {
@@ -118,13 +115,7 @@ func finishLog(ctx context.Context, tx pgx.Tx, id int64, written, deleted int, r
 	if err != nil {
 		return fmt.Errorf("encode import details: %w", err)
 	}
-	_, err = tx.Exec(ctx, `
-		UPDATE syncd.sync_log SET finished_at = clock_timestamp(), rows_written = $2, rows_deleted = $3,
-		       warnings = $4, details = $5 WHERE id = $1`, id, written, deleted, len(rep.Warnings), details)
-	if err != nil {
-		return fmt.Errorf("complete sync_log row %d: %w", id, err)
-	}
-	return nil
+	return store.FinishLog(ctx, tx, id, written, deleted, len(rep.Warnings), details)
 }
 
 // tableSQL spells one table's imported columns for generated SQL.

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/store"
 )
 
 // ErrNoImport means the import id names no executed import.
@@ -45,8 +48,8 @@ const maxNamed = 20
 func Rollback(ctx context.Context, conn *pgx.Conn, id int64) (*RollbackReport, error) {
 	rep := &RollbackReport{ImportID: id}
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", lockKey); err != nil {
-			return fmt.Errorf("lock imports: %w", err)
+		if err := store.LockImports(ctx, tx); err != nil {
+			return err
 		}
 		var tables []string
 		var rolledBack *time.Time
@@ -82,14 +85,14 @@ func Rollback(ctx context.Context, conn *pgx.Conn, id int64) (*RollbackReport, e
 			restored += rt.Restored
 			rep.Tables = append(rep.Tables, rt)
 		}
-		err = tx.QueryRow(ctx, `
-			INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status,
-			                            rows_written, rows_deleted, details)
-			VALUES ('import', 'sheet_to_pg', 'import', now(), clock_timestamp(), 'ok', $1, $2,
-			        jsonb_build_object('mode', 'rollback', 'rollback_of', $3::bigint))
-			RETURNING id`, restored, deleted, id).Scan(&rep.RollbackID)
+		details, err := json.Marshal(map[string]any{"mode": "rollback", "rollback_of": id})
 		if err != nil {
-			return fmt.Errorf("record rollback in sync_log: %w", err)
+			return fmt.Errorf("encode rollback details: %w", err)
+		}
+		rep.RollbackID, err = store.InsertLog(ctx, tx, store.LogEntry{Mirror: "import", Direction: store.FromSheet, Kind: store.KindImport,
+			Status: store.StatusOK, RowsWritten: restored, RowsDeleted: deleted, Details: details})
+		if err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE syncd.imports SET rolled_back_at = now(), rollback_id = $2 WHERE id = $1`, id, rep.RollbackID)
 		if err != nil {

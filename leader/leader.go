@@ -32,13 +32,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/internal/dedicated"
-	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/store"
 )
 
-// LockKey is the session advisory lock whose holder is the leader. It sits
-// next to the keys migrations uses (the doorbell, and the migrate lock at
-// DoorbellLock+1) so that all of syncd's keys are easy to find in pg_locks.
-const LockKey = migrations.DoorbellLock + 2
+// LockKey is the session advisory lock whose holder is the leader
+// (store.LeaderLock, next to syncd's other lock keys).
+const LockKey = store.LeaderLock
 
 // Defaults for the zero values of [Options].
 const (
@@ -376,11 +375,7 @@ func (e *Elector) timeout() time.Duration { return max(e.interval, 5*time.Second
 func (e *Elector) tryLock(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	qctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	var got bool
-	if err := conn.QueryRow(qctx, "SELECT pg_try_advisory_lock($1)", LockKey).Scan(&got); err != nil {
-		return false, fmt.Errorf("try lock: %w", err)
-	}
-	return got, nil
+	return store.TryLock(qctx, conn, LockKey)
 }
 
 // heartbeat upserts this instance's row. It doubles as the ping of the lock
@@ -392,7 +387,8 @@ func (e *Elector) heartbeat(ctx context.Context, conn *pgx.Conn) error {
 	role := e.Role()
 	qctx, cancel := context.WithTimeout(ctx, e.interval)
 	defer cancel()
-	_, err := conn.Exec(qctx, upsertSQL, e.opts.Instance, e.pid, e.host, role, e.opts.Version, e.started, e.details())
+	err := store.Heartbeat(qctx, conn, store.Daemon{Instance: e.opts.Instance, PID: e.pid, Host: e.host, Role: role,
+		Version: e.opts.Version, StartedAt: e.started, Details: e.details()})
 	if err == nil {
 		if e.opts.Hooks.Heartbeat != nil {
 			e.opts.Hooks.Heartbeat(role)
@@ -400,7 +396,7 @@ func (e *Elector) heartbeat(ctx context.Context, conn *pgx.Conn) error {
 		return nil
 	}
 	if conn.IsClosed() || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("heartbeat: %w", err)
+		return err
 	}
 	e.log.Warn("could not write heartbeat; checking the connection", zap.Error(err))
 	if perr := conn.Ping(qctx); perr != nil {
@@ -408,11 +404,6 @@ func (e *Elector) heartbeat(ctx context.Context, conn *pgx.Conn) error {
 	}
 	return nil
 }
-
-const upsertSQL = `INSERT INTO syncd.daemons (instance, pid, host, role, version, started_at, heartbeat_at, details)
-	VALUES ($1, $2, $3, $4, $5, $6, now(), $7)
-	ON CONFLICT (instance) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, role = EXCLUDED.role,
-		version = EXCLUDED.version, started_at = EXCLUDED.started_at, heartbeat_at = now(), details = EXCLUDED.details`
 
 func (e *Elector) details() []byte {
 	if e.opts.Details == nil {
@@ -431,7 +422,7 @@ func (e *Elector) details() []byte {
 func (e *Elector) pruneOld(ctx context.Context, conn *pgx.Conn) {
 	qctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	if _, err := conn.Exec(qctx, "DELETE FROM syncd.daemons WHERE heartbeat_at < now() - interval '7 days'"); err != nil {
+	if err := store.PruneDaemons(qctx, conn, 7*24*time.Hour); err != nil {
 		e.log.Debug("prune old daemon rows", zap.Error(err))
 	}
 }
@@ -441,7 +432,7 @@ func (e *Elector) pruneOld(ctx context.Context, conn *pgx.Conn) {
 func (e *Elector) release(ctx context.Context, conn *pgx.Conn) {
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	if _, err := conn.Exec(qctx, "SELECT pg_advisory_unlock($1)", LockKey); err != nil {
+	if err := store.Unlock(qctx, conn, LockKey); err != nil {
 		e.log.Debug("unlock", zap.Error(err))
 	}
 }
@@ -462,8 +453,7 @@ func (e *Elector) markStopped(ctx context.Context, conn *pgx.Conn) {
 		defer c.Close(sctx)
 		conn = c
 	}
-	if _, err := conn.Exec(sctx, `UPDATE syncd.daemons SET role = 'stopped', heartbeat_at = now()
-		WHERE instance = $1 AND pid = $2`, e.opts.Instance, e.pid); err != nil {
+	if err := store.MarkStopped(sctx, conn, e.opts.Instance, e.pid); err != nil {
 		e.log.Warn("could not record the stop", zap.Error(err))
 		return
 	}

@@ -10,23 +10,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 )
 
-// DoorbellLock is the advisory lock key of the NOTIFY doorbell. The daemon
-// holds it (exclusively, on its LISTEN connection) only while it waits for
-// work; a capture trigger sends NOTIFY only when it cannot take the lock in
-// shared mode, i.e. only when somebody is waiting. NOTIFY serialises commits
-// cluster-wide, so notifying on every write would halve insert throughput.
-//
-// The shared lock a trigger takes is held to the end of its transaction, so
-// the daemon can arm the doorbell only once every transaction that saw it
-// unarmed has ended: draining after arming then sees all their changes and no
-// wake-up is lost. 003_capture.sql spells the same number; a test checks.
-const DoorbellLock int64 = 0x73796e6364 // "syncd"
+// DoorbellLock is the advisory lock key of the NOTIFY doorbell; it is
+// defined, with every other lock key of syncd, in package store.
+// 003_capture.sql spells the same number; a test checks.
+const DoorbellLock = store.DoorbellLock
 
-// NotifyChannel is the channel the capture triggers notify (constant, empty
-// payload, so Postgres delivers at most one notification per transaction).
-const NotifyChannel = "syncd"
+// NotifyChannel is the channel the capture triggers notify (see
+// store.NotifyChannel).
+const NotifyChannel = store.NotifyChannel
 
 // CaptureFunction is the one trigger function every captured table calls
 // (003_capture.sql), as regprocedure prints it.
@@ -81,8 +75,8 @@ func InstallCapture(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) 
 	}
 	defer tx.Rollback(ctx)
 	// Serialise concurrent `syncd migrate` runs.
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", DoorbellLock+1); err != nil {
-		return res, fmt.Errorf("lock: %w", err)
+	if err := store.LockTx(ctx, tx, store.MigrateLock); err != nil {
+		return res, err
 	}
 	existing, err := existingTriggers(ctx, tx)
 	if err != nil {

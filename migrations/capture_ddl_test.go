@@ -14,6 +14,7 @@ import (
 
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/store"
 )
 
 // TestApplicationDDLNeverFailsItsWrites changes the captured table's schema
@@ -187,8 +188,9 @@ func allTriggers(list []string) bool {
 	return true
 }
 
-// TestCaptureFunctionUsesTheDoorbellLock pins the number 003_capture.sql
-// spells to the Go constant the daemon locks.
+// TestCaptureFunctionUsesTheDoorbellLock pins what 003_capture.sql spells
+// (the doorbell lock, the channel, the op codes) to the Go constants the
+// daemon uses.
 func TestCaptureFunctionUsesTheDoorbellLock(t *testing.T) {
 	sql, err := fs.ReadFile(migrations.FS(), "003_capture.sql")
 	if err != nil {
@@ -200,6 +202,12 @@ func TestCaptureFunctionUsesTheDoorbellLock(t *testing.T) {
 	}
 	if !strings.Contains(string(sql), "pg_notify('"+migrations.NotifyChannel+"'") {
 		t.Fatalf("003_capture.sql does not notify channel %q", migrations.NotifyChannel)
+	}
+	// The outbox reader decodes the op codes store defines.
+	for _, op := range []store.Op{store.OpInsert, store.OpUpdate, store.OpDelete, store.OpTruncate, store.OpStatement} {
+		if !strings.Contains(string(sql), "'"+string(rune(op))+"'") {
+			t.Errorf("003_capture.sql never writes op %q", rune(op))
+		}
 	}
 }
 

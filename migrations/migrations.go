@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/tern/v2/migrate"
+
+	"github.com/syncd/syncd/store"
 )
 
 //go:embed *.sql
@@ -19,8 +21,9 @@ var files embed.FS
 // FS returns the numbered migration files (NNN_name.sql).
 func FS() fs.FS { return files }
 
-// VersionTable is where tern records the schema version.
-const VersionTable = "syncd.schema_version"
+// VersionTable is where tern records the schema version (see
+// store.VersionTable, which reads it).
+const VersionTable = store.VersionTable
 
 // Result says what ApplySchema did.
 type Result struct {

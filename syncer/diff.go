@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 )
 
 // MirrorDrift is what a reconcile pass found (and, unless it was a dry run,
@@ -105,7 +106,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		for _, r := range in.rows {
 			cells, _ := m.encodeRow(r.Values, codec, in.loc)
 			appends = append(appends, cells)
-			d.states = append(d.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+			d.states = append(d.states, stateUpdate{Key: r.Key, Cells: m.baseFrom(r.Values)})
 		}
 		if len(appends) > 0 {
 			d.ops = append(d.ops, syncd.AppendRows{SheetID: id, Rows: appends, Formats: m.formats(codec)})
@@ -153,7 +154,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			removes = append(removes, r)
 			d.line("remove row %d: no valid key", r+1)
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, SheetValue: m.rowText(cells),
-				Reason: "sheet_only_row", Message: fmt.Sprintf("row %d has no valid key; removed from the tab", r+1)})
+				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d has no valid key; removed from the tab", r+1)})
 			continue
 		}
 		i, inDB := dbIndex[key]
@@ -162,7 +163,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.line("remove row %d: duplicate of key %s", r+1, key)
 			if !inDB || !m.sameCells(cells, in.rows[i].Values, codec, in.loc) {
 				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
-					Reason: "duplicate_row", Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, key)})
+					Reason: store.ReasonDuplicateRow, Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, key)})
 			}
 			continue
 		}
@@ -175,7 +176,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			removes = append(removes, r)
 			d.line("remove row %d: key %s is not in %s", r+1, key, m.source())
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
-				Reason: "sheet_only_row", Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, key)})
+				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, key)})
 			continue
 		}
 		writes = append(writes, s.diffRow(m, d, in, r, key, cells, in.rows[i].Values)...)
@@ -190,7 +191,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		}
 		cells, _ := m.encodeRow(r.Values, codec, in.loc)
 		appends = append(appends, cells)
-		d.states = append(d.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+		d.states = append(d.states, stateUpdate{Key: r.Key, Cells: m.baseFrom(r.Values)})
 		d.line("append key %s", r.Key)
 	}
 	if len(appends) > 0 {
@@ -205,7 +206,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	}
 	for k := range in.bases {
 		if _, ok := dbIndex[k]; !ok {
-			d.states = append(d.states, stateUpdate{key: k}) // row gone: forget its base
+			d.states = append(d.states, stateUpdate{Key: k}) // row gone: forget its base
 		}
 	}
 	return d
@@ -221,77 +222,45 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 	baseChanged := false
 	b := in.bases[key]
 	for c, col := range m.Columns {
-		want[c], _ = codec.Encode(col, values[c], in.loc)
-		got := cellAt(cells, c)
 		editable := m.isEditable(c)
-		if !editable {
-			if got != want[c] {
-				stale[c] = true
-				if got.Type != syncd.CellEmpty {
-					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-						SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "not_editable",
-						Message: fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)})
-				}
-			}
-			continue
-		}
-		bv, known := b.value(col.Name)
-		setBase := func(v syncd.Value) {
-			if !known || bv != v {
+		bv, known := b.Value(col.Name)
+		got := cellAt(cells, c)
+		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
+		want[c] = out.want
+		if editable && out.result != mergeImport {
+			// Whatever the sheet ends up showing is the database value.
+			if !known || bv != values[c] {
 				baseChanged = true
 			}
-			if v.Valid {
-				t := v.Text
-				newBase[col.Name] = &t
-			} else {
-				newBase[col.Name] = nil
-			}
+			newBase[col.Name] = valuePtr(values[c])
 		}
-		if got == want[c] {
-			setBase(values[c])
-			continue
-		}
-		if !known {
-			// Without a base nobody can tell which side changed: Postgres
-			// wins and the sheet's value is kept as a conflict.
+		switch out.result {
+		case mergeWrite:
 			stale[c] = true
-			setBase(values[c])
-			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "both_changed",
-				Message: fmt.Sprintf("row %d: %s differs and syncd has no record of what it last wrote; Postgres kept", r+1, col.Name)})
-			continue
-		}
-		baseCell, _ := codec.Encode(col, bv, in.loc)
-		sheetChanged := got != baseCell
-		dbChanged := values[c] != bv
-		switch {
-		case !sheetChanged:
-			stale[c] = true // Postgres changed and the tab has not caught up
-			setBase(values[c])
-		case !dbChanged:
-			v, err := codec.Decode(col, got, in.loc)
-			if err != nil {
-				stale[c] = true
-				setBase(values[c])
-				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-					SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "bad_value",
-					Message: fmt.Sprintf("row %d: %s.%s: %v", r+1, m.source(), col.Name, err)})
-				continue
-			}
-			d.edits = append(d.edits, edit{key: key, col: c, value: v, expect: values[c], cell: got})
+		case mergeImport:
+			d.edits = append(d.edits, edit{key: key, col: c, value: out.value, expect: values[c], cell: got})
 			d.line("import edit of %s at row %d: %q", col.Name, r+1, cellText(got))
 			// The base moves to the edit's value when the edit is applied;
 			// leaving the column out keeps the stored base until then.
-		default:
+		case mergeConflict:
 			stale[c] = true
-			setBase(values[c])
+			var msg string
+			switch {
+			case out.reason == store.ReasonNotEditable:
+				msg = fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)
+			case out.reason == store.ReasonBadValue:
+				msg = fmt.Sprintf("row %d: %s.%s: %v", r+1, m.source(), col.Name, out.err)
+			case out.noBase:
+				msg = fmt.Sprintf("row %d: %s differs and syncd has no record of what it last wrote; Postgres kept", r+1, col.Name)
+			default:
+				msg = fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)
+			}
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
-				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: "both_changed",
-				Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)})
+				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: out.reason, Message: msg})
 		}
 	}
 	if len(m.Editable) > 0 && baseChanged {
-		d.states = append(d.states, stateUpdate{key, newBase})
+		d.states = append(d.states, stateUpdate{Key: key, Cells: newBase})
 	}
 	var ops []syncd.Op
 	n := 0

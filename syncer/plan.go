@@ -162,14 +162,14 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 		if r.Values == nil {
 			deletes = append(deletes, at...)
 			if es != nil {
-				es.states = append(es.states, stateUpdate{key: r.Key})
+				es.states = append(es.states, stateUpdate{Key: r.Key})
 			}
 			continue
 		}
 		cells, cut := m.encodeRow(r.Values, codec, loc)
 		st.Truncated += cut
 		if es != nil {
-			es.states = append(es.states, stateUpdate{r.Key, m.baseFrom(r.Values)})
+			es.states = append(es.states, stateUpdate{Key: r.Key, Cells: m.baseFrom(r.Values)})
 		}
 		if len(at) == 0 {
 			appends = append(appends, cells)
@@ -225,34 +225,29 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 }
 
 // editableSkips decides, for one changed row already in the tab, which
-// editable cells to leave alone (database unchanged since syncd last wrote
-// them), and records a conflict when both sides changed: Postgres wins and
-// the sheet's value is kept.
+// editable cells to leave alone (merge says the cell is Postgres's
+// unchanged value, so the sheet may hold an edit reconcile has yet to
+// import), and records a conflict when both sides changed: Postgres wins
+// and the sheet's value is kept.
 func (m *mirror) editableSkips(r dbRow, row int, cells []syncd.Cell, es *editState, codec syncd.Codec, loc *time.Location) []bool {
 	skip := make([]bool, len(cells))
-	b, hasBase := es.bases[r.Key]
+	b := es.bases[r.Key]
 	sheet := es.cells[row]
 	for j, c := range m.Editable {
 		name := m.Columns[c].Name
-		bv, known := b.value(name)
-		if hasBase && known && bv == r.Values[c] {
+		bv, known := b.Value(name)
+		got := cellAt(sheet, j)
+		out := merge(m.Columns[c], mergeInput{editable: true, base: bv, known: known, sheet: got, db: r.Values[c]}, codec, loc, byStream)
+		switch out.result {
+		case mergeSame, mergeUnimported:
 			skip[c] = true
 			// Keep the stored base: the cell was not written.
-			delete(es.states[len(es.states)-1].base, name)
-			continue
+			delete(es.states[len(es.states)-1].Cells, name)
+		case mergeConflict:
+			es.conflicts = append(es.conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: name,
+				SheetValue: cellText(got), DBValue: valuePtr(r.Values[c]), Reason: out.reason,
+				Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", row+1, name)})
 		}
-		got := cellAt(sheet, j)
-		if got.Type == syncd.CellEmpty || got == cells[c] {
-			continue
-		}
-		if known {
-			if baseCell, _ := codec.Encode(m.Columns[c], bv, loc); got == baseCell {
-				continue // the sheet still shows what syncd wrote
-			}
-		}
-		es.conflicts = append(es.conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: name,
-			SheetValue: cellText(got), DBValue: valuePtr(r.Values[c]), Reason: "both_changed",
-			Message: fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", row+1, name)})
 	}
 	return skip
 }

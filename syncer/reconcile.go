@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/store"
 	"go.uber.org/zap"
 )
 
@@ -160,89 +161,45 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 }
 
 // readForReconcile reads, in one snapshot, each mirror's whole table, its
-// row bases, and the keys with changes still queued in the outbox. A mirror
-// with a queued full resync gets a nil pending set.
+// row bases, and the keys with changes still queued in the outbox (read
+// through the same Outbox as the change stream, so a pass skips exactly
+// what the next batch will write). A mirror with a queued full resync gets
+// a nil pending set.
 func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs []diffInput) error {
-	tx, err := s.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return fmt.Errorf("begin snapshot: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	type queued struct {
-		full bool
-		keys map[string]bool
-	}
-	byTable := map[string]*queued{}
-	rows, err := tx.Query(ctx, "SELECT tbl::oid, op, coalesce(key::text, '') FROM syncd.changes")
-	if err != nil {
-		return fmt.Errorf("read outbox: %w", err)
-	}
 	s.mu.Lock()
 	oids := s.tableOID
 	s.mu.Unlock()
-	for rows.Next() {
-		var oid uint32
-		var op, key string
-		if err := rows.Scan(&oid, &op, &key); err != nil {
-			rows.Close()
-			return fmt.Errorf("read outbox: %w", err)
-		}
-		t := oids[oid]
-		q := byTable[t]
-		if q == nil {
-			q = &queued{keys: map[string]bool{}}
-			byTable[t] = q
-		}
-		if op == "T" || op == "S" {
-			q.full = true
-		} else {
-			q.keys[key] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read outbox: %w", err)
-	}
-	for i, m := range mirrors {
-		in := &inputs[i]
-		in.pending = map[string]bool{}
-		if m.IsQuery() {
-			for _, d := range m.DependsOn {
-				if byTable[d] != nil {
-					in.pending = nil
-				}
-			}
-		} else if q := byTable[m.Table]; q != nil {
-			if q.full {
-				in.pending = nil
-			} else if len(q.keys) > 0 {
-				keys := make([]string, 0, len(q.keys))
-				for k := range q.keys {
-					keys = append(keys, k)
-				}
-				gone, err := m.readKeys(ctx, tx, keys)
-				if err != nil {
-					return err
-				}
-				for _, r := range gone {
-					in.pending[r.Key] = true
-				}
-			}
-		}
-		if in.pending == nil {
-			continue
-		}
-		err := m.readAll(ctx, tx, func(r dbRow) error { in.rows = append(in.rows, r); return nil })
+	return store.Snapshot(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		outbox, err := store.ReadOutbox(ctx, tx, 0, oids)
 		if err != nil {
 			return err
 		}
-		if in.bases, err = m.readBases(ctx, tx, nil); err != nil {
-			return err
+		for i, m := range mirrors {
+			in := &inputs[i]
+			q := outbox.For(m.Mirror)
+			if q.Full {
+				continue // pending stays nil: the change stream rewrites the tab
+			}
+			in.pending = map[string]bool{}
+			if len(q.Keys) > 0 {
+				queued, err := m.readKeys(ctx, tx, q.Keys)
+				if err != nil {
+					return err
+				}
+				for _, r := range queued {
+					in.pending[r.Key] = true
+				}
+			}
+			err := m.readAll(ctx, tx, func(r dbRow) error { in.rows = append(in.rows, r); return nil })
+			if err != nil {
+				return err
+			}
+			if in.bases, err = m.readBases(ctx, tx, nil); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("end snapshot: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // storeEdits carries editable cells back to Postgres and records conflicts,
@@ -250,7 +207,7 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs
 // still holds the value the pass saw, and a value Postgres rejects (a check
 // constraint, an unknown enum label) becomes a conflict with the reason.
 func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff) error {
-	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
 			if d == nil {
 				continue
@@ -262,7 +219,7 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 				applied, err := m.applyEdit(ctx, tx, e)
 				if err != nil {
 					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(e.key), Column: col.Name,
-						SheetValue: cellText(e.cell), DBValue: valuePtr(e.expect), Reason: "bad_value",
+						SheetValue: cellText(e.cell), DBValue: valuePtr(e.expect), Reason: store.ReasonBadValue,
 						Message: fmt.Sprintf("%s.%s: Postgres rejected the sheet value: %v", m.Table, col.Name, err)})
 					continue
 				}
@@ -277,9 +234,9 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 				} else {
 					b[col.Name] = nil
 				}
-				states = append(states, stateUpdate{e.key, b})
+				states = append(states, stateUpdate{Key: e.key, Cells: b})
 			}
-			if err := writeStates(ctx, tx, m.Name, states); err != nil {
+			if err := store.WriteRowStates(ctx, tx, m.Name, states); err != nil {
 				return err
 			}
 			if len(states) > 0 && s.soleMirrorOf(m) {
@@ -287,11 +244,11 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 				// so: the outbox entries the edits just produced would only
 				// rewrite the same cells. Dropping them (only this
 				// transaction's own) keeps a settled sheet at zero writes.
-				if _, err := tx.Exec(ctx, `DELETE FROM syncd.changes WHERE xmin = pg_current_xact_id()::xid AND tbl = $1::regclass`, m.Table); err != nil {
-					return fmt.Errorf("drop the outbox entries of imported edits: %w", err)
+				if err := store.DeleteOwnChanges(ctx, tx, m.Table); err != nil {
+					return err
 				}
 			}
-			if err := writeConflicts(ctx, tx, d.drift.Conflicts); err != nil {
+			if err := store.InsertConflicts(ctx, tx, d.drift.Conflicts); err != nil {
 				return err
 			}
 		}
@@ -362,39 +319,35 @@ func splitKey(key string, n int) []string {
 // statistics `syncd status` shows.
 func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, calls int) error {
 	finished := s.opts.Now()
-	return pgx.BeginFunc(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
 			if d == nil {
 				continue
 			}
 			m := mirrors[i]
-			if err := writeStates(ctx, tx, m.Name, d.states); err != nil {
+			if err := store.WriteRowStates(ctx, tx, m.Name, d.states); err != nil {
 				return err
 			}
 			dr := d.drift
+			drift := dr.Drift()
 			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
 				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
 				"conflicts": len(dr.Conflicts), "pending": dr.Pending})
-			_, err := tx.Exec(ctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status,
-				rows_written, rows_deleted, api_calls, drift, details) VALUES ($1, 'pg_to_sheet', 'reconcile', $2, $3, 'ok', $4, $5, $6, $7, $8)`,
-				m.Name, started, finished, dr.Appended+dr.Rewritten, dr.Removed, calls, dr.Drift(), details)
+			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.ToSheet, Kind: store.KindReconcile,
+				Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.Appended + dr.Rewritten,
+				RowsDeleted: dr.Removed, APICalls: calls, Drift: &drift, Details: details})
 			if err != nil {
-				return fmt.Errorf("record reconcile of %s: %w", m.Name, err)
+				return err
 			}
 			if dr.EditsImported > 0 {
-				_, err := tx.Exec(ctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, rows_written)
-					VALUES ($1, 'sheet_to_pg', 'reconcile', $2, $3, 'ok', $4)`, m.Name, started, finished, dr.EditsImported)
+				_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.FromSheet, Kind: store.KindReconcile,
+					Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.EditsImported})
 				if err != nil {
-					return fmt.Errorf("record imported edits of %s: %w", m.Name, err)
+					return err
 				}
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id, last_reconcile_at, rows_in_table, rows_in_tab, drift)
-				VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id, last_reconcile_at = EXCLUDED.last_reconcile_at,
-					rows_in_table = EXCLUDED.rows_in_table, rows_in_tab = EXCLUDED.rows_in_tab, drift = EXCLUDED.drift`,
-				m.Name, d.tab.SheetID, finished, dr.RowsInTable, dr.RowsInTab, dr.Drift())
-			if err != nil {
-				return fmt.Errorf("record state of %s: %w", m.Name, err)
+			if err := store.SaveReconcile(ctx, tx, m.Name, d.tab.SheetID, finished, dr.RowsInTable, dr.RowsInTab, drift); err != nil {
+				return err
 			}
 			s.mu.Lock()
 			s.sheetIDs[m.Name] = d.tab.SheetID
@@ -410,8 +363,9 @@ func (s *Syncer) recordReconcileFailure(ctx context.Context, cause error) {
 	defer cancel()
 	now := s.opts.Now()
 	for _, m := range s.opts.Mirrors {
-		if _, err := s.opts.Pool.Exec(rctx, `INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, error)
-			VALUES ($1, 'pg_to_sheet', 'reconcile', $2, $2, 'error', $3)`, m.Name, now, cause.Error()); err != nil {
+		_, err := store.InsertLog(rctx, s.opts.Pool, store.LogEntry{Mirror: m.Name, Direction: store.ToSheet, Kind: store.KindReconcile,
+			Status: store.StatusError, StartedAt: now, FinishedAt: now, Error: cause.Error()})
+		if err != nil {
 			s.log.Warn("could not record failed reconcile", zap.Error(err))
 			return
 		}

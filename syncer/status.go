@@ -7,9 +7,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/store"
 )
 
 // Health is the verdict of `syncd status`; its exit code follows it.
@@ -180,10 +180,11 @@ func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 		st.Problems = append([]string{"cannot read status: " + err.Error()}, st.Problems...)
 		return st, err
 	}
-	var migrated bool
-	if err := q.QueryRow(ctx, `SELECT to_regclass('syncd.daemons') IS NOT NULL AND to_regclass('syncd.mirrors') IS NOT NULL, now()`).Scan(&migrated, &st.CheckedAt); err != nil {
-		return fail(fmt.Errorf("read status: %w", err))
+	migrated, dbNow, err := store.StatusReadable(ctx, q)
+	if err != nil {
+		return fail(err)
 	}
+	st.CheckedAt = dbNow
 	if !now.IsZero() {
 		st.CheckedAt = now
 	}
@@ -193,7 +194,7 @@ func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 	if err := readDaemons(ctx, q, &st, th); err != nil {
 		return fail(err)
 	}
-	quota, err := readQuota(ctx, q, st.CheckedAt)
+	quota, err := store.QuotaUsed(ctx, q, st.CheckedAt.Add(-time.Minute), st.CheckedAt)
 	if err != nil {
 		return fail(err)
 	}
@@ -208,18 +209,14 @@ func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 }
 
 func readDaemons(ctx context.Context, q catalog.Querier, st *Status, th StatusThresholds) error {
-	rows, err := q.Query(ctx, `SELECT instance, pid, host, role, coalesce(version, ''), started_at, heartbeat_at
-		FROM syncd.daemons WHERE heartbeat_at > $1 ORDER BY heartbeat_at DESC`, st.CheckedAt.Add(-instanceHorizon))
+	rows, err := store.RecentDaemons(ctx, q, st.CheckedAt.Add(-instanceHorizon))
 	if err != nil {
-		return fmt.Errorf("read syncd.daemons: %w", err)
+		return err
 	}
-	var in Instance
-	insts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Instance, error) {
-		err := r.Scan(&in.Instance, &in.PID, &in.Host, &in.Role, &in.Version, &in.StartedAt, &in.HeartbeatAt)
-		return in, err
-	})
-	if err != nil {
-		return fmt.Errorf("read syncd.daemons: %w", err)
+	insts := make([]Instance, len(rows))
+	for i, r := range rows {
+		insts[i] = Instance{Instance: r.Instance, PID: r.PID, Host: r.Host, Role: r.Role, Version: r.Version,
+			StartedAt: r.StartedAt, HeartbeatAt: r.HeartbeatAt}
 	}
 	d := DaemonStatus{State: DaemonStopped, Instances: []Instance{}}
 	var leader *Instance // a copy: insts is re-sorted below
@@ -273,73 +270,47 @@ func readDaemons(ctx context.Context, q catalog.Querier, st *Status, th StatusTh
 	return nil
 }
 
-// readQuota sums the API calls of batches finished in the last minute. The
-// syncer writes one sync_log row per mirror of a batch, each carrying the
-// batch's calls, so rows of one batch (same start and finish) count once.
-func readQuota(ctx context.Context, q catalog.Querier, now time.Time) (int, error) {
-	var n int
-	err := q.QueryRow(ctx, `SELECT coalesce(sum(api_calls), 0) FROM (
-		SELECT DISTINCT ON (started_at, finished_at, direction) api_calls FROM syncd.sync_log
-		WHERE finished_at > $1 AND finished_at <= $2) b`, now.Add(-time.Minute), now).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("read quota use: %w", err)
-	}
-	return n, nil
-}
-
 func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time, th StatusThresholds) error {
 	tables := m.DependsOn
 	if m.Table != "" {
 		tables = []string{m.Table}
 	}
-	var oldest *time.Time
-	// to_regclass, not a cast: a table dropped since must not break status.
-	err := q.QueryRow(ctx, `SELECT count(*), min(created_at) FROM syncd.changes
-		WHERE tbl::oid IN (SELECT to_regclass(t)::oid FROM unnest($1::text[]) t)`, tables).Scan(&ms.PendingChanges, &oldest)
+	// Never nil: a query mirror without depends_on waits on no table,
+	// while a nil list would count every table's entries.
+	tables = append([]string{}, tables...)
+	backlog, err := store.ReadBacklog(ctx, q, tables)
 	if err != nil {
 		return fmt.Errorf("read pending changes of %s: %w", m.Name, err)
 	}
-	if oldest != nil {
-		ms.OldestPendingSeconds = roundSecs(now.Sub(*oldest))
+	ms.PendingChanges = backlog.Count
+	if backlog.Oldest != nil {
+		ms.OldestPendingSeconds = roundSecs(now.Sub(*backlog.Oldest))
 	}
 
-	var (
-		at, started, finished *time.Time
-		kind, status, errText *string
-		rows, calls           int
-	)
-	err = q.QueryRow(ctx, `SELECT coalesce(finished_at, started_at), started_at, finished_at, kind, status, error,
-			rows_written + rows_deleted, api_calls
-		FROM syncd.sync_log WHERE mirror IN ($1, '*') AND kind <> 'import' ORDER BY id DESC LIMIT 1`, m.Name).
-		Scan(&at, &started, &finished, &kind, &status, &errText, &rows, &calls)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read last batch of %s: %w", m.Name, err)
+	run, err := store.ReadLastRun(ctx, q, m.Name)
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		ms.LastBatchAt, ms.LastKind, ms.LastStatus, ms.LastError = at, kind, status, errText
-		ms.LastRows, ms.LastAPICalls = rows, calls
-		if started != nil && finished != nil {
-			ms.LastDurationSecs = finished.Sub(*started).Seconds()
+	if run != nil {
+		ms.LastBatchAt, ms.LastKind, ms.LastStatus, ms.LastError = run.At, run.Kind, run.Status, run.Error
+		ms.LastRows, ms.LastAPICalls = run.Rows, run.APICalls
+		if run.StartedAt != nil && run.Finished != nil {
+			ms.LastDurationSecs = run.Finished.Sub(*run.StartedAt).Seconds()
 		}
 	}
-	err = q.QueryRow(ctx, `SELECT max(finished_at) FILTER (WHERE status = 'ok'),
-			coalesce(sum(api_calls) FILTER (WHERE finished_at > $2 AND finished_at <= $3), 0)
-		FROM syncd.sync_log WHERE mirror = $1`, m.Name, now.Add(-time.Minute), now).Scan(&ms.LastOKAt, &ms.QuotaUsedLastMin)
-	if err != nil {
-		return fmt.Errorf("read sync_log of %s: %w", m.Name, err)
+	if ms.LastOKAt, ms.QuotaUsedLastMin, err = store.ReadMirrorLog(ctx, q, m.Name, now.Add(-time.Minute), now); err != nil {
+		return err
 	}
 
-	err = q.QueryRow(ctx, `SELECT last_reconcile_at, rows_in_table, rows_in_tab, drift FROM syncd.mirrors WHERE name = $1`, m.Name).
-		Scan(&ms.LastReconcileAt, &ms.RowsInTable, &ms.RowsInTab, &ms.DriftAtReconcile)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read reconcile state of %s: %w", m.Name, err)
+	rec, err := store.ReadReconcile(ctx, q, m.Name)
+	if err != nil {
+		return err
 	}
+	ms.LastReconcileAt, ms.RowsInTable, ms.RowsInTab, ms.DriftAtReconcile = rec.At, rec.RowsInTable, rec.RowsInTab, rec.Drift
 
 	var oldestConflict *time.Time
-	err = q.QueryRow(ctx, `SELECT count(*), min(detected_at) FROM syncd.conflicts WHERE mirror = $1 AND resolved_at IS NULL`, m.Name).
-		Scan(&ms.OpenConflicts, &oldestConflict)
-	if err != nil {
-		return fmt.Errorf("read conflicts of %s: %w", m.Name, err)
+	if ms.OpenConflicts, oldestConflict, err = store.OpenConflicts(ctx, q, m.Name); err != nil {
+		return err
 	}
 	if oldestConflict != nil {
 		ms.OldestConflictAge = roundSecs(now.Sub(*oldestConflict))

@@ -41,9 +41,6 @@ type Options struct {
 	PollInterval time.Duration
 	// MaxBatch bounds the outbox entries one batch takes (default 10,000).
 	MaxBatch int
-	// OnReconnect is called (from Run's goroutine) when the doorbell reports
-	// a reconnect; the daemon schedules a reconcile there.
-	OnReconnect func()
 	// Logger is named "syncer"; default no logging.
 	Logger *zap.Logger
 	// Now is the clock; default time.Now.
@@ -200,9 +197,6 @@ func (s *Syncer) Run(ctx context.Context) error {
 			} else if reconnected {
 				// Wake-ups may have been missed while disconnected.
 				s.RequestReconcile()
-				if s.opts.OnReconnect != nil {
-					s.opts.OnReconnect()
-				}
 			}
 		case <-poll.C:
 		case <-s.reconcileCh:

@@ -18,6 +18,7 @@ import (
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheets"
+	"github.com/syncd/syncd/store"
 )
 
 // sheetCheck opens the configured spreadsheet with the configured
@@ -234,12 +235,7 @@ func (d *doctor) checkDatabase(ctx context.Context, conn *pgx.Conn, cfg *config.
 	d.checkPrivileges(ctx, conn, cfg, user, cPrivs)
 
 	latest := migrations.Latest()
-	var have int32
-	var exists bool
-	err = conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", migrations.VersionTable).Scan(&exists)
-	if err == nil && exists {
-		err = conn.QueryRow(ctx, "SELECT version FROM "+migrations.VersionTable).Scan(&have)
-	}
+	have, exists, err := store.SchemaVersion(ctx, conn)
 	migrate := "syncd migrate -config " + d.cfgPath
 	switch {
 	case err != nil:

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -90,29 +91,17 @@ func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	var n int64
-	var lag float64
-	err := c.d.pool.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 FROM syncd.changes`).Scan(&n, &lag)
+	backlog, err := store.ReadBacklog(ctx, c.d.pool, nil)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.pending, err)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(n))
-	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, lag)
-	rows, err := c.d.pool.Query(ctx, `SELECT m.name, coalesce(m.drift, 0),
-		(SELECT count(*) FROM syncd.conflicts c WHERE c.mirror = m.name AND c.resolved_at IS NULL)
-		FROM syncd.mirrors m`)
-	if err != nil {
-		return
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		var drift, open int64
-		if rows.Scan(&name, &drift, &open) == nil {
-			ch <- prometheus.MustNewConstMetric(c.drift, prometheus.GaugeValue, float64(drift), name)
-			ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(open), name)
-		}
+	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(backlog.Count))
+	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, backlog.Lag().Seconds())
+	gauges, _ := store.MirrorGauges(ctx, c.d.pool) // best effort, as before: what was read is shown
+	for _, g := range gauges {
+		ch <- prometheus.MustNewConstMetric(c.drift, prometheus.GaugeValue, float64(g.Drift), g.Mirror)
+		ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(g.OpenConflict), g.Mirror)
 	}
 }
 

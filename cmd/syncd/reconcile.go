@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd/leader"
+	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -57,8 +58,8 @@ func (m *Main) reconcile(ctx context.Context, args []string) int {
 			return exitFailed
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
-		var got bool
-		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", leader.LockKey).Scan(&got); err != nil {
+		got, err := store.TryLock(ctx, conn, leader.LockKey)
+		if err != nil {
 			fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
 			return exitFailed
 		}

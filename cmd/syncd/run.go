@@ -21,6 +21,7 @@ import (
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/pglisten"
 	"github.com/syncd/syncd/sheets"
+	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -116,8 +117,10 @@ func (d *daemon) checkDatabase(ctx context.Context) error {
 	if d.mirrors, err = d.cfg.Resolve(ctx, d.pool); err != nil {
 		return fmt.Errorf("config does not match the database:\n%w", err)
 	}
-	var version int32
-	err = d.pool.QueryRow(ctx, "SELECT version FROM "+migrations.VersionTable).Scan(&version)
+	version, exists, err := store.SchemaVersion(ctx, d.pool)
+	if err == nil && !exists {
+		err = fmt.Errorf("%s does not exist", store.VersionTable)
+	}
 	if err != nil || version != migrations.Latest() {
 		return fmt.Errorf("schema syncd is not at version %d (found %d, %v): run `syncd migrate -config %s` first",
 			migrations.Latest(), version, err, d.cfg.Path)

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SheetIDs returns the sheet id of the tab syncd owns for each mirror that
+// has one, so a tab people renamed is found by id.
+func SheetIDs(ctx context.Context, q Querier) (map[string]int64, error) {
+	rows, err := q.Query(ctx, "SELECT name, sheet_id FROM syncd.mirrors WHERE sheet_id IS NOT NULL")
+	if err != nil {
+		return nil, fmt.Errorf("read mirror state: %w", err)
+	}
+	defer rows.Close()
+	ids := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var id int64
+		if err := rows.Scan(&name, &id); err != nil {
+			return nil, fmt.Errorf("read mirror state: %w", err)
+		}
+		ids[name] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read mirror state: %w", err)
+	}
+	return ids, nil
+}
+
+// SaveSheetID records the tab a mirror owns (writing only when it changed,
+// so a steady batch does not churn the row).
+func SaveSheetID(ctx context.Context, q Querier, mirror string, sheetID int64) error {
+	if _, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id WHERE mirrors.sheet_id IS DISTINCT FROM EXCLUDED.sheet_id`,
+		mirror, sheetID); err != nil {
+		return fmt.Errorf("record tab of mirror %s: %w", mirror, err)
+	}
+	return nil
+}
+
+// ReconcileState is what the last reconcile pass found for a mirror, kept
+// for `syncd status`; nil fields were never recorded.
+type ReconcileState struct {
+	At                     *time.Time
+	RowsInTable, RowsInTab *int64
+	Drift                  *int
+}
+
+// SaveReconcile records a pass's findings (finished at) and the mirror's
+// tab.
+func SaveReconcile(ctx context.Context, q Querier, mirror string, sheetID int64, at time.Time, rowsInTable, rowsInTab, drift int) error {
+	_, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id, last_reconcile_at, rows_in_table, rows_in_tab, drift)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id, last_reconcile_at = EXCLUDED.last_reconcile_at,
+			rows_in_table = EXCLUDED.rows_in_table, rows_in_tab = EXCLUDED.rows_in_tab, drift = EXCLUDED.drift`,
+		mirror, sheetID, at, rowsInTable, rowsInTab, drift)
+	if err != nil {
+		return fmt.Errorf("record state of %s: %w", mirror, err)
+	}
+	return nil
+}
+
+// ReadReconcile returns the last pass's findings for a mirror; the zero
+// state (nil fields) when none was recorded.
+func ReadReconcile(ctx context.Context, q Querier, mirror string) (ReconcileState, error) {
+	var st ReconcileState
+	err := q.QueryRow(ctx, `SELECT last_reconcile_at, rows_in_table, rows_in_tab, drift FROM syncd.mirrors WHERE name = $1`, mirror).
+		Scan(&st.At, &st.RowsInTable, &st.RowsInTab, &st.Drift)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return ReconcileState{}, fmt.Errorf("read reconcile state of %s: %w", mirror, err)
+	}
+	return st, nil
+}
+
+// MirrorGauge is a mirror's drift at its last reconcile and its open
+// conflicts, for the metrics endpoint.
+type MirrorGauge struct {
+	Mirror              string
+	Drift, OpenConflict int64
+}
+
+// MirrorGauges returns the gauges of every mirror syncd has recorded.
+func MirrorGauges(ctx context.Context, q Querier) ([]MirrorGauge, error) {
+	rows, err := q.Query(ctx, `SELECT m.name, coalesce(m.drift, 0),
+		(SELECT count(*) FROM syncd.conflicts c WHERE c.mirror = m.name AND c.resolved_at IS NULL)
+		FROM syncd.mirrors m`)
+	if err != nil {
+		return nil, fmt.Errorf("read mirror gauges: %w", err)
+	}
+	defer rows.Close()
+	var out []MirrorGauge
+	for rows.Next() {
+		var g MirrorGauge
+		if err := rows.Scan(&g.Mirror, &g.Drift, &g.OpenConflict); err != nil {
+			return out, fmt.Errorf("read mirror gauges: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
