@@ -21,7 +21,27 @@ import (
 )
 
 // captureVariants are scenario 4's variants.
-var captureVariants = []string{"plain", "syncd", "syncd-armed", "naive"}
+var captureVariants = []string{"plain", "syncd", "syncd-armed", "syncd-round1", "naive"}
+
+// round1Capture is round 1's generated per-table trigger function, kept as
+// a reference point for the capture benchmark only: it named the columns in
+// compiled PL/pgSQL (so the application's DDL could break its writes) and
+// was faster by not converting whole rows to jsonb. Measuring both in the
+// same interleaved rounds says what the DDL-proof function costs.
+const round1Capture = `
+CREATE FUNCTION round1_capture() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO syncd.changes (tbl, op, key)
+      SELECT TG_RELID::regclass, 'I', jsonb_build_object('id', n.id) FROM new_rows n;
+  END IF;
+  IF FOUND AND NOT pg_try_advisory_xact_lock_shared(495958516580) THEN
+    PERFORM pg_notify('syncd', '');
+  END IF;
+  RETURN NULL;
+END $fn$;
+CREATE TRIGGER syncd_capture_ins AFTER INSERT ON round1_t REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION round1_capture();`
 
 // captureResult is the tps of each variant in each round.
 type captureResult struct {
@@ -57,10 +77,11 @@ func runCapture(t *testing.T, rounds, secs int) captureResult {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	for _, tbl := range []string{"plain_t", "syncd_t", "naive_t"} {
+	for _, tbl := range []string{"plain_t", "syncd_t", "naive_t", "round1_t"} {
 		exec1(`CREATE TABLE ` + tbl + ` (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, amount numeric(12,2), at timestamptz)`)
 	}
 	exec1(naive.TriggerSQL("naive_t"))
+	exec1(round1Capture)
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +169,8 @@ func runCapture(t *testing.T, rounds, secs int) captureResult {
 			defer arm(false)
 			return burst("syncd_t", secs)
 		},
-		"naive": func(secs int) float64 { return burst("naive_t", secs) },
+		"naive":        func(secs int) float64 { return burst("naive_t", secs) },
+		"syncd-round1": func(secs int) float64 { return burst("round1_t", secs) },
 	}
 	for _, v := range captureVariants { // warm-up, not counted: caches, first checkpoint
 		run[v](1)
@@ -164,4 +186,23 @@ func runCapture(t *testing.T, rounds, secs int) captureResult {
 	}
 	t.Logf("capture: %s", fmt.Sprint(res.TPS))
 	return res
+}
+
+// TestCaptureOverhead runs scenario 4 alone (SYNCD_CAPTURE_ROUNDS rounds of
+// SYNCD_CAPTURE_SECS-second bursts, default 7 × 3) and logs each variant's
+// median tps and median per-round percentage of plain:
+//
+//	go test -tags bench -run TestCaptureOverhead -v ./bench
+func TestCaptureOverhead(t *testing.T) {
+	rounds, secs := 7, 3
+	if n, err := strconv.Atoi(os.Getenv("SYNCD_CAPTURE_ROUNDS")); err == nil && n > 0 {
+		rounds = n
+	}
+	if n, err := strconv.Atoi(os.Getenv("SYNCD_CAPTURE_SECS")); err == nil && n > 0 {
+		secs = n
+	}
+	res := runCapture(t, rounds, secs)
+	for _, v := range captureVariants {
+		t.Logf("%-13s median %7.0f tps, %5.1f %% of plain", v, median(res.TPS[v]), pctOfPlain(res.TPS, v))
+	}
 }
