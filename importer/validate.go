@@ -53,16 +53,16 @@ func (r *Result) Report(mode string) *Report {
 // mapped and key column exists, the key is known. It reads only the catalog.
 func (p *Plan) Prepare(ctx context.Context, q catalog.Querier) error {
 	for _, t := range p.Tables {
-		info, err := lookupTable(ctx, q, t.Table)
+		info, err := catalog.LookupTableDetail(ctx, q, t.Table)
 		if err != nil {
-			if errors.Is(err, ErrNoTable) {
+			if errors.Is(err, catalog.ErrNoTable) {
 				return p.errAt(t.Line, "table %s (tab %q) does not exist in the database", t.Table, t.Tab)
 			}
 			return fmt.Errorf("prepare table %s: %w", t.Table, err)
 		}
 		t.info = info
 		for _, c := range t.Columns {
-			dc, ok := info.column(c.Column)
+			dc, ok := info.Column(c.Column)
 			if !ok {
 				return p.errAt(c.Line, "column %q does not exist in table %s", c.Column, info.Name)
 			}
@@ -218,7 +218,7 @@ func (p *Plan) rule(c *ColumnPlan, gridLocale string) *Rule {
 	return r
 }
 
-func defaultType(c columnInfo) string {
+func defaultType(c catalog.ColumnDetail) string {
 	switch c.Kind {
 	case syncd.KindInt:
 		return TypeInt
@@ -251,14 +251,14 @@ func (p *Plan) referenceSets(ctx context.Context, q catalog.Querier, t *TablePla
 			continue
 		}
 		tbl, col, _ := splitReference(c.References)
-		info, err := lookupTable(ctx, q, tbl)
+		info, err := catalog.LookupTableDetail(ctx, q, tbl)
 		if err != nil {
-			if errors.Is(err, ErrNoTable) {
+			if errors.Is(err, catalog.ErrNoTable) {
 				return nil, p.errAt(c.Line, "column %q references table %s, which does not exist in the database", c.Column, tbl)
 			}
 			return nil, fmt.Errorf("resolve reference of %s.%s: %w", t.Table, c.Column, err)
 		}
-		if _, ok := info.column(col); !ok {
+		if _, ok := info.Column(col); !ok {
 			return nil, p.errAt(c.Line, "column %q references %s.%s, which does not exist", c.Column, info.Name, col)
 		}
 		set := &refSet{table: info.Name, column: col, values: map[string]bool{}}
