@@ -70,6 +70,18 @@ func fromDigits(neg bool, ip, fp string) (Decimal, bool) {
 	if !allDigits(ip) || !allDigits(fp) || len(fp) > math.MaxInt32 {
 		return Decimal{}, false
 	}
+	if len(ip)+len(fp) <= 18 { // fits an int64: skip big.Int's parser
+		var v int64
+		for _, digits := range [2]string{ip, fp} {
+			for i := 0; i < len(digits); i++ {
+				v = v*10 + int64(digits[i]-'0')
+			}
+		}
+		if neg {
+			v = -v
+		}
+		return Decimal{sd.New(v, -int32(len(fp)))}, true
+	}
 	v, ok := new(big.Int).SetString(ip+fp, 10)
 	if !ok { // only when both are empty
 		v = new(big.Int)
@@ -128,6 +140,9 @@ func (d Decimal) Shift(n int) Decimal {
 	return Decimal{d.d.Shift(int32(n))}
 }
 
+// Abs returns |d|.
+func (d Decimal) Abs() Decimal { return Decimal{d.d.Abs()} }
+
 // Neg returns -d (zero stays zero).
 func (d Decimal) Neg() Decimal { return Decimal{d.d.Neg()} }
 
@@ -140,7 +155,31 @@ func (d Decimal) IsInteger() bool { return d.d.IsInteger() }
 
 // Equal reports numeric equality: scale does not count ("1.50" equals
 // "1.5").
-func (d Decimal) Equal(o Decimal) bool { return d.d.Equal(o.d) }
+func (d Decimal) Equal(o Decimal) bool {
+	if a, b, ok := alignSmall(d.d, o.d); ok { // no big.Int arithmetic
+		return a == b
+	}
+	return d.d.Equal(o.d)
+}
+
+// alignSmall returns the coefficients of a and b at their common (smaller)
+// exponent when both fit an int64 there; ok is false otherwise.
+func alignSmall(a, b sd.Decimal) (ca, cb int64, ok bool) {
+	if a.Exponent() < b.Exponent() {
+		cb, ca, ok = alignSmall(b, a)
+		return ca, cb, ok
+	}
+	ca, okA := small(a)
+	cb, okB := small(b)
+	diff := int(a.Exponent()) - int(b.Exponent())
+	if !okA || !okB || numDigits(ca)+diff > 18 {
+		return 0, 0, false
+	}
+	for range diff {
+		ca *= 10
+	}
+	return ca, cb, true
+}
 
 // IntDigits is the number of digits before the decimal point, not counting
 // a lone zero: 3 for 123.45, 0 for 0.5 and for 0. It is what numeric(p, s)
@@ -157,9 +196,41 @@ func (d Decimal) IntDigits() int {
 // first non-zero one to the last non-zero one (1 for 100, 2 for 0.0012,
 // 0 for zero). A double holds every decimal of up to 15 of them.
 func (d Decimal) Significant() int {
+	if v, ok := small(d.d); ok {
+		if v == 0 {
+			return 0
+		}
+		for v%10 == 0 {
+			v /= 10
+		}
+		return numDigits(v)
+	}
 	c := d.d.Coefficient()
 	return len(strings.Trim(c.Abs(c).String(), "0"))
 }
 
 // Rat returns d as an exact rational, for sums.
 func (d Decimal) Rat() *big.Rat { return d.d.Rat() }
+
+// small returns x's coefficient when it has at most 18 digits (so it and
+// ten times it fit an int64). shopspring's NumDigits can be one off near a
+// power of ten (it takes a float logarithm), hence the margin of one.
+func small(x sd.Decimal) (int64, bool) {
+	if x.NumDigits() > 17 {
+		return 0, false
+	}
+	return x.CoefficientInt64(), true
+}
+
+// numDigits is the number of decimal digits of |v| (1 for 0).
+func numDigits(v int64) int {
+	if v < 0 {
+		v = -v
+	}
+	n := 1
+	for v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
+}

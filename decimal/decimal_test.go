@@ -175,6 +175,13 @@ func TestQueries(t *testing.T) {
 		{"0.000", 3, 0, 0, true, true},
 		{"-0", 0, 0, 0, true, true},
 		{"123456789012345.6", 1, 15, 16, false, false},
+		// Next to powers of ten, where a float logarithm miscounts digits.
+		{"1000000000000001", 0, 16, 16, true, false},
+		{"999999999999999", 0, 15, 15, true, false},
+		{"9999999999999999", 0, 16, 16, true, false},
+		{"99999999999999999", 0, 17, 17, true, false},
+		{"999999999999999999", 0, 18, 18, true, false},
+		{"-1000000000000000001", 0, 19, 19, true, false},
 	} {
 		d := must(t, tc.in)
 		if d.Scale() != tc.scale || d.IntDigits() != tc.ints || d.Significant() != tc.sig ||
@@ -184,11 +191,34 @@ func TestQueries(t *testing.T) {
 				tc.scale, tc.ints, tc.sig, tc.integer, tc.zero)
 		}
 	}
-	if !must(t, "1.50").Equal(must(t, "1.5")) || must(t, "1.5").Equal(must(t, "-1.5")) {
-		t.Error("Equal must ignore scale and respect sign")
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"1.50", "1.5", true},
+		{"1.5", "1.50", true},
+		{"1.5", "-1.5", false},
+		{"0", "-0.000", true},
+		{"100", "100.000000000000000", true},
+		{"123456789012345678", "123456789012345678.0", true}, // past int64 once aligned
+		{"123456789012345678", "123456789012345679.0", false},
+		{"9223372036854775807", "9223372036854775807.00", true},
+		{"99999999999999999999", "99999999999999999999", true},
+		{"0.1", "0.10000000000000000000001", false},
+		{"99999999999999999", "99999999999999999.00", true},
+		{"999999999999999999", "999999999999999999.0", true}, // 19 digits aligned: big path
+		{"1000000000000001", "1000000000000001.000", true},
+		{"1000000000000001", "1000000000000000.000", false},
+	} {
+		if got := must(t, tc.a).Equal(must(t, tc.b)); got != tc.want {
+			t.Errorf("%s.Equal(%s) = %v", tc.a, tc.b, got)
+		}
 	}
 	if got := must(t, "1.50").Neg().String(); got != "-1.50" {
 		t.Errorf("Neg(1.50) = %s", got)
+	}
+	if got := must(t, "-1.50").Abs().String(); got != "1.50" {
+		t.Errorf("Abs(-1.50) = %s", got)
 	}
 	var zero Decimal
 	if zero.String() != "0" || !zero.IsZero() || zero.Scale() != 0 || zero.Significant() != 0 {
@@ -219,6 +249,9 @@ func FuzzDecimal(f *testing.F) {
 		}
 		scale = scale & 63
 		r := d.Round(scale)
+		if r.Equal(d) != (r.Rat().Cmp(d.Rat()) == 0) || !r.Equal(r) {
+			t.Fatalf("%s.Equal(%s) = %v", r, text, r.Equal(d))
+		}
 		if r.Scale() != scale {
 			t.Fatalf("%s.Round(%d) = %s", text, scale, r)
 		}
