@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/decimal"
 )
 
 // Row is one valid sheet row, parsed: Values follow the TablePlan's Columns.
@@ -435,8 +436,8 @@ func (tr *TableResult) sum() {
 		total := new(big.Rat)
 		for _, row := range tr.Valid {
 			if v := row.Values[i]; v.Valid {
-				d, _ := parsePlainDecimal(v.Text)
-				total.Add(total, d.rat())
+				d, _ := decimal.Parse(v.Text)
+				total.Add(total, d.Rat())
 			}
 		}
 		if tr.Report.Sums == nil {
