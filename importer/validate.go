@@ -19,25 +19,35 @@ type Row struct {
 	// SheetRow is the 1-based sheet row it came from.
 	SheetRow int
 	// Key is the row's key text (values joined with ", ").
-	Key    string
+	Key string
+	// Values are the parsed values, one per TablePlan column, in order.
 	Values []syncd.Value
 }
 
 // TableResult is one tab validated against its plan.
 type TableResult struct {
-	Plan   *TablePlan
+	// Plan is the tab's prepared plan.
+	Plan *TablePlan
+	// Report counts the tab's rows (and, once executed, what was written).
 	Report *TabReport
-	Valid  []Row
+	// Valid are the rows execute would load, in sheet order.
+	Valid []Row
 }
 
 // Result is a validated import: what execute would load and what it would
 // reject. Validate builds it without writing anything.
 type Result struct {
+	// SpreadsheetID is the sheet the rows were read from.
 	SpreadsheetID string
-	APICalls      int
-	Tables        []*TableResult
-	Rejections    []Rejection
-	Warnings      []Rejection
+	// APICalls counts the Sheets API calls the read took.
+	APICalls int
+	// Tables are the plan's tables, in the plan's order.
+	Tables []*TableResult
+	// Rejections are the rows no table will receive, with the reason;
+	// Warnings are values accepted with a caveat (a formula error read
+	// as NULL on a column that allows it).
+	Rejections []Rejection
+	Warnings   []Rejection
 }
 
 // Report returns the dry-run report of r.
