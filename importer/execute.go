@@ -152,8 +152,8 @@ func newTableSQL(t *TablePlan, stage string) tableSQL {
 	q.afterObj = jsonObj(q.cols, "s.")
 	q.beforeObj = jsonObj(q.cols, "t.")
 	q.tCols, q.sCols = compareRow(t, "t."), compareRow(t, "s.")
-	q.colList = quoteIdents(q.cols)
-	q.tSet = quoteIdents(q.nonKey)
+	q.colList = catalog.QuoteIdents(q.cols, ", ")
+	q.tSet = catalog.QuoteIdents(q.nonKey, ", ")
 	q.sNonKey = joinEach(q.nonKey, ", ", func(c string) string { return "s." + c })
 	return q
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/decimal"
 )
 
 // FuzzParseValue feeds arbitrary text (and the same text's number, when it
@@ -54,11 +55,11 @@ func FuzzParseValue(f *testing.F) {
 func checkCanonical(t *testing.T, r *Rule, c syncd.GridCell, s string) {
 	switch r.Type {
 	case TypeDecimal, TypePercent:
-		d, ok := parsePlainDecimal(s)
+		d, ok := decimal.Parse(s)
 		if !ok || d.String() != s {
 			t.Fatalf("%s from %+v: %q is not canonical", r.Type, c, s)
 		}
-		if r.Scale >= 0 && len(d.frac) != r.Scale {
+		if r.Scale >= 0 && d.Scale() != r.Scale {
 			t.Fatalf("%s from %+v: %q does not have scale %d", r.Type, c, s, r.Scale)
 		}
 		again, err := r.Parse(syncd.GridCell{Value: syncd.StringCell(strings.Replace(s, ".", decimalSep(r), 1))})
@@ -66,7 +67,7 @@ func checkCanonical(t *testing.T, r *Rule, c syncd.GridCell, s string) {
 			t.Fatalf("%s: %q read back as %q (%v)", r.Type, s, again.Text, err)
 		}
 		if c.Value.Type == syncd.CellNumber && r.Type == TypeDecimal && r.Scale >= 0 {
-			diff := new(big.Rat).Sub(d.rat(), new(big.Rat).SetFloat64(c.Value.Number))
+			diff := new(big.Rat).Sub(d.Rat(), new(big.Rat).SetFloat64(c.Value.Number))
 			if diff.Abs(diff).Cmp(big.NewRat(1, 100)) > 0 {
 				t.Fatalf("%v became %s", c.Value.Number, s)
 			}

@@ -53,9 +53,9 @@ func MirrorPlan(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 			t.Columns = append(t.Columns, &ColumnPlan{Column: c.Name, From: c.Name,
 				parser: &codecParser{dec: dec, col: c, plan: p}})
 		}
-		info, err := lookupTable(ctx, q, m.Table)
+		info, err := catalog.LookupTableDetail(ctx, q, m.Table)
 		if err != nil {
-			if errors.Is(err, ErrNoTable) {
+			if errors.Is(err, catalog.ErrNoTable) {
 				return nil, fmt.Errorf("mirror %q: table %s does not exist in the database", m.Name, m.Table)
 			}
 			return nil, fmt.Errorf("mirror %q: %w", m.Name, err)
@@ -67,7 +67,7 @@ func MirrorPlan(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 	if len(names) == 0 {
 		return nil, errors.New("the config mirrors no tables")
 	}
-	fks, err := foreignKeys(ctx, q, names)
+	fks, err := catalog.ForeignKeys(ctx, q, names)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func MirrorPlan(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 
 // loadOrder sorts tables so that each comes after the tables it references
 // (a stable topological sort: the config's order where foreign keys allow).
-func loadOrder(names []string, fks map[string][]fkRef) ([]string, error) {
+func loadOrder(names []string, fks map[string][]catalog.ForeignKey) ([]string, error) {
 	done := map[string]bool{}
 	var out []string
 	for len(out) < len(names) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/decimal"
 )
 
 // Value types a plan column may declare.
@@ -177,8 +178,6 @@ func (r *Rule) parseValue(c syncd.GridCell) (syncd.Value, error) {
 }
 
 func (r *Rule) parseInt(c syncd.GridCell) (syncd.Value, error) {
-	var d decimal
-	var ok bool
 	switch c.Value.Type {
 	case syncd.CellNumber:
 		f := c.Value.Number
@@ -187,12 +186,11 @@ func (r *Rule) parseInt(c syncd.GridCell) (syncd.Value, error) {
 		}
 		return r.checkInt(strconv.FormatFloat(f, 'f', 0, 64))
 	case syncd.CellString:
-		d, ok = parseLocaleDecimal(c.Value.String, r.DecimalComma)
-		if !ok || strings.Trim(d.frac, "0") != "" {
+		d, ok := parseLocaleDecimal(c.Value.String, r.DecimalComma)
+		if !ok || !d.IsInteger() {
 			return syncd.Null, badValue("%q is not a whole number", c.Value.String)
 		}
-		d.frac = ""
-		return r.checkInt(d.String())
+		return r.checkInt(d.Round(0).String())
 	}
 	return syncd.Null, badValue("%s is not a whole number", cellText(c))
 }
@@ -209,15 +207,15 @@ func (r *Rule) checkInt(s string) (syncd.Value, error) {
 }
 
 func (r *Rule) parseDecimal(c syncd.GridCell) (syncd.Value, error) {
-	var d decimal
+	var d decimal.Decimal
 	switch c.Value.Type {
 	case syncd.CellNumber:
-		var err error
-		if d, err = floatDecimal(c.Value.Number); err != nil {
-			return syncd.Null, badValue("%v", err)
+		var ok bool
+		if d, ok = decimal.FromFloat(c.Value.Number); !ok {
+			return syncd.Null, badValue("%v is not a number", c.Value.Number)
 		}
 		if r.Type == TypePercent && c.Format == "PERCENT" {
-			d = d.shift(2)
+			d = d.Shift(2) // the cell holds the fraction, 0.07 for 7%
 		}
 	case syncd.CellString:
 		s := strings.TrimSpace(c.Value.String)
@@ -231,8 +229,8 @@ func (r *Rule) parseDecimal(c syncd.GridCell) (syncd.Value, error) {
 	default:
 		return syncd.Null, badValue("%s is not a number", cellText(c))
 	}
-	d = d.round(r.Scale)
-	if r.MaxIntDigits > 0 && d.intDigits() > r.MaxIntDigits {
+	d = d.Round(r.Scale)
+	if r.MaxIntDigits > 0 && d.IntDigits() > r.MaxIntDigits {
 		return syncd.Null, badValue("%s has more than %d digits before the decimal point", d, r.MaxIntDigits)
 	}
 	return syncd.Text(d.String()), nil

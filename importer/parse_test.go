@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/decimal"
 )
 
 func str(s string) syncd.GridCell { return syncd.GridCell{Value: syncd.StringCell(s)} }
@@ -116,11 +117,11 @@ func TestDecimalShiftAndRound(t *testing.T) {
 		{"-0.004", 0, 2, "0.00"},
 		{"999.999", 0, 0, "1000"},
 	} {
-		d, ok := parsePlainDecimal(tc.in)
+		d, ok := decimal.Parse(tc.in)
 		if !ok {
 			t.Fatalf("parse %q", tc.in)
 		}
-		if got := d.shift(tc.shift).round(tc.scale).String(); got != tc.want {
+		if got := d.Shift(tc.shift).Round(tc.scale).String(); got != tc.want {
 			t.Errorf("%s shift %d round %d = %s, want %s", tc.in, tc.shift, tc.scale, got, tc.want)
 		}
 	}

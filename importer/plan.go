@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/config"
 )
 
@@ -56,7 +57,7 @@ type TablePlan struct {
 	Line int `yaml:"-"`
 
 	// Resolved by Prepare.
-	info   tableInfo
+	info   catalog.TableDetail
 	keyIdx []int
 }
 
@@ -99,7 +100,7 @@ type ColumnPlan struct {
 
 	// Resolved by Prepare.
 	parser Parser
-	dbCol  columnInfo
+	dbCol  catalog.ColumnDetail
 	src    int // index in the tab's header
 }
 

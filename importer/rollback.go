@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 )
 
@@ -198,7 +199,7 @@ func undoTable(ctx context.Context, tx pgx.Tx, id int64, tbl string) (RollbackTa
 		CROSS JOIN LATERAL jsonb_populate_record(NULL::%[1]s, r.key) AS k
 		CROSS JOIN LATERAL jsonb_populate_record(NULL::%[1]s, r.before) AS b
 		WHERE r.import_id = $1 AND r.tbl = $2 AND r.action = 'updated' AND %[4]s`,
-		tbl, quoteIdents(set), joinEach(set, ", ", func(c string) string { return "b." + c }), join), id, tbl)
+		tbl, catalog.QuoteIdents(set, ", "), joinEach(set, ", ", func(c string) string { return "b." + c }), join), id, tbl)
 	if err != nil {
 		return rt, fmt.Errorf("restore rows import %d updated in %s: %w", id, tbl, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/decimal"
 )
 
 // Row is one valid sheet row, parsed: Values follow the TablePlan's Columns.
@@ -18,25 +19,35 @@ type Row struct {
 	// SheetRow is the 1-based sheet row it came from.
 	SheetRow int
 	// Key is the row's key text (values joined with ", ").
-	Key    string
+	Key string
+	// Values are the parsed values, one per TablePlan column, in order.
 	Values []syncd.Value
 }
 
 // TableResult is one tab validated against its plan.
 type TableResult struct {
-	Plan   *TablePlan
+	// Plan is the tab's prepared plan.
+	Plan *TablePlan
+	// Report counts the tab's rows (and, once executed, what was written).
 	Report *TabReport
-	Valid  []Row
+	// Valid are the rows execute would load, in sheet order.
+	Valid []Row
 }
 
 // Result is a validated import: what execute would load and what it would
 // reject. Validate builds it without writing anything.
 type Result struct {
+	// SpreadsheetID is the sheet the rows were read from.
 	SpreadsheetID string
-	APICalls      int
-	Tables        []*TableResult
-	Rejections    []Rejection
-	Warnings      []Rejection
+	// APICalls counts the Sheets API calls the read took.
+	APICalls int
+	// Tables are the plan's tables, in the plan's order.
+	Tables []*TableResult
+	// Rejections are the rows no table will receive, with the reason;
+	// Warnings are values accepted with a caveat (a formula error read
+	// as NULL on a column that allows it).
+	Rejections []Rejection
+	Warnings   []Rejection
 }
 
 // Report returns the dry-run report of r.
@@ -53,16 +64,16 @@ func (r *Result) Report(mode string) *Report {
 // mapped and key column exists, the key is known. It reads only the catalog.
 func (p *Plan) Prepare(ctx context.Context, q catalog.Querier) error {
 	for _, t := range p.Tables {
-		info, err := lookupTable(ctx, q, t.Table)
+		info, err := catalog.LookupTableDetail(ctx, q, t.Table)
 		if err != nil {
-			if errors.Is(err, ErrNoTable) {
+			if errors.Is(err, catalog.ErrNoTable) {
 				return p.errAt(t.Line, "table %s (tab %q) does not exist in the database", t.Table, t.Tab)
 			}
 			return fmt.Errorf("prepare table %s: %w", t.Table, err)
 		}
 		t.info = info
 		for _, c := range t.Columns {
-			dc, ok := info.column(c.Column)
+			dc, ok := info.Column(c.Column)
 			if !ok {
 				return p.errAt(c.Line, "column %q does not exist in table %s", c.Column, info.Name)
 			}
@@ -218,7 +229,7 @@ func (p *Plan) rule(c *ColumnPlan, gridLocale string) *Rule {
 	return r
 }
 
-func defaultType(c columnInfo) string {
+func defaultType(c catalog.ColumnDetail) string {
 	switch c.Kind {
 	case syncd.KindInt:
 		return TypeInt
@@ -251,14 +262,14 @@ func (p *Plan) referenceSets(ctx context.Context, q catalog.Querier, t *TablePla
 			continue
 		}
 		tbl, col, _ := splitReference(c.References)
-		info, err := lookupTable(ctx, q, tbl)
+		info, err := catalog.LookupTableDetail(ctx, q, tbl)
 		if err != nil {
-			if errors.Is(err, ErrNoTable) {
+			if errors.Is(err, catalog.ErrNoTable) {
 				return nil, p.errAt(c.Line, "column %q references table %s, which does not exist in the database", c.Column, tbl)
 			}
 			return nil, fmt.Errorf("resolve reference of %s.%s: %w", t.Table, c.Column, err)
 		}
-		if _, ok := info.column(col); !ok {
+		if _, ok := info.Column(col); !ok {
 			return nil, p.errAt(c.Line, "column %q references %s.%s, which does not exist", c.Column, info.Name, col)
 		}
 		set := &refSet{table: info.Name, column: col, values: map[string]bool{}}
@@ -435,8 +446,8 @@ func (tr *TableResult) sum() {
 		total := new(big.Rat)
 		for _, row := range tr.Valid {
 			if v := row.Values[i]; v.Valid {
-				d, _ := parsePlainDecimal(v.Text)
-				total.Add(total, d.rat())
+				d, _ := decimal.Parse(v.Text)
+				total.Add(total, d.Rat())
 			}
 		}
 		if tr.Report.Sums == nil {

@@ -7,128 +7,40 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/decimal"
 )
 
-// decimal is a parsed decimal number kept as digit strings, so that
-// numeric values of any length stay exact.
-type decimal struct {
-	neg       bool
-	int, frac string // digits; int has no leading zeros ("0" for zero)
-}
-
-// parseDecimal reads a plain decimal: "-12.50", "0.001", "42". With
-// lenient it also takes what people type: a leading '+', ".5", "5.",
-// surrounding spaces and "1,234.5" thousands separators.
-func parseDecimal(s string, lenient bool) (decimal, bool) {
-	var d decimal
-	if lenient {
-		s = strings.TrimSpace(s)
-		if strings.HasPrefix(s, "+") {
-			s = s[1:]
-		} else if strings.HasPrefix(s, "-") {
-			d.neg, s = true, s[1:]
-		}
-	} else if strings.HasPrefix(s, "-") {
-		d.neg, s = true, s[1:]
+// parseDecimal reads a plain decimal as Postgres prints it: "-12.50",
+// "0.001", "42". With lenient it also takes what people type: a leading
+// '+', ".5", "5.", surrounding spaces and "1,234.5" thousands separators.
+func parseDecimal(s string, lenient bool) (decimal.Decimal, bool) {
+	if !lenient {
+		return decimal.ParseCanonical(s)
 	}
-	ip, fp, hasPoint := strings.Cut(s, ".")
-	if lenient && strings.Contains(ip, ",") {
+	s = strings.TrimSpace(s)
+	sign := ""
+	if strings.HasPrefix(s, "+") {
+		s = s[1:]
+	} else if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-") {
+		return decimal.Decimal{}, false
+	}
+	ip, rest, hasPoint := strings.Cut(s, ".")
+	if strings.Contains(ip, ",") {
 		groups := strings.Split(ip, ",")
 		for i, g := range groups {
 			if i > 0 && len(g) != 3 || i == 0 && (len(g) == 0 || len(g) > 3) {
-				return d, false
+				return decimal.Decimal{}, false
 			}
 		}
 		ip = strings.Join(groups, "")
 	}
-	if !allDigits(ip) || !allDigits(fp) {
-		return d, false
+	if hasPoint {
+		ip += "." + rest
 	}
-	if !lenient && (ip == "" || hasPoint && fp == "") || ip == "" && fp == "" {
-		return d, false
-	}
-	d.int = strings.TrimLeft(ip, "0")
-	if d.int == "" {
-		d.int = "0"
-	}
-	d.frac = fp
-	if d.isZero() {
-		d.neg = false
-	}
-	return d, true
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func (d decimal) isZero() bool {
-	return strings.Trim(d.int, "0") == "" && strings.Trim(d.frac, "0") == ""
-}
-
-// significant returns the number of significant digits.
-func (d decimal) significant() int {
-	return len(strings.Trim(strings.TrimLeft(d.int, "0")+d.frac, "0"))
-}
-
-// String returns the Postgres numeric text form.
-func (d decimal) String() string {
-	var b strings.Builder
-	if d.neg && !d.isZero() {
-		b.WriteByte('-')
-	}
-	b.WriteString(d.int)
-	if d.frac != "" {
-		b.WriteByte('.')
-		b.WriteString(d.frac)
-	}
-	return b.String()
-}
-
-// equal reports numeric equality (trailing fraction zeros do not count).
-func (d decimal) equal(o decimal) bool {
-	return d.neg == o.neg && d.int == o.int &&
-		strings.TrimRight(d.frac, "0") == strings.TrimRight(o.frac, "0")
-}
-
-// round returns d with exactly scale fraction digits, rounding half away
-// from zero as Postgres' numeric does. A negative scale leaves d as it is.
-func (d decimal) round(scale int) decimal {
-	if scale < 0 {
-		return d
-	}
-	if len(d.frac) <= scale {
-		d.frac += strings.Repeat("0", scale-len(d.frac))
-		return d
-	}
-	up := d.frac[scale] >= '5'
-	digits := []byte(d.int + d.frac[:scale])
-	if up {
-		i := len(digits) - 1
-		for ; i >= 0 && digits[i] == '9'; i-- {
-			digits[i] = '0'
-		}
-		if i < 0 {
-			digits = append([]byte{'1'}, digits...)
-		} else {
-			digits[i]++
-		}
-	}
-	n := len(digits) - scale
-	d.int = strings.TrimLeft(string(digits[:n]), "0")
-	if d.int == "" {
-		d.int = "0"
-	}
-	d.frac = string(digits[n:])
-	if d.isZero() {
-		d.neg = false
-	}
-	return d
+	return decimal.Parse(sign + ip)
 }
 
 // exactDecimal returns s as a double when s is a plain decimal with at most
@@ -136,15 +48,15 @@ func (d decimal) round(scale int) decimal {
 // contract writes every other numeric as text so no digit is ever lost.
 func exactDecimal(s string) (float64, bool) {
 	d, ok := parseDecimal(s, false)
-	if !ok || d.significant() > maxSignificantDigits {
+	if !ok || d.Significant() > maxSignificantDigits {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsInf(f, 0) {
 		return 0, false
 	}
-	back, ok := parseDecimal(strconv.FormatFloat(f, 'f', -1, 64), false)
-	if !ok || !back.equal(d) {
+	back, ok := decimal.FromFloat(f)
+	if !ok || !back.Equal(d) {
 		return 0, false // underflow to a subnormal or zero
 	}
 	return f, true
@@ -154,7 +66,7 @@ func exactDecimal(s string) (float64, bool) {
 // locales ("$1,234.56", "-$1,234.56", "($5.00)"), or as a person types it
 // with another currency symbol ("€12.50", "12.50 EUR"): a sign, a symbol
 // on either side, thousands commas and a decimal point.
-func moneyDecimal(s string) (decimal, bool) {
+func moneyDecimal(s string) (decimal.Decimal, bool) {
 	s = strings.TrimSpace(s)
 	signs := 0
 	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
@@ -172,18 +84,20 @@ func moneyDecimal(s string) (decimal, bool) {
 	if !ok || signs > 1 || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
 		return d, false
 	}
-	d.neg = signs == 1 && !d.isZero()
+	if d = d.Abs(); signs == 1 { // the signs counted, not the one parsed
+		d = d.Neg()
+	}
 	return d, true
 }
 
 func decodeNumeric(col syncd.Column, c syncd.Cell) (string, error) {
 	switch c.Type {
 	case syncd.CellNumber:
-		d, ok := parseDecimal(strconv.FormatFloat(c.Number, 'f', -1, 64), false)
+		d, ok := decimal.FromFloat(c.Number)
 		if !ok {
 			return "", typeError(col, c)
 		}
-		return d.round(col.Scale).String(), nil
+		return d.Round(col.Scale).String(), nil
 	case syncd.CellString:
 		if special, ok := specialNumber(c.String); ok {
 			return special, nil
@@ -195,7 +109,7 @@ func decodeNumeric(col syncd.Column, c syncd.Cell) (string, error) {
 		if !ok {
 			return "", typeError(col, c)
 		}
-		return d.round(col.Scale).String(), nil
+		return d.Round(col.Scale).String(), nil
 	}
 	return "", typeError(col, c)
 }

@@ -165,9 +165,9 @@ func sameValue(col syncd.Column, want, got string) bool {
 			return want == got
 		}
 		if col.Scale >= 0 {
-			return got == w.round(col.Scale).String()
+			return got == w.Round(col.Scale).String()
 		}
-		return w.equal(g)
+		return w.Equal(g)
 	case syncd.KindJSON:
 		var bw, bg bytes.Buffer
 		return json.Compact(&bw, []byte(want)) == nil && json.Compact(&bg, []byte(got)) == nil && bw.String() == bg.String()
