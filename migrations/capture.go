@@ -125,10 +125,9 @@ type trigger struct {
 func wantTrigger(ev triggerEvent, t CaptureTable, keys, cols string) trigger {
 	w := trigger{function: CaptureFunction}
 	if len(t.Key) == 0 || ev.event == "TRUNCATE" {
-		if len(t.Key) > 0 {
-			w.args = []string{keys, cols}
-		}
-		return w // statement markers need no transition tables
+		// Statement markers need neither arguments nor transition tables,
+		// and so never go out of step with the table's columns.
+		return w
 	}
 	w.args = []string{keys, cols}
 	if ev.event != "INSERT" {
@@ -368,4 +367,45 @@ func appendNew(list []string, names ...string) []string {
 		}
 	}
 	return list
+}
+
+// CaptureOutOfStep reports, changing nothing, each installed syncd trigger
+// that differs from what tables need: its key or column arguments name
+// columns the config no longer mirrors (the application renamed, dropped or
+// added a column, or the config changed), or it calls an older capture
+// function. Missing triggers are not reported here. An empty result means
+// InstallCapture would recreate no existing trigger.
+func CaptureOutOfStep(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) ([]string, error) {
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	existing, err := existingTriggers(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range tables {
+		var oid *uint32
+		if err := tx.QueryRow(ctx, "SELECT to_regclass($1)::oid", t.Table).Scan(&oid); err != nil {
+			return nil, fmt.Errorf("look up %s: %w", t.Table, err)
+		}
+		if oid == nil {
+			continue // the config check reports a missing table
+		}
+		var keys, cols string
+		if err := tx.QueryRow(ctx, "SELECT $1::text[]::text, $2::text[]::text", nonNil(t.Key), nonNil(t.Columns)).Scan(&keys, &cols); err != nil {
+			return nil, fmt.Errorf("render trigger arguments: %w", err)
+		}
+		for _, ev := range triggerEvents {
+			name := triggerPrefix + ev.name
+			cur, ok := existing[*oid][name]
+			if w := wantTrigger(ev, t, keys, cols); ok && !sameTrigger(cur, w) {
+				out = append(out, fmt.Sprintf("%s: %s calls %s(%s), the config needs %s(%s)",
+					t.Table, name, cur.function, strings.Join(cur.args, ", "), w.function, strings.Join(w.args, ", ")))
+			}
+		}
+	}
+	return out, nil
 }

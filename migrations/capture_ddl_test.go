@@ -265,3 +265,31 @@ func TestRandomDDLNeverFailsWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureOutOfStepAfterDDL: after the application renames a mirrored
+// column, the triggers installed for the old name are reported out of step
+// against the re-resolved columns (what doctor shows), and migrate's
+// InstallCapture brings them back in step.
+func TestCaptureOutOfStepAfterDDL(t *testing.T) {
+	conn, _ := setup(t)
+	ctx := context.Background()
+	now := []migrations.CaptureTable{{Table: "public.items", Key: []string{"id"}, Columns: []string{"id", "name", "qty"}}}
+	if got, err := migrations.CaptureOutOfStep(ctx, conn, now); err != nil || len(got) != 0 {
+		t.Fatalf("fresh install out of step: %v, %v", got, err)
+	}
+	exec(t, conn, `ALTER TABLE items RENAME COLUMN name TO full_name`)
+	renamed := []migrations.CaptureTable{{Table: "public.items", Key: []string{"id"}, Columns: []string{"id", "full_name", "qty"}}}
+	got, err := migrations.CaptureOutOfStep(ctx, conn, renamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !strings.Contains(got[0], "{id,name,qty}") || !strings.Contains(got[0], "{id,full_name,qty}") {
+		t.Fatalf("out of step after a rename = %q, want the three row triggers naming old and new columns", got)
+	}
+	if _, err := migrations.InstallCapture(ctx, conn, renamed); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := migrations.CaptureOutOfStep(ctx, conn, renamed); err != nil || len(got) != 0 {
+		t.Fatalf("after migrate still out of step: %v, %v", got, err)
+	}
+}
