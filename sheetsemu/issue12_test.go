@@ -1,0 +1,64 @@
+package sheetsemu
+
+import (
+	"encoding/json"
+	"testing"
+
+	"google.golang.org/api/sheets/v4"
+)
+
+// getJSON reads the spreadsheet through the raw API and returns the JSON
+// value under the dotted path of the first sheet (or the top level).
+func getRaw(t *testing.T, url string) map[string]any {
+	t.Helper()
+	code, m := rawJSON(t, "GET", url, "")
+	if code != 200 {
+		t.Fatalf("GET %s: %d %v", url, code, m)
+	}
+	return m
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestColoursAreQuantisedAndTwinned(t *testing.T) {
+	_, svc, ts := newClient(t, Options{})
+	id := newSpreadsheet(t, svc, "t").SpreadsheetId
+	mustBatch(t, svc, id,
+		&sheets.Request{RepeatCell: &sheets.RepeatCellRequest{
+			Range: &sheets.GridRange{EndRowIndex: 1, EndColumnIndex: 1},
+			Cell: &sheets.CellData{UserEnteredFormat: &sheets.CellFormat{
+				BackgroundColor: &sheets.Color{Red: 0.5, Green: 1},
+				TextFormat:      &sheets.TextFormat{ForegroundColorStyle: &sheets.ColorStyle{RgbColor: &sheets.Color{Blue: 0.3}}},
+				Borders:         &sheets.Borders{Top: &sheets.Border{Style: "SOLID", Color: &sheets.Color{Red: 0.1}}},
+			}},
+			Fields: "userEnteredFormat(backgroundColor,textFormat.foregroundColorStyle,borders.top)",
+		}},
+		&sheets.Request{UpdateSheetProperties: &sheets.UpdateSheetPropertiesRequest{
+			Properties: &sheets.SheetProperties{TabColorStyle: &sheets.ColorStyle{RgbColor: &sheets.Color{Red: 1, Blue: 0.5}}},
+			Fields:     "tabColorStyle",
+		}})
+	m := getRaw(t, ts.URL+"/v4/spreadsheets/"+id+"?ranges=A1&fields=sheets(properties(tabColor,tabColorStyle),data.rowData.values.userEnteredFormat)")
+	got := jsonOf(m)
+	want := `{"sheets":[{"data":[{"rowData":[{"values":[{"userEnteredFormat":{` +
+		`"backgroundColor":{"green":1,"red":0.49803922},"backgroundColorStyle":{"rgbColor":{"green":1,"red":0.49803922}},` +
+		`"borders":{"top":{"color":{"red":0.09803922},"colorStyle":{"rgbColor":{"red":0.09803922}},"style":"SOLID"}},` +
+		`"textFormat":{"foregroundColor":{"blue":0.29803923},"foregroundColorStyle":{"rgbColor":{"blue":0.29803923}}}}}]}]}],` +
+		`"properties":{"tabColor":{"blue":0.49803922,"red":1},"tabColorStyle":{"rgbColor":{"blue":0.49803922,"red":1}}}}]}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	// Clearing the Style form clears both.
+	mustBatch(t, svc, id,
+		&sheets.Request{UpdateSheetProperties: &sheets.UpdateSheetPropertiesRequest{
+			Properties: &sheets.SheetProperties{TabColorStyle: &sheets.ColorStyle{}}, Fields: "tabColorStyle"}},
+		&sheets.Request{RepeatCell: &sheets.RepeatCellRequest{
+			Range: &sheets.GridRange{EndRowIndex: 1, EndColumnIndex: 1},
+			Cell:  &sheets.CellData{}, Fields: "userEnteredFormat.backgroundColorStyle"}})
+	m = getRaw(t, ts.URL+"/v4/spreadsheets/"+id+"?ranges=A1&fields=sheets(properties(tabColor,tabColorStyle),data.rowData.values.userEnteredFormat(backgroundColor,backgroundColorStyle))")
+	if got := jsonOf(m); got != `{"sheets":[{"data":[{"rowData":[{"values":[{"userEnteredFormat":{}}]}]}],"properties":{}}]}` {
+		t.Fatalf("after clearing: %s", got)
+	}
+}
