@@ -62,3 +62,22 @@ func TestColoursAreQuantisedAndTwinned(t *testing.T) {
 		t.Fatalf("after clearing: %s", got)
 	}
 }
+
+func TestAutoResizeDimensionsSetsWidths(t *testing.T) {
+	_, svc, ts := newClient(t, Options{})
+	id := newSpreadsheet(t, svc, "t").SpreadsheetId
+	if _, err := svc.Spreadsheets.Values.Update(id, "Sheet1!A1:C2", &sheets.ValueRange{Values: rows(
+		[]any{"a", "a much longer text", nil}, []any{12345, "two\nlines", nil})}).ValueInputOption("RAW").Do(); err != nil {
+		t.Fatal(err)
+	}
+	mustBatch(t, svc, id,
+		&sheets.Request{AutoResizeDimensions: &sheets.AutoResizeDimensionsRequest{Dimensions: &sheets.DimensionRange{Dimension: "COLUMNS", EndIndex: 3}}},
+		&sheets.Request{AutoResizeDimensions: &sheets.AutoResizeDimensionsRequest{Dimensions: &sheets.DimensionRange{Dimension: "ROWS", StartIndex: 1, EndIndex: 2}}})
+	m := getRaw(t, ts.URL+"/v4/spreadsheets/"+id+"?ranges=A1:D2&fields=sheets.data(rowMetadata,columnMetadata)")
+	// A: "12345" (5 chars) → 6+35; B: 18 chars → 6+126; C empty and D
+	// outside the range keep 100; row 2 holds two lines.
+	want := `{"sheets":[{"data":[{"columnMetadata":[{"pixelSize":41},{"pixelSize":132},{"pixelSize":100},{"pixelSize":100}],"rowMetadata":[{"pixelSize":21},{"pixelSize":37}]}]}]}`
+	if got := jsonOf(m); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
