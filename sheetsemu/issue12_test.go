@@ -81,3 +81,18 @@ func TestAutoResizeDimensionsSetsWidths(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestSetBasicFilterCompletesTheRange(t *testing.T) {
+	_, svc, ts := newClient(t, Options{})
+	id := newSpreadsheet(t, svc, "t").SpreadsheetId
+	mustBatch(t, svc, id, &sheets.Request{SetBasicFilter: &sheets.SetBasicFilterRequest{Filter: &sheets.BasicFilter{
+		Range: &sheets.GridRange{StartRowIndex: 2, ForceSendFields: []string{"SheetId"}}}}})
+	m := getRaw(t, ts.URL+"/v4/spreadsheets/"+id+"?fields=sheets.basicFilter")
+	want := `{"sheets":[{"basicFilter":{"range":{"endColumnIndex":26,"endRowIndex":1000,"startColumnIndex":0,"startRowIndex":2}}}]}`
+	if got := jsonOf(m); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	_, err := svc.Spreadsheets.BatchUpdate(id, &sheets.BatchUpdateSpreadsheetRequest{Requests: []*sheets.Request{
+		{SetBasicFilter: &sheets.SetBasicFilterRequest{Filter: &sheets.BasicFilter{Range: &sheets.GridRange{EndRowIndex: 1001}}}}}}).Do()
+	exactErr(t, err, 400, "Invalid requests[0].setBasicFilter: GridCoordinate.rowIndex[1000] is after last row in grid[999]")
+}
