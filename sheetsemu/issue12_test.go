@@ -2,6 +2,8 @@ package sheetsemu
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"testing"
 
 	"google.golang.org/api/sheets/v4"
@@ -95,4 +97,61 @@ func TestSetBasicFilterCompletesTheRange(t *testing.T) {
 	_, err := svc.Spreadsheets.BatchUpdate(id, &sheets.BatchUpdateSpreadsheetRequest{Requests: []*sheets.Request{
 		{SetBasicFilter: &sheets.SetBasicFilterRequest{Filter: &sheets.BasicFilter{Range: &sheets.GridRange{EndRowIndex: 1001}}}}}}).Do()
 	exactErr(t, err, 400, "Invalid requests[0].setBasicFilter: GridCoordinate.rowIndex[1000] is after last row in grid[999]")
+}
+
+func rawGet(t *testing.T, url string) (int, string, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+func TestDriveExportCSV(t *testing.T) {
+	_, svc, ts := newClient(t, Options{})
+	id := newSpreadsheet(t, svc, "t").SpreadsheetId
+	if _, err := svc.Spreadsheets.Values.Update(id, "Sheet1!A1:C3", &sheets.ValueRange{Values: rows(
+		[]any{"name", "n", nil}, []any{"a,b", 1.5, true}, []any{nil, nil, `say "hi"`})}).ValueInputOption("RAW").Do(); err != nil {
+		t.Fatal(err)
+	}
+	code, ct, body := rawGet(t, ts.URL+"/drive/v3/files/"+id+"/export?mimeType=text%2Fcsv")
+	if code != 200 || ct != "text/csv" || body != "name,n,\r\n\"a,b\",1.5,TRUE\r\n,,\"say \"\"hi\"\"\"" {
+		t.Fatalf("export: %d %s %q", code, ct, body)
+	}
+	code, _, body = rawGet(t, ts.URL+"/drive/v3/files/"+id+"/export?mimeType=image%2Fpng")
+	if code != 400 || body != `{"error":{"code":400,"message":"The requested conversion is not supported.","errors":[{"domain":"global","location":"convertTo","locationType":"parameter","message":"The requested conversion is not supported.","reason":"badRequest"}]}}`+"\n" {
+		t.Fatalf("unsupported: %d %s", code, body)
+	}
+	code, _, body = rawGet(t, ts.URL+"/drive/v3/files/nope/export?mimeType=text%2Fcsv")
+	if code != 404 || body != `{"error":{"code":404,"message":"File not found: nope.","errors":[{"domain":"global","location":"fileId","locationType":"parameter","message":"File not found: nope.","reason":"notFound"}]}}`+"\n" {
+		t.Fatalf("missing file: %d %s", code, body)
+	}
+	if code, _, _ = rawGet(t, ts.URL+"/drive/v3/files/"+id+"/export"); code != 400 {
+		t.Fatalf("no mimeType: %d", code)
+	}
+}
+
+func TestDriveRootAndFolders(t *testing.T) {
+	_, svc, ts := newClient(t, Options{})
+	id := newSpreadsheet(t, svc, "t").SpreadsheetId
+	root := getRaw(t, ts.URL+"/drive/v3/files/root?fields=name,id")
+	if root["name"] != "My Drive" || len(root["id"].(string)) != 19 {
+		t.Fatalf("root = %v", root)
+	}
+	code, f := rawJSON(t, "POST", ts.URL+"/drive/v3/files", `{"name":"dir","mimeType":"application/vnd.google-apps.folder"}`)
+	if code != 200 || f["mimeType"] != folderMime {
+		t.Fatalf("create folder: %d %v", code, f)
+	}
+	list := getRaw(t, ts.URL+"/drive/v3/files?q=mimeType%3D%27application%2Fvnd.google-apps.folder%27&fields=files(name,id,parents)")
+	want := `{"files":[{"id":"` + f["id"].(string) + `","name":"dir","parents":["` + root["id"].(string) + `"]}]}`
+	if got := jsonOf(list); got != want {
+		t.Fatalf("folders: %s\nwant %s", got, want)
+	}
+	list = getRaw(t, ts.URL+"/drive/v3/files?q=mimeType%3D%27application%2Fvnd.google-apps.spreadsheet%27&fields=files(id,parents)")
+	if got := jsonOf(list); got != `{"files":[{"id":"`+id+`","parents":["`+root["id"].(string)+`"]}]}` {
+		t.Fatalf("spreadsheets: %s", got)
+	}
 }
