@@ -20,6 +20,17 @@ type cellMask struct {
 	// normMemo caches normFormat by source pointer: a repeatCell's one
 	// source format is normalised once, not once per cell.
 	normMemo map[*sheets.CellFormat]*sheets.CellFormat
+	// valueOnly is set when the mask is exactly "userEnteredValue".
+	valueOnly bool
+}
+
+// onlyValue reports whether c sets nothing but userEnteredValue.
+func onlyValue(c *sheets.CellData) bool {
+	return c.UserEnteredValue != nil && c.UserEnteredFormat == nil && c.EffectiveValue == nil &&
+		c.EffectiveFormat == nil && c.FormattedValue == "" && c.Note == "" && c.Hyperlink == "" &&
+		c.DataValidation == nil && c.PivotTable == nil && len(c.TextFormatRuns) == 0 &&
+		len(c.ChipRuns) == 0 && c.DataSourceFormula == nil && c.DataSourceTable == nil &&
+		len(c.ForceSendFields) == 0 && len(c.NullFields) == 0
 }
 
 // norm returns the incoming format with its colours as Google stores them.
@@ -68,12 +79,20 @@ func compileCellMask(mask string) (cellMask, error) {
 		m.top[head] = true
 	}
 	m.formatSub = strings.Join(subs, ",")
+	m.valueOnly = !m.all && m.formatSub == "" && len(m.top) == 1 && m.top["userEnteredValue"]
 	return m, nil
 }
 
 // apply returns old updated with src's masked fields; src nil means an
 // empty cell (so masked fields are cleared).
 func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
+	// The bulk case (appendCells/updateCells of values into empty cells
+	// with fields=userEnteredValue): the incoming cell is stored as is
+	// when it carries nothing but its value. Stored cells are immutable,
+	// so sharing the decoded one is safe and saves a copy per cell.
+	if old == nil && src != nil && m.valueOnly && onlyValue(src) {
+		return src
+	}
 	var nc sheets.CellData
 	if old != nil {
 		nc = *old
