@@ -1,6 +1,9 @@
 package sheetsemu
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	"google.golang.org/api/sheets/v4"
 )
 
@@ -367,4 +370,96 @@ func buDeleteDimensionGroup(c *buCtx, i int, r *sheets.Request) (*sheets.Respons
 	}
 	*groups = keep
 	return &sheets.Response{DeleteDimensionGroup: &sheets.DeleteDimensionGroupResponse{DimensionGroups: cloneJSON(keep)}}, nil
+}
+
+// Autosize metrics. Google measures rendered text; the emulator picks a
+// deterministic stand-in (CONFORMANCE.md): 7 px per character of the
+// longest displayed line (Arial 10, the default font) plus the default
+// 3 px padding each side, at most maxColumnPx; a row is 21 px (Google's
+// autosized height for one line, nithinmurali/pygsheets #180) plus 16 px
+// per extra line.
+const (
+	autoCharPx  = 7
+	autoPadPx   = 6
+	autoRowPx   = 21
+	autoLinePx  = 16
+	maxColumnPx = 5000
+	minColumnPx = autoPadPx + autoCharPx
+)
+
+// buAutoResizeDimensions sets the pixelSize of each row or column in the
+// range from its content. A row or column without any text keeps its size.
+func buAutoResizeDimensions(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
+	const kind = "autoResizeDimensions"
+	u := r.AutoResizeDimensions
+	if u.Dimensions == nil {
+		if u.DataSourceSheetDimensions != nil {
+			return nil, invalidRequest(i, kind, "request kind not supported by the emulator")
+		}
+		return nil, invalidRequest(i, kind, "dimensions is required")
+	}
+	d := u.Dimensions
+	s, err := c.sheetFor(i, kind, d.SheetId)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDim(d.Dimension); err != nil {
+		return nil, invalidRequest(i, kind, "%v", err)
+	}
+	n := dimCount(s, d.Dimension)
+	start, end := int(d.StartIndex), int(d.EndIndex)
+	if d.EndIndex == 0 && !c.rawHas("autoResizeDimensions", "dimensions", "endIndex") {
+		end = n
+	}
+	if start < 0 || end < start || end > n {
+		return nil, invalidRequest(i, kind, "Invalid dimension range [%d, %d) for a sheet with %d.", start, end, n)
+	}
+	// longest[k] is the longest line (in characters) and lines[k] the
+	// most lines of any cell in row or column start+k.
+	longest := make([]int, end-start)
+	lines := make([]int, end-start)
+	for ri, row := range s.Rows {
+		for ci, cell := range row {
+			k := ci
+			if d.Dimension == "ROWS" {
+				k = ri
+			}
+			if k < start || k >= end || cell == nil {
+				continue
+			}
+			str, ok := formattedValue(effectiveValue(c.b, s, cell, 0), numberFormatOf(cell), c.b.Props.Locale)
+			if !ok || str == "" {
+				continue
+			}
+			parts := strings.Split(str, "\n")
+			lines[k-start] = max(lines[k-start], len(parts))
+			for _, p := range parts {
+				longest[k-start] = max(longest[k-start], utf8.RuneCountInString(p))
+			}
+		}
+	}
+	meta := &s.RowMeta
+	if d.Dimension == "COLUMNS" {
+		meta = &s.ColMeta
+	}
+	for k := range longest {
+		if lines[k] == 0 {
+			continue
+		}
+		px := autoRowPx + autoLinePx*(lines[k]-1)
+		if d.Dimension == "COLUMNS" {
+			px = min(max(autoPadPx+autoCharPx*longest[k], minColumnPx), maxColumnPx)
+		}
+		for len(*meta) <= start+k {
+			*meta = append(*meta, nil)
+		}
+		np := &sheets.DimensionProperties{}
+		if cur := (*meta)[start+k]; cur != nil {
+			cp := *cur
+			np = &cp
+		}
+		np.PixelSize = int64(px)
+		(*meta)[start+k] = np
+	}
+	return nil, nil
 }

@@ -148,11 +148,15 @@ func buSetBasicFilter(c *buCtx, i int, r *sheets.Request) (*sheets.Response, err
 	if f == nil || f.Range == nil {
 		return nil, invalidRequest(i, kind, "filter.range is required")
 	}
-	s, err := c.sheetFor(i, kind, f.Range.SheetId)
+	s, g, err := c.gridFor(i, kind, f.Range)
 	if err != nil {
 		return nil, err
 	}
-	s.BasicFilter = cloneJSON(f)
+	// Google stores (and answers) the range completed to the grid: an
+	// open side becomes the sheet's bound.
+	nf := cloneJSON(f)
+	nf.Range = toGridRange(s, g)
+	s.BasicFilter = nf
 	return nil, nil
 }
 

@@ -28,6 +28,7 @@ func buAddSheet(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	if p.SheetType == "" {
 		p.SheetType = "GRID"
 	}
+	normSheetColors(p)
 	if p.GridProperties == nil {
 		p.GridProperties = &sheets.GridProperties{}
 	}
@@ -144,17 +145,16 @@ func buUpdateSheetProperties(c *buCtx, i int, r *sheets.Request) (*sheets.Respon
 	}
 	oldIndex := int(s.Props.Index)
 	oldRows, oldCols := s.rowCount(), s.colCount()
-	np, err := mergeTyped(s.Props, u.Properties, u.Fields)
+	// tabColor and tabColorStyle are one colour: writing either writes
+	// both, quantised as Google stores it (colors.go).
+	in := *u.Properties
+	normSheetColors(&in)
+	np, err := mergeTyped(s.Props, &in, twinMask(u.Fields))
 	if err != nil {
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	np.SheetId = s.Props.SheetId
-	if np.TabColorStyle != nil && isZero(*np.TabColorStyle) {
-		np.TabColorStyle = nil
-	}
-	if np.TabColor != nil && isZero(*np.TabColor) {
-		np.TabColor = nil
-	}
+	normSheetColors(np)
 	if np.Title == "" {
 		return nil, invalidRequest(i, kind, "Sheet title cannot be empty.")
 	}

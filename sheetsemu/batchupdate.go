@@ -68,7 +68,7 @@ func init() {
 		"deleteDimension":             buDeleteDimension,
 		"appendDimension":             buAppendDimension,
 		"updateDimensionProperties":   buUpdateDimensionProperties,
-		"autoResizeDimensions":        buNoop,
+		"autoResizeDimensions":        buAutoResizeDimensions,
 		"updateBorders":               buNoop,
 		"addDimensionGroup":           buAddDimensionGroup,
 		"deleteDimensionGroup":        buDeleteDimensionGroup,

@@ -17,10 +17,40 @@ type cellMask struct {
 	// immutable and shared, so a repeatCell over a column merges once per
 	// distinct old format instead of once per cell.
 	memo map[[2]*sheets.CellFormat]*sheets.CellFormat
+	// normMemo caches normFormat by source pointer: a repeatCell's one
+	// source format is normalised once, not once per cell.
+	normMemo map[*sheets.CellFormat]*sheets.CellFormat
+	// valueOnly is set when the mask is exactly "userEnteredValue".
+	valueOnly bool
+}
+
+// onlyValue reports whether c sets nothing but userEnteredValue.
+func onlyValue(c *sheets.CellData) bool {
+	return c.UserEnteredValue != nil && c.UserEnteredFormat == nil && c.EffectiveValue == nil &&
+		c.EffectiveFormat == nil && c.FormattedValue == "" && c.Note == "" && c.Hyperlink == "" &&
+		c.DataValidation == nil && c.PivotTable == nil && len(c.TextFormatRuns) == 0 &&
+		len(c.ChipRuns) == 0 && c.DataSourceFormula == nil && c.DataSourceTable == nil &&
+		len(c.ForceSendFields) == 0 && len(c.NullFields) == 0
+}
+
+// norm returns the incoming format with its colours as Google stores them.
+func (m cellMask) norm(f *sheets.CellFormat) *sheets.CellFormat {
+	if f == nil || !hasColor(f) {
+		return f
+	}
+	if n, ok := m.normMemo[f]; ok {
+		return n
+	}
+	n := normFormat(f)
+	if m.normMemo != nil {
+		m.normMemo[f] = n
+	}
+	return n
 }
 
 func compileCellMask(mask string) (cellMask, error) {
-	m := cellMask{top: map[string]bool{}, memo: map[[2]*sheets.CellFormat]*sheets.CellFormat{}}
+	m := cellMask{top: map[string]bool{}, memo: map[[2]*sheets.CellFormat]*sheets.CellFormat{},
+		normMemo: map[*sheets.CellFormat]*sheets.CellFormat{}}
 	if strings.TrimSpace(mask) == "" {
 		return m, errString("At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")
 	}
@@ -42,18 +72,27 @@ func compileCellMask(mask string) (cellMask, error) {
 			return m, errString("Invalid field mask " + mask)
 		}
 		if nested && head == "userEnteredFormat" {
-			subs = append(subs, rest)
+			// A colour and its Style twin are one field (colors.go).
+			subs = append(subs, strings.Split(twinMask(rest), ",")...)
 			continue
 		}
 		m.top[head] = true
 	}
 	m.formatSub = strings.Join(subs, ",")
+	m.valueOnly = !m.all && m.formatSub == "" && len(m.top) == 1 && m.top["userEnteredValue"]
 	return m, nil
 }
 
 // apply returns old updated with src's masked fields; src nil means an
 // empty cell (so masked fields are cleared).
 func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
+	// The bulk case (appendCells/updateCells of values into empty cells
+	// with fields=userEnteredValue): the incoming cell is stored as is
+	// when it carries nothing but its value. Stored cells are immutable,
+	// so sharing the decoded one is safe and saves a copy per cell.
+	if old == nil && src != nil && m.valueOnly && onlyValue(src) {
+		return src
+	}
 	var nc sheets.CellData
 	if old != nil {
 		nc = *old
@@ -61,8 +100,9 @@ func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
 	if src == nil {
 		src = &sheets.CellData{}
 	}
+	srcFormat := m.norm(src.UserEnteredFormat)
 	if m.all {
-		nc = sheets.CellData{UserEnteredValue: src.UserEnteredValue, UserEnteredFormat: src.UserEnteredFormat,
+		nc = sheets.CellData{UserEnteredValue: src.UserEnteredValue, UserEnteredFormat: srcFormat,
 			Note: src.Note, DataValidation: src.DataValidation, TextFormatRuns: src.TextFormatRuns,
 			PivotTable: src.PivotTable}
 		return &nc
@@ -72,7 +112,7 @@ func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
 		case "userEnteredValue":
 			nc.UserEnteredValue = src.UserEnteredValue
 		case "userEnteredFormat":
-			nc.UserEnteredFormat = src.UserEnteredFormat
+			nc.UserEnteredFormat = srcFormat
 		case "note":
 			nc.Note = src.Note
 		case "dataValidation":
@@ -86,7 +126,7 @@ func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
 		}
 	}
 	if m.formatSub != "" {
-		key := [2]*sheets.CellFormat{nc.UserEnteredFormat, src.UserEnteredFormat}
+		key := [2]*sheets.CellFormat{nc.UserEnteredFormat, srcFormat}
 		if merged, ok := m.memo[key]; ok {
 			nc.UserEnteredFormat = merged
 		} else {
@@ -94,7 +134,7 @@ func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
 			if dst == nil {
 				dst = &sheets.CellFormat{}
 			}
-			from := src.UserEnteredFormat
+			from := srcFormat
 			if from == nil {
 				from = &sheets.CellFormat{}
 			}

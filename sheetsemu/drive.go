@@ -40,12 +40,27 @@ func (s *Server) routeDrive(q *apiRequest, path string) (handlerFunc, error) {
 		return s.handleDriveCopy, nil
 	case verb == "comments" && m == http.MethodGet:
 		return s.handleDriveComments, nil
+	case verb == "export" && m == http.MethodGet:
+		q.isWrite = false
+		return s.handleDriveExport, nil
 	}
 	return nil, notFound()
 }
 
+// driveError is Drive v3's error body, which differs from the Sheets one:
+// {"error":{"code","message","errors":[{"domain":"global","reason",
+// "message","locationType":"parameter","location"}]}} and no "status"
+// (developers.google.com/drive/api/guides/handle-errors).
+func driveError(code int, reason, location, msg string) *apiError {
+	item := map[string]any{"domain": "global", "reason": reason, "message": msg}
+	if location != "" {
+		item["locationType"], item["location"] = "parameter", location
+	}
+	return &apiError{Code: code, Message: msg, Errors: []any{item}}
+}
+
 func driveFileNotFound(id string) *apiError {
-	return &apiError{Code: http.StatusNotFound, Status: "NOT_FOUND", Message: "File not found: " + id + "."}
+	return driveError(http.StatusNotFound, "notFound", "fileId", "File not found: "+id+".")
 }
 
 func (s *Server) driveFile(b *book, fields string) map[string]any {
@@ -56,10 +71,12 @@ func (s *Server) driveFile(b *book, fields string) map[string]any {
 		"mimeType":     spreadsheetMime,
 		"createdTime":  b.Created.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"modifiedTime": b.Modified.UTC().Format("2006-01-02T15:04:05.000Z"),
+		"parents":      []any{s.driveRootID()},
 	}
 	if fields == "" {
 		delete(f, "createdTime")
 		delete(f, "modifiedTime")
+		delete(f, "parents")
 		return f
 	}
 	mask, err := parseFieldMask(fields)
@@ -72,11 +89,15 @@ func (s *Server) driveFile(b *book, fields string) map[string]any {
 
 func (s *Server) handleDriveCreate(q *apiRequest) (any, error) {
 	var in struct {
-		Name     string `json:"name"`
-		MimeType string `json:"mimeType"`
+		Name     string   `json:"name"`
+		MimeType string   `json:"mimeType"`
+		Parents  []string `json:"parents"`
 	}
 	if err := q.decode(&in); err != nil {
 		return nil, err
+	}
+	if in.MimeType == folderMime {
+		return s.createFolder(q, in.Name, in.Parents)
 	}
 	if in.MimeType != "" && in.MimeType != spreadsheetMime {
 		return nil, badRequest("The emulator only creates spreadsheets (mimeType %s).", spreadsheetMime)
@@ -95,6 +116,9 @@ func (s *Server) handleDriveCreate(q *apiRequest) (any, error) {
 }
 
 func (s *Server) handleDriveGet(q *apiRequest) (any, error) {
+	if f, ok := s.handleFolderGet(q); ok {
+		return f, nil
+	}
 	b, err := s.lookup(q)
 	if err != nil {
 		return nil, driveFileNotFound(q.id)
@@ -133,14 +157,23 @@ func (s *Server) handleDriveDelete(q *apiRequest) (any, error) {
 // `name contains '...'` clause in q filters by title.
 func (s *Server) handleDriveList(q *apiRequest) (any, error) {
 	query := q.query.Get("q")
+	mime := driveQueryMime(query)
 	var files []any
 	ids := s.sortedIDs()
-	for i := len(ids) - 1; i >= 0; i-- {
+	for i := len(ids) - 1; i >= 0 && (mime == "" || mime == spreadsheetMime); i-- {
 		b := s.books[ids[i]]
 		if !s.auth.canAccess(q.user, b) || !driveQueryMatches(query, b.Props.Title) {
 			continue
 		}
-		files = append(files, s.driveFile(b, "id,name,createdTime,modifiedTime,kind,mimeType"))
+		files = append(files, s.driveFile(b, "id,name,createdTime,modifiedTime,kind,mimeType,parents"))
+	}
+	if mime == "" || mime == folderMime {
+		files = append(files, s.folderListFiles(query)...)
+	}
+	if q.query.Get("fields") == "" {
+		for _, f := range files { // parents only on request, as in Drive
+			delete(f.(map[string]any), "parents")
+		}
 	}
 	out := map[string]any{"kind": "drive#fileList", "files": files}
 	if files == nil {

@@ -70,6 +70,9 @@ type Server struct {
 	auth    *authority
 	state   *stateWriter
 	version uint64 // bumped on every change; drives HTML refresh and state
+	// rootID is "My Drive"'s id and folders the Drive folders (folders.go).
+	rootID  string
+	folders []*driveFolder
 }
 
 // New builds a Server. When opts.StatePath names an existing file its

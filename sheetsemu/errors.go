@@ -14,6 +14,9 @@ type apiError struct {
 	Status  string
 	Message string
 	Details []any
+	// Errors is the legacy "errors" list Drive v3 answers with (and no
+	// "status"); see driveError.
+	Errors []any
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Code, e.Status, e.Message) }
@@ -66,7 +69,8 @@ type errorEnvelope struct {
 type errorBody struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
-	Status  string `json:"status"`
+	Errors  []any  `json:"errors,omitempty"`
+	Status  string `json:"status,omitempty"`
 	Details []any  `json:"details,omitempty"`
 }
 
@@ -77,5 +81,5 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError) {
-	writeJSON(w, e.Code, errorEnvelope{Error: errorBody{Code: e.Code, Message: e.Message, Status: e.Status, Details: e.Details}})
+	writeJSON(w, e.Code, errorEnvelope{Error: errorBody{Code: e.Code, Message: e.Message, Errors: e.Errors, Status: e.Status, Details: e.Details}})
 }

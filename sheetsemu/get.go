@@ -47,8 +47,23 @@ func renderBook(b *book, o getOpts) (map[string]any, error) {
 		props = map[string]any{}
 	}
 	for k, v := range defaultProps {
+		if k == "spreadsheetTheme" && b.NoTheme {
+			continue
+		}
 		if _, ok := props[k]; !ok {
 			props[k] = v
+		}
+	}
+	// Google always spells out the default text style, false values
+	// included; a defaultFormat kept as a typed struct (a loaded
+	// spreadsheet) has lost them to omitempty.
+	if df, ok := props["defaultFormat"].(map[string]any); ok {
+		if tf, ok := df["textFormat"].(map[string]any); ok {
+			for _, k := range []string{"bold", "italic", "strikethrough", "underline"} {
+				if _, ok := tf[k]; !ok {
+					tf[k] = false
+				}
+			}
 		}
 	}
 	out := map[string]any{

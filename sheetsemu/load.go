@@ -39,6 +39,10 @@ func bookFromSpreadsheet(sp *sheets.Spreadsheet, now time.Time) (*book, error) {
 		NamedRanges: sp.NamedRanges, DevMeta: sp.DeveloperMetadata}
 	if b.Props == nil {
 		b.Props = defaultSpreadsheetProps("Untitled spreadsheet")
+	} else if b.Props.DefaultFormat != nil && b.Props.SpreadsheetTheme == nil {
+		// A spreadsheet from before themes: Google answers it without
+		// one (gspread-pandas recordings, 2022).
+		b.NoTheme = true
 	}
 	def := defaultSpreadsheetProps("")
 	if b.Props.Locale == "" {

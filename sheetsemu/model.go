@@ -32,6 +32,9 @@ type book struct {
 	// SharedWith lists service-account emails allowed to access the book
 	// when authentication is enabled; empty means every known account.
 	SharedWith []string
+	// NoTheme is set for a loaded spreadsheet that has no
+	// spreadsheetTheme; spreadsheets.get then reports none.
+	NoTheme bool
 }
 
 // sheet is one tab. Rows holds only the used area; the grid size lives in

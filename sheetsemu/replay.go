@@ -90,6 +90,7 @@ func ReplayCassette(path string) ReplayResult {
 	}
 	r := &replayer{srv: New(Options{Seed: 1}), ids: map[string]string{}, nums: map[float64]float64{}}
 	r.seed(c)
+	r.seedDrive(c)
 	for i, it := range c.Interactions {
 		u, err := url.Parse(it.Request.URI)
 		if err != nil {
@@ -489,4 +490,43 @@ func jsonString(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// seedDrive restores the recording account's Drive as far as the
+// recording shows it before changing it: the id of "My Drive" from the
+// first files/root answer, and the folders of the first folder listing
+// (gspread-pandas looks both up before opening its spreadsheet).
+func (r *replayer) seedDrive(c *cassette) {
+	rootSeen, foldersSeen := false, false
+	for _, it := range c.Interactions {
+		u, err := url.Parse(it.Request.URI)
+		if err != nil || it.Request.Method != "GET" || it.Response.Status.Code != 200 {
+			continue
+		}
+		switch {
+		case !rootSeen && u.Path == "/drive/v3/files/root":
+			rootSeen = true
+			var f struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal([]byte(it.Response.Body.String), &f) == nil && f.ID != "" {
+				r.srv.rootID = f.ID
+			}
+		case !foldersSeen && u.Path == "/drive/v3/files" && driveQueryMime(u.Query().Get("q")) == folderMime:
+			foldersSeen = true
+			var list struct {
+				Files []struct {
+					ID      string   `json:"id"`
+					Name    string   `json:"name"`
+					Parents []string `json:"parents"`
+				} `json:"files"`
+			}
+			if json.Unmarshal([]byte(it.Response.Body.String), &list) != nil {
+				continue
+			}
+			for _, f := range list.Files {
+				r.srv.seedDriveFolder(f.ID, f.Name, f.Parents)
+			}
+		}
+	}
 }

@@ -278,6 +278,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if rb, ok := out.(rawBody); ok {
+		w.Header().Set("Content-Type", rb.contentType)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(rb.data)
+		return
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
