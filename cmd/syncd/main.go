@@ -95,17 +95,6 @@ func (m *Main) usage() {
 	fmt.Fprintln(m.Stderr, "\nEvery command takes -h. Config: -config FILE, else $SYNCD_CONFIG, else /etc/syncd/syncd.yml.")
 }
 
-func notYet(name string) func(*Main, context.Context, []string) int {
-	return func(m *Main, _ context.Context, args []string) int {
-		fs := m.flags(name, "", "(not implemented yet)")
-		if code, ok := m.parse(fs, args); !ok {
-			return code
-		}
-		fmt.Fprintf(m.Stderr, "syncd %s: not implemented yet\n", name)
-		return exitUsage
-	}
-}
-
 // flags returns a FlagSet whose -h prints the command's usage line.
 func (m *Main) flags(name, argsUsage, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet("syncd "+name, flag.ContinueOnError)

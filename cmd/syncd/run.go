@@ -69,7 +69,6 @@ type daemon struct {
 	elector  *leader.Elector
 	metrics  *metrics
 	instance string
-	current  func() *syncer.Syncer // the syncer while leading, else nil
 }
 
 func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
