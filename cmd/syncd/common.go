@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/sheets"
 )
 
 // configFlag registers -config on fs.
@@ -84,4 +85,18 @@ func newLogger(cfg *config.Config) (*zap.Logger, error) {
 		zc.Encoding = "console"
 	}
 	return zc.Build()
+}
+
+// sheetsOptions is the one place the config's sheets section becomes
+// sheets.Options, so every command reaches the spreadsheet the same way
+// (endpoint, credentials, quota). log may be nil (no client logging).
+func sheetsOptions(cfg *config.Config, log *zap.Logger) sheets.Options {
+	return sheets.Options{
+		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
+		Endpoint:               cfg.Sheets.Endpoint,
+		CredentialsFile:        cfg.Sheets.CredentialsFile,
+		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
+		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
+		Logger:                 log,
+	}
 }

@@ -25,13 +25,7 @@ import (
 // refused. Tests replace it; nil would mean this build cannot check the
 // spreadsheet, and doctor would say so instead of failing.
 var sheetCheck = func(ctx context.Context, cfg *config.Config) error {
-	c, err := sheets.New(ctx, sheets.Options{
-		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
-		Endpoint:               cfg.Sheets.Endpoint,
-		CredentialsFile:        cfg.Sheets.CredentialsFile,
-		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
-		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
-	})
+	c, err := sheets.New(ctx, sheetsOptions(cfg, nil))
 	if err != nil {
 		return fmt.Errorf("sheets client: %w", err)
 	}

@@ -158,14 +158,9 @@ func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config
 	if id == "" {
 		id = cfg.Sheets.SpreadsheetID
 	}
-	client, err := sheets.New(ctx, sheets.Options{
-		SpreadsheetID:          id,
-		Endpoint:               cfg.Sheets.Endpoint,
-		CredentialsFile:        cfg.Sheets.CredentialsFile,
-		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
-		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
-		Logger:                 log,
-	})
+	opts := sheetsOptions(cfg, log)
+	opts.SpreadsheetID = id
+	client, err := sheets.New(ctx, opts)
 	if err != nil {
 		return fail(err)
 	}

@@ -86,14 +86,7 @@ func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instanc
 		pool.Close()
 		return nil, err
 	}
-	d.sheet, err = sheets.New(ctx, sheets.Options{
-		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
-		Endpoint:               cfg.Sheets.Endpoint,
-		CredentialsFile:        cfg.Sheets.CredentialsFile,
-		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
-		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
-		Logger:                 log,
-	})
+	d.sheet, err = sheets.New(ctx, sheetsOptions(cfg, log))
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("sheets: %w", err)
