@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -46,6 +47,21 @@ func setSessionParams(p map[string]string) {
 	p["intervalstyle"] = "postgres"
 	p["extra_float_digits"] = "1"
 	p["application_name"] = "syncd"
+}
+
+// openPool opens a connection pool with syncd's session settings. It does
+// not wait for a connection: the first query (or a Ping) does.
+func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.url: %w", err)
+	}
+	setSessionParams(pc.ConnConfig.RuntimeParams)
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return pool, nil
 }
 
 // connect opens a single connection for one-shot commands.

@@ -31,7 +31,7 @@ func (m *Main) reconcile(ctx context.Context, args []string) int {
 		return exitFailed
 	}
 	defer log.Sync()
-	d, err := newDaemon(ctx, cfg, log, "")
+	d, err := openDeps(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
 		return exitFailed
@@ -47,7 +47,7 @@ func (m *Main) reconcile(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 	}
-	s := syncer.New(syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer")})
+	s := syncer.New(d.syncerOptions(log))
 	if !*dryRun {
 		// A pass that writes must not race a running daemon's batches: hold
 		// the leader lock for the pass, or leave the work to the leader.

@@ -58,39 +58,59 @@ func (m *Main) run(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// daemon is `syncd run`'s wiring: the pool, the sheet, the leader election,
-// and, while leading, the listener, the syncer and the reconcile schedule.
+// deps is what a syncer runs on: a pool with syncd's session settings, the
+// mirrors resolved against a migrated database, and the Sheets client. The
+// daemon and the one-shot reconcile each open one.
+type deps struct {
+	cfg     *config.Config
+	pool    *pgxpool.Pool
+	mirrors []syncd.Mirror
+	sheet   *sheets.Client
+}
+
+// openDeps connects, refuses a database `syncd migrate` has not prepared
+// and builds the Sheets client. The caller closes it.
+func openDeps(ctx context.Context, cfg *config.Config, log *zap.Logger) (*deps, error) {
+	pool, err := openPool(ctx, cfg.Postgres.URL)
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{cfg: cfg, pool: pool}
+	if err := d.checkDatabase(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if d.sheet, err = sheets.New(ctx, sheetsOptions(cfg, log)); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// syncerOptions are the options every syncer of this process starts from;
+// the daemon adds its doorbell and poll interval.
+func (d *deps) syncerOptions(log *zap.Logger) syncer.Options {
+	return syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer")}
+}
+
+// daemon is `syncd run`'s wiring: the deps, the leader election, and, while
+// leading, the listener, the syncer and the reconcile schedule.
 type daemon struct {
-	cfg      *config.Config
+	*deps
 	log      *zap.Logger
-	pool     *pgxpool.Pool
-	mirrors  []syncd.Mirror
-	sheet    *sheets.Client
 	elector  *leader.Elector
 	metrics  *metrics
 	instance string
 }
 
+// newDaemon opens the deps of a daemon named instance ("" means the host
+// name); run starts it, close releases it.
 func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
-	pc, err := pgxpool.ParseConfig(cfg.Postgres.URL)
+	deps, err := openDeps(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("postgres.url: %w", err)
-	}
-	setSessionParams(pc.ConnConfig.RuntimeParams)
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	d := &daemon{cfg: cfg, log: log, pool: pool, instance: instance}
-	if err := d.checkDatabase(ctx); err != nil {
-		pool.Close()
 		return nil, err
 	}
-	d.sheet, err = sheets.New(ctx, sheetsOptions(cfg, log))
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("sheets: %w", err)
-	}
+	d := &daemon{deps: deps, log: log, instance: instance}
 	d.metrics = newMetrics(d)
 	return d, nil
 }
@@ -98,7 +118,7 @@ func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instanc
 // checkDatabase resolves the mirrors and refuses to start on a database
 // that `syncd migrate` has not prepared: running without capture triggers
 // would silently mirror nothing.
-func (d *daemon) checkDatabase(ctx context.Context) error {
+func (d *deps) checkDatabase(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	err := d.pool.Ping(pctx)
 	cancel()
@@ -117,13 +137,13 @@ func (d *daemon) checkDatabase(ctx context.Context) error {
 	return nil
 }
 
-func (d *daemon) close() {
+func (d *deps) close() {
 	d.pool.Close()
 }
 
 // connectFunc opens a dedicated connection (never a pooled one) with syncd's
 // session settings, for the listener and the leader lock; role names it.
-func (d *daemon) connectFunc(role string) func(ctx context.Context) (*pgx.Conn, error) {
+func (d *deps) connectFunc(role string) func(ctx context.Context) (*pgx.Conn, error) {
 	return func(ctx context.Context) (*pgx.Conn, error) {
 		cc, err := connConfig(d.cfg.Postgres.URL)
 		if err != nil {
@@ -190,15 +210,9 @@ func (d *daemon) lead(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := syncer.New(syncer.Options{
-		Pool:         d.pool,
-		Sheet:        d.sheet,
-		Codec:        sheetsCodec(),
-		Mirrors:      d.mirrors,
-		Doorbell:     listener,
-		PollInterval: d.cfg.PollEvery(),
-		Logger:       log.Named("syncer"),
-	})
+	opts := d.syncerOptions(log)
+	opts.Doorbell, opts.PollInterval = listener, d.cfg.PollEvery()
+	s := syncer.New(opts)
 	d.metrics.setSyncer(s)
 	defer d.metrics.setSyncer(nil)
 	c := cron.New()
