@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/jackc/pgx/v5"
@@ -20,14 +22,28 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", "", "config file (default $SYNCD_CONFIG, else "+config.DefaultPath+")")
 }
 
-// loadConfig loads the config named by the flag, printing the error.
-func (m *Main) loadConfig(flagValue string) (*config.Config, bool) {
+// loadConfig loads the config named by -config, else $SYNCD_CONFIG, else
+// the default path. Its error is a *configError.
+func loadConfig(flagValue string) (*config.Config, error) {
 	cfg, err := config.Load(config.ResolvePath(flagValue))
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd: %v\n", err)
-		return nil, false
+		return nil, &configError{err}
 	}
-	return cfg, true
+	return cfg, nil
+}
+
+// loadConfigAndLogger is the set-up of every command that logs: the config
+// and the logger its log section asks for. The caller syncs the logger.
+func loadConfigAndLogger(flagValue string) (*config.Config, *zap.Logger, error) {
+	cfg, err := loadConfig(flagValue)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log, nil
 }
 
 // connConfig parses a Postgres URL and pins the session settings syncd's
@@ -115,4 +131,12 @@ func sheetsOptions(cfg *config.Config, log *zap.Logger) sheets.Options {
 		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
 		Logger:                 log,
 	}
+}
+
+// writeJSON writes v as indented JSON, with <, > and & as they are.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

@@ -22,28 +22,29 @@ import (
 	"github.com/syncd/syncd/sheetsemu"
 )
 
-func (m *Main) demo(ctx context.Context, args []string) int {
+// demoSummary is the demo's line in syncd's usage.
+const demoSummary = "throwaway Postgres + built-in Sheets emulator + example data, no flags needed"
+
+func (m *Main) demo(ctx context.Context, args []string) error {
 	fs := m.flags("demo", "", "The embedded default: a throwaway PostgreSQL cluster, the built-in Sheets emulator with a\n"+
 		"browser view, the shift bot's example schema with a few hundred rows, the daemon, and a small\n"+
 		"live workload. Prints the URL to watch. Ctrl-C stops it and removes everything it created.")
 	db := fs.String("db", "", "use this existing database instead of a throwaway cluster (the example tables are created if missing)")
 	addr := fs.String("addr", "127.0.0.1:8787", "address of the emulator's browser view and API")
 	every := fs.Duration("every", 3*time.Second, "how often the live workload writes")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "syncd-demo-")
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd demo: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer os.RemoveAll(dir)
 	if err := m.runDemo(ctx, dir, *db, *addr, *every); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(m.Stderr, "syncd demo: %v\n", err)
-		return exitFailed
+		return err
 	}
 	fmt.Fprintln(m.Stdout, "syncd demo: stopped and cleaned up")
-	return exitOK
+	return nil
 }
 
 func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.Duration) error {
@@ -115,8 +116,8 @@ func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		return err
 	}
-	if code := m.migrate(ctx, []string{"-config", cfgPath}); code != exitOK {
-		return errors.New("migrate failed")
+	if err := m.migrate(ctx, []string{"-config", cfgPath}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {

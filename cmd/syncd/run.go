@@ -24,38 +24,34 @@ import (
 	"github.com/syncd/syncd/syncer"
 )
 
-func (m *Main) run(ctx context.Context, args []string) int {
+func (m *Main) run(ctx context.Context, args []string) error {
 	fs := m.flags("run", "", "Run the daemon: mirror every committed change into the sheet (LISTEN/NOTIFY with a poll\n"+
 		"fallback), reconcile on reconcile.schedule, at start-up and after every reconnect, and serve\n"+
 		"/healthz, /readyz and /metrics on http.listen. One daemon per database leads; others stand by.")
 	cfgPath := configFlag(fs)
 	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: the host name)")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
-	cfg, ok := m.loadConfig(*cfgPath)
-	if !ok {
-		return exitFailed
-	}
-	log, err := newLogger(cfg)
+	cfg, log, err := loadConfigAndLogger(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd run: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer log.Sync()
+	// The daemon's start and stop are events in its structured log (for
+	// journald and log shippers); Main prints the error itself.
 	d, err := newDaemon(ctx, cfg, log, *instance)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
-		fmt.Fprintf(m.Stderr, "syncd run: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer d.close()
 	if err := d.run(ctx); err != nil {
 		log.Error("stopped", zap.Error(err))
-		return exitFailed
+		return err
 	}
 	log.Info("stopped")
-	return exitOK
+	return nil
 }
 
 // deps is what a syncer runs on: a pool with syncd's session settings, the

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -20,7 +21,7 @@ import (
 // monitoring probe) must get an answer even when the network hangs.
 const statusTimeout = 15 * time.Second
 
-func (m *Main) status(ctx context.Context, args []string) int {
+func (m *Main) status(ctx context.Context, args []string) error {
 	fs := m.flags("status", "", "Show the daemons and every mirror from the database alone (works when the daemon is down):\n"+
 		"leader and standbys, pending changes and the age of the oldest, the last batch, rows at the last\n"+
 		"reconcile, open conflicts and Sheets quota used. Problems are listed first.\n"+
@@ -29,8 +30,8 @@ func (m *Main) status(ctx context.Context, args []string) int {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	maxLag := fs.Duration("max-lag", syncer.DefaultMaxLag, "a mirror whose oldest pending change is older than this is degraded")
 	staleAfter := fs.Duration("stale-after", syncer.DefaultStaleAfter, "a leader silent for longer than this counts as down")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
@@ -68,16 +69,16 @@ func statusMirrors(cfg *config.Config) []syncd.Mirror {
 	return out
 }
 
-// printStatus prints st (and err, which makes the status down) and returns
-// the exit code of its health.
-func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) int {
+// printStatus prints st (err makes it down) and returns the exit code of
+// its health: nil when healthy, else an error that exits 1 (degraded) or 2
+// (down) and carries err for Run to print.
+func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) error {
 	if err != nil {
 		st.Health, st.Healthy = syncer.Down, false
 		st.Error = err.Error()
 		if len(st.Problems) == 0 || !strings.Contains(st.Problems[0], err.Error()) {
 			st.Problems = append([]string{err.Error()}, st.Problems...)
 		}
-		fmt.Fprintf(m.Stderr, "syncd status: %v\n", err)
 	}
 	if st.CheckedAt.IsZero() {
 		st.CheckedAt = time.Now().UTC()
@@ -87,13 +88,25 @@ func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(st); err != nil {
-			fmt.Fprintf(m.Stderr, "syncd status: %v\n", err)
+		if jerr := enc.Encode(st); jerr != nil {
+			err = errors.Join(err, fmt.Errorf("write status: %w", jerr))
 		}
 	} else {
 		writeStatusTable(m.Stdout, st, err != nil)
 	}
-	switch st.Health {
+	code := healthCode(st.Health)
+	switch {
+	case err != nil:
+		return withCode(code, err)
+	case code != exitOK:
+		return exitCode(code) // the verdict printed says why
+	}
+	return nil
+}
+
+// healthCode is status's exit code for h.
+func healthCode(h syncer.Health) int {
+	switch h {
 	case syncer.Healthy:
 		return exitOK
 	case syncer.Degraded:
