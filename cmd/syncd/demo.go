@@ -1,3 +1,9 @@
+//go:build demo
+
+// The demo links the Sheets emulator (package sheetsemu) and a throwaway
+// PostgreSQL cluster into syncd, so it is built only with -tags demo
+// (`make demo`); the release build gets demo_off.go instead.
+
 package main
 
 import (
@@ -26,13 +32,8 @@ import (
 const demoSummary = "throwaway Postgres + built-in Sheets emulator + example data, no flags needed"
 
 func (m *Main) demo(ctx context.Context, args []string) error {
-	fs := m.flags("demo", "", "The embedded default: a throwaway PostgreSQL cluster, the built-in Sheets emulator with a\n"+
-		"browser view, the shift bot's example schema with a few hundred rows, the daemon, and a small\n"+
-		"live workload. Prints the URL to watch. Ctrl-C stops it and removes everything it created.")
-	db := fs.String("db", "", "use this existing database instead of a throwaway cluster (the example tables are created if missing)")
-	addr := fs.String("addr", "127.0.0.1:8787", "address of the emulator's browser view and API")
-	every := fs.Duration("every", 3*time.Second, "how often the live workload writes")
-	if err := m.parse(fs, args); err != nil {
+	f, err := m.parseDemoFlags(args)
+	if err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "syncd-demo-")
@@ -40,7 +41,7 @@ func (m *Main) demo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := m.runDemo(ctx, dir, *db, *addr, *every); err != nil && !errors.Is(err, context.Canceled) {
+	if err := m.runDemo(ctx, dir, f.db, f.addr, f.every); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	fmt.Fprintln(m.Stdout, "syncd demo: stopped and cleaned up")
