@@ -31,6 +31,7 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 // exitCode returns an error that only sets the exit code.
 func exitCode(code int) error { return &exitError{code: code} }
 
+// Error is err's message, or "exit status N" when there is no err.
 func (e *exitError) Error() string {
 	if e.err == nil {
 		return fmt.Sprintf("exit status %d", e.code)
@@ -38,6 +39,7 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+// Unwrap returns err (nil when the error only sets the exit code).
 func (e *exitError) Unwrap() error { return e.err }
 
 // ExitCode is the process exit code the error asks for.
@@ -50,26 +52,42 @@ type usageError struct {
 	msg string
 }
 
+// Error is the message, without the usage.
 func (e *usageError) Error() string { return e.msg }
 
 // ExitCode is exitUsage.
 func (e *usageError) ExitCode() int { return exitUsage }
 
 // configError is a config that did not load. Its message names the file
-// and line, so it is printed as "syncd: ..." whichever command loaded it.
+// and line, so when it reaches Main as it is it is printed as
+// "syncd: ...", whichever command loaded it.
 type configError struct{ err error }
 
+// Error is the config package's message (it names the file and line).
 func (e *configError) Error() string { return e.err.Error() }
 
+// Unwrap returns the config package's error.
 func (e *configError) Unwrap() error { return e.err }
+
+// isConfigError says whether err is a configError that nothing has added
+// context to (other than putting it on one line).
+func isConfigError(err error) bool {
+	if ol, ok := err.(oneLineError); ok {
+		err = ol.err
+	}
+	_, ok := err.(*configError)
+	return ok
+}
 
 // oneLineError prints its error on one line (joined errors become
 // "; "-separated), for commands whose callers are scripts that read stderr
 // line by line.
 type oneLineError struct{ err error }
 
+// Error is err's message with its line breaks turned into "; ".
 func (e oneLineError) Error() string { return errLine(e.err) }
 
+// Unwrap returns err.
 func (e oneLineError) Unwrap() error { return e.err }
 
 // errLine keeps an error on one line (joined errors become "; "-separated),
@@ -102,7 +120,7 @@ func (m *Main) report(ctx context.Context, name string, err error) int {
 		return code // the command's output has said it
 	}
 	prefix := "syncd " + name
-	if _, ok := errors.AsType[*configError](err); ok {
+	if isConfigError(err) {
 		prefix = "syncd"
 	}
 	fmt.Fprintf(m.Stderr, "%s: %v\n", prefix, err)

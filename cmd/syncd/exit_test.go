@@ -31,6 +31,7 @@ func TestReportPrintsOnceWithTheExitCode(t *testing.T) {
 		{"silent exit code", context.Background(), exitCode(1), 1, ""},
 		{"usage", context.Background(), &usageError{fs: fs, msg: "give -a or -b"}, 2, "syncd x: give -a or -b\nusage: syncd x\n"},
 		{"config", context.Background(), oneLineError{&configError{errors.New("f.yml:3: bad\nkey")}}, 1, "syncd: f.yml:3: bad; key\n"},
+		{"config, given context", context.Background(), fmt.Errorf("migrate: %w", &configError{errors.New("f.yml:3: bad")}), 1, "syncd x: migrate: f.yml:3: bad\n"},
 		{"shutdown", cancelled, fmt.Errorf("stopped: %w", context.Canceled), 0, ""},
 		{"cancelled, not shut down", context.Background(), context.Canceled, 1, "syncd x: context canceled\n"},
 	} {
