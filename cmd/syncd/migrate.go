@@ -42,8 +42,15 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	}
 	cap, err := migrations.InstallCapture(ctx, conn, migrations.CaptureTables(mirrors))
 	if err != nil {
-		return err
+		return fmt.Errorf("install capture triggers: %w", err)
 	}
+	m.printCapture(cap)
+	return nil
+}
+
+// printCapture lists the tables whose capture triggers migrate installed,
+// updated, left unchanged and removed.
+func (m *Main) printCapture(cap migrations.CaptureResult) {
 	report := func(what string, tables []string) {
 		if len(tables) > 0 {
 			fmt.Fprintf(m.Stdout, "capture triggers %s: %s\n", what, strings.Join(tables, ", "))
@@ -53,5 +60,4 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	report("updated", cap.Updated)
 	report("unchanged", cap.Unchanged)
 	report("removed", cap.Removed)
-	return nil
 }
