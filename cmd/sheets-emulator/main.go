@@ -25,83 +25,122 @@ import (
 // multiFlag collects a repeatable string flag.
 type multiFlag []string
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+// String joins the values with commas (flag.Value).
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+// Set adds one value (flag.Value).
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// errCassettesFailed is a replay in which some cassette failed; the
+// report on stdout says which.
+var errCassettesFailed = errors.New("some cassettes failed")
+
+// run is the whole command: it prints an error once and returns the exit
+// code: 0, 1 on failure (or a failed cassette), 2 for bad flags.
 func run(args []string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return 2 // the flag package has printed why
+	}
+	if f.replay != "" {
+		err = runReplay(f.replay, stdout)
+	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err = serve(ctx, f, stdout)
+		stop()
+	}
+	switch {
+	case err == nil:
+		return 0
+	case !errors.Is(err, errCassettesFailed):
+		fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
+	}
+	return 1
+}
+
+// flags are the parsed command line.
+type flags struct {
+	addr, state, replay, saFile string
+	loads                       multiFlag
+	latency                     time.Duration
+	writeQuota, readQuota       int
+	failRate                    float64
+	verbose                     bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
 	fs := flag.NewFlagSet("sheets-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8787", "listen address")
-	var loads multiFlag
-	fs.Var(&loads, "load", "spreadsheets.get JSON file to load (repeatable)")
-	state := fs.String("state", "", "persist spreadsheets to this file across restarts")
-	latency := fs.Duration("latency", 0, "latency added to every API request")
-	writeQuota := fs.Int("write-quota", 0, "write requests per minute per user (0 = unlimited)")
-	readQuota := fs.Int("read-quota", 0, "read requests per minute per user (0 = unlimited)")
-	failRate := fs.Float64("fail-rate", 0, "probability (0..1) of answering 503")
-	replay := fs.String("replay", "", "replay every cassette in DIR and report conformance")
-	saFile := fs.String("service-account", "", "service-account JSON: registered if it exists, generated (with token_uri at this server) otherwise; enables authentication")
-	verbose := fs.Bool("v", false, "log every request")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *replay != "" {
-		return runReplay(*replay, stdout, stderr)
-	}
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8787", "listen address")
+	fs.Var(&f.loads, "load", "spreadsheets.get JSON file to load (repeatable)")
+	fs.StringVar(&f.state, "state", "", "persist spreadsheets to this file across restarts")
+	fs.DurationVar(&f.latency, "latency", 0, "latency added to every API request")
+	fs.IntVar(&f.writeQuota, "write-quota", 0, "write requests per minute per user (0 = unlimited)")
+	fs.IntVar(&f.readQuota, "read-quota", 0, "read requests per minute per user (0 = unlimited)")
+	fs.Float64Var(&f.failRate, "fail-rate", 0, "probability (0..1) of answering 503")
+	fs.StringVar(&f.replay, "replay", "", "replay every cassette in DIR and report conformance")
+	fs.StringVar(&f.saFile, "service-account", "", "service-account JSON: registered if it exists, generated (with token_uri at this server) otherwise; enables authentication")
+	fs.BoolVar(&f.verbose, "v", false, "log every request")
+	return f, fs.Parse(args)
+}
+
+// serve runs the emulator on f.addr, with the -load files loaded, until
+// ctx ends.
+func serve(ctx context.Context, f flags, stdout io.Writer) error {
 	logger := zap.NewNop()
-	if *verbose {
-		l, err := zap.NewDevelopment()
-		if err == nil {
+	if f.verbose {
+		if l, err := zap.NewDevelopment(); err == nil {
 			logger = l
 		}
 	}
-	opts := sheetsemu.Options{Logger: logger, Latency: *latency, FailRate: *failRate,
-		ReadQuota: *readQuota, WriteQuota: *writeQuota, StatePath: *state}
-	ln, err := net.Listen("tcp", *addr)
+	opts := sheetsemu.Options{Logger: logger, Latency: f.latency, FailRate: f.failRate,
+		ReadQuota: f.readQuota, WriteQuota: f.writeQuota, StatePath: f.state}
+	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "sheets-emulator: listen %s: %v\n", *addr, err)
-		return 1
+		return fmt.Errorf("listen %s: %w", f.addr, err)
 	}
-	if *saFile != "" {
-		sa, err := serviceAccount(*saFile, "http://"+ln.Addr().String()+"/token")
+	defer ln.Close()
+	if f.saFile != "" {
+		sa, err := serviceAccount(f.saFile, "http://"+ln.Addr().String()+"/token")
 		if err != nil {
-			fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
-			return 1
+			return err
 		}
 		opts.ServiceAccounts = []sheetsemu.ServiceAccount{sa}
 	}
 	srv := sheetsemu.New(opts)
-	for _, f := range loads {
-		id, err := loadFile(srv, f)
+	for _, file := range f.loads {
+		id, err := loadFile(srv, file)
 		if err != nil {
-			fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
-			return 1
+			return err
 		}
-		fmt.Fprintf(stdout, "loaded %s as spreadsheet %s\n", f, id)
+		fmt.Fprintf(stdout, "loaded %s as spreadsheet %s\n", file, id)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	fmt.Fprintf(stdout, "sheets-emulator listening on http://%s/\n", ln.Addr())
+	if err := serveHTTP(ctx, ln, srv); err != nil {
+		return err
+	}
+	return srv.Close()
+}
+
+// serveHTTP serves h on ln until ctx ends, then shuts down gracefully
+// (5 s at most).
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = hs.Shutdown(shutdown)
 	}()
-	fmt.Fprintf(stdout, "sheets-emulator listening on http://%s/\n", ln.Addr())
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintf(stderr, "sheets-emulator: serve: %v\n", err)
-		return 1
+		return fmt.Errorf("serve: %w", err)
 	}
-	if err := srv.Close(); err != nil {
-		fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
-		return 1
-	}
-	return 0
+	return nil
 }
 
 func loadFile(srv *sheetsemu.Server, path string) (string, error) {
@@ -137,11 +176,12 @@ func serviceAccount(path, tokenURI string) (sheetsemu.ServiceAccount, error) {
 	return sa, nil
 }
 
-func runReplay(dir string, stdout, stderr io.Writer) int {
+// runReplay replays every cassette in dir and prints a line per cassette
+// and the conformance.
+func runReplay(dir string, stdout io.Writer) error {
 	results, err := sheetsemu.ReplayDir(dir)
 	if err != nil {
-		fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
-		return 1
+		return err
 	}
 	pass := 0
 	for _, r := range results {
@@ -154,7 +194,7 @@ func runReplay(dir string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "conformance: %d/%d cassettes\n", pass, len(results))
 	if pass != len(results) {
-		return 1
+		return errCassettesFailed
 	}
-	return 0
+	return nil
 }

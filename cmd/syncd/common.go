@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/syncd/syncd/config"
+	"github.com/syncd/syncd/sheets"
 )
 
 // configFlag registers -config on fs.
@@ -18,14 +22,28 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", "", "config file (default $SYNCD_CONFIG, else "+config.DefaultPath+")")
 }
 
-// loadConfig loads the config named by the flag, printing the error.
-func (m *Main) loadConfig(flagValue string) (*config.Config, bool) {
+// loadConfig loads the config named by -config, else $SYNCD_CONFIG, else
+// the default path. Its error is a *configError.
+func loadConfig(flagValue string) (*config.Config, error) {
 	cfg, err := config.Load(config.ResolvePath(flagValue))
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd: %v\n", err)
-		return nil, false
+		return nil, &configError{err}
 	}
-	return cfg, true
+	return cfg, nil
+}
+
+// loadConfigAndLogger is the set-up of every command that logs: the config
+// and the logger its log section asks for. The caller syncs the logger.
+func loadConfigAndLogger(flagValue string) (*config.Config, *zap.Logger, error) {
+	cfg, err := loadConfig(flagValue)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log, nil
 }
 
 // connConfig parses a Postgres URL and pins the session settings syncd's
@@ -45,6 +63,21 @@ func setSessionParams(p map[string]string) {
 	p["intervalstyle"] = "postgres"
 	p["extra_float_digits"] = "1"
 	p["application_name"] = "syncd"
+}
+
+// openPool opens a connection pool with syncd's session settings. It does
+// not wait for a connection: the first query (or a Ping) does.
+func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.url: %w", err)
+	}
+	setSessionParams(pc.ConnConfig.RuntimeParams)
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return pool, nil
 }
 
 // connect opens a single connection for one-shot commands.
@@ -84,4 +117,26 @@ func newLogger(cfg *config.Config) (*zap.Logger, error) {
 		zc.Encoding = "console"
 	}
 	return zc.Build()
+}
+
+// sheetsOptions is the one place the config's sheets section becomes
+// sheets.Options, so every command reaches the spreadsheet the same way
+// (endpoint, credentials, quota). log may be nil (no client logging).
+func sheetsOptions(cfg *config.Config, log *zap.Logger) sheets.Options {
+	return sheets.Options{
+		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
+		Endpoint:               cfg.Sheets.Endpoint,
+		CredentialsFile:        cfg.Sheets.CredentialsFile,
+		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
+		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
+		Logger:                 log,
+	}
+}
+
+// writeJSON writes v as indented JSON, with <, > and & as they are.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

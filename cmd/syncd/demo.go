@@ -1,3 +1,9 @@
+//go:build demo
+
+// The demo links the Sheets emulator (package sheetsemu) and a throwaway
+// PostgreSQL cluster into syncd, so it is built only with -tags demo
+// (`make demo`); the release build gets demo_off.go instead.
+
 package main
 
 import (
@@ -16,62 +22,43 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
-	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/deploy/examples/shiftbot"
 	"github.com/syncd/syncd/internal/pgcluster"
 	"github.com/syncd/syncd/sheetsemu"
 )
 
-func (m *Main) demo(ctx context.Context, args []string) int {
-	fs := m.flags("demo", "", "The embedded default: a throwaway PostgreSQL cluster, the built-in Sheets emulator with a\n"+
-		"browser view, the shift bot's example schema with a few hundred rows, the daemon, and a small\n"+
-		"live workload. Prints the URL to watch. Ctrl-C stops it and removes everything it created.")
-	db := fs.String("db", "", "use this existing database instead of a throwaway cluster (the example tables are created if missing)")
-	addr := fs.String("addr", "127.0.0.1:8787", "address of the emulator's browser view and API")
-	every := fs.Duration("every", 3*time.Second, "how often the live workload writes")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+// demoSummary is the demo's line in syncd's usage.
+const demoSummary = "throwaway Postgres + built-in Sheets emulator + example data, no flags needed"
+
+func (m *Main) demo(ctx context.Context, args []string) error {
+	f, err := m.parseDemoFlags(args)
+	if err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "syncd-demo-")
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd demo: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := m.runDemo(ctx, dir, *db, *addr, *every); err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(m.Stderr, "syncd demo: %v\n", err)
-		return exitFailed
+	if err := m.runDemo(ctx, dir, f); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
 	fmt.Fprintln(m.Stdout, "syncd demo: stopped and cleaned up")
-	return exitOK
+	return nil
 }
 
-func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.Duration) error {
+// runDemo sets up the database (a throwaway cluster unless -db), the
+// example data and the emulator, then runs the daemon and the workload
+// until ctx ends. Everything it starts is stopped when it returns.
+func (m *Main) runDemo(ctx context.Context, dir string, f demoFlags) error {
+	dbURL := f.db
 	if dbURL == "" {
-		port, err := freePort()
+		url, stop, err := m.startDemoCluster(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(m.Stdout, "starting a throwaway PostgreSQL cluster ...")
-		// pgcluster makes its own directory, owned by the user the server runs as.
-		c, err := pgcluster.Start(ctx, pgcluster.Options{Port: port})
-		if errors.Is(err, pgcluster.ErrNoServer) {
-			return fmt.Errorf("%w\n(or point the demo at a database you have: syncd demo -db postgres://...)", err)
-		}
-		if err != nil {
-			return fmt.Errorf("start PostgreSQL: %w", err)
-		}
-		defer c.Stop()
-		admin, err := pgx.Connect(ctx, c.URL("postgres"))
-		if err != nil {
-			return err
-		}
-		_, err = admin.Exec(ctx, "CREATE DATABASE shiftbot")
-		admin.Close(ctx)
-		if err != nil {
-			return fmt.Errorf("create database: %w", err)
-		}
-		dbURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/shiftbot?sslmode=disable", port)
+		defer stop()
+		dbURL = url
 	}
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
@@ -81,22 +68,83 @@ func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.
 	if err := seedDemo(ctx, pool); err != nil {
 		return err
 	}
+	emu, emuURL, stopEmu, err := startDemoEmulator(f.addr)
+	if err != nil {
+		return err
+	}
+	defer stopEmu()
+	cfgPath, err := writeDemoConfig(dir, dbURL, emu.CreateSpreadsheet("Shift bot (syncd demo)"), emuURL)
+	if err != nil {
+		return err
+	}
+	if err := m.migrate(ctx, []string{"-config", cfgPath}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return m.runDemoDaemon(ctx, cfgPath, pool, f.every, func() {
+		m.printDemoBanner(emuURL, dbURL, cfgPath, f.every)
+	})
+}
 
-	emu := sheetsemu.New(sheetsemu.Options{})
-	defer emu.Close()
+// startDemoCluster starts a throwaway PostgreSQL cluster with an empty
+// database shiftbot and returns its URL and how to stop it.
+func (m *Main) startDemoCluster(ctx context.Context) (url string, stop func(), err error) {
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	fmt.Fprintln(m.Stdout, "starting a throwaway PostgreSQL cluster ...")
+	// pgcluster makes its own directory, owned by the user the server runs as.
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Port: port})
+	if errors.Is(err, pgcluster.ErrNoServer) {
+		return "", nil, fmt.Errorf("%w\n(or point the demo at a database you have: syncd demo -db postgres://...)", err)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	stop = func() { c.Stop() }
+	if err := createDemoDatabase(ctx, c.URL("postgres")); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/shiftbot?sslmode=disable", port), stop, nil
+}
+
+func createDemoDatabase(ctx context.Context, adminURL string) error {
+	admin, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("connect to the throwaway cluster: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, "CREATE DATABASE shiftbot"); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
+}
+
+// startDemoEmulator serves a Sheets emulator (API and browser view) on
+// addr, or on any free port when addr is taken, and returns its URL and
+// how to stop it.
+func startDemoEmulator(addr string) (emu *sheetsemu.Server, url string, stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		// Someone has the default port: any free one will do.
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return fmt.Errorf("listen: %w", err)
+			return nil, "", nil, fmt.Errorf("listen: %w", err)
 		}
 	}
+	emu = sheetsemu.New(sheetsemu.Options{})
 	web := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
 	go web.Serve(ln)
-	defer web.Close()
-	emuURL := "http://" + ln.Addr().String()
-	id := emu.CreateSpreadsheet("Shift bot (syncd demo)")
+	stop = func() {
+		web.Close()
+		emu.Close()
+	}
+	return emu, "http://" + ln.Addr().String(), stop, nil
+}
 
+// writeDemoConfig writes the shift bot's example config, pointed at the
+// demo's database and emulator, into dir and returns its path.
+func writeDemoConfig(dir, dbURL, spreadsheetID, emuURL string) (string, error) {
 	httpAddr := "127.0.0.1:9187"
 	if l, err := net.Listen("tcp", httpAddr); err == nil {
 		l.Close()
@@ -105,7 +153,7 @@ func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.
 	}
 	cfgText := strings.NewReplacer(
 		"${DATABASE_URL}", dbURL,
-		"${SYNCD_SPREADSHEET_ID}", id,
+		"${SYNCD_SPREADSHEET_ID}", spreadsheetID,
 		"${SYNCD_CREDENTIALS_FILE:-}", "",
 		"${SYNCD_SHEETS_ENDPOINT:-}", emuURL,
 		"listen: 127.0.0.1:9187", "listen: "+httpAddr,
@@ -113,16 +161,15 @@ func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.
 	).Replace(shiftbot.Config) + "log:\n  format: console\n  level: info\n"
 	cfgPath := filepath.Join(dir, "syncd.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
-		return err
+		return "", fmt.Errorf("write the demo config: %w", err)
 	}
-	if code := m.migrate(ctx, []string{"-config", cfgPath}); code != exitOK {
-		return errors.New("migrate failed")
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(cfg)
+	return cfgPath, nil
+}
+
+// runDemoDaemon runs the daemon on the config at cfgPath and, once it has
+// started, calls started and runs the workload, until ctx ends.
+func (m *Main) runDemoDaemon(ctx context.Context, cfgPath string, pool *pgxpool.Pool, every time.Duration, started func()) error {
+	cfg, log, err := loadConfigAndLogger(cfgPath)
 	if err != nil {
 		return err
 	}
@@ -133,7 +180,16 @@ func (m *Main) runDemo(ctx context.Context, dir, dbURL, addr string, every time.
 	defer d.close()
 	done := make(chan error, 1)
 	go func() { done <- d.run(ctx) }()
+	started()
+	go demoWorkload(ctx, pool, every, log.Named("demo"))
+	err = <-done
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
 
+func (m *Main) printDemoBanner(emuURL, dbURL, cfgPath string, every time.Duration) {
 	fmt.Fprintf(m.Stdout, `
 syncd demo is running.
 
@@ -147,12 +203,6 @@ A shift is written every %s; now and then one is edited or deleted.
 Press Ctrl-C to stop: the cluster, the emulator and the files are removed.
 
 `, emuURL, dbURL, cfgPath, cfgPath, dbURL, every)
-	go demoWorkload(ctx, pool, every, log.Named("demo"))
-	err = <-done
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
 }
 
 func freePort() (int, error) {

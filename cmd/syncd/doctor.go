@@ -26,13 +26,7 @@ import (
 // refused. Tests replace it; nil would mean this build cannot check the
 // spreadsheet, and doctor would say so instead of failing.
 var sheetCheck = func(ctx context.Context, cfg *config.Config) error {
-	c, err := sheets.New(ctx, sheets.Options{
-		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
-		Endpoint:               cfg.Sheets.Endpoint,
-		CredentialsFile:        cfg.Sheets.CredentialsFile,
-		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
-		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
-	})
+	c, err := sheets.New(ctx, sheetsOptions(cfg, nil))
 	if err != nil {
 		return fmt.Errorf("sheets client: %w", err)
 	}
@@ -75,15 +69,15 @@ func (d *doctor) fail(name, detail, fix string) {
 // that each check stays on one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func (m *Main) doctor(ctx context.Context, args []string) int {
+func (m *Main) doctor(ctx context.Context, args []string) error {
 	fs := m.flags("doctor", "", "Check everything syncd needs, one line per check, with a fix for each failure:\n"+
 		"config valid; credentials file private; Postgres reachable with the privileges syncd needs;\n"+
 		"schema migrated; capture triggers present and enabled on every mirrored table (and none left\n"+
 		"on tables no longer mirrored); spreadsheet reachable and shared with the service account.\n"+
 		"Exit 0 when every check passes, 1 otherwise.")
 	cfgPath := configFlag(fs)
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
 	d := &doctor{m: m, cfgPath: config.ResolvePath(*cfgPath)}
 	d.run(ctx)
@@ -105,10 +99,10 @@ func (m *Main) doctor(ctx context.Context, args []string) int {
 	}
 	if failed > 0 {
 		fmt.Fprintf(m.Stdout, "\n%d of %d checks failed\n", failed, len(d.results))
-		return exitFailed
+		return exitCode(exitFailed)
 	}
 	fmt.Fprintf(m.Stdout, "\nall %d checks passed\n", len(d.results))
-	return exitOK
+	return nil
 }
 
 // run performs the checks in dependency order: what cannot be checked

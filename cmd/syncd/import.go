@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
@@ -38,7 +35,20 @@ type importFlags struct {
 	rollbackSet                   bool
 }
 
-func (m *Main) importCmd(ctx context.Context, args []string) int {
+func (m *Main) importCmd(ctx context.Context, args []string) error {
+	f, err := m.parseImportFlags(args)
+	if err != nil {
+		return err
+	}
+	// Scripts read import's error as one line.
+	if err := m.runImport(ctx, f); err != nil {
+		return oneLineError{err}
+	}
+	return nil
+}
+
+// parseImportFlags parses and checks the flags of syncd import.
+func (m *Main) parseImportFlags(args []string) (importFlags, error) {
 	fs := m.flags("import", "", importSummary)
 	var f importFlags
 	fs.StringVar(&f.config, "config", "", "config file (default $SYNCD_CONFIG, else "+config.DefaultPath+")")
@@ -57,34 +67,13 @@ func (m *Main) importCmd(ctx context.Context, args []string) int {
 	})
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.allowRejects, "allow-rejects", false, "with -execute: import the valid rows and keep rejected ones in syncd.import_rejects")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return f, err
 	}
 	if msg := f.usageError(); msg != "" {
-		fmt.Fprintf(m.Stderr, "syncd import: %s\n", msg)
-		fs.Usage()
-		return exitUsage
+		return f, &usageError{fs: fs, msg: msg}
 	}
-	cfg, ok := m.loadConfig(f.config)
-	if !ok {
-		return exitFailed
-	}
-	log, err := newLogger(cfg)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd import: %v\n", err)
-		return exitFailed
-	}
-	defer log.Sync()
-	conn, err := connect(ctx, cfg.Postgres.URL)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd import: %v\n", err)
-		return exitFailed
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if f.rollbackSet {
-		return m.importRollback(ctx, conn, f)
-	}
-	return m.importRun(ctx, conn, cfg, log, f)
+	return f, nil
 }
 
 // usageError checks the flag combination.
@@ -108,74 +97,65 @@ func (f *importFlags) usageError() string {
 	return ""
 }
 
-func (m *Main) importRollback(ctx context.Context, conn *pgx.Conn, f importFlags) int {
+// planName is how syncd.imports records the plan.
+func (f *importFlags) planName() string {
+	if f.fromMirrors {
+		return "mirrors"
+	}
+	return f.plan
+}
+
+// runImport sets up the config, logger and connection and runs the mode.
+func (m *Main) runImport(ctx context.Context, f importFlags) error {
+	cfg, log, err := loadConfigAndLogger(f.config)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	conn, err := connect(ctx, cfg.Postgres.URL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if f.rollbackSet {
+		return m.importRollback(ctx, conn, f)
+	}
+	return m.importRun(ctx, conn, cfg, log, f)
+}
+
+// importRollback undoes import f.rollback and prints what it did, or why
+// it refused.
+func (m *Main) importRollback(ctx context.Context, conn *pgx.Conn, f importFlags) error {
 	rep, err := importer.Rollback(ctx, conn, f.rollback)
+	refused := errors.Is(err, importer.ErrRefused)
 	if f.json {
-		if jerr := writeJSON(m.Stdout, rep); jerr != nil {
-			fmt.Fprintf(m.Stderr, "syncd import: %v\n", jerr)
+		if jerr := writeJSON(m.Stdout, rep); jerr != nil && err == nil {
+			return fmt.Errorf("write report: %w", jerr)
 		}
-	} else if err == nil || errors.Is(err, importer.ErrRefused) {
+	} else if err == nil || refused {
 		fmt.Fprint(m.Stdout, rep.String())
 	}
-	if err != nil {
-		if errors.Is(err, importer.ErrRefused) {
-			fmt.Fprintf(m.Stderr, "syncd import: rollback of import %d refused: %s\n", f.rollback, rep.Refused)
-		} else {
-			fmt.Fprintf(m.Stderr, "syncd import: rollback: %v\n", err)
-		}
-		return exitFailed
+	switch {
+	case refused:
+		return fmt.Errorf("rollback of import %d refused: %s", f.rollback, rep.Refused)
+	case err != nil:
+		return fmt.Errorf("rollback: %w", err)
 	}
-	return exitOK
+	return nil
 }
 
 // importRun builds the plan, checks it against the database, reads the
-// sheet once and runs the chosen mode.
-func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config, log *zap.Logger, f importFlags) int {
-	fail := func(err error) int {
-		fmt.Fprintf(m.Stderr, "syncd import: %s\n", errLine(err))
-		return exitFailed
-	}
-	var plan *importer.Plan
-	var err error
-	planName := f.plan
-	if f.fromMirrors {
-		planName = "mirrors"
-		mirrors, rerr := cfg.Resolve(ctx, conn)
-		if rerr != nil {
-			return fail(fmt.Errorf("config does not match the database: %w", rerr))
-		}
-		plan, err = importer.MirrorPlan(ctx, conn, mirrors, sheets.Codec{})
-	} else {
-		plan, err = importer.LoadPlan(f.plan)
-	}
+// sheet once, runs the chosen mode and prints its report. A refused
+// execute and a verify that finds differences are failures after the
+// report.
+func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config, log *zap.Logger, f importFlags) error {
+	plan, err := importPlan(ctx, conn, cfg, f)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	if err := plan.Prepare(ctx, conn); err != nil {
-		return fail(err)
-	}
-	id := plan.SpreadsheetID
-	if id == "" {
-		id = cfg.Sheets.SpreadsheetID
-	}
-	client, err := sheets.New(ctx, sheets.Options{
-		SpreadsheetID:          id,
-		Endpoint:               cfg.Sheets.Endpoint,
-		CredentialsFile:        cfg.Sheets.CredentialsFile,
-		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
-		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
-		Logger:                 log,
-	})
+	res, err := validateSheet(ctx, conn, cfg, log, plan)
 	if err != nil {
-		return fail(err)
-	}
-	grid, err := client.ReadTabs(ctx, plan.Tabs(), plan.NeedsFormats())
-	if err != nil {
-		return fail(err)
-	}
-	res, err := plan.Validate(ctx, conn, grid)
-	if err != nil {
-		return fail(err)
+		return err
 	}
 	var rep *importer.Report
 	switch {
@@ -183,40 +163,76 @@ func (m *Main) importRun(ctx context.Context, conn *pgx.Conn, cfg *config.Config
 		rep = res.Report("dry-run")
 	case f.execute:
 		rep, err = importer.Execute(ctx, conn, res, importer.ExecuteOptions{
-			AllowRejects: f.allowRejects, PlanName: planName, Log: log.Named("importer")})
+			AllowRejects: f.allowRejects, PlanName: f.planName(), Log: log.Named("importer")})
 	case f.verify:
 		rep, err = importer.Verify(ctx, conn, res)
 	}
-	if err != nil && !errors.Is(err, importer.ErrRefused) && !errors.Is(err, importer.ErrDifferences) {
-		return fail(err)
+	refused, differs := errors.Is(err, importer.ErrRefused), errors.Is(err, importer.ErrDifferences)
+	if err != nil && !refused && !differs {
+		return err
 	}
-	if f.json {
-		if werr := rep.WriteJSON(m.Stdout); werr != nil {
-			return fail(werr)
-		}
-	} else {
-		rep.WriteText(m.Stdout)
+	if err := m.writeImportReport(rep, f.json); err != nil {
+		return err
 	}
 	switch {
-	case errors.Is(err, importer.ErrRefused):
-		fmt.Fprintf(m.Stderr, "syncd import: execute refused, nothing written: %s\n", rep.Refused)
-		return exitFailed
-	case errors.Is(err, importer.ErrDifferences):
-		fmt.Fprintf(m.Stderr, "syncd import: verify found %d difference(s)\n", len(rep.Differences))
-		return exitFailed
+	case refused:
+		return fmt.Errorf("execute refused, nothing written: %s", rep.Refused)
+	case differs:
+		return fmt.Errorf("verify found %d difference(s)", len(rep.Differences))
 	}
-	return exitOK
+	return nil
 }
 
-// errLine keeps an error on one line (joined errors become "; "-separated),
-// so a script or a person sees exactly what is wrong.
-func errLine(err error) string {
-	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+// importPlan loads the -plan file or builds the plan from the config's
+// mirrors, and checks it against the database.
+func importPlan(ctx context.Context, conn *pgx.Conn, cfg *config.Config, f importFlags) (*importer.Plan, error) {
+	var plan *importer.Plan
+	if f.fromMirrors {
+		mirrors, err := cfg.Resolve(ctx, conn)
+		if err != nil {
+			return nil, fmt.Errorf("config does not match the database: %w", err)
+		}
+		if plan, err = importer.MirrorPlan(ctx, conn, mirrors, sheets.Codec{}); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if plan, err = importer.LoadPlan(f.plan); err != nil {
+			return nil, err
+		}
+	}
+	if err := plan.Prepare(ctx, conn); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+// validateSheet reads the plan's tabs in one API call, from the plan's
+// spreadsheet or else the config's, and validates every row.
+func validateSheet(ctx context.Context, conn *pgx.Conn, cfg *config.Config, log *zap.Logger, plan *importer.Plan) (*importer.Result, error) {
+	opts := sheetsOptions(cfg, log)
+	if plan.SpreadsheetID != "" {
+		opts.SpreadsheetID = plan.SpreadsheetID
+	}
+	client, err := sheets.New(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	grid, err := client.ReadTabs(ctx, plan.Tabs(), plan.NeedsFormats())
+	if err != nil {
+		return nil, err
+	}
+	return plan.Validate(ctx, conn, grid)
+}
+
+// writeImportReport prints rep as text or JSON.
+func (m *Main) writeImportReport(rep *importer.Report, asJSON bool) error {
+	if asJSON {
+		if err := rep.WriteJSON(m.Stdout); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		return nil
+	}
+	rep.WriteText(m.Stdout)
+	return nil
 }

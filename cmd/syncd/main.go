@@ -35,26 +35,24 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes shared by every command.
-const (
-	exitOK      = 0
-	exitFailed  = 1 // the command ran and found a problem (or failed)
-	exitUsage   = 2 // bad flags, or a command not available
-	exitUnready = 2 // status: daemon down or database unreachable
-)
-
-// Main dispatches the subcommands. Only main calls os.Exit, so tests can run
-// commands in-process.
+// Main dispatches the subcommands. Each command returns an error and Run
+// alone prints it, so tests can run commands in-process; only main calls
+// os.Exit.
 type Main struct {
+	// Stdout receives a command's report; Stderr its error, usage and flag
+	// messages.
 	Stdout, Stderr io.Writer
 }
 
 // NewMain returns a Main writing to the given streams.
 func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
 
+// command is one subcommand: run parses args (without the command name)
+// and does the work. Its error is printed once by Run; an error carrying an
+// ExitCode (exitError, usageError) chooses the exit code, any other means 1.
 type command struct {
 	name, summary string
-	run           func(m *Main, ctx context.Context, args []string) int
+	run           func(m *Main, ctx context.Context, args []string) error
 }
 
 var commands = []command{
@@ -64,11 +62,14 @@ var commands = []command{
 	{"migrate", "apply syncd's schema and install capture triggers on every mirrored table", (*Main).migrate},
 	{"import", "migrate the legacy sheet into Postgres (-dry-run | -execute | -verify | -rollback ID)", (*Main).importCmd},
 	{"doctor", "check config, privileges, triggers and spreadsheet access, and say how to fix each", (*Main).doctor},
-	{"demo", "throwaway Postgres + built-in Sheets emulator + example data, no flags needed", (*Main).demo},
+	{"demo", demoSummary, (*Main).demo},
 	{"version", "print version and build info", (*Main).version},
 }
 
-// Run runs the command named by args[0] and returns the process exit code.
+// Run runs the command named by args[0], prints its error (if any) to
+// Stderr once, and returns the process exit code: 0 on success, after -h
+// and when ctx was cancelled (a clean shutdown); otherwise the code the
+// error carries (see exit.go).
 func (m *Main) Run(ctx context.Context, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		m.usage()
@@ -79,7 +80,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(m, ctx, args[1:])
+			return m.report(ctx, c.name, c.run(m, ctx, args[1:]))
 		}
 	}
 	fmt.Fprintf(m.Stderr, "syncd: unknown command %q\n\n", args[0])
@@ -95,17 +96,6 @@ func (m *Main) usage() {
 	fmt.Fprintln(m.Stderr, "\nEvery command takes -h. Config: -config FILE, else $SYNCD_CONFIG, else /etc/syncd/syncd.yml.")
 }
 
-func notYet(name string) func(*Main, context.Context, []string) int {
-	return func(m *Main, _ context.Context, args []string) int {
-		fs := m.flags(name, "", "(not implemented yet)")
-		if code, ok := m.parse(fs, args); !ok {
-			return code
-		}
-		fmt.Fprintf(m.Stderr, "syncd %s: not implemented yet\n", name)
-		return exitUsage
-	}
-}
-
 // flags returns a FlagSet whose -h prints the command's usage line.
 func (m *Main) flags(name, argsUsage, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet("syncd "+name, flag.ContinueOnError)
@@ -117,18 +107,18 @@ func (m *Main) flags(name, argsUsage, summary string) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args; ok is false when the command must return code at once
-// (-h asked for help: 0; bad flags: 2).
-func (m *Main) parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+// parse parses args into fs. It returns flag.ErrHelp after -h (exit 0), a
+// silent exit 2 after bad flags (the flag package has printed why and the
+// usage), and a usageError for arguments left over.
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+			return err
 		}
-		return exitUsage, false
+		return exitCode(exitUsage)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(m.Stderr, "%s: unexpected arguments: %v\n", fs.Name(), fs.Args())
-		return exitUsage, false
+		return &usageError{fs: fs, msg: fmt.Sprintf("unexpected arguments: %v", fs.Args())}
 	}
-	return 0, true
+	return nil
 }

@@ -81,6 +81,7 @@ type outboxCollector struct {
 	pending, lag, drift, open *prometheus.Desc
 }
 
+// Describe sends the descriptions of the figures Collect reports.
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.pending
 	ch <- c.lag
@@ -88,6 +89,8 @@ func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.open
 }
 
+// Collect reads the outbox, drift and conflict figures from the database
+// (3 s at most); an unreadable outbox is reported as an invalid metric.
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()

@@ -8,35 +8,32 @@ import (
 	"github.com/syncd/syncd/migrations"
 )
 
-func (m *Main) migrate(ctx context.Context, args []string) int {
+func (m *Main) migrate(ctx context.Context, args []string) error {
 	fs := m.flags("migrate", "", "Apply syncd's schema and install capture triggers on every mirrored table.\n"+
 		"Idempotent: a second run changes nothing. Triggers of tables no longer mirrored are removed.\n"+
 		"Every mirror is checked against the catalog first; on any problem nothing is changed.")
 	cfgPath := configFlag(fs)
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
-	cfg, ok := m.loadConfig(*cfgPath)
-	if !ok {
-		return exitFailed
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
 	}
 	conn, err := connect(ctx, cfg.Postgres.URL)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd migrate: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	// Resolve before touching anything: a typo in one mirror must not leave
 	// a half-migrated database behind.
 	mirrors, err := cfg.Resolve(ctx, conn)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd migrate: config does not match the database, nothing changed:\n%v\n", err)
-		return exitFailed
+		return fmt.Errorf("config does not match the database, nothing changed:\n%w", err)
 	}
 	res, err := migrations.ApplySchema(ctx, conn)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd migrate: %v\n", err)
-		return exitFailed
+		return err
 	}
 	if res.From == res.To {
 		fmt.Fprintf(m.Stdout, "schema syncd: version %d, up to date\n", res.To)
@@ -45,9 +42,15 @@ func (m *Main) migrate(ctx context.Context, args []string) int {
 	}
 	cap, err := migrations.InstallCapture(ctx, conn, migrations.CaptureTables(mirrors))
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd migrate: %v\n", err)
-		return exitFailed
+		return fmt.Errorf("install capture triggers: %w", err)
 	}
+	m.printCapture(cap)
+	return nil
+}
+
+// printCapture lists the tables whose capture triggers migrate installed,
+// updated, left unchanged and removed.
+func (m *Main) printCapture(cap migrations.CaptureResult) {
 	report := func(what string, tables []string) {
 		if len(tables) > 0 {
 			fmt.Fprintf(m.Stdout, "capture triggers %s: %s\n", what, strings.Join(tables, ", "))
@@ -57,5 +60,4 @@ func (m *Main) migrate(ctx context.Context, args []string) int {
 	report("updated", cap.Updated)
 	report("unchanged", cap.Unchanged)
 	report("removed", cap.Removed)
-	return exitOK
 }

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
+
+	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/syncer"
 )
 
-func (m *Main) reconcile(ctx context.Context, args []string) int {
+func (m *Main) reconcile(ctx context.Context, args []string) error {
 	fs := m.flags("reconcile", "", "One reconciliation pass, then exit (for a systemd timer): prove each tab equals its table,\n"+
 		"repair what differs in one write, carry edits of editable cells back to Postgres, and record\n"+
 		"everything it did not apply in syncd.conflicts. Exit 0 when the pass succeeded.")
@@ -19,79 +23,97 @@ func (m *Main) reconcile(ctx context.Context, args []string) int {
 	mirror := fs.String("mirror", "", "reconcile only this mirror")
 	dryRun := fs.Bool("dry-run", false, "print what would change and change nothing anywhere")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
-	cfg, ok := m.loadConfig(*cfgPath)
-	if !ok {
-		return exitFailed
-	}
-	log, err := newLogger(cfg)
+	cfg, log, err := loadConfigAndLogger(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer log.Sync()
-	d, err := newDaemon(ctx, cfg, log, "")
+	rep, err := reconcileOnce(ctx, cfg, log, syncer.ReconcileOptions{Mirror: *mirror, DryRun: *dryRun})
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
-		return exitFailed
-	}
-	defer d.close()
-	if *mirror != "" {
-		found := false
-		for _, mm := range d.mirrors {
-			found = found || mm.Name == *mirror
-		}
-		if !found {
-			fmt.Fprintf(m.Stderr, "syncd reconcile: no mirror named %q in %s\n", *mirror, cfg.Path)
-			return exitUsage
-		}
-	}
-	s := syncer.New(syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer")})
-	if !*dryRun {
-		// A pass that writes must not race a running daemon's batches: hold
-		// the leader lock for the pass, or leave the work to the leader.
-		conn, err := d.connectFunc("reconcile")(ctx)
-		if err != nil {
-			fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
-			return exitFailed
-		}
-		defer conn.Close(context.WithoutCancel(ctx))
-		got, err := store.TryLock(ctx, conn, leader.LockKey)
-		if err != nil {
-			fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
-			return exitFailed
-		}
-		if !got {
-			fmt.Fprintln(m.Stderr, "syncd reconcile: a syncd daemon leads this database and reconciles on its schedule;"+
-				" run with -dry-run to inspect, or stop the daemon first")
-			return exitFailed
-		}
-		for {
-			n, err := s.Drain(ctx)
-			if err != nil {
-				fmt.Fprintf(m.Stderr, "syncd reconcile: mirror pending changes first: %v\n", err)
-				return exitFailed
-			}
-			if n == 0 {
-				break
-			}
-		}
-	}
-	rep, err := s.Reconcile(ctx, syncer.ReconcileOptions{Mirror: *mirror, DryRun: *dryRun})
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd reconcile: %v\n", err)
-		return exitFailed
+		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(reportJSON(rep))
-		return exitOK
+		if err := writeJSON(m.Stdout, reportJSON(rep)); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		return nil
 	}
 	printReconcile(m, rep)
-	return exitOK
+	return nil
+}
+
+// reconcileOnce opens its own deps and runs one pass. A pass that writes
+// must not race a running daemon's batches: it holds the leader lock for
+// the pass (or leaves the work to the leader) and mirrors the pending
+// changes first.
+func reconcileOnce(ctx context.Context, cfg *config.Config, log *zap.Logger, opts syncer.ReconcileOptions) (syncer.ReconcileReport, error) {
+	d, err := openDeps(ctx, cfg, log)
+	if err != nil {
+		return syncer.ReconcileReport{}, err
+	}
+	defer d.close()
+	if opts.Mirror != "" && !d.hasMirror(opts.Mirror) {
+		return syncer.ReconcileReport{}, withCode(exitUsage, fmt.Errorf("no mirror named %q in %s", opts.Mirror, cfg.Path))
+	}
+	s := syncer.New(d.syncerOptions(log))
+	if !opts.DryRun {
+		lock, err := d.takeLeaderLock(ctx)
+		if err != nil {
+			return syncer.ReconcileReport{}, err
+		}
+		defer lock.Close(context.WithoutCancel(ctx))
+		if err := drain(ctx, s); err != nil {
+			return syncer.ReconcileReport{}, err
+		}
+	}
+	return s.Reconcile(ctx, opts)
+}
+
+// hasMirror says whether the config has a mirror called name.
+func (d *deps) hasMirror(name string) bool {
+	for _, mm := range d.mirrors {
+		if mm.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// takeLeaderLock takes the daemons' leader lock on a dedicated connection,
+// which holds it until closed; it refuses while a daemon leads.
+func (d *deps) takeLeaderLock(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := d.connectFunc("reconcile")(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	got, err := store.TryLock(ctx, conn, leader.LockKey)
+	if err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("take the leader lock: %w", err)
+	}
+	if !got {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, errors.New("a syncd daemon leads this database and reconciles on its schedule;" +
+			" run with -dry-run to inspect, or stop the daemon first")
+	}
+	return conn, nil
+}
+
+// drain mirrors every pending change, so the pass starts from a sheet that
+// has seen every committed change.
+func drain(ctx context.Context, s *syncer.Syncer) error {
+	for {
+		n, err := s.Drain(ctx)
+		if err != nil {
+			return fmt.Errorf("mirror pending changes first: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
 }
 
 func reportJSON(rep syncer.ReconcileReport) map[string]any {

@@ -25,81 +25,89 @@ import (
 	"github.com/syncd/syncd/syncer"
 )
 
-func (m *Main) run(ctx context.Context, args []string) int {
+func (m *Main) run(ctx context.Context, args []string) error {
 	fs := m.flags("run", "", "Run the daemon: mirror every committed change into the sheet (LISTEN/NOTIFY with a poll\n"+
 		"fallback), reconcile on reconcile.schedule, at start-up and after every reconnect, and serve\n"+
 		"/healthz, /readyz and /metrics on http.listen. One daemon per database leads; others stand by.")
 	cfgPath := configFlag(fs)
 	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: the host name)")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
-	cfg, ok := m.loadConfig(*cfgPath)
-	if !ok {
-		return exitFailed
-	}
-	log, err := newLogger(cfg)
+	cfg, log, err := loadConfigAndLogger(*cfgPath)
 	if err != nil {
-		fmt.Fprintf(m.Stderr, "syncd run: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer log.Sync()
+	// The daemon's start and stop are events in its structured log (for
+	// journald and log shippers); Main prints the error itself.
 	d, err := newDaemon(ctx, cfg, log, *instance)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
-		fmt.Fprintf(m.Stderr, "syncd run: %v\n", err)
-		return exitFailed
+		return err
 	}
 	defer d.close()
 	if err := d.run(ctx); err != nil {
 		log.Error("stopped", zap.Error(err))
-		return exitFailed
+		return err
 	}
 	log.Info("stopped")
-	return exitOK
+	return nil
 }
 
-// daemon is `syncd run`'s wiring: the pool, the sheet, the leader election,
-// and, while leading, the listener, the syncer and the reconcile schedule.
-type daemon struct {
-	cfg      *config.Config
-	log      *zap.Logger
-	pool     *pgxpool.Pool
-	mirrors  []syncd.Mirror
-	sheet    *sheets.Client
-	elector  *leader.Elector
-	metrics  *metrics
-	instance string
-	current  func() *syncer.Syncer // the syncer while leading, else nil
+// deps is what a syncer runs on: a pool with syncd's session settings, the
+// mirrors resolved against a migrated database, and the Sheets client. The
+// daemon and the one-shot reconcile each open one.
+type deps struct {
+	cfg     *config.Config
+	pool    *pgxpool.Pool
+	mirrors []syncd.Mirror
+	sheet   *sheets.Client
 }
 
-func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
-	pc, err := pgxpool.ParseConfig(cfg.Postgres.URL)
+// openDeps connects, refuses a database `syncd migrate` has not prepared
+// and builds the Sheets client. The caller closes it.
+func openDeps(ctx context.Context, cfg *config.Config, log *zap.Logger) (*deps, error) {
+	pool, err := openPool(ctx, cfg.Postgres.URL)
 	if err != nil {
-		return nil, fmt.Errorf("postgres.url: %w", err)
+		return nil, err
 	}
-	setSessionParams(pc.ConnConfig.RuntimeParams)
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
-	d := &daemon{cfg: cfg, log: log, pool: pool, instance: instance}
+	d := &deps{cfg: cfg, pool: pool}
 	if err := d.checkDatabase(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	d.sheet, err = sheets.New(ctx, sheets.Options{
-		SpreadsheetID:          cfg.Sheets.SpreadsheetID,
-		Endpoint:               cfg.Sheets.Endpoint,
-		CredentialsFile:        cfg.Sheets.CredentialsFile,
-		WriteRequestsPerMinute: cfg.Sheets.WriteRequestsPerMinute,
-		ReadRequestsPerMinute:  cfg.Sheets.ReadRequestsPerMinute,
-		Logger:                 log,
-	})
-	if err != nil {
+	if d.sheet, err = sheets.New(ctx, sheetsOptions(cfg, log)); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("sheets: %w", err)
+		return nil, err
 	}
+	return d, nil
+}
+
+// syncerOptions are the options every syncer of this process starts from;
+// the daemon adds its doorbell and poll interval.
+func (d *deps) syncerOptions(log *zap.Logger) syncer.Options {
+	return syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer")}
+}
+
+// daemon is `syncd run`'s wiring: the deps, the leader election, and, while
+// leading, the listener, the syncer and the reconcile schedule.
+type daemon struct {
+	*deps
+	log      *zap.Logger
+	elector  *leader.Elector
+	metrics  *metrics
+	instance string
+}
+
+// newDaemon opens the deps of a daemon named instance ("" means the host
+// name); run starts it, close releases it.
+func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
+	deps, err := openDeps(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	d := &daemon{deps: deps, log: log, instance: instance}
 	d.metrics = newMetrics(d)
 	return d, nil
 }
@@ -107,7 +115,7 @@ func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instanc
 // checkDatabase resolves the mirrors and refuses to start on a database
 // that `syncd migrate` has not prepared: running without capture triggers
 // would silently mirror nothing.
-func (d *daemon) checkDatabase(ctx context.Context) error {
+func (d *deps) checkDatabase(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	err := d.pool.Ping(pctx)
 	cancel()
@@ -128,13 +136,13 @@ func (d *daemon) checkDatabase(ctx context.Context) error {
 	return nil
 }
 
-func (d *daemon) close() {
+func (d *deps) close() {
 	d.pool.Close()
 }
 
 // connectFunc opens a dedicated connection (never a pooled one) with syncd's
 // session settings, for the listener and the leader lock; role names it.
-func (d *daemon) connectFunc(role string) func(ctx context.Context) (*pgx.Conn, error) {
+func (d *deps) connectFunc(role string) func(ctx context.Context) (*pgx.Conn, error) {
 	return func(ctx context.Context) (*pgx.Conn, error) {
 		cc, err := connConfig(d.cfg.Postgres.URL)
 		if err != nil {
@@ -201,15 +209,9 @@ func (d *daemon) lead(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s := syncer.New(syncer.Options{
-		Pool:         d.pool,
-		Sheet:        d.sheet,
-		Codec:        sheetsCodec(),
-		Mirrors:      d.mirrors,
-		Doorbell:     listener,
-		PollInterval: d.cfg.PollEvery(),
-		Logger:       log.Named("syncer"),
-	})
+	opts := d.syncerOptions(log)
+	opts.Doorbell, opts.PollInterval = listener, d.cfg.PollEvery()
+	s := syncer.New(opts)
 	d.metrics.setSyncer(s)
 	defer d.metrics.setSyncer(nil)
 	c := cron.New()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -20,7 +21,7 @@ import (
 // monitoring probe) must get an answer even when the network hangs.
 const statusTimeout = 15 * time.Second
 
-func (m *Main) status(ctx context.Context, args []string) int {
+func (m *Main) status(ctx context.Context, args []string) error {
 	fs := m.flags("status", "", "Show the daemons and every mirror from the database alone (works when the daemon is down):\n"+
 		"leader and standbys, pending changes and the age of the oldest, the last batch, rows at the last\n"+
 		"reconcile, open conflicts and Sheets quota used. Problems are listed first.\n"+
@@ -29,8 +30,8 @@ func (m *Main) status(ctx context.Context, args []string) int {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	maxLag := fs.Duration("max-lag", syncer.DefaultMaxLag, "a mirror whose oldest pending change is older than this is degraded")
 	staleAfter := fs.Duration("stale-after", syncer.DefaultStaleAfter, "a leader silent for longer than this counts as down")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
@@ -68,16 +69,16 @@ func statusMirrors(cfg *config.Config) []syncd.Mirror {
 	return out
 }
 
-// printStatus prints st (and err, which makes the status down) and returns
-// the exit code of its health.
-func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) int {
+// printStatus prints st (err makes it down) and returns the exit code of
+// its health: nil when healthy, else an error that exits 1 (degraded) or 2
+// (down) and carries err for Run to print.
+func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) error {
 	if err != nil {
 		st.Health, st.Healthy = syncer.Down, false
 		st.Error = err.Error()
 		if len(st.Problems) == 0 || !strings.Contains(st.Problems[0], err.Error()) {
 			st.Problems = append([]string{err.Error()}, st.Problems...)
 		}
-		fmt.Fprintf(m.Stderr, "syncd status: %v\n", err)
 	}
 	if st.CheckedAt.IsZero() {
 		st.CheckedAt = time.Now().UTC()
@@ -87,13 +88,25 @@ func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) int {
 	if asJSON {
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(st); err != nil {
-			fmt.Fprintf(m.Stderr, "syncd status: %v\n", err)
+		if jerr := enc.Encode(st); jerr != nil {
+			err = errors.Join(err, fmt.Errorf("write status: %w", jerr))
 		}
 	} else {
 		writeStatusTable(m.Stdout, st, err != nil)
 	}
-	switch st.Health {
+	code := healthCode(st.Health)
+	switch {
+	case err != nil:
+		return withCode(code, err)
+	case code != exitOK:
+		return exitCode(code) // the verdict printed says why
+	}
+	return nil
+}
+
+// healthCode is status's exit code for h.
+func healthCode(h syncer.Health) int {
+	switch h {
 	case syncer.Healthy:
 		return exitOK
 	case syncer.Degraded:
@@ -130,8 +143,17 @@ func writeStatusTable(w io.Writer, st syncer.Status, unknown bool) {
 			fmt.Fprintf(w, "  ! %s\n", p)
 		}
 	}
+	writeDaemons(w, st.Daemon, ago)
+	if !unknown {
+		fmt.Fprintf(w, "\nSheets API calls in the last minute: %d\n", st.QuotaUsedLastMinute)
+	}
+	fmt.Fprintln(w)
+	writeMirrors(w, st.Mirrors, unknown, ago)
+}
 
-	d := st.Daemon
+// writeDaemons prints the daemon line and, when any are known, a table of
+// the instances.
+func writeDaemons(w io.Writer, d syncer.DaemonStatus, ago func(*time.Time) string) {
 	fmt.Fprintf(w, "\ndaemon: %s", d.State)
 	if d.LeaderInstance != nil {
 		fmt.Fprintf(w, ", leader %s (pid %d on %s)", *d.LeaderInstance, *d.LeaderPID, *d.LeaderHost)
@@ -140,56 +162,63 @@ func writeStatusTable(w io.Writer, st syncer.Status, unknown bool) {
 		fmt.Fprintf(w, ", last heartbeat %s", ago(d.LastHeartbeat))
 	}
 	fmt.Fprintf(w, ", %d standby\n", d.Standbys)
-	if len(d.Instances) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  INSTANCE\tROLE\tPID\tHOST\tVERSION\tHEARTBEAT\tSTARTED")
-		for _, in := range d.Instances {
-			role := in.Role
-			if !in.Fresh && in.Role != "stopped" {
-				role += " (stale)"
-			}
-			hb, started := in.HeartbeatAt, in.StartedAt
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%s\n", in.Instance, role, in.PID, in.Host, dash(in.Version), ago(&hb), ago(&started))
+	if len(d.Instances) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  INSTANCE\tROLE\tPID\tHOST\tVERSION\tHEARTBEAT\tSTARTED")
+	for _, in := range d.Instances {
+		role := in.Role
+		if !in.Fresh && in.Role != "stopped" {
+			role += " (stale)"
 		}
-		tw.Flush()
+		hb, started := in.HeartbeatAt, in.StartedAt
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%s\n", in.Instance, role, in.PID, in.Host, dash(in.Version), ago(&hb), ago(&started))
 	}
-	if !unknown {
-		fmt.Fprintf(w, "\nSheets API calls in the last minute: %d\n", st.QuotaUsedLastMinute)
-	}
+	tw.Flush()
+}
 
-	fmt.Fprintln(w)
+// writeMirrors prints one aligned line per mirror ("?" for every figure
+// when unknown).
+func writeMirrors(w io.Writer, mirrors []syncer.MirrorStatus, unknown bool, ago func(*time.Time) string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MIRROR\tHEALTH\tPENDING\tOLDEST\tLAST BATCH\tSTATUS\tROWS\tCALLS\tTOOK\tTABLE/TAB ROWS\tDRIFT\tRECONCILED\tCONFLICTS")
-	for _, ms := range st.Mirrors {
+	for _, ms := range mirrors {
 		if unknown {
 			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\n", ms.Name)
 			continue
 		}
-		oldest := "-"
-		if ms.PendingChanges > 0 {
-			oldest = syncer.Age(time.Duration(ms.OldestPendingSeconds * float64(time.Second)))
-		}
-		status, rows, calls, took := "-", "-", "-", "-"
-		if ms.LastStatus != nil {
-			status = *ms.LastStatus
-			if ms.LastKind != nil && *ms.LastKind != "change" {
-				status += " (" + *ms.LastKind + ")"
-			}
-			rows, calls = strconv.Itoa(ms.LastRows), strconv.Itoa(ms.LastAPICalls)
-			took = fmt.Sprintf("%.1fs", ms.LastDurationSecs)
-		}
-		counts, drift, reconciled := "-", "-", "-"
-		if ms.LastReconcileAt != nil {
-			reconciled = ago(ms.LastReconcileAt)
-			counts = fmt.Sprintf("%s/%s", ptrInt(ms.RowsInTable), ptrInt(ms.RowsInTab))
-			if ms.DriftAtReconcile != nil {
-				drift = strconv.Itoa(*ms.DriftAtReconcile)
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", ms.Name, ms.Health, ms.PendingChanges, oldest,
-			ago(ms.LastBatchAt), status, rows, calls, took, counts, drift, reconciled, ms.OpenConflicts)
+		fmt.Fprintln(tw, strings.Join(mirrorCells(ms, ago), "\t"))
 	}
 	tw.Flush()
+}
+
+// mirrorCells is a mirror's line of the status table, "-" where there is
+// nothing to show yet.
+func mirrorCells(ms syncer.MirrorStatus, ago func(*time.Time) string) []string {
+	oldest := "-"
+	if ms.PendingChanges > 0 {
+		oldest = syncer.Age(time.Duration(ms.OldestPendingSeconds * float64(time.Second)))
+	}
+	status, rows, calls, took := "-", "-", "-", "-"
+	if ms.LastStatus != nil {
+		status = *ms.LastStatus
+		if ms.LastKind != nil && *ms.LastKind != "change" {
+			status += " (" + *ms.LastKind + ")"
+		}
+		rows, calls = strconv.Itoa(ms.LastRows), strconv.Itoa(ms.LastAPICalls)
+		took = fmt.Sprintf("%.1fs", ms.LastDurationSecs)
+	}
+	counts, drift, reconciled := "-", "-", "-"
+	if ms.LastReconcileAt != nil {
+		reconciled = ago(ms.LastReconcileAt)
+		counts = fmt.Sprintf("%s/%s", ptrInt(ms.RowsInTable), ptrInt(ms.RowsInTab))
+		if ms.DriftAtReconcile != nil {
+			drift = strconv.Itoa(*ms.DriftAtReconcile)
+		}
+	}
+	return []string{ms.Name, string(ms.Health), strconv.FormatInt(ms.PendingChanges, 10), oldest, ago(ms.LastBatchAt),
+		status, rows, calls, took, counts, drift, reconciled, strconv.FormatInt(ms.OpenConflicts, 10)}
 }
 
 func dash(s string) string {

@@ -43,11 +43,11 @@ func versionString() string {
 	return "devel-" + rev
 }
 
-func (m *Main) version(_ context.Context, args []string) int {
+func (m *Main) version(_ context.Context, args []string) error {
 	fs := m.flags("version", "", "Print syncd's version and build info.")
-	if code, ok := m.parse(fs, args); !ok {
-		return code
+	if err := m.parse(fs, args); err != nil {
+		return err
 	}
 	fmt.Fprintf(m.Stdout, "syncd %s %s %s/%s\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return exitOK
+	return nil
 }
