@@ -428,9 +428,20 @@ func (d *doctor) checkTriggers(ctx context.Context, conn *pgx.Conn, tables []mig
 		problems = append(problems, "left on tables no longer mirrored: "+strings.Join(stale, ", "))
 		needMigrate = true
 	}
+	// Triggers installed before the application changed a mirrored
+	// column keep working but no longer match the table.
+	outOfStep, err := migrations.CaptureOutOfStep(ctx, conn, tables)
+	if err != nil {
+		d.fail(name, err.Error(), "")
+		return
+	}
+	if len(outOfStep) > 0 {
+		problems = append(problems, "out of step with the table: "+strings.Join(outOfStep, "; "))
+		needMigrate = true
+	}
 	if len(problems) > 0 {
 		if needMigrate {
-			fixes = append([]string{migrate + "  (installs missing triggers, removes stale ones)"}, fixes...)
+			fixes = append([]string{migrate + "  (installs missing triggers, refreshes outdated ones, removes stale ones)"}, fixes...)
 		}
 		d.fail(name, strings.Join(problems, "; "), strings.Join(fixes, "\n"))
 		return

@@ -362,3 +362,19 @@ func TestDeploymentDocRoleSQLIsEnough(t *testing.T) {
 		t.Fatalf("doctor after the documented SQL: exit %d\n%s", code, out)
 	}
 }
+
+// TestDoctorTriggersOutOfStepAfterDDL: the application adds a column to a
+// table mirrored with all its columns; the installed triggers still work but
+// no longer compare the new column, and doctor names them and the fix.
+func TestDoctorTriggersOutOfStepAfterDDL(t *testing.T) {
+	cfg, dbURL, _ := doctorSetup(t, true)
+	pgtest.Exec(t, dbURL, `ALTER TABLE public.ranks ADD COLUMN note text`)
+	code, out, _ := runCmd(t, "doctor", "-config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "capture triggers",
+		"out of step with the table: public.ranks: syncd_capture_ins",
+		"note}",
+		"fix: syncd migrate -config "+cfg)
+}
