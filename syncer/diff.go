@@ -64,6 +64,8 @@ type mirrorDiff struct {
 	edits  []edit
 	states []stateUpdate
 	tab    syncd.TabInfo
+	// err says why the tab's structure cannot be repaired.
+	err error
 }
 
 const maxLines = 50
@@ -119,17 +121,23 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.line("rename tab %q back to %q", in.tab.Title, m.Sheet)
 		d.ops = append(d.ops, syncd.RenameTab{SheetID: in.tab.SheetID, Title: m.Sheet})
 	}
+	// The structure first: rows inserted above the header, mirrored
+	// columns a person deleted. Comparing cells before would read each
+	// column's neighbour as an edit.
 	header := m.header()
-	var head []syncd.Cell
-	if len(in.grid) > 0 {
-		head = in.grid[0]
+	st, err := repairStructure(in.tab, in.grid, header)
+	if err != nil {
+		d.err = err
+		return d
 	}
-	for i, h := range header {
-		if cellAt(head, i) != syncd.StringCell(h) {
-			d.drift.HeaderFixed = true
-		}
+	if len(st.ops) > 0 {
+		d.line("repair the tab's structure: %d row/column change(s)", len(st.ops))
+		d.ops = append(d.ops, st.ops...)
+		d.drift.HeaderFixed = true
 	}
-	if d.drift.HeaderFixed {
+	in.grid = st.grid
+	if !st.headerOK {
+		d.drift.HeaderFixed = true
 		d.line("restore the header row")
 		d.ops = append(d.ops, syncd.FormatColumns{SheetID: in.tab.SheetID, Header: header, Formats: m.formats(codec)})
 	}
@@ -209,6 +217,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.states = append(d.states, stateUpdate{Key: k}) // row gone: forget its base
 		}
 	}
+	d.ops, d.tab = withGrid(in.tab, d.ops)
 	return d
 }
 

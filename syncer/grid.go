@@ -17,6 +17,7 @@ import (
 // is tab's (nil when they fit), and the tab as the ops leave it. ops are
 // one tab's, in the order they will be applied.
 //
+// A zero RowCount or ColCount means unknown (a tab the batch creates).
 // The row count is a lower bound: tab.RowCount, raised by every row the
 // ops touch (a row that was read exists). The grid is grown so that the
 // deletes leave at least one row below the frozen ones (Google refuses to
@@ -25,7 +26,11 @@ import (
 func fitGrid(tab syncd.TabInfo, ops []syncd.Op) (syncd.Op, syncd.TabInfo) {
 	rows, formatted := tab.RowCount, false
 	deleted, inserted, growCols := 0, 0, 0
-	need := func(cols int) { growCols = max(growCols, cols-(tab.ColCount+inserted)) }
+	need := func(cols int) {
+		if tab.ColCount > 0 { // 0: unknown (a tab built by hand in tests)
+			growCols = max(growCols, cols-(tab.ColCount+inserted))
+		}
+	}
 	appended, appendFrom := 0, 0
 	for _, op := range ops {
 		switch op := op.(type) {
@@ -65,8 +70,12 @@ func fitGrid(tab syncd.TabInfo, ops []syncd.Op) (syncd.Op, syncd.TabInfo) {
 		growRows = 0
 	}
 	after := tab
-	after.RowCount = max(rows+growRows-deleted, appendFrom+appended)
-	after.ColCount = tab.ColCount + growCols + inserted
+	if tab.RowCount > 0 { // unknown stays unknown: the next Info tells
+		after.RowCount = max(rows+growRows-deleted, appendFrom+appended)
+	}
+	if tab.ColCount > 0 {
+		after.ColCount = tab.ColCount + growCols + inserted
+	}
 	if formatted {
 		after.FrozenRows = 1 // FormatColumns freezes the header row
 	}
