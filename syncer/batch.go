@@ -134,6 +134,9 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 	nchanges := len(read.outbox.Changes)
 	tabs, err := s.readTabs(ctx, read, &calls)
 	if err != nil {
+		// A read outside the grid: the tabs' structure is not what the
+		// cache says; the retry rewrites them whole after repairing it.
+		s.setFull(read.affected(), true)
 		return fail(err)
 	}
 	if err := s.checkStructure(read, tabs); err != nil {

@@ -87,6 +87,9 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 			return p
 		}
 		p.ops, headerOK = st.ops, st.headerOK
+		if es != nil {
+			es.restored = st.restored
+		}
 		grid := st.grid
 		if len(grid) > 0 {
 			grid = grid[1:]

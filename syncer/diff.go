@@ -86,8 +86,11 @@ type diffInput struct {
 	rows    []dbRow        // the table, key order
 	pending map[string]bool
 	bases   map[string]base
-	loc     *time.Location
-	info    syncd.SpreadsheetInfo
+	// restored marks columns whose cells syncd rewrites from Postgres
+	// rather than compare (see structure.restored).
+	restored map[int]bool
+	loc      *time.Location
+	info     syncd.SpreadsheetInfo
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -135,7 +138,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.ops = append(d.ops, st.ops...)
 		d.drift.HeaderFixed = true
 	}
-	in.grid = st.grid
+	in.grid, in.restored = st.grid, st.restored
 	if !st.headerOK {
 		d.drift.HeaderFixed = true
 		d.line("restore the header row")
@@ -234,6 +237,15 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		editable := m.isEditable(c)
 		bv, known := b.Value(col.Name)
 		got := cellAt(cells, c)
+		if in.restored[c] {
+			want[c], _ = codec.Encode(col, values[c], in.loc)
+			stale[c] = got != want[c]
+			if editable {
+				baseChanged = baseChanged || !known || bv != values[c]
+				newBase[col.Name] = valuePtr(values[c])
+			}
+			continue
+		}
 		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
 		want[c] = out.want
 		if editable && out.result != mergeImport {

@@ -247,6 +247,11 @@ type structure struct {
 	grid [][]syncd.Cell
 	// headerOK is false when the header row must be rewritten.
 	headerOK bool
+	// restored marks the mirror's columns whose header cell is blank:
+	// put back, past the grid, or cleared. Their cells are not what
+	// syncd wrote nor what a person typed into that column, so an
+	// editable one is written from Postgres, never read as an edit.
+	restored map[int]bool
 }
 
 // repairStructure plans the repair of a tab whose whole mirrored width was
@@ -270,6 +275,12 @@ func repairStructure(tab syncd.TabInfo, grid [][]syncd.Cell, want []string) (str
 	st.ops = append(st.ops, insertOps(tab.SheetID, at)...)
 	st.grid = insertBlank(grid, at, len(want))
 	st.headerOK = len(st.grid) > 0 && isHeader(st.grid[0], want) && tab.FrozenRows == 1
+	st.restored = map[int]bool{}
+	for i := range want {
+		if len(st.grid) == 0 || cellAt(st.grid[0], i).Type == syncd.CellEmpty {
+			st.restored[i] = true
+		}
+	}
 	return st, nil
 }
 
