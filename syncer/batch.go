@@ -73,14 +73,22 @@ func (s *Syncer) load(ctx context.Context) error {
 // after repairing their structure. Only if that fails too is the failure
 // recorded in sync_log; Run retries it with backoff, still replanning.
 func (s *Syncer) Drain(ctx context.Context) (int, error) {
-	n, err := s.drain(ctx, false)
-	if errors.Is(err, errReplan) {
+	for attempt := 1; ; attempt++ {
+		// A read that failed (a renamed tab, a grid narrower than the
+		// cache says) is replanned from a fresh Info; that replan may
+		// find the header damaged and replan once more as a full resync.
+		final := attempt == maxReplans+1
+		n, err := s.drain(ctx, final)
+		if final || !errors.Is(err, errReplan) {
+			return n, err
+		}
 		s.log.Info("tab not as expected; looking again and replanning", zap.Error(err))
 		s.forgetInfo()
-		n, err = s.drain(ctx, true)
 	}
-	return n, err
 }
+
+// maxReplans bounds how often one Drain replans a batch.
+const maxReplans = 2
 
 // errReplan marks a batch that failed because its picture of the tabs was
 // out of date: a read outside the grid or of a missing tab, a header that
@@ -134,9 +142,6 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 	nchanges := len(read.outbox.Changes)
 	tabs, err := s.readTabs(ctx, read, &calls)
 	if err != nil {
-		// A read outside the grid: the tabs' structure is not what the
-		// cache says; the retry rewrites them whole after repairing it.
-		s.setFull(read.affected(), true)
 		return fail(err)
 	}
 	if err := s.checkStructure(read, tabs); err != nil {
