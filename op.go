@@ -81,7 +81,27 @@ type SortRows struct {
 	Columns []int
 }
 
+// GrowGrid appends Rows empty rows and Cols empty columns at the end of the
+// tab's grid. Google refuses writes past the grid and deletes that would
+// leave only frozen rows, so a batch grows the grid first; appending at the
+// end shifts no index the later ops use.
+type GrowGrid struct {
+	SheetID    int64
+	Rows, Cols int
+}
+
+// InsertColumns inserts Count empty columns before column At (0-based),
+// shifting the columns from At on to the right. A batch uses it to put back
+// a mirrored column a person deleted, so the columns right of it (the
+// mirror's and people's) return to where they belong.
+type InsertColumns struct {
+	SheetID   int64
+	At, Count int
+}
+
 func (AddTab) isOp()        {}
+func (GrowGrid) isOp()      {}
+func (InsertColumns) isOp() {}
 func (SortRows) isOp()      {}
 func (WriteRows) isOp()     {}
 func (AppendRows) isOp()    {}

@@ -2,8 +2,15 @@ package syncd
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrInvalidRequest marks a Spreadsheet call the API refused as invalid (a
+// 400: a range past the grid, a delete of every unfrozen row). Repeating
+// the same request cannot succeed; one planned from a fresh look at the
+// spreadsheet may. Implementations wrap it (test with errors.Is).
+var ErrInvalidRequest = errors.New("request rejected")
 
 // Codec converts between Postgres values and sheet cells under the cell type
 // contract (DESIGN §2). It is implemented by package sheets. loc is the

@@ -127,6 +127,10 @@ func opUnits(op syncd.Op, maxBytes int) ([]unit, error) {
 		}
 	case syncd.SortRows:
 		return sortRowsUnits(op)
+	case syncd.GrowGrid:
+		return growGridUnits(op)
+	case syncd.InsertColumns:
+		return insertColumnsUnits(op)
 	case syncd.RenameTab:
 		return renameTabUnits(op)
 	case *syncd.RenameTab:
@@ -299,5 +303,40 @@ func sortRowsUnits(op syncd.SortRows) ([]unit, error) {
 	return single(false, &sheets.Request{SortRange: &sheets.SortRangeRequest{
 		Range:     &sheets.GridRange{SheetId: op.SheetID, StartRowIndex: 1, ForceSendFields: []string{"SheetId"}},
 		SortSpecs: specs,
+	}})
+}
+
+// growGridUnits appends rows and columns at the end of the grid
+// (appendDimension), which shifts nothing: it may go anywhere before the
+// writes that need the room.
+func growGridUnits(op syncd.GrowGrid) ([]unit, error) {
+	if op.SheetID < 0 || op.Rows < 0 || op.Cols < 0 {
+		return nil, fmt.Errorf("GrowGrid needs a sheet id and sizes ≥ 0, got %d %d×%d", op.SheetID, op.Rows, op.Cols)
+	}
+	var reqs []*sheets.Request
+	if op.Rows > 0 {
+		reqs = append(reqs, &sheets.Request{AppendDimension: &sheets.AppendDimensionRequest{
+			SheetId: op.SheetID, Dimension: "ROWS", Length: int64(op.Rows), ForceSendFields: []string{"SheetId"}}})
+	}
+	if op.Cols > 0 {
+		reqs = append(reqs, &sheets.Request{AppendDimension: &sheets.AppendDimensionRequest{
+			SheetId: op.SheetID, Dimension: "COLUMNS", Length: int64(op.Cols), ForceSendFields: []string{"SheetId"}}})
+	}
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	// Growing twice grows twice: not safe to repeat blindly.
+	return single(true, reqs...)
+}
+
+// insertColumnsUnits inserts empty columns that inherit nothing: the
+// mirror rewrites them, formats included.
+func insertColumnsUnits(op syncd.InsertColumns) ([]unit, error) {
+	if op.SheetID < 0 || op.At < 0 || op.Count <= 0 {
+		return nil, fmt.Errorf("InsertColumns needs At ≥ 0 and Count > 0, got %d, %d", op.At, op.Count)
+	}
+	return single(true, &sheets.Request{InsertDimension: &sheets.InsertDimensionRequest{
+		Range: &sheets.DimensionRange{SheetId: op.SheetID, Dimension: "COLUMNS", StartIndex: int64(op.At), EndIndex: int64(op.At + op.Count),
+			ForceSendFields: []string{"SheetId", "StartIndex"}},
 	}})
 }

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
+
+	"github.com/syncd/syncd"
 )
 
 // Sentinel errors that classify what the Sheets API refused. Returned
@@ -30,7 +32,8 @@ var (
 	ErrUnauthenticated = errors.New("credentials rejected")
 	// ErrInvalidRequest: 400 or another 4xx; the request itself is wrong
 	// (bad range, sheet id, cell limit) and retrying cannot help.
-	ErrInvalidRequest = errors.New("request rejected")
+	// It is syncd.ErrInvalidRequest, so syncer can tell it apart.
+	ErrInvalidRequest = syncd.ErrInvalidRequest
 	// ErrOutcomeUnknown: a write that is not safe to repeat (it appends or
 	// deletes rows, or adds a tab) failed in a way that leaves open whether
 	// Google applied it. The caller must re-read before writing again.

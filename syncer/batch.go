@@ -66,22 +66,38 @@ func (s *Syncer) load(ctx context.Context) error {
 // sheet with one write call, then deletes exactly the entries it read and
 // records the batch in sync_log, in one transaction. It returns the number
 // of outbox entries consumed (0 when the outbox was empty).
+//
+// When the tab is not as the batch expected (people renamed or deleted a
+// tab, deleted columns or rows, cleared the header) the batch looks at the
+// spreadsheet again and replans once, rewriting the damaged tabs whole
+// after repairing their structure. Only if that fails too is the failure
+// recorded in sync_log; Run retries it with backoff, still replanning.
 func (s *Syncer) Drain(ctx context.Context) (int, error) {
-	n, err := s.drain(ctx)
-	if errors.Is(err, errStaleTabs) {
-		// People renamed or deleted a tab since the cache was filled: look
-		// again and redo the batch once.
+	for attempt := 1; ; attempt++ {
+		// A read that failed (a renamed tab, a grid narrower than the
+		// cache says) is replanned from a fresh Info; that replan may
+		// find the header damaged and replan once more as a full resync.
+		final := attempt == maxReplans+1
+		n, err := s.drain(ctx, final)
+		if final || !errors.Is(err, errReplan) {
+			return n, err
+		}
+		s.log.Info("tab not as expected; looking again and replanning", zap.Error(err))
 		s.forgetInfo()
-		n, err = s.drain(ctx)
 	}
-	return n, err
 }
 
-// errStaleTabs marks a key read that failed, most likely because the cached
-// tab titles are out of date.
-var errStaleTabs = errors.New("tabs changed")
+// maxReplans bounds how often one Drain replans a batch.
+const maxReplans = 2
 
-func (s *Syncer) drain(ctx context.Context) (int, error) {
+// errReplan marks a batch that failed because its picture of the tabs was
+// out of date: a read outside the grid or of a missing tab, a header that
+// is not the mirror's, a write the API refused as invalid.
+var errReplan = errors.New("tabs changed")
+
+// drain runs one batch; final is false for the first attempt, whose
+// replannable failures are not recorded (Drain tries again at once).
+func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
@@ -113,19 +129,40 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 	if err != nil || read == nil {
 		return 0, err
 	}
+	fail := func(err error) (int, error) {
+		if !final && errors.Is(err, errReplan) {
+			s.mu.Lock()
+			s.stats.APICalls += calls
+			s.mu.Unlock()
+			return 0, err
+		}
+		s.recordFailure(ctx, read.affected(), started, calls, len(read.outbox.Changes), err)
+		return 0, err
+	}
 	nchanges := len(read.outbox.Changes)
 	tabs, err := s.readTabs(ctx, read, &calls)
 	if err != nil {
-		s.recordFailure(ctx, read.affected(), started, calls, nchanges, err)
-		return 0, err
+		return fail(err)
 	}
-	plan := planBatch(read, tabs, info, s.opts.Codec)
+	if err := s.checkStructure(read, tabs); err != nil {
+		return fail(err)
+	}
+	plan, err := planBatch(read, tabs, info, s.opts.Codec)
+	if err != nil {
+		return fail(err)
+	}
 	if err := s.storeConflicts(ctx, plan); err != nil {
 		return 0, err
 	}
 	if err := s.applyBatch(ctx, plan, &calls); err != nil {
-		s.recordFailure(ctx, read.affected(), started, calls, nchanges, err)
-		return 0, err
+		if errors.Is(err, syncd.ErrInvalidRequest) {
+			// Refused as invalid: repeating it cannot help. The tabs are
+			// not what the plan assumed; rewrite them whole from a fresh
+			// look, now and on every retry until one succeeds.
+			s.setFull(read.affected(), true)
+			err = fmt.Errorf("%w (%w)", err, errReplan)
+		}
+		return fail(err)
 	}
 	for _, p := range plan.mirrors {
 		s.rememberTab(p.tab)
@@ -133,6 +170,7 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 	if err := s.commitBatch(ctx, plan, started, calls); err != nil {
 		return 0, err
 	}
+	s.setFull(read.affected(), false)
 	s.mu.Lock()
 	s.stats.Batches++
 	s.stats.APICalls += calls
@@ -150,6 +188,25 @@ func (s *Syncer) drain(ctx context.Context) (int, error) {
 			zap.Int("api_calls", calls), zap.Duration("duration", s.opts.Now().Sub(started)))
 	}
 	return nchanges, nil
+}
+
+// checkStructure marks for a full resync the mirrors whose header, read
+// with their keys, shows the tab's structure damaged, and then fails with
+// errReplan: the full resync needs its rows from a new snapshot.
+func (s *Syncer) checkStructure(read *batchRead, tabs []tabCells) error {
+	var damaged []*mirror
+	var names []string
+	for i, mr := range read.mirrors {
+		if mr.hasTab && !mr.full && tabs[i].damaged(mr.m) {
+			damaged = append(damaged, mr.m)
+			names = append(names, fmt.Sprintf("%s (tab %q)", mr.m.Name, mr.tab.Title))
+		}
+	}
+	if len(damaged) == 0 {
+		return nil
+	}
+	s.setFull(damaged, true)
+	return fmt.Errorf("header row of %s is not the mirror's: %w", strings.Join(names, ", "), errReplan)
 }
 
 // storeConflicts records the plan's conflicts. It runs before the sheet is

@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/syncd/syncd"
@@ -26,17 +27,23 @@ type mirrorPlan struct {
 	stats     planStats
 	conflicts []Conflict
 	states    []stateUpdate
+	// err says why the tab's structure cannot be repaired.
+	err error
 }
 
 // planBatch plans each mirror's ops from the snapshot and the tab cells
 // read. It does no I/O: what a batch does is decided from its inputs
-// alone.
-func planBatch(read *batchRead, tabs []tabCells, info syncd.SpreadsheetInfo, codec syncd.Codec) batchPlan {
+// alone. It fails when a tab's structure cannot be repaired without
+// overwriting a person's column.
+func planBatch(read *batchRead, tabs []tabCells, info syncd.SpreadsheetInfo, codec syncd.Codec) (batchPlan, error) {
 	plan := batchPlan{outbox: read.outbox, mirrors: make([]mirrorPlan, len(read.mirrors))}
 	for i, mr := range read.mirrors {
 		plan.mirrors[i] = planMirror(mr, tabs[i], info, codec)
+		if err := plan.mirrors[i].err; err != nil {
+			return plan, fmt.Errorf("plan mirror %s: %w", mr.m.Name, err)
+		}
 	}
-	return plan
+	return plan, nil
 }
 
 // planMirror plans one mirror's share of a batch.
@@ -59,7 +66,9 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	p := mirrorPlan{m: m, full: mr.full, changes: mr.changes, tab: mr.tab}
 	if !mr.hasTab {
 		id := newSheetID(info, m.Name)
-		p.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, RowCount: 1 + len(mr.rows), ColCount: len(m.Columns), FrozenRows: 1}
+		// The new grid's size is Google's choice (it holds at least the
+		// header and the rows): left unknown until the next Info.
+		p.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, FrozenRows: 1}
 		p.ops = append(p.ops, syncd.AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(codec)})
 		ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, mr.rows, codec, loc, es)
 		p.ops = append(p.ops, ops...)
@@ -69,13 +78,21 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	var tk tabKeys
 	headerOK := true
 	if mr.full {
-		grid := tc.grid
-		var head []syncd.Cell
-		if len(grid) > 0 {
-			head, grid = grid[0], grid[1:]
+		// Rows inserted above the header, mirrored columns deleted: put
+		// back first, in the same call, so no value lands in the wrong
+		// place.
+		st, err := repairStructure(p.tab, tc.grid, m.header())
+		if err != nil {
+			p.err = err
+			return p
 		}
-		for i, h := range m.header() {
-			headerOK = headerOK && cellAt(head, i) == syncd.StringCell(h)
+		p.ops, headerOK = st.ops, st.headerOK
+		if es != nil {
+			es.restored = st.restored
+		}
+		grid := st.grid
+		if len(grid) > 0 {
+			grid = grid[1:]
 		}
 		tk = m.indexGrid(grid, codec, loc, es)
 	} else {
@@ -123,5 +140,9 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	ops, st := m.planChanges(p.tab.SheetID, tk, rows, codec, loc, es)
 	p.ops = append(p.ops, ops...)
 	p.stats = st
+	// A grid a person made narrower or shorter grows first; the tab is
+	// remembered as the ops leave it, so the next batch's reads and
+	// deletes are bounded by it.
+	p.ops, p.tab = withGrid(p.tab, p.ops)
 	return p
 }

@@ -21,7 +21,10 @@ func TestPlanBatchIsAPureFunctionOfItsInputs(t *testing.T) {
 		{m: other, changes: 1, keys: []string{`{"id": 2}`}, rows: []dbRow{row("2", "b")}, tab: info.Tabs[0], hasTab: true},
 	}}
 	tabs := []tabCells{{}, {keys: keyCol("1", "2")}}
-	plan := planBatch(read, tabs, info, textCodec{})
+	plan, err := planBatch(read, tabs, info, textCodec{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !reflect.DeepEqual(plan.outbox.IDs(), []int64{1, 2}) || len(plan.mirrors) != 2 {
 		t.Fatalf("plan = %+v", plan)
 	}

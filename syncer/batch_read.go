@@ -62,7 +62,7 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*ba
 			}
 			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes}
 			mr.tab, mr.hasTab = s.locateTab(info, m)
-			if !mr.hasTab {
+			if !mr.hasTab || s.needsFull(m.Name) {
 				mr.full = true
 			}
 			if mr.full {
@@ -97,11 +97,25 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*ba
 // tabCells is what the tab read found for one mirror (nothing when the
 // mirror has no tab yet).
 type tabCells struct {
-	// grid is the whole tab from row 0 (the header), for a full resync.
+	// grid is the whole tab from row 0 (the header), for a full resync,
+	// as wide as the mirror or the grid, whichever is narrower.
 	grid [][]syncd.Cell
+	// head is the header row, read with the keys when not full.
+	head []syncd.Cell
 	// keys holds one column per key column, editable one per editable
 	// column, each from row 1 down, when not full.
 	keys, editable [][][]syncd.Cell
+	// narrow is set when a key or editable column lies past the grid
+	// (people deleted columns): it was not read.
+	narrow bool
+}
+
+// damaged reports whether the header read with the keys shows the tab's
+// structure is not what the mirror writes into: columns deleted, moved or
+// inserted among the mirror's, the header cleared or pushed down. Such a
+// tab is rewritten by a full resync that repairs the structure first.
+func (tc tabCells) damaged(m *mirror) bool {
+	return tc.narrow || !isHeader(tc.head, m.header())
 }
 
 // readTabs reads, in one call for all mirrors, the key columns of every
@@ -118,15 +132,11 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			// A full resync reads the whole tab (still one call) so that
 			// rows already showing the right values are not rewritten: a
 			// report tab refreshed on every dependency change stays cheap.
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: len(mr.m.Columns)})
+			// Google refuses a read past the grid: no wider than it.
+			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: readWidth(mr.tab, len(mr.m.Columns))})
 			continue
 		}
-		for _, k := range mr.m.Key {
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, StartRow: 1, StartCol: k, EndCol: k + 1})
-		}
-		for _, e := range mr.m.Editable {
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, StartRow: 1, StartCol: e, EndCol: e + 1})
-		}
+		ranges = append(ranges, keyRanges(mr.tab, mr.m)...)
 	}
 	out := make([]tabCells, len(read.mirrors))
 	if len(ranges) == 0 {
@@ -135,7 +145,7 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 	got, err := s.opts.Sheet.Read(ctx, ranges)
 	*calls++
 	if err != nil {
-		return nil, fmt.Errorf("read key columns: %w (%w)", err, errStaleTabs)
+		return nil, fmt.Errorf("read key columns: %w (%w)", err, errReplan)
 	}
 	for i, mr := range read.mirrors {
 		switch {
@@ -143,9 +153,58 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 		case mr.full:
 			out[i].grid, got = got[0], got[1:]
 		default:
+			out[i].head, got = firstRow(got[0]), got[1:]
+			if !keysReadable(mr.tab, mr.m) {
+				out[i].narrow = true
+				continue
+			}
 			nk, ne := len(mr.m.Key), len(mr.m.Editable)
 			out[i].keys, out[i].editable, got = got[:nk], got[nk:nk+ne], got[nk+ne:]
 		}
 	}
 	return out, nil
+}
+
+// readWidth is how many columns of a tab a read of n columns may ask for:
+// the grid's width when people made it narrower.
+func readWidth(tab syncd.TabInfo, n int) int {
+	if tab.ColCount > 0 {
+		return max(1, min(n, tab.ColCount))
+	}
+	return n
+}
+
+// keysReadable reports whether every key and editable column lies in the
+// tab's grid, and the grid has a row below the header to read them from.
+func keysReadable(tab syncd.TabInfo, m *mirror) bool {
+	if tab.RowCount == 1 {
+		return false
+	}
+	for _, c := range append(append([]int(nil), m.Key...), m.Editable...) {
+		if tab.ColCount > 0 && c >= tab.ColCount {
+			return false
+		}
+	}
+	return true
+}
+
+// keyRanges are the header row, then (when they lie in the grid) the key
+// columns and the editable columns from row 1 down. The header row is read
+// whole, so columns people added or moved are seen.
+func keyRanges(tab syncd.TabInfo, m *mirror) []syncd.Range {
+	out := []syncd.Range{{Tab: tab.Title, EndRow: 1}}
+	if !keysReadable(tab, m) {
+		return out
+	}
+	for _, c := range append(append([]int(nil), m.Key...), m.Editable...) {
+		out = append(out, syncd.Range{Tab: tab.Title, StartRow: 1, StartCol: c, EndCol: c + 1})
+	}
+	return out
+}
+
+func firstRow(rows [][]syncd.Cell) []syncd.Cell {
+	if len(rows) == 0 {
+		return nil
+	}
+	return rows[0]
 }

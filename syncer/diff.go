@@ -64,6 +64,8 @@ type mirrorDiff struct {
 	edits  []edit
 	states []stateUpdate
 	tab    syncd.TabInfo
+	// err says why the tab's structure cannot be repaired.
+	err error
 }
 
 const maxLines = 50
@@ -84,8 +86,11 @@ type diffInput struct {
 	rows    []dbRow        // the table, key order
 	pending map[string]bool
 	bases   map[string]base
-	loc     *time.Location
-	info    syncd.SpreadsheetInfo
+	// restored marks columns whose cells syncd rewrites from Postgres
+	// rather than compare (see structure.restored).
+	restored map[int]bool
+	loc      *time.Location
+	info     syncd.SpreadsheetInfo
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -119,17 +124,23 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.line("rename tab %q back to %q", in.tab.Title, m.Sheet)
 		d.ops = append(d.ops, syncd.RenameTab{SheetID: in.tab.SheetID, Title: m.Sheet})
 	}
+	// The structure first: rows inserted above the header, mirrored
+	// columns a person deleted. Comparing cells before would read each
+	// column's neighbour as an edit.
 	header := m.header()
-	var head []syncd.Cell
-	if len(in.grid) > 0 {
-		head = in.grid[0]
+	st, err := repairStructure(in.tab, in.grid, header)
+	if err != nil {
+		d.err = err
+		return d
 	}
-	for i, h := range header {
-		if cellAt(head, i) != syncd.StringCell(h) {
-			d.drift.HeaderFixed = true
-		}
+	if len(st.ops) > 0 {
+		d.line("repair the tab's structure: %d row/column change(s)", len(st.ops))
+		d.ops = append(d.ops, st.ops...)
+		d.drift.HeaderFixed = true
 	}
-	if d.drift.HeaderFixed {
+	in.grid, in.restored = st.grid, st.restored
+	if !st.headerOK {
+		d.drift.HeaderFixed = true
 		d.line("restore the header row")
 		d.ops = append(d.ops, syncd.FormatColumns{SheetID: in.tab.SheetID, Header: header, Formats: m.formats(codec)})
 	}
@@ -209,6 +220,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.states = append(d.states, stateUpdate{Key: k}) // row gone: forget its base
 		}
 	}
+	d.ops, d.tab = withGrid(in.tab, d.ops)
 	return d
 }
 
@@ -225,6 +237,15 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		editable := m.isEditable(c)
 		bv, known := b.Value(col.Name)
 		got := cellAt(cells, c)
+		if in.restored[c] {
+			want[c], _ = codec.Encode(col, values[c], in.loc)
+			stale[c] = got != want[c]
+			if editable {
+				baseChanged = baseChanged || !known || bv != values[c]
+				newBase[col.Name] = valuePtr(values[c])
+			}
+			continue
+		}
 		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
 		want[c] = out.want
 		if editable && out.result != mergeImport {

@@ -136,6 +136,7 @@ func (m *mirror) header() []string { return m.ColumnNames() }
 type editState struct {
 	bases     map[string]base
 	cells     map[int][]syncd.Cell // tab row → its cells in m.Editable order
+	restored  map[int]bool         // columns rewritten from Postgres (structure.restored)
 	conflicts []Conflict
 	states    []stateUpdate
 }
@@ -234,6 +235,9 @@ func (m *mirror) editableSkips(r dbRow, row int, cells []syncd.Cell, es *editSta
 	b := es.bases[r.Key]
 	sheet := es.cells[row]
 	for j, c := range m.Editable {
+		if es.restored[c] {
+			continue // written from Postgres: the cell is not a person's
+		}
 		name := m.Columns[c].Name
 		bv, known := b.Value(name)
 		got := cellAt(sheet, j)

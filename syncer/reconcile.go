@@ -81,7 +81,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
-			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: len(m.Columns)})
+			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: readWidth(in.tab, len(m.Columns))})
 			owners = append(owners, i)
 		}
 	}
@@ -115,6 +115,9 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 			continue
 		}
 		diffs[i] = s.diffMirror(m, inputs[i])
+		if err := diffs[i].err; err != nil {
+			return rep, fmt.Errorf("reconcile mirror %s: %w", m.Name, err)
+		}
 		ops = append(ops, diffs[i].ops...)
 	}
 	if opts.DryRun {

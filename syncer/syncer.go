@@ -64,6 +64,9 @@ type Syncer struct {
 	sheetIDs map[string]int64       // mirror name → the tab syncd owns
 	tableOID map[uint32]string
 	stats    Stats
+	// needFull names the mirrors whose next batch must be a full resync:
+	// their tab's structure was found damaged, or a write was refused.
+	needFull map[string]bool
 
 	// reconcileCh asks Run for a reconcile pass (buffered 1: requests
 	// coalesce).
@@ -98,7 +101,7 @@ func New(opts Options) *Syncer {
 		opts.ShutdownGrace = 10 * time.Second
 	}
 	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
-		reconcileCh: make(chan struct{}, 1)}
+		needFull: map[string]bool{}, reconcileCh: make(chan struct{}, 1)}
 	for i := range s.opts.Mirrors {
 		m := &mirror{&s.opts.Mirrors[i]}
 		s.mirrors = append(s.mirrors, m)
@@ -234,6 +237,26 @@ func (s *Syncer) forgetInfo() {
 	s.mu.Lock()
 	s.info = nil
 	s.mu.Unlock()
+}
+
+// needsFull reports whether a mirror's next batch must be a full resync.
+func (s *Syncer) needsFull(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.needFull[name]
+}
+
+// setFull marks (or, with full false, clears) mirrors for a full resync.
+func (s *Syncer) setFull(mirrors []*mirror, full bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range mirrors {
+		if full {
+			s.needFull[m.Name] = true
+		} else {
+			delete(s.needFull, m.Name)
+		}
+	}
 }
 
 // rememberTab records a tab syncd created or found, in the cache.
