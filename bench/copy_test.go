@@ -49,14 +49,14 @@ func copyData(n int) []byte {
 // until every row is visible or limit (from the COPY's start) passes.
 func runCopy(t *testing.T, w *world, data []byte, n int, limit time.Duration) copyResult {
 	t.Helper()
-	conn, err := w.pool.Acquire(w.ctx)
+	conn, err := w.Pool.Acquire(w.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Release()
 	w.rec.start(true)
 	start := time.Now()
-	if _, err := conn.Conn().PgConn().CopyFrom(w.ctx, bytes.NewReader(data), "COPY wide FROM STDIN"); err != nil {
+	if _, err := conn.Conn().PgConn().CopyFrom(w.Ctx, bytes.NewReader(data), "COPY wide FROM STDIN"); err != nil {
 		t.Fatal(err)
 	}
 	res := copyResult{N: n, CopySeconds: time.Since(start).Seconds(), Mirrored: math.Inf(1)}
@@ -93,7 +93,7 @@ func copySyncd(t *testing.T, bins binaries, data []byte, n, runs int) []copyResu
 			w := newWorld(t, quotaEmulator())
 			p := startSyncd(t, bins.syncd, w)
 			r := runCopy(t, w, data, n, 10*time.Minute)
-			p.stop(t)
+			stop(t, p)
 			r.Batches, r.MaxBatchCalls = w.batchStats(t)
 			if r.Visible != n {
 				t.Errorf("only %d of %d rows visible after %.0f s", r.Visible, n, r.Observed)
@@ -112,7 +112,7 @@ func copyNaive(t *testing.T, bins binaries, data []byte, n int, limit time.Durat
 		w := naiveWorld(t, true)
 		p := startNaive(t, bins.naive, w)
 		r = runCopy(t, w, data, n, limit)
-		p.stop(t)
+		stop(t, p)
 		t.Logf("%+v", r)
 	})
 	return r

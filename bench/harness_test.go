@@ -5,6 +5,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,13 +14,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"google.golang.org/api/sheets/v4"
 
 	"github.com/syncd/syncd/bench/internal/naive"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheetsemu"
 )
@@ -40,7 +41,8 @@ func quotaEmulator() sheetsemu.Options {
 	return sheetsemu.Options{Latency: 100 * time.Millisecond, ReadQuota: 60, WriteQuota: 60}
 }
 
-// binaries are the measured programs, built once per suite.
+// binaries are the measured programs, built once per suite (syncd once
+// per test binary, by testworld).
 type binaries struct{ syncd, naive string }
 
 func buildBinaries(t testing.TB) binaries {
@@ -49,70 +51,47 @@ func buildBinaries(t testing.TB) binaries {
 	if out, err := exec.Command("go", "build", "-o", nv, "./naivemirror").CombinedOutput(); err != nil {
 		t.Fatalf("build naivemirror: %v\n%s", err, out)
 	}
-	return binaries{syncd: syncdBinary(t), naive: nv}
+	return binaries{syncd: testworld.SyncdBinary(t), naive: nv}
 }
 
-// proc is a measured process.
-type proc struct {
-	cmd    *exec.Cmd
-	errOut bytes.Buffer
-	done   chan error
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// stop sends SIGTERM and waits for the exit.
-func (p *proc) stop(t testing.TB) {
+// launch starts cmd as a measured process, named after its binary. It is
+// stopped with SIGTERM at the latest when the test ends.
+func launch(t testing.TB, cmd *exec.Cmd) *testworld.Proc {
 	t.Helper()
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Logf("%s exited: %v\n%s", filepath.Base(p.cmd.Path), err, p.errOut.String())
-		}
-	case <-time.After(30 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		t.Errorf("%s ignored SIGTERM for 30 s", filepath.Base(p.cmd.Path))
-	}
-}
-
-func startProc(t testing.TB, bin string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(bin, args...), done: make(chan error, 1)}
-	p.cmd.Stderr = &p.errOut
+	p := testworld.Start(t, filepath.Base(cmd.Path), cmd)
+	t.Cleanup(func() { stop(t, p) })
 	return p
 }
 
-func (p *proc) launch(t testing.TB) {
+// stop sends SIGTERM and waits for the exit.
+func stop(t testing.TB, p *testworld.Proc) {
 	t.Helper()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+	if p.Exited() {
+		return
 	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() { p.stop(t) })
+	err := p.Stop(30 * time.Second)
+	switch {
+	case errors.Is(err, testworld.ErrStopTimeout):
+		t.Errorf("%s ignored SIGTERM for 30 s", p.Name)
+	case err != nil:
+		t.Logf("%s exited: %v\n%s", p.Name, err, p.Log.String())
+	}
 }
 
 // startSyncd runs `syncd run` on w and returns once the daemon has made
 // its start-up pass and armed the doorbell (it waits for changes).
-func startSyncd(t testing.TB, bin string, w *world) *proc {
+func startSyncd(t testing.TB, bin string, w *world) *testworld.Proc {
 	t.Helper()
-	p := startProc(t, bin, "run", "-config", w.cfgPath)
-	p.launch(t)
-	waitFor(t, 2*time.Minute, "syncd armed its doorbell", func() bool {
-		select {
-		case err := <-p.done:
-			t.Fatalf("syncd run exited: %v\n%s", err, p.errOut.String())
-		default:
+	p := launch(t, exec.Command(bin, "run", "-config", w.cfgPath))
+	testworld.Eventually(t, 2*time.Minute, "syncd armed its doorbell", func() (bool, string) {
+		if p.Exited() {
+			t.Fatalf("syncd run exited: %v\n%s", p.Err(), p.Log.String())
 		}
 		var free bool
-		if err := w.pool.QueryRow(w.ctx, "SELECT pg_try_advisory_xact_lock_shared($1)", migrations.DoorbellLock).Scan(&free); err != nil {
+		if err := w.Pool.QueryRow(w.Ctx, "SELECT pg_try_advisory_xact_lock_shared($1)", migrations.DoorbellLock).Scan(&free); err != nil {
 			t.Fatal(err)
 		}
-		return !free
+		return !free, "the doorbell lock is free"
 	})
 	return p
 }
@@ -123,12 +102,12 @@ func naiveWorld(t testing.TB, trigger bool) *world {
 	t.Helper()
 	w := newWorldCapture(t, quotaEmulator(), false)
 	if trigger {
-		if _, err := w.pool.Exec(w.ctx, naive.TriggerSQL("wide")); err != nil {
+		if _, err := w.Pool.Exec(w.Ctx, naive.TriggerSQL("wide")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m := w.naiveSetup(t)
-	if _, err := m.Svc.Spreadsheets.BatchUpdate(w.id, &sheets.BatchUpdateSpreadsheetRequest{Requests: []*sheets.Request{
+	if _, err := m.Svc.Spreadsheets.BatchUpdate(w.ID, &sheets.BatchUpdateSpreadsheetRequest{Requests: []*sheets.Request{
 		{AddSheet: &sheets.AddSheetRequest{Properties: &sheets.SheetProperties{Title: "Wide"}}},
 	}}).Do(); err != nil {
 		t.Fatal(err)
@@ -140,18 +119,18 @@ func naiveWorld(t testing.TB, trigger bool) *world {
 // naiveSetup is a naive Mirror on w's tab whose calls count as set-up.
 func (w *world) naiveSetup(t testing.TB) *naive.Mirror {
 	t.Helper()
-	svc, err := naive.NewService(w.ctx, w.srv.URL, setupUser)
+	svc, err := naive.NewService(w.Ctx, w.Endpoint, setupUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &naive.Mirror{Svc: svc, SpreadsheetID: w.id, Tab: "Wide", Table: "wide", Columns: wideColumns}
+	return &naive.Mirror{Svc: svc, SpreadsheetID: w.ID, Tab: "Wide", Table: "wide", Columns: wideColumns}
 }
 
 func (w *world) naiveAppend(t testing.TB, m *naive.Mirror, rows [][]any) {
 	t.Helper()
 	for len(rows) > 0 {
 		n := min(len(rows), 10000)
-		if _, err := m.Svc.Spreadsheets.Values.Append(w.id, "Wide!A1", &sheets.ValueRange{Values: rows[:n]}).
+		if _, err := m.Svc.Spreadsheets.Values.Append(w.ID, "Wide!A1", &sheets.ValueRange{Values: rows[:n]}).
 			ValueInputOption("RAW").InsertDataOption("INSERT_ROWS").Do(); err != nil {
 			t.Fatal(err)
 		}
@@ -169,40 +148,27 @@ func toAny(ss []string) []any {
 
 // naiveArgs are the naivemirror flags for w.
 func naiveArgs(w *world, mode string, extra ...string) []string {
-	args := []string{"-db", w.url, "-endpoint", w.srv.URL, "-spreadsheet", w.id, "-tab", "Wide", "-table", "wide",
+	args := []string{"-db", w.URL, "-endpoint", w.Endpoint, "-spreadsheet", w.ID, "-tab", "Wide", "-table", "wide",
 		"-columns", strings.Join(wideColumns, ",")}
 	return append(append(args, extra...), mode)
 }
 
 // startNaive runs the naive mirror on w and returns once it LISTENs.
-func startNaive(t testing.TB, bin string, w *world) *proc {
+func startNaive(t testing.TB, bin string, w *world) *testworld.Proc {
 	t.Helper()
-	p := startProc(t, bin, naiveArgs(w, "run")...)
-	out, err := p.cmd.StdoutPipe()
+	cmd := exec.Command(bin, naiveArgs(w, "run")...)
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.launch(t)
+	p := launch(t, cmd)
 	rd := bufio.NewReader(out)
 	line, err := rd.ReadString('\n')
 	if strings.TrimSpace(line) != "listening" {
-		t.Fatalf("naivemirror did not start: %q %v\n%s", line, err, p.errOut.String())
+		t.Fatalf("naivemirror did not start: %q %v\n%s", line, err, p.Log.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, rd) }()
 	return p
-}
-
-// waitFor polls cond (an observable state) every 50 ms until it holds or
-// the deadline passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval of an observable condition
-	}
 }
 
 // procStatus reads a field (kB) of /proc/<pid>/status.

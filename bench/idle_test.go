@@ -5,6 +5,8 @@ package bench
 import (
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // idleResult is scenario 5 for one process.
@@ -30,14 +32,14 @@ func runIdle1(t *testing.T, bins binaries, window time.Duration) (syncd, nv idle
 	ws.rec.start(false)
 	wn.rec.start(false)
 	type probe struct {
-		p    *proc
+		p    *testworld.Proc
 		cpu0 float64
 		rss  []float64
 		res  *idleResult
 	}
 	probes := []*probe{{p: ps, res: &syncd}, {p: pn, res: &nv}}
 	for _, pr := range probes {
-		c, err := cpuSeconds(pr.p.pid())
+		c, err := cpuSeconds(pr.p.Pid())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,7 @@ func runIdle1(t *testing.T, bins binaries, window time.Duration) (syncd, nv idle
 	for time.Since(start) < window {
 		<-tick.C
 		for _, pr := range probes {
-			kb, err := procStatus(pr.p.pid(), "VmRSS")
+			kb, err := procStatus(pr.p.Pid(), "VmRSS")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,11 +60,11 @@ func runIdle1(t *testing.T, bins binaries, window time.Duration) (syncd, nv idle
 	tick.Stop()
 	el := time.Since(start).Seconds()
 	for _, pr := range probes {
-		c, err := cpuSeconds(pr.p.pid())
+		c, err := cpuSeconds(pr.p.Pid())
 		if err != nil {
 			t.Fatal(err)
 		}
-		hwm, err := procStatus(pr.p.pid(), "VmHWM")
+		hwm, err := procStatus(pr.p.Pid(), "VmHWM")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,8 +72,8 @@ func runIdle1(t *testing.T, bins binaries, window time.Duration) (syncd, nv idle
 		pr.res.CPUPercent = 100 * (c - pr.cpu0) / el
 	}
 	syncd.API, nv.API = ws.rec.counts(), wn.rec.counts()
-	ps.stop(t)
-	pn.stop(t)
+	stop(t, ps)
+	stop(t, pn)
 	t.Logf("idle: syncd %+v naive %+v", syncd, nv)
 	return syncd, nv
 }

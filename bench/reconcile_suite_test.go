@@ -55,7 +55,7 @@ func reconcileSyncd(t *testing.T, bins binaries, rows, runs int) (clean, drift [
 
 func reconcileSyncd1(t *testing.T, bins binaries, rows, runs int) (clean, drift []reconResult) {
 	w := newWorld(t, quotaEmulator())
-	if _, err := w.pool.Exec(w.ctx, wideRows, rows); err != nil {
+	if _, err := w.Pool.Exec(w.Ctx, wideRows, rows); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t, w.syncer(t)) // first mirror, as set-up user
@@ -77,7 +77,7 @@ func reconcileSyncd1(t *testing.T, bins binaries, rows, runs int) (clean, drift 
 		clean = append(clean, r)
 	}
 	for i := range runs {
-		if _, err := w.pool.Exec(w.ctx, driftSQL); err != nil {
+		if _, err := w.Pool.Exec(w.Ctx, driftSQL); err != nil {
 			t.Fatal(err)
 		}
 		r := pass()
@@ -100,15 +100,15 @@ func reconcileNaive(t *testing.T, bins binaries, rows, runs int, limit time.Dura
 
 func reconcileNaive1(t *testing.T, bins binaries, rows, runs int, limit time.Duration) (clean []reconResult, drift reconResult) {
 	w := naiveWorld(t, false)
-	if _, err := w.pool.Exec(w.ctx, wideRows, rows); err != nil {
+	if _, err := w.Pool.Exec(w.Ctx, wideRows, rows); err != nil {
 		t.Fatal(err)
 	}
 	m := w.naiveSetup(t)
-	conn, err := w.pool.Acquire(w.ctx)
+	conn, err := w.Pool.Acquire(w.Ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := m.Rows(w.ctx, conn.Conn())
+	all, err := m.Rows(w.Ctx, conn.Conn())
 	conn.Release()
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func reconcileNaive1(t *testing.T, bins binaries, rows, runs int, limit time.Dur
 		t.Logf("reconcile naive clean %d: %+v", i, r)
 		clean = append(clean, r)
 	}
-	if _, err := w.pool.Exec(w.ctx, driftSQL); err != nil {
+	if _, err := w.Pool.Exec(w.Ctx, driftSQL); err != nil {
 		t.Fatal(err)
 	}
 	drift = pass("-max", limit.String())

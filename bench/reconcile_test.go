@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // BenchmarkReconcile100k runs `syncd reconcile` as its own process on a
@@ -17,14 +19,14 @@ import (
 func BenchmarkReconcile100k(b *testing.B) {
 	const rows = 100000
 	w := newWorld(b, emulator0())
-	if _, err := w.pool.Exec(w.ctx, wideRows, rows); err != nil {
+	if _, err := w.Pool.Exec(w.Ctx, wideRows, rows); err != nil {
 		b.Fatal(err)
 	}
 	s := w.syncer(b)
 	w.drain(b, s) // first mirror: creates the tab and appends every row
-	bin := syncdBinary(b)
+	bin := testworld.SyncdBinary(b)
 	run := func(b *testing.B) (drift int, writes int64, rss int64, took time.Duration) {
-		before := w.emu.Stats()[w.id]
+		before := w.Emu.Stats()[w.ID]
 		var out, errOut bytes.Buffer
 		cmd := exec.Command(bin, "reconcile", "-config", w.cfgPath, "-json")
 		cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -42,7 +44,7 @@ func BenchmarkReconcile100k(b *testing.B) {
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 			b.Fatalf("report: %v\n%s", err, out.String())
 		}
-		after := w.emu.Stats()[w.id]
+		after := w.Emu.Stats()[w.ID]
 		return rep.Drift, after.Writes - before.Writes, rss, took
 	}
 	b.Run("no-drift", func(b *testing.B) {
@@ -67,7 +69,7 @@ func BenchmarkReconcile100k(b *testing.B) {
 			b.StopTimer()
 			// 1 % drift made behind syncd's back: triggers disabled, as a
 			// pg_restore --disable-triggers would.
-			if _, err := w.pool.Exec(w.ctx, `ALTER TABLE wide DISABLE TRIGGER USER;
+			if _, err := w.Pool.Exec(w.Ctx, `ALTER TABLE wide DISABLE TRIGGER USER;
 				UPDATE wide SET note = 'drift ' || now() WHERE id % 100 = 0;
 				ALTER TABLE wide ENABLE TRIGGER USER`); err != nil {
 				b.Fatal(err)

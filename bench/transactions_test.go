@@ -54,7 +54,7 @@ func runTransactions(t *testing.T, w *world, n int, limit time.Duration) txResul
 		go func() {
 			defer wg.Done()
 			for id := range ids {
-				if _, err := w.pool.Exec(w.ctx, wideRow, id); err != nil {
+				if _, err := w.Pool.Exec(w.Ctx, wideRow, id); err != nil {
 					errs <- err
 					return
 				}
@@ -132,7 +132,7 @@ func txSyncd(t *testing.T, bins binaries, n, runs int) []txResult {
 			w := newWorld(t, quotaEmulator())
 			p := startSyncd(t, bins.syncd, w)
 			r := runTransactions(t, w, n, 5*time.Minute)
-			p.stop(t)
+			stop(t, p)
 			r.Batches, r.MaxBatchCalls = w.batchStats(t)
 			if r.Visible != n {
 				t.Errorf("only %d of %d rows visible after %.0f s", r.Visible, n, r.Observed)
@@ -152,7 +152,7 @@ func txNaive(t *testing.T, bins binaries, n int, grace time.Duration) (r txResul
 		w := naiveWorld(t, true)
 		p := startNaive(t, bins.naive, w)
 		r = runTransactions(t, w, n, time.Duration(n)*time.Second/txRate+grace)
-		p.stop(t)
+		stop(t, p)
 		t.Logf("%+v", r)
 	})
 	return r
@@ -163,7 +163,7 @@ func txNaive(t *testing.T, bins binaries, n int, grace time.Duration) (r txResul
 // this world has one mirror.
 func (w *world) batchStats(t testing.TB) (batches, maxCalls int) {
 	t.Helper()
-	if err := w.pool.QueryRow(w.ctx, `SELECT count(*), coalesce(max(api_calls), 0) FROM syncd.sync_log
+	if err := w.Pool.QueryRow(w.Ctx, `SELECT count(*), coalesce(max(api_calls), 0) FROM syncd.sync_log
 		WHERE kind = 'change' AND status = 'ok'`).Scan(&batches, &maxCalls); err != nil {
 		t.Fatal(err)
 	}

@@ -1,38 +1,23 @@
 package bench
 
 import (
-	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/config"
-	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/internal/sheettest"
-	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testworld.Main(m)) }
 
-// world is a database with a wide table mirrored into an emulator.
+// world is a testworld.World with a wide table mirrored into its emulator.
 type world struct {
-	ctx     context.Context
-	url     string
-	pool    *pgxpool.Pool
-	emu     *sheetsemu.Server
-	srv     *httptest.Server
-	id      string
+	*testworld.World
 	cfgPath string
 	mirrors []syncd.Mirror
 	// rec sees every request the emulator serves (sizes, statuses, and
@@ -59,29 +44,16 @@ func newWorld(b testing.TB, emu sheetsemu.Options) *world {
 // syncd's triggers (a world for the naive mirror).
 func newWorldCapture(b testing.TB, emu sheetsemu.Options, capture bool) *world {
 	b.Helper()
-	w := &world{ctx: context.Background()}
-	w.url = pgtest.NewDB(b)
-	pgtest.Exec(b, w.url, wideTable)
-	var err error
-	pc, err := pgxpool.ParseConfig(w.url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pc.MaxConns = 16 // the workloads' 8 clients plus checks
-	if w.pool, err = pgxpool.NewWithConfig(w.ctx, pc); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(w.pool.Close)
-	w.emu = sheetsemu.New(emu)
-	w.srv = httptest.NewServer(w.rec.wrap(w.emu))
-	b.Cleanup(w.srv.Close)
-	w.id = w.emu.CreateSpreadsheet("bench")
-	cfg := fmt.Sprintf(`postgres:
-  url: %s
-sheets:
-  spreadsheet_id: %s
-  endpoint: %s
-http:
+	w := &world{}
+	w.World = testworld.New(b, testworld.Options{
+		Schema: wideTable,
+		// The workloads' 8 clients plus checks.
+		Pool:     func(pc *pgxpool.Config) { pc.MaxConns = 16 },
+		Emulator: emu,
+		Wrap:     w.rec.wrap,
+		Title:    "bench",
+	})
+	w.cfgPath = w.WriteConfig("syncd", testworld.Config{Body: `http:
   listen: 127.0.0.1:0
 log:
   format: console
@@ -92,54 +64,31 @@ mirrors:
   - name: wide
     table: public.wide
     sheet: Wide
-`, w.url, w.id, w.srv.URL)
-	w.cfgPath = filepath.Join(b.TempDir(), "syncd.yml")
-	if err := os.WriteFile(w.cfgPath, []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	c, err := config.Load(w.cfgPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if w.mirrors, err = c.Resolve(w.ctx, w.pool); err != nil {
-		b.Fatal(err)
-	}
-	conn, err := pgx.Connect(w.ctx, w.url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(w.ctx)
-	if _, err := migrations.ApplySchema(w.ctx, conn); err != nil {
-		b.Fatal(err)
-	}
-	if !capture {
-		return w
-	}
-	if _, err := migrations.InstallCapture(w.ctx, conn, migrations.CaptureTables(w.mirrors)); err != nil {
-		b.Fatal(err)
+`})
+	w.mirrors = w.Mirrors(w.cfgPath)
+	if capture {
+		w.Migrate(w.mirrors...)
+	} else {
+		w.Migrate()
 	}
 	return w
 }
 
 // syncer returns a Syncer on the world with an unlimited quota (setup work
-// must not be paced like production).
+// must not be paced like production). Its Sheets client counts as another
+// user in the emulator (quotaUser), so it never eats the measured
+// process's quota.
 func (w *world) syncer(b testing.TB) *syncer.Syncer {
 	b.Helper()
-	// The set-up counts as another user in the emulator (quotaUser), so it
-	// never eats the measured process's quota.
-	hc := &http.Client{Transport: sheettest.QuotaUser(setupUser, nil)}
-	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: w.srv.URL, HTTPClient: hc, Quota: sheets.NewQuota(1e6, 1e6, nil)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return syncer.New(syncer.Options{Pool: w.pool, Sheet: c, Codec: sheets.Codec{}, Mirrors: w.mirrors})
+	c := w.Client(setupUser)
+	return syncer.New(syncer.Options{Pool: w.Pool, Sheet: c, Codec: sheets.Codec{}, Mirrors: w.mirrors})
 }
 
 // drain mirrors the whole outbox.
 func (w *world) drain(b testing.TB, s *syncer.Syncer) {
 	b.Helper()
 	for {
-		n, err := s.Drain(w.ctx)
+		n, err := s.Drain(w.Ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -147,18 +96,6 @@ func (w *world) drain(b testing.TB, s *syncer.Syncer) {
 			return
 		}
 	}
-}
-
-// syncdBinary builds cmd/syncd (once per call), so that a
-// measured run is a separate process with its own RSS.
-func syncdBinary(b testing.TB) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "syncd")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/syncd").CombinedOutput()
-	if err != nil {
-		b.Fatalf("build syncd: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // emulator0 is an emulator without latency, faults or quota.

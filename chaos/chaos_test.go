@@ -11,7 +11,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // TestChaosLeavesTabEqualToTableWithEveryChangeAccounted is issue 8's chaos
@@ -35,19 +35,19 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 	began := time.Now()
 	w := newWorld(t)
 	f := newFaults(8)
-	endpoint := w.serve(f.wrap(w.emu))
+	endpoint := w.Serve(f.wrap(w.Emu))
 	cfg := w.writeConfig("chaos", endpoint)
-	if code, out := w.syncd("migrate", "-config", cfg); code != 0 {
+	if code, out := testworld.RunSyncd(t, "migrate", "-config", cfg); code != 0 {
 		t.Fatalf("syncd migrate: exit %d\n%s", code, out)
 	}
-	pgtest.Exec(t, w.url, countProduced)
+	pgtest.Exec(t, w.URL, countProduced)
 	f.on.Store(true)
 
-	sup := &supervisor{w: w, cfg: cfg, instance: "chaos", killed: map[*proc]bool{}, done: make(chan struct{})}
+	sup := &supervisor{w: w, cfg: cfg, instance: "chaos", killed: map[*testworld.Proc]bool{}, done: make(chan struct{})}
 	go sup.run()
 	t.Cleanup(sup.abort)
-	wl := &workload{pool: w.pool, writers: 4, target: int64(target), pace: 80 * time.Millisecond}
-	ctx, cancel := context.WithCancel(w.ctx)
+	wl := &workload{pool: w.Pool, writers: 4, target: int64(target), pace: 80 * time.Millisecond}
+	ctx, cancel := context.WithCancel(w.Ctx)
 	defer cancel()
 	wlDone := make(chan error, 1)
 	go func() { wlDone <- wl.run(ctx, 8) }()
@@ -68,7 +68,7 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 			sup.waitLeading(t)
 		}
 		if !restarted && (made >= int64(target)*7/10 || i == kills-1) {
-			if err := pgtest.Cluster(t).Restart(w.ctx, true); err != nil {
+			if err := pgtest.Cluster(t).Restart(w.Ctx, true); err != nil {
 				t.Fatal(err)
 			}
 			restarted = true
@@ -92,28 +92,28 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 	workloadEnded := time.Since(began)
 
 	// Quiescence: the last daemon drains everything, faults still on.
-	eventually(t, 3*time.Minute, "the outbox drained", func() (bool, string) {
-		n, err := w.pending()
+	testworld.Eventually(t, 3*time.Minute, "the outbox drained", func() (bool, string) {
+		n, err := w.Pending()
 		if err != nil {
 			return false, err.Error()
 		}
-		return n == 0, fmt.Sprintf("%d changes pending; daemon log:\n%s", n, sup.current().log.tail(2000))
+		return n == 0, fmt.Sprintf("%d changes pending; daemon log:\n%s", n, sup.current().Log.Tail(2000))
 	})
 	sup.stop(t)
 	m := w.mirror(cfg)
-	check := w.checker(endpoint)
+	check := w.Checker()
 	// The change path alone, through every kill and fault, must already
 	// have left the tab right; the reconcile below is the contract's safety
 	// net, so a difference here is a bug it would hide.
-	if diff, err := sheettest.Diff(w.ctx, w.pool, check, m); err != nil || diff != "" {
+	if diff, err := w.Diff(m); err != nil || diff != "" {
 		t.Errorf("after quiescence, before the reconcile, the tab differs from the table: %s %v", diff, err)
 	}
-	if code, out := w.syncd("reconcile", "-config", cfg); code != 0 {
+	if code, out := testworld.RunSyncd(t, "reconcile", "-config", cfg); code != 0 {
 		t.Fatalf("syncd reconcile (emulator faults still on): exit %d\n%s", code, out)
 	}
 	f.on.Store(false)
 
-	if diff, err := sheettest.Diff(w.ctx, w.pool, check, m); err != nil || diff != "" {
+	if diff, err := w.Diff(m); err != nil || diff != "" {
 		t.Fatalf("after the reconcile the tab differs from the table: %s %v", diff, err)
 	}
 	rows, dups := w.duplicateKeys(t, check)
@@ -134,7 +134,7 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 		t.Errorf("sync_log accounts for %d changes in %d ok batches, the workload produced %d: some were never mirrored", accounted, batches, produced)
 	}
 	var drift int
-	w.pool.QueryRow(w.ctx, `SELECT coalesce(drift, -1) FROM syncd.sync_log WHERE kind = 'reconcile' AND mirror = 'items' ORDER BY id DESC LIMIT 1`).Scan(&drift)
+	w.Pool.QueryRow(w.Ctx, `SELECT coalesce(drift, -1) FROM syncd.sync_log WHERE kind = 'reconcile' AND mirror = 'items' ORDER BY id DESC LIMIT 1`).Scan(&drift)
 	t.Logf("%d of the kills hit a daemon whose batch was in the sheet but not yet committed", inWindow)
 	t.Logf("%d kills survived (%d exits the daemon made on its own, restarted); %d changes produced (writers counted %d, %d statements retried), %d accounted in %d ok batches (%d failed batches retried); %d rows checked cell for cell; final reconcile drift %d",
 		sup.kills.Load(), len(sup.selfExits), produced, wl.made.Load(), wl.failed.Load(), accounted, batches, failed, rows, drift)
@@ -152,8 +152,8 @@ func TestChaosLeavesTabEqualToTableWithEveryChangeAccounted(t *testing.T) {
 // between lead sessions, so the lookup is repeated until a backend was hit.
 func (w *world) terminateListener(t *testing.T) {
 	t.Helper()
-	eventually(t, time.Minute, "a listener backend to terminate", func() (bool, string) {
-		tag, err := w.pool.Exec(w.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	testworld.Eventually(t, time.Minute, "a listener backend to terminate", func() (bool, string) {
+		tag, err := w.Pool.Exec(w.Ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE datname = current_database() AND application_name = 'syncd listen'`)
 		if err != nil {
 			return false, err.Error()
@@ -190,7 +190,7 @@ func (w *world) killAfterNextWrite(t *testing.T, f *faults, sup *supervisor) boo
 // data rows and the keys that appear more than once.
 func (w *world) duplicateKeys(t *testing.T, check syncd.Spreadsheet) (int, []float64) {
 	t.Helper()
-	got, err := check.Read(w.ctx, []syncd.Range{{Tab: "Items", EndCol: 1}})
+	got, err := check.Read(w.Ctx, []syncd.Range{{Tab: "Items", EndCol: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +213,10 @@ func (w *world) duplicateKeys(t *testing.T, check syncd.Spreadsheet) (int, []flo
 // the database) and what sync_log says was mirrored.
 func (w *world) accounting(t *testing.T) (produced, accounted int64, batches, failed int) {
 	t.Helper()
-	if err := w.pool.QueryRow(w.ctx, `SELECT coalesce(sum(n), 0) FROM chaos_produced`).Scan(&produced); err != nil {
+	if err := w.Pool.QueryRow(w.Ctx, `SELECT coalesce(sum(n), 0) FROM chaos_produced`).Scan(&produced); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.pool.QueryRow(w.ctx, `SELECT coalesce(sum(changes) FILTER (WHERE status = 'ok'), 0),
+	if err := w.Pool.QueryRow(w.Ctx, `SELECT coalesce(sum(changes) FILTER (WHERE status = 'ok'), 0),
 		count(*) FILTER (WHERE status = 'ok'), count(*) FILTER (WHERE status = 'error')
 		FROM syncd.sync_log WHERE mirror IN ('items', '*') AND kind = 'change'`).Scan(&accounted, &batches, &failed); err != nil {
 		t.Fatal(err)
@@ -232,8 +232,8 @@ type supervisor struct {
 	cfg, instance string
 
 	mu        sync.Mutex
-	cur       *proc
-	killed    map[*proc]bool
+	cur       *testworld.Proc
+	killed    map[*testworld.Proc]bool
 	selfExits []string
 	kills     atomic.Int64
 	stopping  bool
@@ -253,10 +253,10 @@ func (s *supervisor) run() {
 		p := s.w.start(s.cfg, s.instance)
 		s.cur = p
 		s.mu.Unlock()
-		<-p.done
+		<-p.Done()
 		s.mu.Lock()
 		if !s.killed[p] && !s.stopping {
-			s.selfExits = append(s.selfExits, fmt.Sprintf("%v; log: %s", p.err, p.log.tail(1500)))
+			s.selfExits = append(s.selfExits, fmt.Sprintf("%v; log: %s", p.Err(), p.Log.Tail(1500)))
 		}
 		s.mu.Unlock()
 		// systemd's RestartSec, shortened: a pause before the restart.
@@ -264,7 +264,7 @@ func (s *supervisor) run() {
 	}
 }
 
-func (s *supervisor) current() *proc {
+func (s *supervisor) current() *testworld.Proc {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cur
@@ -274,16 +274,16 @@ func (s *supervisor) current() *proc {
 // heartbeat as leader.
 func (s *supervisor) waitLeading(t *testing.T) {
 	t.Helper()
-	eventually(t, 2*time.Minute, "the daemon to lead", func() (bool, string) {
+	testworld.Eventually(t, 2*time.Minute, "the daemon to lead", func() (bool, string) {
 		p := s.current()
-		if p == nil || p.exited() {
+		if p == nil || p.Exited() {
 			return false, "no daemon running"
 		}
-		role, err := s.w.role(s.instance, p.pid())
+		role, err := s.w.role(s.instance, p.Pid())
 		if err != nil {
 			return false, err.Error()
 		}
-		return role == "leader", fmt.Sprintf("role %q; log:\n%s", role, p.log.tail(1500))
+		return role == "leader", fmt.Sprintf("role %q; log:\n%s", role, p.Log.Tail(1500))
 	})
 }
 
@@ -292,7 +292,7 @@ func (s *supervisor) kill9() {
 	s.mu.Lock()
 	s.killed[p] = true
 	s.mu.Unlock()
-	p.kill9()
+	p.Kill9()
 	s.kills.Add(1)
 }
 
@@ -303,8 +303,8 @@ func (s *supervisor) stop(t *testing.T) {
 	s.stopping = true
 	p := s.cur
 	s.mu.Unlock()
-	if !p.exited() {
-		p.stop(t)
+	if !p.Exited() {
+		stop(t, p)
 	}
 	<-s.done
 }
@@ -317,7 +317,7 @@ func (s *supervisor) abort() {
 	p := s.cur
 	s.mu.Unlock()
 	if p != nil {
-		p.kill9()
+		p.Kill9()
 	}
 	<-s.done
 }

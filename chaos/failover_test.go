@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // requestCounter counts the Sheets API requests that reach the emulator
@@ -40,31 +40,31 @@ func (c *requestCounter) wrap(h http.Handler) http.Handler {
 func TestTwoDaemonsOneWritesKill9LeaderStandbyTakesOverWithin10s(t *testing.T) {
 	w := newWorld(t)
 	var viaA, viaB requestCounter
-	cfgA := w.writeConfig("a", w.serve(viaA.wrap(w.emu)))
-	endpointB := w.serve(viaB.wrap(w.emu))
+	cfgA := w.writeConfig("a", w.Serve(viaA.wrap(w.Emu)))
+	endpointB := w.Serve(viaB.wrap(w.Emu))
 	cfgB := w.writeConfig("b", endpointB)
-	if code, out := w.syncd("migrate", "-config", cfgA); code != 0 {
+	if code, out := testworld.RunSyncd(t, "migrate", "-config", cfgA); code != 0 {
 		t.Fatalf("syncd migrate: exit %d\n%s", code, out)
 	}
 
 	a := w.start(cfgA, "a")
-	eventually(t, time.Minute, "a to lead", func() (bool, string) {
-		role, err := w.role("a", a.pid())
-		return role == "leader", fmt.Sprintf("role %q %v\n%s", role, err, a.log.tail(2000))
+	testworld.Eventually(t, time.Minute, "a to lead", func() (bool, string) {
+		role, err := w.role("a", a.Pid())
+		return role == "leader", fmt.Sprintf("role %q %v\n%s", role, err, a.Log.Tail(2000))
 	})
 	b := w.start(cfgB, "b")
-	eventually(t, time.Minute, "b to stand by", func() (bool, string) {
-		role, err := w.role("b", b.pid())
-		return role == "standby", fmt.Sprintf("role %q %v\n%s", role, err, b.log.tail(2000))
+	testworld.Eventually(t, time.Minute, "b to stand by", func() (bool, string) {
+		role, err := w.role("b", b.Pid())
+		return role == "standby", fmt.Sprintf("role %q %v\n%s", role, err, b.Log.Tail(2000))
 	})
 
 	// A steady stream of inserts through the kill.
-	wl := &workload{pool: w.pool, writers: 1, target: 1 << 40, pace: 20 * time.Millisecond}
-	ctx, cancel := context.WithCancel(w.ctx)
+	wl := &workload{pool: w.Pool, writers: 1, target: 1 << 40, pace: 20 * time.Millisecond}
+	ctx, cancel := context.WithCancel(w.Ctx)
 	defer cancel()
 	wlDone := make(chan error, 1)
 	go func() { wlDone <- wl.run(ctx, 7) }()
-	eventually(t, time.Minute, "a to write batches", func() (bool, string) {
+	testworld.Eventually(t, time.Minute, "a to write batches", func() (bool, string) {
 		return viaA.writes.Load() >= 3, fmt.Sprintf("%d writes through a's endpoint", viaA.writes.Load())
 	})
 
@@ -74,42 +74,42 @@ func TestTwoDaemonsOneWritesKill9LeaderStandbyTakesOverWithin10s(t *testing.T) {
 		t.Fatalf("standby b sent %d Sheets requests while a leads", n)
 	}
 	st := w.status(t, cfgA)
-	if st.Daemon.LeaderPID == nil || *st.Daemon.LeaderPID != a.pid() || st.roles["b"] != "standby" {
-		t.Fatalf("syncd status -json while a leads: leader_pid %v (a is %d), roles %v", st.Daemon.LeaderPID, a.pid(), st.roles)
+	if st.Daemon.LeaderPID == nil || *st.Daemon.LeaderPID != a.Pid() || st.roles["b"] != "standby" {
+		t.Fatalf("syncd status -json while a leads: leader_pid %v (a is %d), roles %v", st.Daemon.LeaderPID, a.Pid(), st.roles)
 	}
 
-	a.kill9()
+	a.Kill9()
 	killed := time.Now()
 	writesOfA := viaA.writes.Load()
 	var tookLead, tookWrite time.Duration
-	eventually(t, 10*time.Second, "b to lead within 10 s of kill -9 of a", func() (bool, string) {
+	testworld.Eventually(t, 10*time.Second, "b to lead within 10 s of kill -9 of a", func() (bool, string) {
 		if tookLead == 0 {
-			if role, _ := w.role("b", b.pid()); role == "leader" {
+			if role, _ := w.role("b", b.Pid()); role == "leader" {
 				tookLead = time.Since(killed)
 			}
 		}
-		return tookLead != 0, b.log.tail(2000)
+		return tookLead != 0, b.Log.Tail(2000)
 	})
-	eventually(t, 30*time.Second, "b to write to the sheet", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "b to write to the sheet", func() (bool, string) {
 		if viaB.writes.Load() > 0 {
 			tookWrite = time.Since(killed)
 			return true, ""
 		}
-		return false, b.log.tail(2000)
+		return false, b.Log.Tail(2000)
 	})
 	cancel()
 	if err := <-wlDone; err != nil {
 		t.Fatalf("workload: %v", err)
 	}
-	eventually(t, time.Minute, "the outbox drained", func() (bool, string) {
-		n, err := w.pending()
+	testworld.Eventually(t, time.Minute, "the outbox drained", func() (bool, string) {
+		n, err := w.Pending()
 		return err == nil && n == 0, fmt.Sprintf("%d pending (%v)", n, err)
 	})
 	if n := viaA.writes.Load(); n != writesOfA {
 		t.Errorf("a, killed, wrote %d more times", n-writesOfA)
 	}
-	check := w.checker(endpointB)
-	if diff, err := sheettest.Diff(w.ctx, w.pool, check, w.mirror(cfgB)); err != nil || diff != "" {
+	check := w.Checker()
+	if diff, err := w.Diff(w.mirror(cfgB)); err != nil || diff != "" {
 		t.Fatalf("after the takeover the tab differs from the table (no reconcile run): %s %v", diff, err)
 	}
 	rows, dups := w.duplicateKeys(t, check)
@@ -117,12 +117,12 @@ func TestTwoDaemonsOneWritesKill9LeaderStandbyTakesOverWithin10s(t *testing.T) {
 		t.Errorf("keys repeated in the tab: %v", dups)
 	}
 	st = w.status(t, cfgB)
-	if st.Daemon.LeaderPID == nil || *st.Daemon.LeaderPID != b.pid() {
-		t.Errorf("syncd status -json after the takeover: leader_pid %v, want b's %d", st.Daemon.LeaderPID, b.pid())
+	if st.Daemon.LeaderPID == nil || *st.Daemon.LeaderPID != b.Pid() {
+		t.Errorf("syncd status -json after the takeover: leader_pid %v, want b's %d", st.Daemon.LeaderPID, b.Pid())
 	}
 	t.Logf("kill -9 of leader a: b led after %v and wrote its first batch after %v; %d changes, %d rows, tab == table; a wrote %d times, b %d",
 		tookLead.Round(time.Millisecond), tookWrite.Round(time.Millisecond), wl.made.Load(), rows, writesOfA, viaB.writes.Load())
-	b.stop(t)
+	stop(t, b)
 }
 
 // statusJSON is the part of `syncd status -json` the tests read.
@@ -141,7 +141,7 @@ func (w *world) status(t *testing.T, cfg string) statusJSON {
 	t.Helper()
 	// The exit code says healthy, degraded or down; the JSON on stdout
 	// holds the facts either way.
-	out, _ := exec.Command(syncdBin, "status", "-json", "-config", cfg).Output()
+	out, _ := exec.Command(testworld.SyncdBinary(t), "status", "-json", "-config", cfg).Output()
 	var st statusJSON
 	if err := json.Unmarshal(out, &st); err != nil {
 		t.Fatalf("syncd status -json: %v\n%s", err, out)

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // faults wraps the emulator with the failures the real Sheets API and the
@@ -62,7 +64,7 @@ func (f *faults) String() string {
 func (f *faults) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api := strings.Contains(r.URL.Path, "/spreadsheets")
-		if !f.on.Load() || !api || r.URL.Query().Get("quotaUser") == "checker" {
+		if !f.on.Load() || !api || r.URL.Query().Get("quotaUser") == testworld.CheckerUser {
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -18,38 +18,29 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 )
 
 // daemon is one `syncd run` process.
 type daemon struct {
-	cmd    *exec.Cmd
-	logs   *logBuffer
-	exited chan error
-	addr   string // its http.listen address
+	*testworld.Proc
+	addr string // its http.listen address
 }
 
 var httpAddr = regexp.MustCompile(`"http": "([^"]+)"`)
 
 func (w *world) startDaemon(t *testing.T, instance string) *daemon {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(w.syncd, "run", "-instance", instance), logs: &logBuffer{}, exited: make(chan error, 1)}
-	d.cmd.Env = w.env
-	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.exited <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		<-d.exited
-	})
-	waitFor(t, 60*time.Second, instance+" serving", func() (bool, string) {
-		m := httpAddr.FindStringSubmatch(d.logs.String())
+	cmd := exec.Command(w.syncd, "run", "-instance", instance)
+	cmd.Env = w.env
+	d := &daemon{Proc: testworld.Start(t, instance, cmd)}
+	testworld.Eventually(t, 60*time.Second, instance+" serving", func() (bool, string) {
+		m := httpAddr.FindStringSubmatch(d.Log.String())
 		if m != nil {
 			d.addr = m[1]
 		}
-		return m != nil, d.logs.String()
+		return m != nil, d.Log.String()
 	})
 	return d
 }
@@ -71,25 +62,6 @@ func (d *daemon) metric(name string) (float64, error) {
 	return 0, fmt.Errorf("no %s in /metrics", name)
 }
 
-// waitFor polls cond (it reads state that changes on its own schedule: a
-// process, a database, a sheet) until it holds, failing after limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, detail := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s:\n%s", limit, what, detail)
-		}
-		<-tick.C
-	}
-}
-
 // TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9 is issue 7's
 // failover check with the real binary: two `syncd run` against one
 // database; only the leader sends Sheets writes; kill -9 of the leader, in
@@ -99,7 +71,7 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	w := newWorld(t)
 	pgtest := func(sql string, args ...any) {
 		t.Helper()
-		conn, err := pgx.Connect(context.Background(), w.dbURL)
+		conn, err := pgx.Connect(context.Background(), w.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +83,7 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	pgtest("INSERT INTO employee_settings (employee_id, name) VALUES (1, 'Ann')")
 
 	a := w.startDaemon(t, "a")
-	waitFor(t, 30*time.Second, "a to lead", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "a to lead", func() (bool, string) {
 		v, err := a.metric("syncd_leader")
 		return err == nil && v == 1, fmt.Sprint(v, err)
 	})
@@ -122,7 +94,7 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	var inserted atomic.Int64
 	done := make(chan error, 1)
 	go func() {
-		conn, err := pgx.Connect(ctx, w.dbURL)
+		conn, err := pgx.Connect(ctx, w.URL)
 		if err != nil {
 			done <- err
 			return
@@ -150,14 +122,14 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	}()
 	defer stop()
 
-	waitFor(t, 30*time.Second, "a to mirror some shifts", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "a to mirror some shifts", func() (bool, string) {
 		select {
 		case err := <-done:
 			t.Fatalf("workload: %v", err)
 		default:
 		}
 		v, err := a.metric("syncd_changes_total")
-		return err == nil && v >= 20, fmt.Sprintf("changes_total %v (%v), %d inserted\n%s", v, err, inserted.Load(), a.logs.String())
+		return err == nil && v >= 20, fmt.Sprintf("changes_total %v (%v), %d inserted\n%s", v, err, inserted.Load(), a.Log.String())
 	})
 	// Exactly one writes: the standby has sent no Sheets write at all.
 	if v, err := b.metric("syncd_sheets_write_requests_total"); err != nil || v != 0 {
@@ -168,15 +140,15 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	}
 
 	killed := time.Now()
-	if err := a.cmd.Process.Kill(); err != nil { // SIGKILL: no clean-up at all
+	if err := a.Cmd.Process.Kill(); err != nil { // SIGKILL: no clean-up at all
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "b to lead after kill -9 of a", func() (bool, string) {
+	testworld.Eventually(t, 10*time.Second, "b to lead after kill -9 of a", func() (bool, string) {
 		v, err := b.metric("syncd_leader")
-		return err == nil && v == 1, b.logs.String()
+		return err == nil && v == 1, b.Log.String()
 	})
 	took := time.Since(killed)
-	waitFor(t, 30*time.Second, "b to mirror shifts", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "b to mirror shifts", func() (bool, string) {
 		v, err := b.metric("syncd_changes_total")
 		return err == nil && v >= 20, fmt.Sprint(v, err)
 	})
@@ -186,12 +158,12 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 	}
 	t.Logf("kill -9 of the leader: the standby led after %v; %d shifts inserted", took.Round(time.Millisecond), inserted.Load())
 
-	client, err := sheets.New(context.Background(), sheets.Options{SpreadsheetID: w.sheetID, Endpoint: w.endpoint})
+	client, err := sheets.New(context.Background(), sheets.Options{SpreadsheetID: w.ID, Endpoint: w.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sheetIDs []int
-	waitFor(t, 60*time.Second, "the sheet to equal the table", func() (bool, string) {
+	testworld.Eventually(t, 60*time.Second, "the sheet to equal the table", func() (bool, string) {
 		cells, err := client.Read(context.Background(), []syncd.Range{{Tab: "Shifts", EndCol: 1}})
 		if err != nil {
 			return false, err.Error()
@@ -208,7 +180,7 @@ func TestTwoDaemonsOneWritesAndTheStandbyTakesOverAfterKill9(t *testing.T) {
 		// interrupted by stop() may have committed on the server after its
 		// client gave up.
 		var tableIDs []int
-		conn, err := pgx.Connect(context.Background(), w.dbURL)
+		conn, err := pgx.Connect(context.Background(), w.URL)
 		if err != nil {
 			return false, err.Error()
 		}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol runs the real binary the
@@ -45,20 +47,11 @@ func TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol(t *testing.T) {
 
 	const watchdog = time.Second
 	watchdogOn := len(directives(t, "syncd.service")["WatchdogSec"]) > 0
-	run := exec.Command(w.syncd, "run")
+	cmd := exec.Command(w.syncd, "run")
 	// No WATCHDOG_PID: go-systemd then takes the variable as meant for it.
-	run.Env = append(w.env, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=1000000")
-	var logs logBuffer
-	run.Stdout, run.Stderr = &logs, &logs
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- run.Wait() }()
-	t.Cleanup(func() {
-		run.Process.Kill()
-		<-exited
-	})
+	cmd.Env = append(w.env, "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=1000000")
+	run := testworld.Start(t, "syncd run", cmd)
+	logs := run.Log
 
 	expect := func(want string, within time.Duration) {
 		t.Helper()
@@ -69,8 +62,8 @@ func TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol(t *testing.T) {
 				if m == want {
 					return
 				}
-			case err := <-exited:
-				t.Fatalf("syncd run exited (%v) before sending %s; its log:\n%s", err, want, logs.String())
+			case <-run.Done():
+				t.Fatalf("syncd run exited (%v) before sending %s; its log:\n%s", run.Err(), want, logs.String())
 			case <-deadline:
 				t.Fatalf("no %s within %v; its log:\n%s", want, within, logs.String())
 			}
@@ -89,16 +82,15 @@ func TestSyncdRunSpeaksTheServiceUnitsNotifyProtocol(t *testing.T) {
 		t.Log("syncd.service sets no WatchdogSec: watchdog pings not required")
 	}
 
-	if err := run.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := run.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	expect("STOPPING=1", 20*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	select {
-	case err := <-exited:
-		exited <- err
-		if err != nil {
+	case <-run.Done():
+		if err := run.Err(); err != nil {
 			t.Fatalf("syncd run after SIGTERM: %v\n%s", err, logs.String())
 		}
 	case <-ctx.Done():

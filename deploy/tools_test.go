@@ -5,10 +5,10 @@ import (
 	"os/exec"
 	"testing"
 
-	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/testworld"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testworld.Main(m)) }
 
 // need returns the path of the first of the named tools found. The tests
 // never skip: a missing tool fails them with the command that installs it
