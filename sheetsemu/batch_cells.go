@@ -168,7 +168,7 @@ func buAppendCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error)
 func lastDataRow(s *sheet) int {
 	for r := s.usedRows() - 1; r >= 0; r-- {
 		for _, c := range s.Rows[r] {
-			if hasValue(c) {
+			if c.hasValue() {
 				return r
 			}
 		}
