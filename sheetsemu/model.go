@@ -123,32 +123,7 @@ func (s *sheet) cell(r, c int) *sheets.CellData { return s.at(r, c).data() }
 // setCell stores v (nil clears). The row slice is copied so clones sharing
 // it are unaffected.
 func (s *sheet) setCell(r, c int, v *sheets.CellData) {
-	if r < 0 || c < 0 {
-		return // callers validate ranges; never index with a negative
-	}
-	old := s.at(r, c)
-	nv := packCell(normCell(old, v))
-	if nv == old {
-		return
-	}
-	s.storeRow(r, c, []cell{nv})
-}
-
-// storeRow writes cells at (r, c0..) into a fresh copy of row r (clones
-// share row slices, so a stored row is never written in place).
-func (s *sheet) storeRow(r, c0 int, vals []cell) {
-	var prev []cell
-	if r < len(s.Rows) {
-		prev = s.Rows[r]
-	}
-	row := make([]cell, max(len(prev), c0+len(vals)))
-	copy(row, prev)
-	copy(row[c0:], vals)
-	for len(s.Rows) <= r {
-		s.Rows = append(s.Rows, nil)
-	}
-	s.Rows[r] = trimRow(row)
-	s.trimRows()
+	s.mapRow(r, c, c+1, func(_ int, old cell) cell { return packCell(normCell(old, v)) })
 }
 
 // normCell is what storing v over old keeps: nil for a cell carrying
@@ -174,20 +149,45 @@ func normCell(old cell, v *sheets.CellData) *sheets.CellData {
 // form of setCell; f maps the old cell (nil when empty) and the incoming
 // one to the cell to store.
 func (s *sheet) setRow(r, c0 int, vals []*sheets.CellData, f func(old, v *sheets.CellData) *sheets.CellData) {
-	if r < 0 || c0 < 0 || len(vals) == 0 {
+	s.mapRow(r, c0, c0+len(vals), func(c int, old cell) cell {
+		return packCell(normCell(old, f(old.data(), vals[c-c0])))
+	})
+}
+
+// mapRow replaces the cells of row r in columns [c0, c1) with f(column,
+// old cell), copying the row once and only if some cell changed.
+func (s *sheet) mapRow(r, c0, c1 int, f func(c int, old cell) cell) {
+	if r < 0 || c0 < 0 || c1 <= c0 {
 		return
 	}
-	out := make([]cell, len(vals))
-	changed := false
-	for j, v := range vals {
-		old := s.at(r, c0+j)
-		nv := packCell(normCell(old, f(old.data(), v)))
-		out[j] = nv
-		changed = changed || nv != old
+	var prev []cell
+	if r < len(s.Rows) {
+		prev = s.Rows[r]
 	}
-	if changed {
-		s.storeRow(r, c0, out)
+	var row []cell // allocated at the first change
+	for c := c0; c < c1; c++ {
+		var old cell
+		if c < len(prev) {
+			old = prev[c]
+		}
+		nv := f(c, old)
+		if nv == old {
+			continue
+		}
+		if row == nil {
+			row = make([]cell, max(len(prev), c1))
+			copy(row, prev)
+		}
+		row[c] = nv
 	}
+	if row == nil {
+		return
+	}
+	for len(s.Rows) <= r {
+		s.Rows = append(s.Rows, nil)
+	}
+	s.Rows[r] = trimRow(row)
+	s.trimRows()
 }
 
 func trimRow(row []cell) []cell {

@@ -94,9 +94,14 @@ func packCell(d *sheets.CellData) cell {
 	if d == nil || cellEmpty(d) {
 		return cell{}
 	}
-	var c cell
-	uv := d.UserEnteredValue
-	var extra *sheets.CellData
+	c, other := packValue(d.UserEnteredValue)
+	c.rest = packRest(d, other)
+	return c
+}
+
+// packValue converts a userEnteredValue; other is set (to uv) when it is
+// kept whole as kindOther.
+func packValue(uv *sheets.ExtendedValue) (c cell, other *sheets.ExtendedValue) {
 	switch {
 	case uv == nil:
 	case uv.ErrorValue == nil && len(uv.ForceSendFields) == 0 && len(uv.NullFields) == 0 && oneValue(uv):
@@ -114,24 +119,27 @@ func packCell(d *sheets.CellData) cell {
 			c.kind, c.str = kindFormula, *uv.FormulaValue
 		}
 	default:
-		c.kind = kindOther
-		extra = &sheets.CellData{UserEnteredValue: uv}
+		c.kind, other = kindOther, uv
 	}
-	if d.EffectiveValue != nil || len(d.TextFormatRuns) > 0 || d.PivotTable != nil || len(d.ChipRuns) > 0 ||
+	return c, other
+}
+
+// packRest interns everything of d but its userEnteredValue; other is a
+// kindOther value to keep in rest.extra.
+func packRest(d *sheets.CellData, other *sheets.ExtendedValue) unique.Handle[cellRest] {
+	var extra *sheets.CellData
+	if other != nil || d.EffectiveValue != nil || len(d.TextFormatRuns) > 0 || d.PivotTable != nil || len(d.ChipRuns) > 0 ||
 		d.DataSourceFormula != nil || d.DataSourceTable != nil || d.EffectiveFormat != nil || d.FormattedValue != "" ||
 		len(d.ForceSendFields) > 0 || len(d.NullFields) > 0 {
 		x := *d
-		x.UserEnteredValue, x.UserEnteredFormat, x.Note, x.Hyperlink, x.DataValidation = nil, nil, "", "", nil
-		if extra != nil {
-			x.UserEnteredValue = extra.UserEnteredValue
-		}
+		x.UserEnteredValue, x.UserEnteredFormat, x.Note, x.Hyperlink, x.DataValidation = other, nil, "", "", nil
 		extra = &x
 	}
-	if d.UserEnteredFormat != nil || d.Note != "" || d.Hyperlink != "" || d.DataValidation != nil || extra != nil {
-		c.rest = unique.Make(cellRest{format: d.UserEnteredFormat, note: d.Note, hyperlink: d.Hyperlink,
-			validation: d.DataValidation, extra: extra})
+	if d.UserEnteredFormat == nil && d.Note == "" && d.Hyperlink == "" && d.DataValidation == nil && extra == nil {
+		return noRest
 	}
-	return c
+	return unique.Make(cellRest{format: d.UserEnteredFormat, note: d.Note, hyperlink: d.Hyperlink,
+		validation: d.DataValidation, extra: extra})
 }
 
 // oneValue reports whether exactly one of v's value fields is set.
