@@ -1,7 +1,5 @@
 package sheetsemu
 
-import "google.golang.org/api/sheets/v4"
-
 type appendOut struct {
 	SpreadsheetID string        `json:"spreadsheetId"`
 	TableRange    string        `json:"tableRange,omitempty"`
@@ -100,7 +98,7 @@ func findTable(b *book, s *sheet, g gridRange) (gridRange, bool) {
 			return lo, hi, false
 		}
 		for c := g.StartCol; c < min(g.EndCol, len(s.Rows[r])); c++ {
-			if hasValue(s.cell(r, c)) {
+			if s.at(r, c).hasValue() {
 				if !ok {
 					lo = c
 				}
@@ -124,7 +122,7 @@ func findTable(b *book, s *sheet, g gridRange) (gridRange, bool) {
 	// table is C1, not A1:C1 (recorded in test_append_row_with_empty_value).
 	_, hi, _ := rowHas(first)
 	lo := hi
-	for lo-1 >= g.StartCol && hasValue(s.cell(first, lo-1)) {
+	for lo-1 >= g.StartCol && s.at(first, lo-1).hasValue() {
 		lo--
 	}
 	t := gridRange{StartRow: first, EndRow: first, StartCol: lo, EndCol: hi + 1}
@@ -143,17 +141,17 @@ func findTable(b *book, s *sheet, g gridRange) (gridRange, bool) {
 // start at that cell. Recorded traffic shows an empty anchor (e.g. a row
 // just inserted above data) gets the values written right there.
 func tableAtAnchor(s *sheet, r0, c0 int) (gridRange, bool) {
-	if !hasValue(s.cell(r0, c0)) {
+	if !s.at(r0, c0).hasValue() {
 		return gridRange{}, false
 	}
 	t := gridRange{StartRow: r0, EndRow: r0 + 1, StartCol: c0, EndCol: c0 + 1}
-	for hasValue(s.cell(r0, t.EndCol)) {
+	for s.at(r0, t.EndCol).hasValue() {
 		t.EndCol++
 	}
 	for r := r0 + 1; r < s.usedRows(); r++ {
 		any := false
 		for c := t.StartCol; c < t.EndCol; c++ {
-			if hasValue(s.cell(r, c)) {
+			if s.at(r, c).hasValue() {
 				any = true
 				break
 			}
@@ -165,5 +163,3 @@ func tableAtAnchor(s *sheet, r0, c0 int) (gridRange, bool) {
 	}
 	return t, true
 }
-
-func hasValue(c *sheets.CellData) bool { return c != nil && c.UserEnteredValue != nil }

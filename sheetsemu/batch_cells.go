@@ -168,7 +168,7 @@ func buAppendCells(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error)
 func lastDataRow(s *sheet) int {
 	for r := s.usedRows() - 1; r >= 0; r-- {
 		for _, c := range s.Rows[r] {
-			if hasValue(c) {
+			if c.hasValue() {
 				return r
 			}
 		}
@@ -198,9 +198,7 @@ func buRepeatCell(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) 
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
 	for row := g.StartRow; row < g.EndRow; row++ {
-		for col := g.StartCol; col < g.EndCol; col++ {
-			s.setCell(row, col, m.apply(s.cell(row, col), u.Cell))
-		}
+		s.mapRow(row, g.StartCol, g.EndCol, func(_ int, old cell) cell { return m.applyCell(old, u.Cell) })
 	}
 	return nil, nil
 }

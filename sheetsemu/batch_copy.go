@@ -9,12 +9,12 @@ import (
 
 // snapshot copies the cells of g so that overlapping pastes read the
 // original values.
-func snapshot(s *sheet, g gridRange) [][]*sheets.CellData {
-	out := make([][]*sheets.CellData, g.rows())
+func snapshot(s *sheet, g gridRange) [][]cell {
+	out := make([][]cell, g.rows())
 	for r := range out {
-		out[r] = make([]*sheets.CellData, g.cols())
+		out[r] = make([]cell, g.cols())
 		for c := range out[r] {
-			out[r][c] = s.cell(g.StartRow+r, g.StartCol+c)
+			out[r][c] = s.at(g.StartRow+r, g.StartCol+c)
 		}
 	}
 	return out
@@ -95,7 +95,7 @@ func buCopyPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 			for r0 := 0; r0 < h; r0++ {
 				for c0 := 0; c0 < w; c0++ {
 					row, col := dg.StartRow+a*h+r0, dg.StartCol+b*w+c0
-					ds.setCell(row, col, pasteCell(ds.cell(row, col), src[r0][c0], u.PasteType))
+					ds.setCell(row, col, pasteCell(ds.cell(row, col), src[r0][c0].data(), u.PasteType))
 				}
 			}
 		}
@@ -103,13 +103,13 @@ func buCopyPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	return nil, nil
 }
 
-func transposeCells(in [][]*sheets.CellData) [][]*sheets.CellData {
+func transposeCells(in [][]cell) [][]cell {
 	if len(in) == 0 {
 		return in
 	}
-	out := make([][]*sheets.CellData, len(in[0]))
+	out := make([][]cell, len(in[0]))
 	for c := range out {
-		out[c] = make([]*sheets.CellData, len(in))
+		out[c] = make([]cell, len(in))
 		for r := range in {
 			out[c][r] = in[r][c]
 		}
@@ -154,7 +154,7 @@ func buCutPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	for r0, row := range src {
 		for c0, cell := range row {
 			dr, dc := int(u.Destination.RowIndex)+r0, int(u.Destination.ColumnIndex)+c0
-			ds.setCell(dr, dc, pasteCell(ds.cell(dr, dc), cell, u.PasteType))
+			ds.setCell(dr, dc, pasteCell(ds.cell(dr, dc), cell.data(), u.PasteType))
 		}
 	}
 	return nil, nil
@@ -205,7 +205,7 @@ func buSortRange(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	})
 	for r0, row := range rows {
 		for c0, cell := range row {
-			s.setCell(g.StartRow+r0, g.StartCol+c0, cell)
+			s.setCell(g.StartRow+r0, g.StartCol+c0, cell.data())
 		}
 	}
 	return nil, nil

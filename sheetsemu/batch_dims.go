@@ -20,7 +20,7 @@ func shiftDim(b *book, s *sheet, dim string, at, n int) {
 	} else {
 		for r, row := range s.Rows {
 			if at < len(row) {
-				s.Rows[r] = trimRow(spliceSlice(append([]*sheets.CellData(nil), row...), at, n))
+				s.Rows[r] = trimRow(spliceSlice(row, at, n))
 			}
 		}
 		s.trimRows()
@@ -424,10 +424,10 @@ func buAutoResizeDimensions(c *buCtx, i int, r *sheets.Request) (*sheets.Respons
 			if d.Dimension == "ROWS" {
 				k = ri
 			}
-			if k < start || k >= end || cell == nil {
+			if k < start || k >= end || cell.empty() {
 				continue
 			}
-			str, ok := formattedValue(effectiveValue(c.b, s, cell, 0), numberFormatOf(cell), c.b.Props.Locale)
+			str, ok := formattedValue(effectiveValue(c.b, s, cell, 0), cell.numberFormat(), c.b.Props.Locale)
 			if !ok || str == "" {
 				continue
 			}

@@ -215,7 +215,7 @@ func truncateGrid(s *sheet) {
 	}
 	for r, row := range s.Rows {
 		if len(row) > cols {
-			s.Rows[r] = trimRow(append([]*sheets.CellData(nil), row[:cols]...))
+			s.Rows[r] = trimRow(append([]cell(nil), row[:cols]...))
 		}
 	}
 	s.trimRows()

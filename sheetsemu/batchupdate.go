@@ -125,8 +125,10 @@ func (s *Server) handleBatchUpdate(q *apiRequest) (any, error) {
 		if len(raw) < 1<<16 && bytes.IndexByte(raw, '_') >= 0 {
 			raw = camelKeys(raw)
 		}
-		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, badRequest("Invalid JSON payload received. requests[%d]: %v", i, err)
+		if !decodeFast(raw, &req) {
+			if err := json.Unmarshal(raw, &req); err != nil {
+				return nil, badRequest("Invalid JSON payload received. requests[%d]: %v", i, err)
+			}
 		}
 		c.raw, c.rawBytes = nil, raw
 		kind, err := requestKindOf(&req)

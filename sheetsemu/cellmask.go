@@ -2,6 +2,7 @@ package sheetsemu
 
 import (
 	"strings"
+	"unique"
 
 	"google.golang.org/api/sheets/v4"
 )
@@ -22,6 +23,15 @@ type cellMask struct {
 	normMemo map[*sheets.CellFormat]*sheets.CellFormat
 	// valueOnly is set when the mask is exactly "userEnteredValue".
 	valueOnly bool
+	// restMemo caches applyCell's new rest record by old one (and whether
+	// the cell has no value) for masks that leave the value alone: over a
+	// column of cells sharing a format it is computed once.
+	restMemo map[restKey]unique.Handle[cellRest]
+}
+
+type restKey struct {
+	rest    unique.Handle[cellRest]
+	noValue bool
 }
 
 // onlyValue reports whether c sets nothing but userEnteredValue.
@@ -50,7 +60,7 @@ func (m cellMask) norm(f *sheets.CellFormat) *sheets.CellFormat {
 
 func compileCellMask(mask string) (cellMask, error) {
 	m := cellMask{top: map[string]bool{}, memo: map[[2]*sheets.CellFormat]*sheets.CellFormat{},
-		normMemo: map[*sheets.CellFormat]*sheets.CellFormat{}}
+		normMemo: map[*sheets.CellFormat]*sheets.CellFormat{}, restMemo: map[restKey]unique.Handle[cellRest]{}}
 	if strings.TrimSpace(mask) == "" {
 		return m, errString("At least one field must be listed in 'fields'. (Use '*' to indicate all fields.)")
 	}
@@ -150,6 +160,32 @@ func (m cellMask) apply(old, src *sheets.CellData) *sheets.CellData {
 		}
 	}
 	return &nc
+}
+
+// applyCell is apply on a stored cell: what storing src over old with
+// this mask leaves. A mask that leaves the value alone (repeatCell of a
+// number format, the bulk of syncd's formatting) only swaps the rest
+// record, memoised by the old one, instead of rebuilding an API cell for
+// every cell.
+func (m cellMask) applyCell(old cell, src *sheets.CellData) cell {
+	if m.all || m.top["userEnteredValue"] || old.kind == kindOther || m.restMemo == nil {
+		return packCell(normCell(old, m.apply(old.data(), src)))
+	}
+	key := restKey{old.rest, old.kind == kindNone}
+	nr, ok := m.restMemo[key]
+	if !ok {
+		// The rest alone, as an API cell without a value.
+		nd := m.apply(cell{rest: old.rest}.data(), src)
+		switch {
+		case nd == nil || (key.noValue && cellEmpty(nd)):
+			nr = noRest // an empty cell is not stored
+		default:
+			nr = packRest(nd, nil)
+		}
+		m.restMemo[key] = nr
+	}
+	old.rest = nr
+	return old
 }
 
 // checkCellInput validates one incoming cell against Google's limits.

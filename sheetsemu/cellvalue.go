@@ -63,18 +63,26 @@ func a1For(s *sheet, g gridRange) string {
 }
 
 // effectiveValue is the computed value of a stored cell.
-func effectiveValue(b *book, s *sheet, c *sheets.CellData, depth int) *sheets.ExtendedValue {
-	if c == nil || c.UserEnteredValue == nil {
+func effectiveValue(b *book, s *sheet, c cell, depth int) *sheets.ExtendedValue {
+	switch c.kind {
+	case kindNone:
 		return nil
-	}
-	uv := c.UserEnteredValue
-	if uv.FormulaValue != nil {
-		if c.EffectiveValue != nil {
-			return c.EffectiveValue // as Google calculated it (loaded)
+	case kindFormula:
+		if ev := c.loadedEffective(); ev != nil {
+			return ev // as Google calculated it (loaded)
 		}
-		return evalFormula(b, s, *uv.FormulaValue, depth)
+		return evalFormula(b, s, c.str, depth)
+	case kindOther:
+		uv := c.value()
+		if uv.FormulaValue != nil {
+			if ev := c.loadedEffective(); ev != nil {
+				return ev
+			}
+			return evalFormula(b, s, *uv.FormulaValue, depth)
+		}
+		return uv
 	}
-	return uv
+	return c.value()
 }
 
 func errorText(e *sheets.ErrorValue) string {
@@ -95,13 +103,6 @@ func errorText(e *sheets.ErrorValue) string {
 		return "#NULL!"
 	}
 	return "#ERROR!"
-}
-
-func numberFormatOf(c *sheets.CellData) *sheets.NumberFormat {
-	if c == nil || c.UserEnteredFormat == nil {
-		return nil
-	}
-	return c.UserEnteredFormat.NumberFormat
 }
 
 // formattedValue renders an effective value as the UI displays it.
@@ -142,17 +143,38 @@ type renderOpts struct {
 }
 
 // renderCell renders a cell for the values API; ok is false for an empty
-// cell.
-func renderCell(b *book, s *sheet, c *sheets.CellData, o renderOpts) (any, bool) {
-	if c == nil || c.UserEnteredValue == nil {
+// cell. Plain values are rendered straight from the stored form: a full
+// read of a big tab must not allocate an API cell per cell.
+func renderCell(b *book, s *sheet, c cell, o renderOpts) (any, bool) {
+	formatted := o.Value == "" || o.Value == "FORMATTED_VALUE"
+	switch c.kind {
+	case kindNone:
 		return nil, false
+	case kindNumber:
+		nf := c.numberFormat()
+		if formatted || (o.DateTime == "FORMATTED_STRING" && isDateType(nf)) {
+			return formatNumberLocale(c.num, nf, b.Props.Locale), true
+		}
+		return c.num, true
+	case kindString:
+		return c.str, true
+	case kindBool:
+		if formatted {
+			if c.num != 0 {
+				return "TRUE", true
+			}
+			return "FALSE", true
+		}
+		return c.num != 0, true
 	}
-	if o.Value == "FORMULA" && c.UserEnteredValue.FormulaValue != nil {
-		return *c.UserEnteredValue.FormulaValue, true
+	if o.Value == "FORMULA" {
+		if uv := c.value(); uv.FormulaValue != nil {
+			return *uv.FormulaValue, true
+		}
 	}
 	ev := effectiveValue(b, s, c, 0)
-	nf := numberFormatOf(c)
-	if o.Value == "" || o.Value == "FORMATTED_VALUE" {
+	nf := c.numberFormat()
+	if formatted {
 		str, ok := formattedValue(ev, nf, b.Props.Locale)
 		return str, ok
 	}
@@ -175,7 +197,7 @@ func renderCell(b *book, s *sheet, c *sheets.CellData, o renderOpts) (any, bool)
 }
 
 // cellText is the plain text of a cell for sorting, HTML and search.
-func cellText(b *book, s *sheet, c *sheets.CellData) string {
-	str, _ := formattedValue(effectiveValue(b, s, c, 0), numberFormatOf(c), b.Props.Locale)
+func cellText(b *book, s *sheet, c cell) string {
+	str, _ := formattedValue(effectiveValue(b, s, c, 0), c.numberFormat(), b.Props.Locale)
 	return strings.TrimSpace(str)
 }

@@ -328,7 +328,7 @@ func (e *evaluator) ref(tok string) fval {
 }
 
 func (e *evaluator) cellValue(s *sheet, r, c int) fval {
-	ev := effectiveValue(e.b, s, s.cell(r, c), e.depth+1)
+	ev := effectiveValue(e.b, s, s.at(r, c), e.depth+1)
 	switch {
 	case ev == nil:
 		return fval{kind: '0'}

@@ -177,7 +177,7 @@ func renderGridData(b *book, s *sheet, g gridRange) map[string]any {
 		var vals []any
 		last := -1
 		for c := g.StartCol; c < min(g.EndCol, len(s.Rows[r])); c++ {
-			cj := renderCellData(b, s, s.cell(r, c))
+			cj := renderCellData(b, s, s.Rows[r][c])
 			if len(cj) > 0 {
 				last = c - g.StartCol
 			}
@@ -217,13 +217,14 @@ func dimMeta(meta []*sheets.DimensionProperties, from, to int, def int64) []any 
 
 // renderCellData renders a stored cell with its computed effective and
 // formatted values.
-func renderCellData(b *book, s *sheet, c *sheets.CellData) map[string]any {
+func renderCellData(b *book, s *sheet, sc cell) map[string]any {
+	c := sc.data()
 	if c == nil {
 		return map[string]any{}
 	}
 	out := *c
-	out.EffectiveValue = effectiveValue(b, s, c, 0)
-	if str, ok := formattedValue(out.EffectiveValue, numberFormatOf(c), b.Props.Locale); ok {
+	out.EffectiveValue = effectiveValue(b, s, sc, 0)
+	if str, ok := formattedValue(out.EffectiveValue, sc.numberFormat(), b.Props.Locale); ok {
 		out.FormattedValue = str
 	}
 	if c.UserEnteredFormat != nil {

@@ -97,7 +97,7 @@ func renderHTMLBook(b *book) htmlBook {
 		for r := 0; r < rows; r++ {
 			var row []htmlCell
 			for c := 0; c < cols; c++ {
-				row = append(row, htmlCellOf(b, s, s.cell(r, c)))
+				row = append(row, htmlCellOf(b, s, s.at(r, c)))
 			}
 			hs.Rows = append(hs.Rows, row)
 		}
@@ -106,16 +106,17 @@ func renderHTMLBook(b *book) htmlBook {
 	return hb
 }
 
-func htmlCellOf(b *book, s *sheet, c *sheets.CellData) htmlCell {
-	if c == nil {
+func htmlCellOf(b *book, s *sheet, c cell) htmlCell {
+	if c.empty() {
 		return htmlCell{}
 	}
-	hc := htmlCell{Text: cellText(b, s, c), Note: c.Note}
+	rest := c.restOf()
+	hc := htmlCell{Text: cellText(b, s, c), Note: rest.note}
 	var st []string
 	if ev := effectiveValue(b, s, c, 0); ev != nil && ev.NumberValue != nil {
 		st = append(st, "text-align:right")
 	}
-	if f := c.UserEnteredFormat; f != nil {
+	if f := rest.format; f != nil {
 		if tf := f.TextFormat; tf != nil {
 			if tf.Bold {
 				st = append(st, "font-weight:bold")

@@ -17,9 +17,9 @@ const (
 	maxCellChars = 50_000
 )
 
-// book is one spreadsheet. Cells are stored as immutable *sheets.CellData
-// values and row slices are never modified in place, so clone() is a cheap
-// copy of slice headers: batchUpdate applies to a clone and swaps it in only
+// book is one spreadsheet. Cells are stored compactly (store.go) in row
+// slices that are never modified in place, so clone() is a cheap copy of
+// slice headers: batchUpdate applies to a clone and swaps it in only
 // when every sub-request succeeded.
 type book struct {
 	ID          string
@@ -41,7 +41,7 @@ type book struct {
 // Props.GridProperties.
 type sheet struct {
 	Props           *sheets.SheetProperties
-	Rows            [][]*sheets.CellData
+	Rows            [][]cell
 	RowMeta         []*sheets.DimensionProperties
 	ColMeta         []*sheets.DimensionProperties
 	Merges          []*sheets.GridRange
@@ -84,7 +84,7 @@ func (b *book) clone() *book {
 func (s *sheet) clone() *sheet {
 	c := *s
 	c.Props = cloneJSON(s.Props)
-	c.Rows = append([][]*sheets.CellData(nil), s.Rows...)
+	c.Rows = append([][]cell(nil), s.Rows...)
 	c.RowMeta = append([]*sheets.DimensionProperties(nil), s.RowMeta...)
 	c.ColMeta = append([]*sheets.DimensionProperties(nil), s.ColMeta...)
 	c.Merges = cloneJSON(s.Merges)
@@ -109,43 +109,26 @@ func (s *sheet) grid() *sheets.GridProperties {
 func (s *sheet) rowCount() int { return int(s.grid().RowCount) }
 func (s *sheet) colCount() int { return int(s.grid().ColumnCount) }
 
-// cell returns the stored cell or nil.
-func (s *sheet) cell(r, c int) *sheets.CellData {
+// at returns the stored cell at (r, c); the zero cell when none.
+func (s *sheet) at(r, c int) cell {
 	if r < 0 || r >= len(s.Rows) || c < 0 || c >= len(s.Rows[r]) {
-		return nil
+		return cell{}
 	}
 	return s.Rows[r][c]
 }
 
+// cell returns the stored cell in API form (a fresh copy), or nil.
+func (s *sheet) cell(r, c int) *sheets.CellData { return s.at(r, c).data() }
+
 // setCell stores v (nil clears). The row slice is copied so clones sharing
 // it are unaffected.
 func (s *sheet) setCell(r, c int, v *sheets.CellData) {
-	if r < 0 || c < 0 {
-		return // callers validate ranges; never index with a negative
-	}
-	old := s.cell(r, c)
-	v = normCell(old, v)
-	if v == nil && old == nil {
-		return
-	}
-	for len(s.Rows) <= r {
-		s.Rows = append(s.Rows, nil)
-	}
-	prev := s.Rows[r]
-	n := len(prev)
-	if c >= n {
-		n = c + 1
-	}
-	row := make([]*sheets.CellData, n)
-	copy(row, prev)
-	row[c] = v
-	s.Rows[r] = trimRow(row)
-	s.trimRows()
+	s.mapRow(r, c, c+1, func(_ int, old cell) cell { return packCell(normCell(old, v)) })
 }
 
 // normCell is what storing v over old keeps: nil for a cell carrying
 // nothing, and without the kept effective value once the formula changed.
-func normCell(old, v *sheets.CellData) *sheets.CellData {
+func normCell(old cell, v *sheets.CellData) *sheets.CellData {
 	if v != nil && cellEmpty(v) {
 		return nil
 	}
@@ -153,7 +136,7 @@ func normCell(old, v *sheets.CellData) *sheets.CellData {
 	// spreadsheet, see load.go) stays valid only while that cell keeps its
 	// formula; a cell written with anything else is calculated here.
 	if v != nil && v.EffectiveValue != nil {
-		if old != nil && formulaOf(old) != formulaOf(v) {
+		if !old.empty() && old.formula() != formulaOf(v) {
 			cp := *v
 			cp.EffectiveValue = nil
 			v = &cp
@@ -163,28 +146,41 @@ func normCell(old, v *sheets.CellData) *sheets.CellData {
 }
 
 // setRow stores cells vals at (r, c0..) in one copy of the row, the bulk
-// form of setCell; f maps the old cell and the incoming one to the cell to
-// store.
+// form of setCell; f maps the old cell (nil when empty) and the incoming
+// one to the cell to store.
 func (s *sheet) setRow(r, c0 int, vals []*sheets.CellData, f func(old, v *sheets.CellData) *sheets.CellData) {
-	if r < 0 || c0 < 0 || len(vals) == 0 {
+	s.mapRow(r, c0, c0+len(vals), func(c int, old cell) cell {
+		return packCell(normCell(old, f(old.data(), vals[c-c0])))
+	})
+}
+
+// mapRow replaces the cells of row r in columns [c0, c1) with f(column,
+// old cell), copying the row once and only if some cell changed.
+func (s *sheet) mapRow(r, c0, c1 int, f func(c int, old cell) cell) {
+	if r < 0 || c0 < 0 || c1 <= c0 {
 		return
 	}
-	var prev []*sheets.CellData
+	var prev []cell
 	if r < len(s.Rows) {
 		prev = s.Rows[r]
 	}
-	row := make([]*sheets.CellData, max(len(prev), c0+len(vals)))
-	copy(row, prev)
-	changed := false
-	for j, v := range vals {
-		old := row[c0+j]
-		nv := normCell(old, f(old, v))
-		if nv != old {
-			row[c0+j] = nv
-			changed = true
+	var row []cell // allocated at the first change
+	for c := c0; c < c1; c++ {
+		var old cell
+		if c < len(prev) {
+			old = prev[c]
 		}
+		nv := f(c, old)
+		if nv == old {
+			continue
+		}
+		if row == nil {
+			row = make([]cell, max(len(prev), c1))
+			copy(row, prev)
+		}
+		row[c] = nv
 	}
-	if !changed {
+	if row == nil {
 		return
 	}
 	for len(s.Rows) <= r {
@@ -194,9 +190,9 @@ func (s *sheet) setRow(r, c0 int, vals []*sheets.CellData, f func(old, v *sheets
 	s.trimRows()
 }
 
-func trimRow(row []*sheets.CellData) []*sheets.CellData {
+func trimRow(row []cell) []cell {
 	n := len(row)
-	for n > 0 && row[n-1] == nil {
+	for n > 0 && row[n-1].empty() {
 		n--
 	}
 	if n == 0 {

@@ -127,7 +127,7 @@ func readValues(b *book, s *sheet, g gridRange, major string, o renderOpts) [][]
 		endCol := min(g.EndCol, len(s.Rows[r]))
 		last := -1
 		for c := g.StartCol; c < endCol; c++ {
-			v, ok := renderCell(b, s, s.cell(r, c), o)
+			v, ok := renderCell(b, s, s.Rows[r][c], o)
 			if !ok {
 				v = ""
 			} else {
@@ -308,7 +308,7 @@ func clearValues(s *sheet, g gridRange) {
 	var hits []rc
 	for r := g.StartRow; r < min(g.EndRow, s.usedRows()); r++ {
 		for c := g.StartCol; c < min(g.EndCol, len(s.Rows[r])); c++ {
-			if hasValue(s.Rows[r][c]) {
+			if s.Rows[r][c].hasValue() {
 				hits = append(hits, rc{r, c})
 			}
 		}
