@@ -10,17 +10,20 @@
 -- gets the key and mirrored column names as trigger arguments. A column
 -- dropped, renamed or retyped after the triggers were installed therefore
 -- never makes the application's statement fail:
---   * a key column that is no longer there: each row records a 'T' (full
---     resync) marker instead of its key;
+--   * a key column that is no longer there: the key records it as JSON null,
+--     which the daemon reads as "this row cannot be named": a full resync
+--     (store.ReadChanges);
 --   * a mirrored column that is no longer there: every updated row counts as
 --     changed (the whole row is compared) until the triggers are refreshed;
 --   * a retyped column: to_jsonb renders any type.
 -- The table itself is recorded by OID (TG_RELID::regclass), so a renamed
 -- table keeps its outbox entries.
 --
--- Arguments: TG_ARGV[0] the key columns as a text[] literal, TG_ARGV[1] the
--- mirrored columns (empty: any change of the row counts). No arguments: the
--- table is only a depends_on source and gets one 'S' marker per statement.
+-- Arguments: TG_ARGV[0] the mirrored columns as a text[] literal (empty: any
+-- change of the row counts), TG_ARGV[1..] the key columns, one an argument.
+-- No arguments: the table is only a depends_on source and gets one 'S'
+-- marker per statement. A single-column key (the common case) is picked
+-- inline: checking or looping per row costs insert throughput.
 --
 -- The doorbell: NOTIFY only when the daemon holds advisory lock
 -- 495958516580 (migrations.DoorbellLock) exclusively, i.e. is waiting. The
@@ -46,47 +49,34 @@ $$;
 
 CREATE FUNCTION syncd.capture() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-  keys text[];
-  cols text[];
 BEGIN
-  IF TG_NARGS = 0 OR TG_OP = 'TRUNCATE' THEN
+  IF TG_OP = 'INSERT' AND TG_NARGS = 2 THEN
+    INSERT INTO syncd.changes (tbl, op, key)
+      SELECT TG_RELID::regclass, 'I', jsonb_build_object(TG_ARGV[1], to_jsonb(n) -> TG_ARGV[1]) FROM new_rows n;
+  ELSIF TG_NARGS < 2 OR TG_OP = 'TRUNCATE' THEN
     INSERT INTO syncd.changes (tbl, op)
       VALUES (TG_RELID::regclass, CASE WHEN TG_OP = 'TRUNCATE' THEN 'T' ELSE 'S' END);
+  ELSIF TG_OP = 'INSERT' THEN
+    INSERT INTO syncd.changes (tbl, op, key)
+      SELECT TG_RELID::regclass, 'I', syncd.pick(to_jsonb(n), TG_ARGV[1:TG_NARGS - 1]) FROM new_rows n;
+  ELSIF TG_OP = 'UPDATE' THEN
+    -- A key update is a delete of the old key and an upsert of the new.
+    INSERT INTO syncd.changes (tbl, op, key)
+      WITH o AS (SELECT syncd.pick(r, TG_ARGV[1:TG_NARGS - 1]) AS k, syncd.compared(r, TG_ARGV[0]::text[]) AS v
+                   FROM (SELECT to_jsonb(o) AS r FROM old_rows o) x),
+           n AS (SELECT syncd.pick(r, TG_ARGV[1:TG_NARGS - 1]) AS k, syncd.compared(r, TG_ARGV[0]::text[]) AS v
+                   FROM (SELECT to_jsonb(n) AS r FROM new_rows n) x)
+      SELECT TG_RELID::regclass, 'U', n.k FROM n
+       WHERE NOT EXISTS (SELECT 1 FROM o WHERE o.k = n.k AND o.v = n.v)
+      UNION ALL
+      SELECT TG_RELID::regclass, 'D', o.k FROM o
+       WHERE NOT EXISTS (SELECT 1 FROM n WHERE n.k = o.k);
+  ELSIF TG_NARGS = 2 THEN
+    INSERT INTO syncd.changes (tbl, op, key)
+      SELECT TG_RELID::regclass, 'D', jsonb_build_object(TG_ARGV[1], to_jsonb(o) -> TG_ARGV[1]) FROM old_rows o;
   ELSE
-    keys := TG_ARGV[0]::text[];
-    cols := TG_ARGV[1]::text[];
-    -- A row without all key columns (one was dropped or renamed since the
-    -- triggers were installed) records a 'T' (full resync) marker instead of
-    -- its key. The single-column key is spelled out inline: it is the common
-    -- case and a function call per row would cost insert throughput.
-    IF TG_OP = 'INSERT' THEN
-      INSERT INTO syncd.changes (tbl, op, key)
-        SELECT TG_RELID::regclass, CASE WHEN r ?& keys THEN 'I' ELSE 'T' END,
-               CASE WHEN NOT r ?& keys THEN NULL
-                    WHEN cardinality(keys) = 1 THEN jsonb_build_object(keys[1], r -> keys[1])
-                    ELSE syncd.pick(r, keys) END
-          FROM (SELECT to_jsonb(n) AS r FROM new_rows n) x;
-    ELSIF TG_OP = 'UPDATE' THEN
-      -- A key update is a delete of the old key and an upsert of the new.
-      INSERT INTO syncd.changes (tbl, op, key)
-        WITH o AS (SELECT r ?& keys AS ok, syncd.pick(r, keys) AS k, syncd.compared(r, cols) AS v
-                     FROM (SELECT to_jsonb(o) AS r FROM old_rows o) x),
-             n AS (SELECT r ?& keys AS ok, syncd.pick(r, keys) AS k, syncd.compared(r, cols) AS v
-                     FROM (SELECT to_jsonb(n) AS r FROM new_rows n) x)
-        SELECT TG_RELID::regclass, CASE WHEN n.ok THEN 'U' ELSE 'T' END, CASE WHEN n.ok THEN n.k END FROM n
-         WHERE NOT n.ok OR NOT EXISTS (SELECT 1 FROM o WHERE o.k = n.k AND o.v = n.v)
-        UNION ALL
-        SELECT TG_RELID::regclass, 'D', o.k FROM o
-         WHERE o.ok AND NOT EXISTS (SELECT 1 FROM n WHERE n.k = o.k);
-    ELSE
-      INSERT INTO syncd.changes (tbl, op, key)
-        SELECT TG_RELID::regclass, CASE WHEN r ?& keys THEN 'D' ELSE 'T' END,
-               CASE WHEN NOT r ?& keys THEN NULL
-                    WHEN cardinality(keys) = 1 THEN jsonb_build_object(keys[1], r -> keys[1])
-                    ELSE syncd.pick(r, keys) END
-          FROM (SELECT to_jsonb(o) AS r FROM old_rows o) x;
-    END IF;
+    INSERT INTO syncd.changes (tbl, op, key)
+      SELECT TG_RELID::regclass, 'D', syncd.pick(to_jsonb(o), TG_ARGV[1:TG_NARGS - 1]) FROM old_rows o;
   END IF;
   IF FOUND AND NOT pg_try_advisory_xact_lock_shared(495958516580) THEN
     PERFORM pg_notify('syncd', '');

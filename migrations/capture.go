@@ -121,15 +121,16 @@ type trigger struct {
 }
 
 // wantTrigger is how trigger ev must look for a table captured as t, given
-// its arguments rendered as text[] literals.
-func wantTrigger(ev triggerEvent, t CaptureTable, keys, cols string) trigger {
+// its mirrored columns rendered as a text[] literal: the arguments are that
+// literal and then the key columns, one an argument (003_capture.sql).
+func wantTrigger(ev triggerEvent, t CaptureTable, cols string) trigger {
 	w := trigger{function: CaptureFunction}
 	if len(t.Key) == 0 || ev.event == "TRUNCATE" {
 		// Statement markers need neither arguments nor transition tables,
 		// and so never go out of step with the table's columns.
 		return w
 	}
-	w.args = []string{keys, cols}
+	w.args = append([]string{cols}, t.Key...)
 	if ev.event != "INSERT" {
 		w.oldTable = "old_rows"
 	}
@@ -140,7 +141,8 @@ func wantTrigger(ev triggerEvent, t CaptureTable, keys, cols string) trigger {
 }
 
 // sql is the CREATE TRIGGER statement for w as a format() template whose
-// arguments are the trigger name, the table OID and the two arguments.
+// arguments are the trigger name, the table OID and the function's
+// arguments as a list of literals (see execFormat).
 func (w trigger) sql(event string) string {
 	refs := ""
 	if w.oldTable != "" {
@@ -152,24 +154,20 @@ func (w trigger) sql(event string) string {
 	if refs != "" {
 		refs = " REFERENCING" + refs
 	}
-	call := "syncd.capture()"
-	if w.args != nil {
-		call = "syncd.capture(%3$L, %4$L)"
-	}
-	return "CREATE TRIGGER %1$I AFTER " + event + " ON %2$s" + refs + " FOR EACH STATEMENT EXECUTE FUNCTION " + call
+	return "CREATE TRIGGER %1$I AFTER " + event + " ON %2$s" + refs + " FOR EACH STATEMENT EXECUTE FUNCTION syncd.capture(%3$s)"
 }
 
 // installTriggers creates or recreates the triggers of one table that are
 // missing or differ from what t needs; it reports whether it changed any.
 func installTriggers(ctx context.Context, tx pgx.Tx, oid uint32, t CaptureTable, have map[string]trigger) (bool, error) {
-	var keys, cols string
-	if err := tx.QueryRow(ctx, "SELECT $1::text[]::text, $2::text[]::text", nonNil(t.Key), nonNil(t.Columns)).Scan(&keys, &cols); err != nil {
-		return false, fmt.Errorf("render trigger arguments: %w", err)
+	cols, err := renderColumns(ctx, tx, t.Columns)
+	if err != nil {
+		return false, err
 	}
 	changed := false
 	for _, ev := range triggerEvents {
 		name := triggerPrefix + ev.name
-		w := wantTrigger(ev, t, keys, cols)
+		w := wantTrigger(ev, t, cols)
 		if cur, ok := have[name]; ok {
 			if sameTrigger(cur, w) {
 				continue
@@ -178,7 +176,7 @@ func installTriggers(ctx context.Context, tx pgx.Tx, oid uint32, t CaptureTable,
 				return false, fmt.Errorf("drop outdated %s: %w", name, err)
 			}
 		}
-		if err := execFormat(ctx, tx, w.sql(ev.event), name, oid, keys, cols); err != nil {
+		if err := execFormat(ctx, tx, w.sql(ev.event), name, oid, w.args...); err != nil {
 			return false, fmt.Errorf("create %s trigger: %w", strings.ToLower(ev.event), err)
 		}
 		changed = true
@@ -188,14 +186,14 @@ func installTriggers(ctx context.Context, tx pgx.Tx, oid uint32, t CaptureTable,
 
 // execFormat has the server render template with format() — name as %1$I,
 // the table OID as %2$s (regclass output, quoted and qualified as needed),
-// further arguments as literals — and runs the result.
+// args as %3$s, a comma-separated list of literals quoted by quote_literal —
+// and runs the result.
 func execFormat(ctx context.Context, tx pgx.Tx, template string, name string, oid uint32, args ...string) error {
-	a, b := "", ""
-	if len(args) == 2 {
-		a, b = args[0], args[1]
-	}
 	var stmt string
-	if err := tx.QueryRow(ctx, "SELECT format($1::text, $2::text, $3::oid::regclass, $4::text, $5::text)", template, name, oid, a, b).Scan(&stmt); err != nil {
+	err := tx.QueryRow(ctx, `SELECT format($1::text, $2::text, $3::oid::regclass,
+		(SELECT coalesce(string_agg(quote_literal(a), ', ' ORDER BY i), '') FROM unnest($4::text[]) WITH ORDINALITY u(a, i)))`,
+		template, name, oid, nonNil(args)).Scan(&stmt)
+	if err != nil {
 		return fmt.Errorf("render %q: %w", template, err)
 	}
 	if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -214,6 +212,15 @@ func sameTrigger(a, b trigger) bool {
 		}
 	}
 	return true
+}
+
+// renderColumns is the text[] literal of cols, as the server writes it.
+func renderColumns(ctx context.Context, q pgx.Tx, cols []string) (string, error) {
+	var out string
+	if err := q.QueryRow(ctx, "SELECT $1::text[]::text", nonNil(cols)).Scan(&out); err != nil {
+		return "", fmt.Errorf("render trigger arguments: %w", err)
+	}
+	return out, nil
 }
 
 func nonNil(s []string) []string {
@@ -394,14 +401,14 @@ func CaptureOutOfStep(ctx context.Context, conn *pgx.Conn, tables []CaptureTable
 		if oid == nil {
 			continue // the config check reports a missing table
 		}
-		var keys, cols string
-		if err := tx.QueryRow(ctx, "SELECT $1::text[]::text, $2::text[]::text", nonNil(t.Key), nonNil(t.Columns)).Scan(&keys, &cols); err != nil {
-			return nil, fmt.Errorf("render trigger arguments: %w", err)
+		cols, err := renderColumns(ctx, tx, t.Columns)
+		if err != nil {
+			return nil, err
 		}
 		for _, ev := range triggerEvents {
 			name := triggerPrefix + ev.name
 			cur, ok := existing[*oid][name]
-			if w := wantTrigger(ev, t, keys, cols); ok && !sameTrigger(cur, w) {
+			if w := wantTrigger(ev, t, cols); ok && !sameTrigger(cur, w) {
 				out = append(out, fmt.Sprintf("%s: %s calls %s(%s), the config needs %s(%s)",
 					t.Table, name, cur.function, strings.Join(cur.args, ", "), w.function, strings.Join(w.args, ", ")))
 			}

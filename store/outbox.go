@@ -46,14 +46,21 @@ type Change struct {
 }
 
 // ReadChanges returns up to limit outbox entries in id order (limit <= 0
-// means all of them). Run it in the snapshot that reads the rows the entries
+// means all of them); an entry whose key has a null member comes back as
+// an OpTruncate marker. Run it in the snapshot that reads the rows the entries
 // name, so that rows and entries agree.
 func ReadChanges(ctx context.Context, q Querier, limit int) ([]Change, error) {
 	var lim any // NULL: no limit
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := q.Query(ctx, `SELECT id, tbl::oid, op, coalesce(key::text, '') FROM syncd.changes ORDER BY id LIMIT $1`, lim)
+	// A key with a null member names no row: the trigger could not find a
+	// key column (the application dropped or renamed it after the triggers
+	// were installed). Such an entry means what a TRUNCATE means.
+	rows, err := q.Query(ctx, `SELECT id, tbl::oid,
+		CASE WHEN jsonb_path_exists(key, '$.* ? (@ == null)') THEN 'T' ELSE op::text END,
+		CASE WHEN jsonb_path_exists(key, '$.* ? (@ == null)') THEN '' ELSE coalesce(key::text, '') END
+		FROM syncd.changes ORDER BY id LIMIT $1`, lim)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
