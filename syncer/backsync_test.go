@@ -1,0 +1,111 @@
+package syncer_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/syncd/syncd"
+)
+
+// The way back (issue 14): edits typed into editable cells reach the right
+// row, once, and a settled sheet costs nothing.
+
+const ledgerSchema = `
+CREATE TABLE ledger (
+	id     text PRIMARY KEY,
+	amount numeric,
+	note   text,
+	memo   text
+);`
+
+const ledgerMirror = `  - name: ledger
+    table: public.ledger
+    sheet: Ledger
+    editable: [amount, note, memo]
+`
+
+// typeInto types v into the cell at a1 as a person would: RAW keeps text as
+// text, USER_ENTERED parses numbers and formulas.
+func (b *bundle) typeInto(a1 string, v any, userEntered bool) {
+	b.t.Helper()
+	opt := "RAW"
+	if userEntered {
+		opt = "USER_ENTERED"
+	}
+	if _, err := b.rawService().Spreadsheets.Values.Update(b.id, a1, valueRange([][]any{{v}})).ValueInputOption(opt).Do(); err != nil {
+		b.t.Fatalf("type %v into %s: %v", v, a1, err)
+	}
+}
+
+// rowOfKey returns the 1-based tab row whose first cell is the text key.
+func (b *bundle) rowOfKey(title, key string) int {
+	b.t.Helper()
+	for r, row := range b.tab(title) {
+		if r > 0 && len(row) > 0 && cellKeyText(row[0]) == key {
+			return r + 1
+		}
+	}
+	b.t.Fatalf("key %q not in tab %q", key, title)
+	return 0
+}
+
+// cellKeyText is what a text key cell shows: an empty cell is the empty
+// string, an error cell its text.
+func cellKeyText(c syncd.Cell) string { return c.String }
+
+// queryText returns one text value (NULL as "<null>").
+func (b *bundle) queryText(sql string, args ...any) string {
+	b.t.Helper()
+	var s *string
+	if err := b.pool.QueryRow(b.ctx, sql, args...).Scan(&s); err != nil {
+		b.t.Fatalf("%s: %v", sql, err)
+	}
+	if s == nil {
+		return "<null>"
+	}
+	return *s
+}
+
+// settled checks that a further pass finds and writes nothing, and records
+// no new conflict.
+func (b *bundle) settled() {
+	b.t.Helper()
+	conflicts := len(b.conflicts())
+	before := b.emu.Stats()[b.id]
+	rep, _ := b.reconcileOnce()
+	after := b.emu.Stats()[b.id]
+	for _, m := range rep.Mirrors {
+		if m.Drift() != 0 || len(m.Conflicts) != 0 {
+			b.t.Fatalf("a further pass of %s found drift %d, %d conflict(s): %v", m.Mirror, m.Drift(), len(m.Conflicts), m.Lines)
+		}
+	}
+	if w := after.Writes - before.Writes; w != 0 {
+		b.t.Fatalf("a further pass made %d write call(s), want 0", w)
+	}
+	if n := len(b.conflicts()); n != conflicts {
+		b.t.Fatalf("a further pass recorded %d new conflict(s)", n-conflicts)
+	}
+}
+
+// TestTwoEditsInOneRow: an accountant changes note and memo (and amount) of
+// the same row. Every reconcile failed with "ON CONFLICT DO UPDATE command
+// cannot affect row a second time"; now all edits of the row are imported
+// in one pass.
+func TestTwoEditsInOneRow(t *testing.T) {
+	b := setup(t, ledgerSchema, ledgerMirror)
+	b.exec(`INSERT INTO ledger VALUES ('a', 1, 'n', 'm'), ('b', 2, 'n', 'm')`)
+	b.reconcileOnce()
+	r := b.rowOfKey("Ledger", "a")
+	b.typeInto(fmt.Sprintf("Ledger!C%d", r), "new note", false)
+	b.typeInto(fmt.Sprintf("Ledger!D%d", r), "new memo", false)
+	b.typeInto(fmt.Sprintf("Ledger!B%d", r), 7.5, true)
+	rep, _ := b.reconcileOnce()
+	if got := rep.Mirrors[0].EditsImported; got != 3 {
+		t.Fatalf("imported %d edits, want 3: %v", got, rep.Mirrors[0].Lines)
+	}
+	if got := b.queryText(`SELECT concat_ws('|', amount, note, memo) FROM ledger WHERE id = 'a'`); got != "7.5|new note|new memo" {
+		t.Fatalf("row a = %q", got)
+	}
+	b.assertMirrored("ledger")
+	b.settled()
+}
