@@ -109,3 +109,57 @@ func TestTwoEditsInOneRow(t *testing.T) {
 	b.assertMirrored("ledger")
 	b.settled()
 }
+
+// TestKeysAreExact: keys that differ only after U+001F, the empty string,
+// and text that looks like an error or a formula are all keys of their own.
+// A note typed on row "x<US>y" was written to row "x"; ” and '#N/A' were
+// read back as "no valid key" and removed and re-appended on every pass.
+func TestKeysAreExact(t *testing.T) {
+	b := setup(t, ledgerSchema, ledgerMirror)
+	keys := []string{"x", "x\x1fy", "", "#N/A", "=x", "'x", " x"}
+	for _, k := range keys {
+		b.exec(`INSERT INTO ledger VALUES ($1, 1, 'n', 'm')`, k)
+	}
+	b.reconcileOnce()
+	b.assertMirrored("ledger")
+	b.settled()
+	for i, k := range keys {
+		b.typeInto(fmt.Sprintf("Ledger!C%d", b.rowOfKey("Ledger", k)), fmt.Sprintf("note %d", i), false)
+	}
+	rep, _ := b.reconcileOnce()
+	if got := rep.Mirrors[0].EditsImported; got != len(keys) {
+		t.Fatalf("imported %d edits, want %d: %v", got, len(keys), rep.Mirrors[0].Lines)
+	}
+	for i, k := range keys {
+		if got, want := b.queryText(`SELECT note FROM ledger WHERE id = $1`, k), fmt.Sprintf("note %d", i); got != want {
+			t.Errorf("note of key %q = %q, want %q", k, got, want)
+		}
+	}
+	if c := b.conflicts(); len(c) != 0 {
+		t.Errorf("conflicts: %v", c)
+	}
+	b.assertMirrored("ledger")
+	b.settled()
+}
+
+// TestCompositeKeyWithUnitSeparator: a composite key whose text holds
+// U+001F used to split into the wrong columns (a misleading bad_value:
+// invalid input syntax for type date).
+func TestCompositeKeyWithUnitSeparator(t *testing.T) {
+	b := setup(t, `CREATE TABLE pairs (a text, d date, note text, PRIMARY KEY (a, d));`, `  - name: pairs
+    table: public.pairs
+    sheet: Pairs
+    editable: [note]
+`)
+	b.exec(`INSERT INTO pairs VALUES ('p' || chr(31) || 'q', '2024-01-02', 'n'), ('p', '2024-01-02', 'n')`)
+	b.reconcileOnce()
+	b.typeInto(fmt.Sprintf("Pairs!C%d", b.rowOfKey("Pairs", "p\x1fq")), "typed", false)
+	rep, _ := b.reconcileOnce()
+	if got := rep.Mirrors[0].EditsImported; got != 1 || len(b.conflicts()) != 0 {
+		t.Fatalf("imported %d edits (want 1), conflicts %v", got, b.conflicts())
+	}
+	if got := b.queryText(`SELECT string_agg(note, ',' ORDER BY a) FROM pairs`); got != "n,typed" {
+		t.Fatalf("notes = %q, want n,typed", got)
+	}
+	b.settled()
+}

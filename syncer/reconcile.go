@@ -268,10 +268,13 @@ func (m *mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error)
 	col := m.Columns[e.col]
 	args := []any{nullable(e.value), nullable(e.expect)}
 	where := ""
-	parts := splitKey(e.key, len(m.Key))
+	parts, err := decodeKey(e.key, len(m.Key))
+	if err != nil {
+		return false, err
+	}
 	for j, k := range m.Key {
 		kc := m.Columns[k]
-		args = append(args, parts[j])
+		args = append(args, nullable(parts[j]))
 		where += fmt.Sprintf(" AND %s = $%d::%s", catalog.QuoteIdent(kc.Name), len(args), kc.Type)
 	}
 	sql := fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s::text IS NOT DISTINCT FROM $2%s",
@@ -304,18 +307,6 @@ func nullable(v syncd.Value) any {
 		return nil
 	}
 	return v.Text
-}
-
-func splitKey(key string, n int) []string {
-	out := make([]string, 0, n)
-	start := 0
-	for i := 0; i < len(key); i++ {
-		if key[i] == keySep[0] {
-			out = append(out, key[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, key[start:])
 }
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror

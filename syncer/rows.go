@@ -10,27 +10,20 @@ import (
 	"github.com/syncd/syncd/catalog"
 )
 
-// dbRow is one row read from Postgres for a mirror: its canonical key and
+// dbRow is one row read from Postgres for a mirror: its key (encodeKey) and
 // its mirrored values in column order. A nil Values means the row is gone.
 type dbRow struct {
 	Key    string
 	Values []syncd.Value
 }
 
-// keySep joins the text of composite keys; it cannot occur in Postgres text
-// output of the key types people use.
-const keySep = "\x1f"
-
-// keyOf returns the canonical key of a row's values.
+// keyOf returns the key of a row's values (see encodeKey).
 func (m *mirror) keyOf(values []syncd.Value) string {
-	if len(m.Key) == 1 {
-		return values[m.Key[0]].Text
-	}
-	parts := make([]string, len(m.Key))
+	parts := make([]syncd.Value, len(m.Key))
 	for i, k := range m.Key {
-		parts[i] = values[k].Text
+		parts[i] = values[k]
 	}
-	return strings.Join(parts, keySep)
+	return encodeKey(parts)
 }
 
 // selectList returns "t.c1::text, t.c2::text, ..." for the mirrored columns.
@@ -53,7 +46,7 @@ func (m *mirror) orderList(alias string) string {
 
 // readKeys reads the current rows of a table mirror for the given outbox
 // keys (jsonb objects). Keys whose row no longer exists come back with nil
-// Values and their canonical key text, so the tab row can be found and
+// Values and their key (encodeKey), so the tab row can be found and
 // removed.
 func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string) ([]dbRow, error) {
 	keyText := make([]string, len(m.Key))
@@ -80,11 +73,7 @@ func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string)
 		if rows.FieldDescriptions()[0].Format == pgx.TextFormatCode {
 			gone = string(raw[0]) == "t"
 		}
-		parts := make([]string, nk)
-		for i := range nk {
-			parts[i] = string(raw[1+i])
-		}
-		r := dbRow{Key: strings.Join(parts, keySep)}
+		r := dbRow{Key: encodeKey(rawValues(raw[1 : 1+nk]))}
 		if !gone {
 			r.Values = rawValues(raw[1+nk:])
 		}
