@@ -306,7 +306,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 }
 
 // blankRowIsKey reports whether a blank tab row is the row of a key whose
-// cells all encode as empty (a text key ” whose other columns are NULL),
+// cells all encode as empty (the empty-string key of a row whose other columns are NULL),
 // seen for the first time.
 func (m *mirror) blankRowIsKey(key string, ok bool, dbIndex map[string]int, seen map[string]bool) bool {
 	if !ok || seen[key] {
