@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -67,6 +68,7 @@ func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string)
 	defer rows.Close()
 	var out []dbRow
 	nk := len(m.Key)
+	seen := make(map[string]bool, len(keys))
 	for rows.Next() {
 		raw := rows.RawValues()
 		gone := len(raw[0]) == 1 && raw[0][0] == 1 // binary bool
@@ -74,6 +76,10 @@ func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string)
 			gone = string(raw[0]) == "t"
 		}
 		r := dbRow{Key: encodeKey(rawValues(raw[1 : 1+nk]))}
+		if seen[r.Key] {
+			return nil, m.duplicateKey(r.Key)
+		}
+		seen[r.Key] = true
 		if !gone {
 			r.Values = rawValues(raw[1+nk:])
 		}
@@ -99,9 +105,15 @@ func (m *mirror) readAll(ctx context.Context, q catalog.Querier, fn func(dbRow) 
 		return fmt.Errorf("read %s: %w", m.source(), err)
 	}
 	defer rows.Close()
+	prev, first := "", true
 	for rows.Next() {
 		vals := rawValues(rows.RawValues())
-		if err := fn(dbRow{Key: m.keyOf(vals), Values: vals}); err != nil {
+		r := dbRow{Key: m.keyOf(vals), Values: vals}
+		if r.Key == prev && !first {
+			return m.duplicateKey(r.Key) // rows come in key order
+		}
+		prev, first = r.Key, false
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
@@ -109,6 +121,26 @@ func (m *mirror) readAll(ctx context.Context, q catalog.Querier, fn func(dbRow) 
 		return fmt.Errorf("read %s: %w", m.source(), err)
 	}
 	return nil
+}
+
+// ErrDuplicateKey is returned when two rows of a mirror's table or query
+// share its key: syncd cannot tell which one a tab row is, so it writes
+// neither rather than overwrite one with the other.
+var ErrDuplicateKey = errors.New("key is not unique")
+
+// duplicateKey is the error for key in m's rows.
+func (m *mirror) duplicateKey(key string) error {
+	return fmt.Errorf("mirror %s: %w in %s: %s %s has more than one row (make it unique or choose another key)",
+		m.Name, ErrDuplicateKey, m.source(), strings.Join(m.keyNames(), ", "), m.keyLabel(key))
+}
+
+// keyNames returns the key columns' names.
+func (m *mirror) keyNames() []string {
+	out := make([]string, len(m.Key))
+	for i, k := range m.Key {
+		out[i] = m.Columns[k].Name
+	}
+	return out
 }
 
 // source names what the mirror reads, for messages.
