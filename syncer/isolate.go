@@ -79,6 +79,8 @@ func (s *Syncer) unpark(m *mirror) {
 	defer s.mu.Unlock()
 	if s.parked[m.Name] != nil {
 		delete(s.parked, m.Name)
+		// Its table may have been created again under a new oid.
+		s.tableOID = nil
 		s.log.Info("mirror back in the change stream", zap.String("mirror", m.Name))
 	}
 }
