@@ -244,15 +244,19 @@ func ReadBacklog(ctx context.Context, q Querier, tables []string) (Backlog, erro
 }
 
 // TableOIDs maps the oids of tables (names as the mirrors spell them) to
-// those names, the way NewOutbox needs them.
+// those names, the way NewOutbox needs them. A table that does not exist
+// (dropped under a running daemon) is left out: it has no entries to
+// interpret, and the mirrors reading it fail on their own.
 func TableOIDs(ctx context.Context, q Querier, tables []string) (map[uint32]string, error) {
 	out := make(map[uint32]string, len(tables))
 	for _, t := range tables {
-		var oid uint32
-		if err := q.QueryRow(ctx, "SELECT $1::regclass::oid", t).Scan(&oid); err != nil {
+		var oid *uint32
+		if err := q.QueryRow(ctx, "SELECT to_regclass($1)::oid", t).Scan(&oid); err != nil {
 			return nil, fmt.Errorf("look up table %s: %w", t, err)
 		}
-		out[oid] = t
+		if oid != nil {
+			out[*oid] = t
+		}
 	}
 	return out, nil
 }

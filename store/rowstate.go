@@ -64,22 +64,27 @@ func ReadRowStates(ctx context.Context, q Querier, mirror string, keys []string)
 	return out, nil
 }
 
-// WriteRowStates applies a mirror's state updates (one DELETE, one upsert).
+// WriteRowStates applies a mirror's state updates in order (one DELETE, one
+// upsert). Any number of updates may name the same key (a row with several
+// edited cells): they are folded into one per key first, because one upsert
+// statement may not touch a row twice.
 func WriteRowStates(ctx context.Context, q Querier, mirror string, ups []StateUpdate) error {
 	if len(ups) == 0 {
 		return nil
 	}
 	var delKeys, setKeys, setCells []string
-	for _, u := range ups {
-		if u.Cells == nil {
-			delKeys = append(delKeys, u.Key)
+	for _, u := range foldStates(ups) {
+		if u.del {
+			delKeys = append(delKeys, u.key)
+		}
+		if u.cells == nil {
 			continue
 		}
-		raw, err := json.Marshal(u.Cells)
+		raw, err := json.Marshal(u.cells)
 		if err != nil {
 			return fmt.Errorf("encode row state: %w", err)
 		}
-		setKeys = append(setKeys, u.Key)
+		setKeys = append(setKeys, u.key)
 		setCells = append(setCells, string(raw))
 	}
 	if len(delKeys) > 0 {
@@ -97,4 +102,39 @@ func WriteRowStates(ctx context.Context, q Querier, mirror string, ups []StateUp
 		}
 	}
 	return nil
+}
+
+// foldedState is the net effect of a key's updates: delete the stored state
+// first (del), then merge cells into it (nil: nothing to merge).
+type foldedState struct {
+	key   string
+	del   bool
+	cells RowState
+}
+
+// foldStates folds updates into one per key, in the order keys first
+// appear.
+func foldStates(ups []StateUpdate) []foldedState {
+	at := make(map[string]int, len(ups))
+	var out []foldedState
+	for _, u := range ups {
+		i, ok := at[u.Key]
+		if !ok {
+			i = len(out)
+			at[u.Key] = i
+			out = append(out, foldedState{key: u.Key})
+		}
+		f := &out[i]
+		if u.Cells == nil {
+			f.del, f.cells = true, nil
+			continue
+		}
+		if f.cells == nil {
+			f.cells = RowState{}
+		}
+		for k, v := range u.Cells {
+			f.cells[k] = v
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/tern/v2/migrate"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/pgtest"
@@ -182,5 +183,64 @@ func TestRowStatesMergeAndDelete(t *testing.T) {
 	}
 	if got, err := store.ReadRowStates(ctx, pool, "items", []string{"2"}); err != nil || len(got) != 0 {
 		t.Fatalf("states of key 2: %v, %v", got, err)
+	}
+}
+
+// TestRowStatesFoldPerKey: several updates of one key in one call (a row
+// with several edited cells) are applied in order, in one statement.
+func TestRowStatesFoldPerKey(t *testing.T) {
+	ctx := context.Background()
+	pool := migrated(t)
+	a, b, c := "a", "b", "c"
+	if err := store.WriteRowStates(ctx, pool, "items", []store.StateUpdate{
+		{Key: `["1"]`, Cells: store.RowState{"x": &a}}, {Key: `["1"]`, Cells: store.RowState{"y": &b}},
+		{Key: `["2"]`, Cells: store.RowState{"x": &a}}, {Key: `["2"]`}, {Key: `["2"]`, Cells: store.RowState{"y": &c}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.ReadRowStates(ctx, pool, "items", nil)
+	if err != nil || len(got) != 2 || *got[`["1"]`]["x"] != "a" || *got[`["1"]`]["y"] != "b" ||
+		len(got[`["2"]`]) != 1 || *got[`["2"]`]["y"] != "c" {
+		t.Fatalf("states %v, %v", got, err)
+	}
+}
+
+// TestMigrationConvertsRowKeys: row_state keys stored by round 1 (texts
+// joined with U+001F) become JSON arrays (migrations/004).
+func TestMigrationConvertsRowKeys(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA syncd"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), migrations.VersionTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.LoadMigrations(migrations.FS()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.MigrateTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO syncd.row_state (mirror, row_key, cells) VALUES
+		('m', '7', '{}'), ('m', '', '{}'), ('m', 'p' || chr(31) || '2024-01-02', '{}'), ('m', 'a"b\c', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrations.ApplySchema(ctx, conn.Conn()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.ReadRowStates(ctx, pool, "m", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`["7"]`, `[""]`, `["p","2024-01-02"]`, `["a\"b\\c"]`} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("no row state %s after the migration; have %v", k, got)
+		}
 	}
 }

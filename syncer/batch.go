@@ -73,14 +73,28 @@ func (s *Syncer) load(ctx context.Context) error {
 // after repairing their structure. Only if that fails too is the failure
 // recorded in sync_log; Run retries it with backoff, still replanning.
 func (s *Syncer) Drain(ctx context.Context) (int, error) {
+	s.retryParked(ctx)
+	n, tried, err := s.drainReplanning(ctx, nil)
+	if err == nil || ctx.Err() != nil || !s.isolate(ctx, tried) {
+		return n, err
+	}
+	// The mirrors at fault are parked: the others go on at once.
+	n, _, err = s.drainReplanning(ctx, nil)
+	return n, err
+}
+
+// drainReplanning runs one batch (of every mirror not parked, or of alone
+// only, see drain), replanning when the tabs were not as expected. It
+// returns the mirrors the batch concerned.
+func (s *Syncer) drainReplanning(ctx context.Context, alone *mirror) (int, []*mirror, error) {
 	for attempt := 1; ; attempt++ {
 		// A read that failed (a renamed tab, a grid narrower than the
 		// cache says) is replanned from a fresh Info; that replan may
 		// find the header damaged and replan once more as a full resync.
 		final := attempt == maxReplans+1
-		n, err := s.drain(ctx, final)
+		n, tried, err := s.drain(ctx, final, alone)
 		if final || !errors.Is(err, errReplan) {
-			return n, err
+			return n, tried, err
 		}
 		s.log.Info("tab not as expected; looking again and replanning", zap.Error(err))
 		s.forgetInfo()
@@ -96,10 +110,26 @@ const maxReplans = 2
 var errReplan = errors.New("tabs changed")
 
 // drain runs one batch; final is false for the first attempt, whose
-// replannable failures are not recorded (Drain tries again at once).
-func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
+// replannable failures are not recorded (Drain tries again at once). With
+// alone nil the batch covers every mirror not parked and consumes outbox
+// entries; with alone set it is a full resync of that mirror only and
+// consumes none (see retryParked). It returns the mirrors concerned.
+func (s *Syncer) drain(ctx context.Context, final bool, alone *mirror) (int, []*mirror, error) {
+	n, read, err := s.drainRead(ctx, final, alone)
+	if read != nil {
+		return n, read.affected(), err
+	}
+	if alone != nil {
+		return n, []*mirror{alone}, err
+	}
+	return n, s.unparked(), err
+}
+
+// drainRead is drain; read is nil when the batch failed before its
+// snapshot was read.
+func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n int, read *batchRead, err error) {
 	if err := s.load(ctx); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	started := s.opts.Now()
 	calls := 0
@@ -110,34 +140,42 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 		// Every mirror is stuck behind this (wrong id, not shared, revoked
 		// key): say so in sync_log, where `syncd status` looks.
 		s.recordFailure(ctx, nil, started, calls, 0, err)
-		return 0, err
+		return 0, nil, err
 	}
-	if qa, ok := s.opts.Sheet.(syncd.QuotaAwaiter); ok {
+	if qa, ok := s.opts.Sheet.(syncd.QuotaAwaiter); ok && alone == nil {
 		// Only when there is work: an idle drain must not wait for quota.
 		pending, err := store.HasChanges(ctx, s.opts.Pool)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if !pending {
-			return 0, nil
+			return 0, nil, nil
 		}
 		if err := qa.AwaitQuota(ctx); err != nil {
-			return 0, fmt.Errorf("wait for quota: %w", err)
+			return 0, nil, fmt.Errorf("wait for quota: %w", err)
 		}
 	}
-	read, err := s.readBatch(ctx, info)
-	if err != nil || read == nil {
-		return 0, err
+	read, err = s.readBatch(ctx, info, alone)
+	if err != nil {
+		mirrors := s.unparked()
+		if alone != nil {
+			mirrors = []*mirror{alone}
+		}
+		s.recordFailure(ctx, mirrors, started, calls, 0, err)
+		return 0, nil, err
 	}
-	fail := func(err error) (int, error) {
+	if read == nil {
+		return 0, nil, nil
+	}
+	fail := func(err error) (int, *batchRead, error) {
 		if !final && errors.Is(err, errReplan) {
 			s.mu.Lock()
 			s.stats.APICalls += calls
 			s.mu.Unlock()
-			return 0, err
+			return 0, read, err
 		}
 		s.recordFailure(ctx, read.affected(), started, calls, len(read.outbox.Changes), err)
-		return 0, err
+		return 0, read, err
 	}
 	nchanges := len(read.outbox.Changes)
 	tabs, err := s.readTabs(ctx, read, &calls)
@@ -152,7 +190,7 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 		return fail(err)
 	}
 	if err := s.storeConflicts(ctx, plan); err != nil {
-		return 0, err
+		return fail(err)
 	}
 	if err := s.applyBatch(ctx, plan, &calls); err != nil {
 		if errors.Is(err, syncd.ErrInvalidRequest) {
@@ -168,7 +206,9 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 		s.rememberTab(p.tab)
 	}
 	if err := s.commitBatch(ctx, plan, started, calls); err != nil {
-		return 0, err
+		// The sheet has the data and the outbox is intact: the retry
+		// rewrites the same cells.
+		return fail(err)
 	}
 	s.setFull(read.affected(), false)
 	s.mu.Lock()
@@ -187,7 +227,7 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 			zap.Int("rows_written", p.stats.Written+p.stats.Appended), zap.Int("rows_deleted", p.stats.Deleted),
 			zap.Int("api_calls", calls), zap.Duration("duration", s.opts.Now().Sub(started)))
 	}
-	return nchanges, nil
+	return nchanges, read, nil
 }
 
 // checkStructure marks for a full resync the mirrors whose header, read

@@ -43,21 +43,29 @@ func (r *batchRead) affected() []*mirror {
 
 // readBatch takes up to MaxBatch outbox entries and reads the rows they
 // name, all in one REPEATABLE READ snapshot. It returns nil when the outbox
-// was empty.
-func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*batchRead, error) {
+// was empty. Parked mirrors are left out: the entries that concern them
+// are consumed all the same, because a parked mirror comes back through a
+// full resync. With alone set, it reads no outbox and only alone's whole
+// table (the full resync that tries a parked mirror again).
+func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo, alone *mirror) (*batchRead, error) {
 	s.mu.Lock()
 	oids := s.tableOID
 	s.mu.Unlock()
 	var read *batchRead
 	err := store.Snapshot(ctx, s.opts.Pool, func(tx pgx.Tx) error {
-		outbox, err := store.ReadOutbox(ctx, tx, s.opts.MaxBatch, oids)
-		if err != nil || len(outbox.Changes) == 0 {
-			return err
+		outbox := store.NewOutbox(nil, nil)
+		var err error
+		if alone == nil {
+			if outbox, err = store.ReadOutbox(ctx, tx, s.opts.MaxBatch, oids); err != nil || len(outbox.Changes) == 0 {
+				return err
+			}
 		}
 		read = &batchRead{outbox: outbox}
 		for _, m := range s.mirrors {
 			q := outbox.For(m.Mirror)
-			if q.Changes == 0 {
+			if m == alone {
+				q = store.Queue{Full: true}
+			} else if q.Changes == 0 || alone != nil || s.isParked(m.Name) {
 				continue
 			}
 			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes}

@@ -151,16 +151,15 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	seen := make(map[string]bool, len(in.rows))
 	var removes []int
 	var writes []syncd.Op
-	parts := make([]string, len(m.Key))
 	for r := 1; r < len(in.grid); r++ {
 		cells := in.grid[r]
-		if rowEmpty(cells, ncols) {
+		key, ok := m.cellKey(cells, codec, in.loc)
+		if rowEmpty(cells, ncols) && !m.blankRowIsKey(key, ok, dbIndex, seen) {
 			removes = append(removes, r)
 			d.line("remove blank row %d", r+1)
 			continue
 		}
 		d.drift.RowsInTab++
-		key, ok := m.cellKey(cells, parts, codec, in.loc)
 		if !ok {
 			removes = append(removes, r)
 			d.line("remove row %d: no valid key", r+1)
@@ -171,10 +170,10 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		i, inDB := dbIndex[key]
 		if seen[key] {
 			removes = append(removes, r)
-			d.line("remove row %d: duplicate of key %s", r+1, key)
+			d.line("remove row %d: duplicate of key %s", r+1, m.keyLabel(key))
 			if !inDB || !m.sameCells(cells, in.rows[i].Values, codec, in.loc) {
 				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
-					Reason: store.ReasonDuplicateRow, Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, key)})
+					Reason: store.ReasonDuplicateRow, Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, m.keyLabel(key))})
 			}
 			continue
 		}
@@ -185,9 +184,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		}
 		if !inDB {
 			removes = append(removes, r)
-			d.line("remove row %d: key %s is not in %s", r+1, key, m.source())
+			d.line("remove row %d: key %s is not in %s", r+1, m.keyLabel(key), m.source())
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
-				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, key)})
+				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, m.keyLabel(key))})
 			continue
 		}
 		writes = append(writes, s.diffRow(m, d, in, r, key, cells, in.rows[i].Values)...)
@@ -203,7 +202,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		cells, _ := m.encodeRow(r.Values, codec, in.loc)
 		appends = append(appends, cells)
 		d.states = append(d.states, stateUpdate{Key: r.Key, Cells: m.baseFrom(r.Values)})
-		d.line("append key %s", r.Key)
+		d.line("append key %s", m.keyLabel(r.Key))
 	}
 	if len(appends) > 0 {
 		d.ops = append(d.ops, syncd.AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec),
@@ -301,9 +300,20 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 	if n > 0 {
 		d.drift.Rewritten++
 		d.drift.Cells += n
-		d.line("rewrite %d stale cell(s) of key %s at row %d", n, key, r+1)
+		d.line("rewrite %d stale cell(s) of key %s at row %d", n, m.keyLabel(key), r+1)
 	}
 	return ops
+}
+
+// blankRowIsKey reports whether a blank tab row is the row of a key whose
+// cells all encode as empty (the empty-string key of a row whose other columns are NULL),
+// seen for the first time.
+func (m *mirror) blankRowIsKey(key string, ok bool, dbIndex map[string]int, seen map[string]bool) bool {
+	if !ok || seen[key] {
+		return false
+	}
+	_, in := dbIndex[key]
+	return in
 }
 
 func (m *mirror) isEditable(c int) bool {
@@ -315,27 +325,9 @@ func (m *mirror) isEditable(c int) bool {
 	return false
 }
 
-// cellKey decodes a tab row's key cells into the canonical key.
-func (m *mirror) cellKey(cells []syncd.Cell, parts []string, codec syncd.Codec, loc *time.Location) (string, bool) {
-	for j, k := range m.Key {
-		c := cellAt(cells, k)
-		if c.Type == syncd.CellEmpty {
-			return "", false
-		}
-		v, err := codec.Decode(m.Columns[k], c, loc)
-		if err != nil || !v.Valid {
-			return "", false
-		}
-		parts[j] = v.Text
-	}
-	if len(parts) == 1 {
-		return parts[0], true
-	}
-	out := parts[0]
-	for _, p := range parts[1:] {
-		out += keySep + p
-	}
-	return out, true
+// cellKey returns the key a tab row shows (see cellsKey).
+func (m *mirror) cellKey(cells []syncd.Cell, codec syncd.Codec, loc *time.Location) (string, bool) {
+	return m.cellsKey(func(j int) syncd.Cell { return cellAt(cells, m.Key[j]) }, codec, loc)
 }
 
 // sameCells reports whether a tab row shows exactly the given values.

@@ -1,9 +1,11 @@
 package syncer
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/decimal"
 	"github.com/syncd/syncd/store"
 )
 
@@ -74,7 +76,10 @@ type mergeOutcome struct {
 // merge is the three-way merge of one cell (sheet vs base vs database). It
 // does no I/O, so every rule is testable on its own:
 //
-//   - the sheet already shows the database value: same;
+//   - the sheet already shows the database value, or a value equal to it
+//     under the column type's own equality once decoded (a 20-digit
+//     numeric typed as a number, a formula whose value is the database's):
+//     same, so a settled sheet is never imported again;
 //   - a column that is not editable: the sheet gets the database value; a
 //     value people typed there is a not_editable conflict;
 //   - no base: nobody knows which side changed, so Postgres wins and the
@@ -97,7 +102,7 @@ func merge(col syncd.Column, in mergeInput, codec syncd.Codec, loc *time.Locatio
 	if by == byStream {
 		return mergeStream(col, in, codec, loc, out)
 	}
-	if in.sheet == want {
+	if in.sheet == want || sameValue(col, in.sheet, in.db, codec, loc) {
 		return out // mergeSame
 	}
 	if !in.editable {
@@ -126,6 +131,31 @@ func merge(col syncd.Column, in mergeInput, codec syncd.Codec, loc *time.Locatio
 		out.result, out.reason = mergeConflict, store.ReasonBothChanged
 	}
 	return out
+}
+
+// sameValue reports whether a sheet cell decodes to a value equal to v under
+// the column type's equality: numerics and floats by value (not by their
+// text, nor by double), everything else by canonical text. A cell the
+// codec rejects equals nothing.
+func sameValue(col syncd.Column, c syncd.Cell, v syncd.Value, codec syncd.Codec, loc *time.Location) bool {
+	got, err := codec.Decode(col, c, loc)
+	if err != nil || got.Valid != v.Valid {
+		return false
+	}
+	if got.Text == v.Text || !v.Valid {
+		return true
+	}
+	switch col.Kind {
+	case syncd.KindNumeric:
+		a, okA := decimal.Parse(got.Text)
+		b, okB := decimal.Parse(v.Text)
+		return okA && okB && a.Equal(b)
+	case syncd.KindFloat:
+		a, errA := strconv.ParseFloat(got.Text, 64)
+		b, errB := strconv.ParseFloat(v.Text, 64)
+		return errA == nil && errB == nil && a == b
+	}
+	return false
 }
 
 // mergeStream is merge for the change stream (see merge).

@@ -89,3 +89,31 @@ func TestMergeEveryOutcome(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeDecidesByTheTypesEquality: a cell showing the database value in
+// another form (a long numeric typed as a number, a formula's value in a
+// text column) is the same value, not an edit.
+func TestMergeDecidesByTheTypesEquality(t *testing.T) {
+	num := syncd.Column{Name: "amount", Type: "numeric", Kind: syncd.KindNumeric, Scale: -1}
+	txt := syncd.Column{Name: "note", Type: "text", Kind: syncd.KindText}
+	long := syncd.Text("12345678901234567000") // a double's 17 digits, as Postgres holds it
+	cases := []struct {
+		name  string
+		col   syncd.Column
+		sheet syncd.Cell
+		db    syncd.Value
+		want  mergeResult
+	}{
+		{"long numeric typed as a number", num, syncd.NumberCell(12345678901234567890), long, mergeSame},
+		{"numeric by value, not by text", num, syncd.StringCell("1.50"), syncd.Text("1.5"), mergeSame},
+		{"numeric differs", num, syncd.NumberCell(12345678901234567890), syncd.Text("12345678901234567001"), mergeImport},
+		{"a formula's number in a text column", txt, syncd.NumberCell(4), syncd.Text("4"), mergeSame},
+		{"text is exact", txt, syncd.StringCell("4 "), syncd.Text("4"), mergeImport},
+	}
+	for _, tc := range cases {
+		out := merge(tc.col, mergeInput{editable: true, base: tc.db, known: true, sheet: tc.sheet, db: tc.db}, sheets.Codec{}, time.UTC, byReconcile)
+		if out.result != tc.want {
+			t.Errorf("%s: merge = %v, want %v", tc.name, out.result, tc.want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package syncer
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/syncd/syncd"
@@ -68,28 +67,15 @@ func (m *mirror) indexKeys(cols [][][]syncd.Cell, codec syncd.Codec, loc *time.L
 	for _, c := range cols {
 		n = max(n, len(c))
 	}
-	parts := make([]string, len(m.Key))
 	for i := 0; i < n; i++ {
-		ok := true
-		for j, k := range m.Key {
-			var cell syncd.Cell
+		key, ok := m.cellsKey(func(j int) syncd.Cell {
 			if i < len(cols[j]) && len(cols[j][i]) > 0 {
-				cell = cols[j][i][0]
+				return cols[j][i][0]
 			}
-			if cell.Type == syncd.CellEmpty {
-				ok = false
-				break
-			}
-			v, err := codec.Decode(m.Columns[k], cell, loc)
-			if err != nil || !v.Valid {
-				ok = false
-				break
-			}
-			parts[j] = v.Text
-		}
+			return syncd.Cell{}
+		}, codec, loc)
 		row := i + 1
 		if ok {
-			key := strings.Join(parts, keySep)
 			tk.rows[key] = append(tk.rows[key], row)
 		} else {
 			tk.unkeyed = append(tk.unkeyed, row)

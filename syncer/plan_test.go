@@ -48,13 +48,16 @@ func keyCol(keys ...string) [][][]syncd.Cell {
 	return [][][]syncd.Cell{col}
 }
 
+// k is the key of a one-column text key.
+func k(s string) string { return encodeKey([]syncd.Value{syncd.Text(s)}) }
+
 func row(key, v string) dbRow {
-	return dbRow{Key: key, Values: []syncd.Value{syncd.Text(key), syncd.Text(v)}}
+	return dbRow{Key: k(key), Values: []syncd.Value{syncd.Text(key), syncd.Text(v)}}
 }
 
 func TestIndexKeysFindsRowsDuplicatesAndBlanks(t *testing.T) {
 	tk := testMirror.indexKeys(keyCol("1", "2", "", "1", "3"), textCodec{}, time.UTC)
-	want := map[string][]int{"1": {1, 4}, "2": {2}, "3": {5}}
+	want := map[string][]int{k("1"): {1, 4}, k("2"): {2}, k("3"): {5}}
 	if !reflect.DeepEqual(tk.rows, want) || !reflect.DeepEqual(tk.unkeyed, []int{3}) || tk.last != 5 {
 		t.Fatalf("indexKeys = %+v", tk)
 	}
@@ -62,7 +65,7 @@ func TestIndexKeysFindsRowsDuplicatesAndBlanks(t *testing.T) {
 
 func TestPlanChangesOrdersWritesDeletesAppends(t *testing.T) {
 	tk := testMirror.indexKeys(keyCol("1", "2", "3", "2", "5"), textCodec{}, time.UTC)
-	rows := []dbRow{row("2", "b"), row("3", "c"), {Key: "5"}, row("9", "new"), {Key: "7"}}
+	rows := []dbRow{row("2", "b"), row("3", "c"), {Key: k("5")}, row("9", "new"), {Key: k("7")}}
 	ops, st := testMirror.planChanges(42, tk, rows, textCodec{}, time.UTC, nil)
 	want := []syncd.Op{
 		syncd.WriteRows{SheetID: 42, Row: 2, Rows: [][]syncd.Cell{{syncd.StringCell("2"), syncd.StringCell("b")}, {syncd.StringCell("3"), syncd.StringCell("c")}}},

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,7 +48,44 @@ const chunkRows = 25000
 // against what syncd last wrote); every value it does not apply is kept in
 // syncd.conflicts. Rows with changes queued in the outbox are left to the
 // change stream. Run it between batches, never concurrently with Drain.
+//
+// Mirrors are isolated: when the pass fails, each mirror is passed alone,
+// so one mirror's failure (a duplicate key, a dropped table) never keeps
+// the others from being repaired. Every failure is recorded in sync_log
+// (status error, with its text) for the mirror it concerns, unless DryRun;
+// the error returned joins them.
 func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+	rep, err := s.reconcile(ctx, opts)
+	if err == nil || ctx.Err() != nil {
+		return rep, err
+	}
+	if opts.Mirror != "" || len(s.mirrors) < 2 {
+		if !opts.DryRun {
+			s.recordReconcileFailure(ctx, opts.Mirror, err)
+		}
+		return rep, err
+	}
+	s.log.Warn("reconcile failed; passing each mirror alone", zap.Error(err))
+	total := ReconcileReport{DryRun: opts.DryRun, APICalls: rep.APICalls}
+	var errs []error
+	for _, m := range s.mirrors {
+		one := opts
+		one.Mirror = m.Name
+		r, err := s.reconcile(ctx, one)
+		total.APICalls += r.APICalls
+		total.Mirrors = append(total.Mirrors, r.Mirrors...)
+		if err != nil {
+			if !opts.DryRun {
+				s.recordReconcileFailure(ctx, m.Name, err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// reconcile is one pass over the mirrors opts selects (see Reconcile).
+func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
 	rep := ReconcileReport{DryRun: opts.DryRun}
 	var mirrors []*mirror
 	for i := range s.opts.Mirrors {
@@ -268,10 +306,13 @@ func (m *mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error)
 	col := m.Columns[e.col]
 	args := []any{nullable(e.value), nullable(e.expect)}
 	where := ""
-	parts := splitKey(e.key, len(m.Key))
+	parts, err := decodeKey(e.key, len(m.Key))
+	if err != nil {
+		return false, err
+	}
 	for j, k := range m.Key {
 		kc := m.Columns[k]
-		args = append(args, parts[j])
+		args = append(args, nullable(parts[j]))
 		where += fmt.Sprintf(" AND %s = $%d::%s", catalog.QuoteIdent(kc.Name), len(args), kc.Type)
 	}
 	sql := fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s::text IS NOT DISTINCT FROM $2%s",
@@ -304,18 +345,6 @@ func nullable(v syncd.Value) any {
 		return nil
 	}
 	return v.Text
-}
-
-func splitKey(key string, n int) []string {
-	out := make([]string, 0, n)
-	start := 0
-	for i := 0; i < len(key); i++ {
-		if key[i] == keySep[0] {
-			out = append(out, key[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, key[start:])
 }
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror
@@ -360,12 +389,16 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 	})
 }
 
-// recordReconcileFailure logs a failed pass in sync_log, best effort.
-func (s *Syncer) recordReconcileFailure(ctx context.Context, cause error) {
+// recordReconcileFailure logs a failed pass in sync_log for the named
+// mirror (every mirror when name is ""), best effort.
+func (s *Syncer) recordReconcileFailure(ctx context.Context, name string, cause error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	now := s.opts.Now()
 	for _, m := range s.opts.Mirrors {
+		if name != "" && m.Name != name {
+			continue
+		}
 		_, err := store.InsertLog(rctx, s.opts.Pool, store.LogEntry{Mirror: m.Name, Direction: store.ToSheet, Kind: store.KindReconcile,
 			Status: store.StatusError, StartedAt: now, FinishedAt: now, Error: cause.Error()})
 		if err != nil {

@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,27 +11,20 @@ import (
 	"github.com/syncd/syncd/catalog"
 )
 
-// dbRow is one row read from Postgres for a mirror: its canonical key and
+// dbRow is one row read from Postgres for a mirror: its key (encodeKey) and
 // its mirrored values in column order. A nil Values means the row is gone.
 type dbRow struct {
 	Key    string
 	Values []syncd.Value
 }
 
-// keySep joins the text of composite keys; it cannot occur in Postgres text
-// output of the key types people use.
-const keySep = "\x1f"
-
-// keyOf returns the canonical key of a row's values.
+// keyOf returns the key of a row's values (see encodeKey).
 func (m *mirror) keyOf(values []syncd.Value) string {
-	if len(m.Key) == 1 {
-		return values[m.Key[0]].Text
-	}
-	parts := make([]string, len(m.Key))
+	parts := make([]syncd.Value, len(m.Key))
 	for i, k := range m.Key {
-		parts[i] = values[k].Text
+		parts[i] = values[k]
 	}
-	return strings.Join(parts, keySep)
+	return encodeKey(parts)
 }
 
 // selectList returns "t.c1::text, t.c2::text, ..." for the mirrored columns.
@@ -53,7 +47,7 @@ func (m *mirror) orderList(alias string) string {
 
 // readKeys reads the current rows of a table mirror for the given outbox
 // keys (jsonb objects). Keys whose row no longer exists come back with nil
-// Values and their canonical key text, so the tab row can be found and
+// Values and their key (encodeKey), so the tab row can be found and
 // removed.
 func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string) ([]dbRow, error) {
 	keyText := make([]string, len(m.Key))
@@ -74,17 +68,18 @@ func (m *mirror) readKeys(ctx context.Context, q catalog.Querier, keys []string)
 	defer rows.Close()
 	var out []dbRow
 	nk := len(m.Key)
+	seen := make(map[string]bool, len(keys))
 	for rows.Next() {
 		raw := rows.RawValues()
 		gone := len(raw[0]) == 1 && raw[0][0] == 1 // binary bool
 		if rows.FieldDescriptions()[0].Format == pgx.TextFormatCode {
 			gone = string(raw[0]) == "t"
 		}
-		parts := make([]string, nk)
-		for i := range nk {
-			parts[i] = string(raw[1+i])
+		r := dbRow{Key: encodeKey(rawValues(raw[1 : 1+nk]))}
+		if seen[r.Key] {
+			return nil, m.duplicateKey(r.Key)
 		}
-		r := dbRow{Key: strings.Join(parts, keySep)}
+		seen[r.Key] = true
 		if !gone {
 			r.Values = rawValues(raw[1+nk:])
 		}
@@ -110,9 +105,15 @@ func (m *mirror) readAll(ctx context.Context, q catalog.Querier, fn func(dbRow) 
 		return fmt.Errorf("read %s: %w", m.source(), err)
 	}
 	defer rows.Close()
+	prev, first := "", true
 	for rows.Next() {
 		vals := rawValues(rows.RawValues())
-		if err := fn(dbRow{Key: m.keyOf(vals), Values: vals}); err != nil {
+		r := dbRow{Key: m.keyOf(vals), Values: vals}
+		if r.Key == prev && !first {
+			return m.duplicateKey(r.Key) // rows come in key order
+		}
+		prev, first = r.Key, false
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
@@ -120,6 +121,26 @@ func (m *mirror) readAll(ctx context.Context, q catalog.Querier, fn func(dbRow) 
 		return fmt.Errorf("read %s: %w", m.source(), err)
 	}
 	return nil
+}
+
+// ErrDuplicateKey is returned when two rows of a mirror's table or query
+// share its key: syncd cannot tell which one a tab row is, so it writes
+// neither rather than overwrite one with the other.
+var ErrDuplicateKey = errors.New("key is not unique")
+
+// duplicateKey is the error for key in m's rows.
+func (m *mirror) duplicateKey(key string) error {
+	return fmt.Errorf("mirror %s: %w in %s: %s %s has more than one row (make it unique or choose another key)",
+		m.Name, ErrDuplicateKey, m.source(), strings.Join(m.keyNames(), ", "), m.keyLabel(key))
+}
+
+// keyNames returns the key columns' names.
+func (m *mirror) keyNames() []string {
+	out := make([]string, len(m.Key))
+	for i, k := range m.Key {
+		out[i] = m.Columns[k].Name
+	}
+	return out
 }
 
 // source names what the mirror reads, for messages.

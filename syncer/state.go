@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/store"
@@ -50,18 +49,6 @@ type stateUpdate = store.StateUpdate
 // changed, a non-editable cell was edited, a row exists only in the sheet,
 // or the value does not parse. It is kept in syncd.conflicts.
 type Conflict = store.Conflict
-
-// keyMap returns the key column names and their texts for a canonical key.
-func (m *mirror) keyMap(key string) map[string]string {
-	parts := strings.Split(key, keySep)
-	out := make(map[string]string, len(m.Key))
-	for i, k := range m.Key {
-		if i < len(parts) {
-			out[m.Columns[k].Name] = parts[i]
-		}
-	}
-	return out
-}
 
 // cellText renders a cell for people (conflicts, dry-run output).
 func cellText(c syncd.Cell) string {

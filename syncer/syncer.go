@@ -67,6 +67,9 @@ type Syncer struct {
 	// needFull names the mirrors whose next batch must be a full resync:
 	// their tab's structure was found damaged, or a write was refused.
 	needFull map[string]bool
+	// parked are the mirrors left out of the change stream because their
+	// batches fail on their own (see isolate.go).
+	parked map[string]*parking
 
 	// reconcileCh asks Run for a reconcile pass (buffered 1: requests
 	// coalesce).
@@ -101,7 +104,7 @@ func New(opts Options) *Syncer {
 		opts.ShutdownGrace = 10 * time.Second
 	}
 	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
-		needFull: map[string]bool{}, reconcileCh: make(chan struct{}, 1)}
+		needFull: map[string]bool{}, parked: map[string]*parking{}, reconcileCh: make(chan struct{}, 1)}
 	for i := range s.opts.Mirrors {
 		m := &mirror{&s.opts.Mirrors[i]}
 		s.mirrors = append(s.mirrors, m)
@@ -160,13 +163,13 @@ func (s *Syncer) Run(ctx context.Context) error {
 		}
 		select {
 		case <-s.reconcileCh:
-			// Drain first so the pass sees the tab as current as it can be.
-			if _, err := s.Drain(work); err == nil {
-				if _, err := s.Reconcile(work, ReconcileOptions{}); err != nil && ctx.Err() == nil {
-					s.log.Warn("reconcile failed; will retry", zap.Error(err))
-					s.recordReconcileFailure(ctx, err)
-					time.AfterFunc(time.Minute, s.RequestReconcile)
-				}
+			// Drain first so the pass sees the tab as current as it can
+			// be; a failed drain never holds the pass up (it is recorded,
+			// and the pass works around queued rows).
+			_, _ = s.Drain(work)
+			if _, err := s.Reconcile(work, ReconcileOptions{}); err != nil && ctx.Err() == nil {
+				s.log.Warn("reconcile failed; will retry", zap.Error(err))
+				time.AfterFunc(time.Minute, s.RequestReconcile)
 			}
 		default:
 		}

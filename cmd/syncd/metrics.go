@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +42,17 @@ func (m *metrics) stats() syncer.Stats {
 		return syncer.Stats{}
 	}
 	return m.syncer.Stats()
+}
+
+// parked returns the mirrors the syncer has parked and why (none before it
+// runs).
+func (m *metrics) parked() map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.syncer == nil {
+		return nil
+	}
+	return m.syncer.Parked()
 }
 
 func newMetrics(d *daemon) *metrics {
@@ -109,8 +123,9 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // handler serves /healthz (the process is alive), /readyz (the database
-// answers and the leader election is connected; the body says the role) and
-// /metrics.
+// answers, the leader election is connected and no mirror is parked for
+// failing on its own; the body says the role, or names each parked mirror
+// with its error) and /metrics.
 func (d *daemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -125,6 +140,15 @@ func (d *daemon) handler() http.Handler {
 		}
 		if d.elector == nil || !d.elector.Connected() {
 			http.Error(w, "leader election not connected", http.StatusServiceUnavailable)
+			return
+		}
+		if parked := d.metrics.parked(); len(parked) > 0 {
+			names := slices.Sorted(maps.Keys(parked))
+			msg := ""
+			for _, n := range names {
+				msg += fmt.Sprintf("mirror %s failing: %s\n", n, parked[n])
+			}
+			http.Error(w, strings.TrimSuffix(msg, "\n"), http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready:", d.elector.Role())
