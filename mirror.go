@@ -24,7 +24,34 @@ type Mirror struct {
 	// DependsOn lists the qualified tables whose changes refresh a query
 	// mirror.
 	DependsOn []string
+
+	// SpreadsheetID is the spreadsheet the tab is in and CredentialsFile
+	// the key it is reached with: the mirror's own, else the sheets:
+	// defaults (CONTRACT.md §4, round 2).
+	SpreadsheetID   string
+	CredentialsFile string
+	// SheetInserts: a row typed into the tab becomes an INSERT.
+	SheetInserts bool
+	// SheetDeletes: a row deleted from the tab becomes a DELETE, at most
+	// MaxSheetDeletes of them in one pass (more: none is applied, the rows
+	// are restored and listed as conflicts).
+	SheetDeletes    bool
+	MaxSheetDeletes int
+	// Protect says whether the columns people may not edit carry
+	// warning-only protected ranges.
+	Protect Protect
 }
+
+// Protect is mirrors[].protect.
+type Protect string
+
+const (
+	// ProtectWarn puts a warning-only protected range on every column
+	// people may not edit, so Google warns before the edit (the default).
+	ProtectWarn Protect = "warn"
+	// ProtectOff adds no protected ranges.
+	ProtectOff Protect = "off"
+)
 
 // IsQuery reports whether m mirrors a query (a read-only report tab).
 func (m *Mirror) IsQuery() bool { return m.Query != "" }

@@ -73,6 +73,20 @@ type Spreadsheet interface {
 	Apply(ctx context.Context, ops []Op) (calls int, err error)
 }
 
+// Versioner is optionally implemented by a Spreadsheet that can tell
+// cheaply whether it changed: the engine polls it (sheets.poll_changes) and
+// reads tabs only when the version moved past the one its own last write
+// produced, so an idle spreadsheet costs no Sheets reads. Package sheets
+// implements it with Drive's files.get?fields=version, which spends Drive
+// quota, not Sheets quota.
+type Versioner interface {
+	// Version returns a number that grows with every change of the
+	// spreadsheet, the implementation's own writes included, and never
+	// goes down. It may trail a change by a few seconds, and may grow by
+	// more than one per change: compare versions, never count them.
+	Version(ctx context.Context) (int64, error)
+}
+
 // QuotaAwaiter is optionally implemented by a Spreadsheet whose calls are
 // paced by a quota. A batch waits on it before taking its database
 // snapshot, so that the snapshot is as fresh as possible when the calls

@@ -12,9 +12,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/syncd/syncd"
 )
 
 // DefaultPath is where syncd looks for its config when neither -config nor
@@ -28,6 +31,10 @@ const (
 	DefaultRequestsPerMin  = 60
 	DefaultPollInterval    = "10s"
 	DefaultMaxBatchChanges = 10000
+	// Round 2 (CONTRACT.md §4 "Added in round 2").
+	DefaultPollChanges     = "10s"
+	DefaultConflictsTab    = "syncd conflicts"
+	DefaultMaxSheetDeletes = 10
 )
 
 // Config is a loaded, statically validated configuration. Checks that need
@@ -61,6 +68,14 @@ type Sheets struct {
 	Endpoint               string `yaml:"endpoint"`
 	WriteRequestsPerMinute int    `yaml:"write_requests_per_minute"`
 	ReadRequestsPerMinute  int    `yaml:"read_requests_per_minute"`
+	// PollChanges is how often syncd asks Drive for each spreadsheet's
+	// version (a Go duration, default 10s; "0" turns the poll off). See
+	// Config.PollChangesEvery.
+	PollChanges string `yaml:"poll_changes"`
+	// ConflictsTab is the title of the tab that lists open conflicts; nil
+	// means DefaultConflictsTab and "" turns the tab off. See
+	// Config.ConflictsTabTitle.
+	ConflictsTab *string `yaml:"conflicts_tab"`
 }
 
 // Reconcile holds the reconciliation schedule.
@@ -96,6 +111,20 @@ type Mirror struct {
 	// OrderBy, when set, makes reconcile keep the tab sorted by these
 	// columns; otherwise rows stay where people put them.
 	OrderBy []string `yaml:"order_by"`
+
+	// SpreadsheetID and CredentialsFile override sheets.spreadsheet_id and
+	// sheets.credentials_file for this mirror's tab.
+	SpreadsheetID   string `yaml:"spreadsheet_id"`
+	CredentialsFile string `yaml:"credentials_file"`
+	// SheetInserts makes rows typed into the tab INSERTs; SheetDeletes
+	// makes rows deleted from it DELETEs, at most MaxSheetDeletes per pass
+	// (nil means DefaultMaxSheetDeletes).
+	SheetInserts    bool `yaml:"sheet_inserts"`
+	SheetDeletes    bool `yaml:"sheet_deletes"`
+	MaxSheetDeletes *int `yaml:"max_sheet_deletes"`
+	// Protect is "warn" (the default: warning-only protected ranges on
+	// the columns people may not edit) or "off".
+	Protect string `yaml:"protect"`
 }
 
 // Error is a config problem at a place in the file.
@@ -263,6 +292,23 @@ func (c *Config) applyDefaults() {
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
+	if c.Sheets.PollChanges == "" {
+		c.Sheets.PollChanges = DefaultPollChanges
+	}
+	if c.Sheets.ConflictsTab == nil {
+		title := DefaultConflictsTab
+		c.Sheets.ConflictsTab = &title
+	}
+	for i := range c.Mirrors {
+		m := &c.Mirrors[i]
+		if m.MaxSheetDeletes == nil {
+			n := DefaultMaxSheetDeletes
+			m.MaxSheetDeletes = &n
+		}
+		if m.Protect == "" {
+			m.Protect = string(syncd.ProtectWarn)
+		}
+	}
 }
 
 // Line returns the line of the value at a path of mapping keys and sequence
@@ -333,6 +379,14 @@ func (c *Config) validate() error {
 	if d, err := parseDuration(c.Reconcile.PollInterval); err != nil || d <= 0 {
 		add(c.errAt(fmt.Sprintf("reconcile.poll_interval %q is not a positive duration like 10s", c.Reconcile.PollInterval), "reconcile", "poll_interval"))
 	}
+	if d, err := parseDuration(c.Sheets.PollChanges); err != nil || d < 0 {
+		add(c.errAt(fmt.Sprintf("sheets.poll_changes %q is not a duration like 10s (0 turns the Drive poll off)", c.Sheets.PollChanges), "sheets", "poll_changes"))
+	}
+	if ct := c.ConflictsTabTitle(); len([]rune(ct)) > 100 {
+		add(c.errAt("sheets.conflicts_tab is longer than 100 characters (a tab title's limit)", "sheets", "conflicts_tab"))
+	} else if ct != strings.TrimSpace(ct) {
+		add(c.errAt(fmt.Sprintf("sheets.conflicts_tab %q starts or ends with a space", ct), "sheets", "conflicts_tab"))
+	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		add(c.errAt(fmt.Sprintf("http.listen %q is not host:port", c.HTTP.Listen), "http", "listen"))
 	}
@@ -362,11 +416,17 @@ func (c *Config) validate() error {
 		case len([]rune(m.Sheet)) > 100:
 			at("sheet title is longer than 100 characters", "sheet")
 		default:
-			if j, dup := sheets[m.Sheet]; dup {
+			// Two mirrors may use one title in different spreadsheets.
+			tab := c.spreadsheetOf(m) + "\x00" + m.Sheet
+			if j, dup := sheets[tab]; dup {
 				at(fmt.Sprintf("sheet %q is already used by mirror %q (line %d)", m.Sheet, c.Mirrors[j].Name, c.Line("mirrors", j, "sheet")), "sheet")
 			}
-			sheets[m.Sheet] = i
+			sheets[tab] = i
+			if ct := c.ConflictsTabTitle(); ct != "" && m.Sheet == ct {
+				at(fmt.Sprintf("sheet %q is sheets.conflicts_tab, the tab syncd lists conflicts in; rename one of them", m.Sheet), "sheet")
+			}
 		}
+		c.validateRound2(m, at)
 		switch {
 		case m.Table == "" && m.Query == "":
 			at("needs table: or query:")
@@ -400,4 +460,60 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateRound2 checks a mirror's keys of CONTRACT.md §4 "Added in round 2".
+func (c *Config) validateRound2(m Mirror, at func(msg string, path ...any)) {
+	if m.Query != "" {
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"sheet_inserts", m.SheetInserts}, {"sheet_deletes", m.SheetDeletes}} {
+			if k.set {
+				at(fmt.Sprintf("a query: mirror is read-only; %s: needs table:", k.key), k.key)
+			}
+		}
+	}
+	if m.MaxSheetDeletes != nil && *m.MaxSheetDeletes < 0 {
+		at(fmt.Sprintf("max_sheet_deletes: %d is negative; it is how many rows one pass may delete (0 holds back every deletion)", *m.MaxSheetDeletes), "max_sheet_deletes")
+	}
+	if p := syncd.Protect(m.Protect); p != syncd.ProtectWarn && p != syncd.ProtectOff {
+		at(fmt.Sprintf("protect: %q must be warn or off", m.Protect), "protect")
+	}
+	if m.SpreadsheetID != "" && strings.TrimSpace(m.SpreadsheetID) != m.SpreadsheetID {
+		at(fmt.Sprintf("spreadsheet_id %q has spaces around it", m.SpreadsheetID), "spreadsheet_id")
+	}
+}
+
+// spreadsheetOf is the spreadsheet a mirror's tab is in.
+func (c *Config) spreadsheetOf(m Mirror) string {
+	if m.SpreadsheetID != "" {
+		return m.SpreadsheetID
+	}
+	return c.Sheets.SpreadsheetID
+}
+
+// credentialsOf is the service-account key a mirror's spreadsheet is
+// reached with.
+func (c *Config) credentialsOf(m Mirror) string {
+	if m.CredentialsFile != "" {
+		return m.CredentialsFile
+	}
+	return c.Sheets.CredentialsFile
+}
+
+// PollChangesEvery returns sheets.poll_changes as a duration (validated at
+// load); 0 means syncd does not poll Drive for changes.
+func (c *Config) PollChangesEvery() time.Duration {
+	d, _ := parseDuration(c.Sheets.PollChanges)
+	return d
+}
+
+// ConflictsTabTitle returns sheets.conflicts_tab: the title of the tab
+// listing open conflicts, or "" when that tab is off.
+func (c *Config) ConflictsTabTitle() string {
+	if c.Sheets.ConflictsTab == nil {
+		return DefaultConflictsTab
+	}
+	return *c.Sheets.ConflictsTab
 }

@@ -34,7 +34,16 @@ func (c *Config) resolveMirror(ctx context.Context, q catalog.Querier, i int, m 
 	at := func(msg string, path ...any) error {
 		return c.errAt(fmt.Sprintf("mirror %q: %s", m.Name, msg), append([]any{"mirrors", i}, path...)...)
 	}
-	r := syncd.Mirror{Name: m.Name, Sheet: m.Sheet, Query: m.Query}
+	r := syncd.Mirror{Name: m.Name, Sheet: m.Sheet, Query: m.Query,
+		SpreadsheetID: c.spreadsheetOf(m), CredentialsFile: c.credentialsOf(m),
+		SheetInserts: m.SheetInserts, SheetDeletes: m.SheetDeletes,
+		MaxSheetDeletes: DefaultMaxSheetDeletes, Protect: syncd.Protect(m.Protect)}
+	if m.MaxSheetDeletes != nil {
+		r.MaxSheetDeletes = *m.MaxSheetDeletes
+	}
+	if r.Protect == "" {
+		r.Protect = syncd.ProtectWarn
+	}
 	var all []syncd.Column
 	keys := m.Key
 	if m.Table != "" {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
+	"google.golang.org/api/drive/v3"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 	"google.golang.org/api/sheets/v4"
@@ -64,6 +65,7 @@ type Client struct {
 	email           string // the service account, for error messages
 	credentialsFile string
 	svc             *sheets.Service
+	drive           *drive.Service // files.get for Version only
 	quota           *Quota
 	clock           Clock
 	log             *zap.Logger
@@ -127,6 +129,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if c.svc, err = sheets.NewService(ctx, clientOpts...); err != nil {
 		return nil, fmt.Errorf("new sheets client for %s: %w", c.id, err)
 	}
+	if c.drive, err = newDrive(ctx, []option.ClientOption{option.WithHTTPClient(httpClient)}, opts.Endpoint); err != nil {
+		return nil, fmt.Errorf("new drive client for %s: %w", c.id, err)
+	}
 	c.quota = opts.Quota
 	if c.quota == nil {
 		key := "endpoint " + opts.Endpoint
@@ -139,6 +144,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 				zap.Int("reads_per_minute", q.Read.Limit()), zap.Int("writes_per_minute", q.Write.Limit()))
 		}
 		c.quota = q
+	}
+	if c.quota.Drive == nil { // a Quota built by hand without a Drive budget
+		c.quota = &Quota{Read: c.quota.Read, Write: c.quota.Write, Drive: NewLimiter(DefaultDriveRequestsPerMinute, c.clock)}
 	}
 	return c, nil
 }
@@ -170,7 +178,7 @@ func (c *Client) authorize(opts Options, base *http.Client) (*http.Client, error
 		if key.Type != "service_account" {
 			return nil, fmt.Errorf("credentials file %s holds a %q credential; syncd needs a service account key (\"type\": \"service_account\")", opts.CredentialsFile, key.Type)
 		}
-		conf, err := google.JWTConfigFromJSON(data, sheets.SpreadsheetsScope)
+		conf, err := google.JWTConfigFromJSON(data, sheets.SpreadsheetsScope, driveScope)
 		if err != nil {
 			return nil, fmt.Errorf("credentials file %s: %w", opts.CredentialsFile, err)
 		}
@@ -179,7 +187,7 @@ func (c *Client) authorize(opts Options, base *http.Client) (*http.Client, error
 	case opts.Endpoint != "":
 		return base, nil
 	default:
-		creds, err := google.FindDefaultCredentials(tokenCtx, sheets.SpreadsheetsScope)
+		creds, err := google.FindDefaultCredentials(tokenCtx, sheets.SpreadsheetsScope, driveScope)
 		if err != nil {
 			return nil, fmt.Errorf("no sheets.credentials_file and no application default credentials: %w", err)
 		}

@@ -283,6 +283,10 @@ func TestEmulatorAccessErrorsNameTheAccount(t *testing.T) {
 	if _, err := open(id).Info(context.Background()); err != nil {
 		t.Errorf("after sharing: %v", err)
 	}
+	// The token carries the Drive scope too: Version works with the same key.
+	if v, err := open(id).Version(context.Background()); err != nil || v < 1 {
+		t.Errorf("Version after sharing = %d, %v", v, err)
+	}
 }
 
 // TestEmulatorQuotaNeverSees429 runs more writes than the quota allows in

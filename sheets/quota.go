@@ -206,12 +206,18 @@ func (l *Limiter) releaser() func() {
 type Quota struct {
 	Read  *Limiter // values.batchGet and spreadsheets.get
 	Write *Limiter // spreadsheets.batchUpdate
+	// Drive is the Drive API's budget (files.get for Version): Drive
+	// counts its own quota, apart from Sheets reads and writes. Nil means
+	// DefaultDriveRequestsPerMinute.
+	Drive *Limiter
 }
 
-// NewQuota returns a Quota with the given per-minute rates (defaults for
-// values ≤ 0). clock nil means SystemClock.
+// NewQuota returns a Quota with the given per-minute Sheets rates
+// (defaults for values ≤ 0) and the default Drive budget. clock nil means
+// SystemClock.
 func NewQuota(readsPerMinute, writesPerMinute int, clock Clock) *Quota {
-	return &Quota{Read: NewLimiter(readsPerMinute, clock), Write: NewLimiter(writesPerMinute, clock)}
+	return &Quota{Read: NewLimiter(readsPerMinute, clock), Write: NewLimiter(writesPerMinute, clock),
+		Drive: NewLimiter(DefaultDriveRequestsPerMinute, clock)}
 }
 
 var (
@@ -233,7 +239,8 @@ func SharedQuota(key string, readsPerMinute, writesPerMinute int) (q *Quota, cre
 	}
 	// The daemon's quota is paced (see Limiter.burst): bursts of 3 cover a
 	// batch's read, its write and a retry without delaying them.
-	q = &Quota{Read: NewPacedLimiter(readsPerMinute, 3, nil), Write: NewPacedLimiter(writesPerMinute, 3, nil)}
+	q = &Quota{Read: NewPacedLimiter(readsPerMinute, 3, nil), Write: NewPacedLimiter(writesPerMinute, 3, nil),
+		Drive: NewPacedLimiter(DefaultDriveRequestsPerMinute, 3, nil)}
 	quotas[key] = q
 	return q, true
 }

@@ -34,24 +34,26 @@ const (
 	kindRead      callKind = iota
 	kindWrite              // idempotent: overwriting cells, formats, titles
 	kindWriteOnce          // appends rows, deletes rows or adds a tab
+	kindDrive              // a Drive read (files.get): Drive's own budget
 )
 
 // Stats counts a Client's traffic. All fields only grow.
 type Stats struct {
 	ReadCalls   uint64 // read requests sent (each attempt counts)
 	WriteCalls  uint64 // write requests sent (each attempt counts)
+	DriveCalls  uint64 // Drive requests sent (each attempt counts)
 	RateLimited uint64 // 429 responses
 	Retries     uint64 // attempts that followed a failed one
 	Failures    uint64 // calls that returned an error to the caller
 }
 
 type counters struct {
-	reads, writes, rateLimited, retries, failures atomic.Uint64
+	reads, writes, drives, rateLimited, retries, failures atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		ReadCalls: c.reads.Load(), WriteCalls: c.writes.Load(),
+		ReadCalls: c.reads.Load(), WriteCalls: c.writes.Load(), DriveCalls: c.drives.Load(),
 		RateLimited: c.rateLimited.Load(), Retries: c.retries.Load(), Failures: c.failures.Load(),
 	}
 }
@@ -86,8 +88,11 @@ func (c *Client) newBackOff() *backOff {
 // number of requests sent.
 func (c *Client) call(ctx context.Context, kind callKind, what string, do func(context.Context) error) (int, error) {
 	limiter := c.quota.Write
-	if kind == kindRead {
+	switch kind {
+	case kindRead:
 		limiter = c.quota.Read
+	case kindDrive:
+		limiter = c.quota.Drive
 	}
 	b := c.newBackOff()
 	calls := 0
@@ -98,9 +103,12 @@ func (c *Client) call(ctx context.Context, kind callKind, what string, do func(c
 			return calls, err
 		}
 		calls++
-		if kind == kindRead {
+		switch kind {
+		case kindRead:
 			c.stats.reads.Add(1)
-		} else {
+		case kindDrive:
+			c.stats.drives.Add(1)
+		default:
 			c.stats.writes.Add(1)
 		}
 		err = c.attempt(ctx, do)

@@ -3,7 +3,9 @@ package sheetsemu
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 const spreadsheetMime = "application/vnd.google-apps.spreadsheet"
@@ -14,6 +16,7 @@ func (s *Server) routeDrive(q *apiRequest, path string) (handlerFunc, error) {
 	rest := strings.TrimPrefix(strings.TrimPrefix(path, "/drive/v3/files"), "/")
 	m := q.r.Method
 	q.isWrite = m != http.MethodGet
+	q.drive = true
 	if rest == "" {
 		switch m {
 		case http.MethodPost:
@@ -72,8 +75,11 @@ func (s *Server) driveFile(b *book, fields string) map[string]any {
 		"createdTime":  b.Created.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"modifiedTime": b.Modified.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"parents":      []any{s.driveRootID()},
+		// Drive v3 File.version is an int64, sent as a JSON string.
+		"version": strconv.FormatInt(s.fileVersionOf(b.ID), 10),
 	}
 	if fields == "" {
+		delete(f, "version")
 		delete(f, "createdTime")
 		delete(f, "modifiedTime")
 		delete(f, "parents")
@@ -263,4 +269,87 @@ func (s *Server) handleDriveComments(q *apiRequest) (any, error) {
 		return nil, driveFileNotFound(q.id)
 	}
 	return map[string]any{"comments": []any{}}, nil
+}
+
+// fileVersion is a spreadsheet's Drive v3 File.version: "a monotonically
+// increasing version number for the file; reflects every change made to the
+// file on the server". Every committed change bumps it (Server.commit and
+// addBook), syncd's own writes included; reads never do.
+type fileVersion struct {
+	current int64            // the newest version
+	shown   int64            // the newest version files.get reports
+	pending []pendingVersion // versions files.get does not report yet, oldest first
+}
+
+// pendingVersion is a version that files.get reports from at on.
+type pendingVersion struct {
+	v  int64
+	at time.Time
+}
+
+// bumpFileVersion records a change of spreadsheet id; callers hold s.mu.
+// With Options.DriveVersionDelay the new version is reported only that
+// long after the change (a new spreadsheet's first version at once).
+func (s *Server) bumpFileVersion(id string) {
+	fv := s.fileVersions[id]
+	if fv == nil {
+		fv = &fileVersion{}
+		s.fileVersions[id] = fv
+	}
+	fv.current++
+	delay := s.opts.DriveVersionDelay
+	if delay <= 0 || fv.current == 1 {
+		fv.shown, fv.pending = fv.current, nil
+		return
+	}
+	at := s.now().Add(delay)
+	if n := len(fv.pending); n > 0 && !fv.pending[n-1].at.Before(at) {
+		fv.pending[n-1].v = fv.current // same instant: one entry, newest version
+		return
+	}
+	fv.pending = append(fv.pending, pendingVersion{v: fv.current, at: at})
+}
+
+// fileVersionOf is the version files.get reports now: the newest one whose
+// delay has passed. It never goes down. Callers hold s.mu.
+func (s *Server) fileVersionOf(id string) int64 {
+	fv := s.fileVersions[id]
+	if fv == nil {
+		fv = &fileVersion{current: 1, shown: 1}
+		s.fileVersions[id] = fv
+	}
+	now := s.now()
+	n := 0
+	for n < len(fv.pending) && (s.opts.DriveVersionDelay <= 0 || !fv.pending[n].at.After(now)) {
+		fv.shown = fv.pending[n].v
+		n++
+	}
+	fv.pending = fv.pending[n:]
+	return fv.shown
+}
+
+// setFileVersion restores a persisted version (state.go); callers hold s.mu.
+func (s *Server) setFileVersion(id string, v int64) {
+	if v > 0 {
+		s.fileVersions[id] = &fileVersion{current: v, shown: v}
+	}
+}
+
+// FileVersion returns the Drive version of spreadsheet id as files.get
+// would report it now (0 for an unknown id).
+func (s *Server) FileVersion(id string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.books[id] == nil {
+		return 0
+	}
+	return s.fileVersionOf(id)
+}
+
+// currentFileVersion is the newest version, reported or not (state.go).
+func (s *Server) currentFileVersion(id string) int64 {
+	if fv := s.fileVersions[id]; fv != nil {
+		return fv.current
+	}
+	return 0
 }

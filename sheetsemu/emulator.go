@@ -32,6 +32,14 @@ type Options struct {
 	// ReadQuota and WriteQuota are requests per minute per user
 	// (credential); 0 means unlimited.
 	ReadQuota, WriteQuota int
+	// DriveQuota is Drive v3 requests per minute per user, a bucket of
+	// its own (Drive calls never spend the Sheets quotas); 0 means
+	// unlimited. The command's default is DefaultDriveQuota.
+	DriveQuota int
+	// DriveVersionDelay makes Drive files.get report a spreadsheet's
+	// version up to this long after the change that produced it, as
+	// Google's may lag; 0 reports every change at once.
+	DriveVersionDelay time.Duration
 	// Now is the clock used for quotas and timestamps; nil means time.Now.
 	Now func() time.Time
 	// Seed makes sheet ids and fault injection reproducible when non-zero.
@@ -49,11 +57,17 @@ type Options struct {
 
 // Stats counts API requests for one spreadsheet. Rejected counts 429 and
 // 5xx answers (quota and injected faults); they are not also counted as
-// reads or writes.
+// reads or writes. Drive v3 calls spend another quota than Sheets calls,
+// so they are counted apart and never as Reads or Writes: DriveReads
+// (files.get, export, comments), DriveWrites (create, copy, rename,
+// delete) and DriveRejected (Drive's rate limit and injected faults).
 type Stats struct {
-	Reads    int64 `json:"reads"`
-	Writes   int64 `json:"writes"`
-	Rejected int64 `json:"rejected"`
+	Reads         int64 `json:"reads"`
+	Writes        int64 `json:"writes"`
+	Rejected      int64 `json:"rejected"`
+	DriveReads    int64 `json:"drive_reads"`
+	DriveWrites   int64 `json:"drive_writes"`
+	DriveRejected int64 `json:"drive_rejected"`
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent
@@ -70,6 +84,8 @@ type Server struct {
 	auth    *authority
 	state   *stateWriter
 	version uint64 // bumped on every change; drives HTML refresh and state
+	// fileVersions are the spreadsheets' Drive versions (drive.go).
+	fileVersions map[string]*fileVersion
 	// rootID is "My Drive"'s id and folders the Drive folders (folders.go).
 	rootID  string
 	folders []*driveFolder
@@ -96,9 +112,12 @@ func New(opts Options) *Server {
 		log:   log,
 		books: map[string]*book{},
 		stats: map[string]*Stats{},
-		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		// fileVersions before restoreState, which fills it.
+		fileVersions: map[string]*fileVersion{},
+		rng:          rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	s.quota = newQuotas(opts.ReadQuota, opts.WriteQuota)
+	s.quota.drive = opts.DriveQuota
 	s.auth = newAuthority(opts.ServiceAccounts)
 	if opts.StatePath != "" {
 		if err := s.restoreState(opts.StatePath); err != nil {
@@ -128,7 +147,30 @@ func (s *Server) SetFailRate(p float64) {
 func (s *Server) SetQuota(readsPerMinute, writesPerMinute int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	drive := s.quota.drive
 	s.quota = newQuotas(readsPerMinute, writesPerMinute)
+	s.quota.drive = drive
+}
+
+// SetDriveQuota changes the per-minute Drive quota (0 = unlimited) and
+// refills the Drive buckets.
+func (s *Server) SetDriveQuota(perMinute int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.quota.buckets {
+		if k[0] == 'd' {
+			delete(s.quota.buckets, k)
+		}
+	}
+	s.quota.drive = perMinute
+}
+
+// SetDriveVersionDelay changes how long after a change Drive files.get
+// reports the version it produced (Options.DriveVersionDelay).
+func (s *Server) SetDriveVersionDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.DriveVersionDelay = d
 }
 
 // SetClock replaces the clock used for quotas and timestamps, so tests
@@ -201,6 +243,7 @@ func (s *Server) addBook(b *book) {
 		s.order = append(s.order, b.ID)
 	}
 	s.books[b.ID] = b
+	s.bumpFileVersion(b.ID)
 	s.changed()
 }
 
@@ -209,6 +252,7 @@ func (s *Server) deleteBook(id string) bool {
 		return false
 	}
 	delete(s.books, id)
+	delete(s.fileVersions, id)
 	for i, x := range s.order {
 		if x == id {
 			s.order = append(s.order[:i], s.order[i+1:]...)

@@ -38,5 +38,5 @@ func Example() {
 	fmt.Println(emu.Stats()[id])
 	// Output:
 	// Sheet1!A1:B1000 [[shift_id total_sales] [1001 29790.4]]
-	// {1 1 0}
+	// {1 1 0 0 0 0}
 }

@@ -28,6 +28,7 @@ type apiRequest struct {
 	body    []byte
 	user    string // service-account email or "anonymous"
 	isWrite bool
+	drive   bool // a Drive v3 call: its own quota and counters
 }
 
 // decode unmarshals the body into v, mapping malformed JSON to Google's
@@ -243,7 +244,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 		return
 	}
 	q.user = user
-	if e := s.quota.take(user, q.isWrite, s.now()); e != nil {
+	var quotaErr *apiError
+	if q.drive { // Drive calls spend Drive's quota, never the Sheets one
+		quotaErr = s.quota.takeDrive(user, s.now())
+	} else {
+		quotaErr = s.quota.take(user, q.isWrite, s.now())
+	}
+	if e := quotaErr; e != nil {
 		s.reject(q)
 		// No Retry-After: none of the 306 real 429s recorded by gspread
 		// carries one (testdata/google-recordings/SOURCES.md).
@@ -263,7 +270,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 		s.log.Debug("api error", zap.String("method", q.r.Method), zap.String("path", q.r.URL.Path),
 			zap.Int("code", ae.Code), zap.String("message", ae.Message))
 		if known && (ae.Code >= 500 || ae.Code == http.StatusTooManyRequests) {
-			s.statsFor(q.id).Rejected++
+			s.countRejected(q)
 		} else if known {
 			s.count(q)
 		}
@@ -290,15 +297,28 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 // reject counts a 429/5xx answer against the addressed spreadsheet.
 func (s *Server) reject(q *apiRequest) {
 	if s.books[q.id] != nil {
+		s.countRejected(q)
+	}
+}
+
+func (s *Server) countRejected(q *apiRequest) {
+	if q.drive {
+		s.statsFor(q.id).DriveRejected++
+	} else {
 		s.statsFor(q.id).Rejected++
 	}
 }
 
 func (s *Server) count(q *apiRequest) {
 	st := s.statsFor(q.id)
-	if q.isWrite {
+	switch {
+	case q.drive && q.isWrite:
+		st.DriveWrites++
+	case q.drive:
+		st.DriveReads++
+	case q.isWrite:
 		st.Writes++
-	} else {
+	default:
 		st.Reads++
 	}
 }
@@ -320,6 +340,7 @@ func (s *Server) lookup(q *apiRequest) (*book, error) {
 func (s *Server) commit(b *book) {
 	b.Modified = s.now()
 	s.books[b.ID] = b
+	s.bumpFileVersion(b.ID) // every change of a spreadsheet moves its Drive version
 	s.changed()
 }
 

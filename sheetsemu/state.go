@@ -24,6 +24,8 @@ type stateEntry struct {
 	Created     time.Time       `json:"created"`
 	Modified    time.Time       `json:"modified"`
 	SharedWith  []string        `json:"sharedWith,omitempty"`
+	// DriveVersion keeps Drive's version monotonic across restarts.
+	DriveVersion int64 `json:"driveVersion,omitempty"`
 }
 
 // stateWriter persists the server's spreadsheets after changes, at most
@@ -119,7 +121,8 @@ func (s *Server) encodeState() ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode state %q: %w", id, err)
 		}
-		st.Spreadsheets = append(st.Spreadsheets, stateEntry{Spreadsheet: raw, Created: b.Created, Modified: b.Modified, SharedWith: b.SharedWith})
+		st.Spreadsheets = append(st.Spreadsheets, stateEntry{Spreadsheet: raw, Created: b.Created, Modified: b.Modified, SharedWith: b.SharedWith,
+			DriveVersion: s.currentFileVersion(id)})
 	}
 	return json.Marshal(st)
 }
@@ -152,6 +155,7 @@ func (s *Server) restoreState(path string) error {
 			b.ID = newSpreadsheetID()
 		}
 		s.books[b.ID] = b
+		s.setFileVersion(b.ID, e.DriveVersion)
 		s.order = append(s.order, b.ID)
 	}
 	return nil

@@ -68,6 +68,8 @@ type flags struct {
 	loads                       multiFlag
 	latency                     time.Duration
 	writeQuota, readQuota       int
+	driveQuota                  int
+	driveVersionDelay           time.Duration
 	failRate                    float64
 	verbose                     bool
 }
@@ -82,6 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.DurationVar(&f.latency, "latency", 0, "latency added to every API request")
 	fs.IntVar(&f.writeQuota, "write-quota", 0, "write requests per minute per user (0 = unlimited)")
 	fs.IntVar(&f.readQuota, "read-quota", 0, "read requests per minute per user (0 = unlimited)")
+	fs.IntVar(&f.driveQuota, "drive-quota", sheetsemu.DefaultDriveQuota, "Drive v3 requests per minute per user, apart from the Sheets quotas (0 = unlimited)")
+	fs.DurationVar(&f.driveVersionDelay, "drive-version-delay", 0, "Drive files.get reports a spreadsheet's version up to this long after the change, as Google's may lag")
 	fs.Float64Var(&f.failRate, "fail-rate", 0, "probability (0..1) of answering 503")
 	fs.StringVar(&f.replay, "replay", "", "replay every cassette in DIR and report conformance")
 	fs.StringVar(&f.saFile, "service-account", "", "service-account JSON: registered if it exists, generated (with token_uri at this server) otherwise; enables authentication")
@@ -99,7 +103,8 @@ func serve(ctx context.Context, f flags, stdout io.Writer) error {
 		}
 	}
 	opts := sheetsemu.Options{Logger: logger, Latency: f.latency, FailRate: f.failRate,
-		ReadQuota: f.readQuota, WriteQuota: f.writeQuota, StatePath: f.state}
+		ReadQuota: f.readQuota, WriteQuota: f.writeQuota, StatePath: f.state,
+		DriveQuota: f.driveQuota, DriveVersionDelay: f.driveVersionDelay}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", f.addr, err)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/syncd/syncd/sheetsemu"
 )
 
 const passCassette = `{"version":1,"interactions":[
@@ -49,5 +53,15 @@ func TestBadFlagsExitWithUsageError(t *testing.T) {
 	}
 	if code := run([]string{"-addr", "127.0.0.1:0", "-load", filepath.Join(t.TempDir(), "missing.json")}, &out, &errOut); code != 1 {
 		t.Fatalf("missing -load file: exit code %d, want 1", code)
+	}
+}
+
+func TestDriveFlags(t *testing.T) {
+	f, err := parseFlags([]string{"-drive-version-delay", "3s", "-drive-quota", "100"}, io.Discard)
+	if err != nil || f.driveVersionDelay != 3*time.Second || f.driveQuota != 100 {
+		t.Fatalf("parseFlags = %+v, %v", f, err)
+	}
+	if f, _ := parseFlags(nil, io.Discard); f.driveQuota != sheetsemu.DefaultDriveQuota || f.driveVersionDelay != 0 {
+		t.Fatalf("defaults = %+v, want Drive's documented quota and no delay", f)
 	}
 }
