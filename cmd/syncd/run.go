@@ -30,7 +30,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		"fallback), reconcile on reconcile.schedule, at start-up and after every reconnect, and serve\n"+
 		"/healthz, /readyz and /metrics on http.listen. One daemon per database leads; others stand by.")
 	cfgPath := configFlag(fs)
-	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: the host name)")
+	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: HOST:PID, unique per process; set it to keep one row per daemon across restarts)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -100,8 +100,8 @@ type daemon struct {
 	instance string
 }
 
-// newDaemon opens the deps of a daemon named instance ("" means the host
-// name); run starts it, close releases it.
+// newDaemon opens the deps of a daemon named instance ("" means
+// leader.DefaultInstance: host and pid); run starts it, close releases it.
 func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
 	deps, err := openDeps(ctx, cfg, log)
 	if err != nil {
