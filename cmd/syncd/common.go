@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,7 +26,7 @@ func configFlag(fs *flag.FlagSet) *string {
 // loadConfig loads the config named by -config, else $SYNCD_CONFIG, else
 // the default path. Its error is a *configError.
 func loadConfig(flagValue string) (*config.Config, error) {
-	cfg, err := config.Load(config.ResolvePath(flagValue))
+	cfg, err := config.Open(flagValue)
 	if err != nil {
 		return nil, &configError{err}
 	}
@@ -88,10 +89,34 @@ func connect(ctx context.Context, url string) (*pgx.Conn, error) {
 	}
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+		return nil, connectError{err}
 	}
 	return conn, nil
 }
+
+// connectError is a failed connection to Postgres. pgx lists every attempt
+// on a line of its own, and with sslmode=prefer it tries each address twice
+// (with TLS, then without), so the same dial error came out twice: Error
+// keeps each distinct line once.
+type connectError struct{ err error }
+
+// Error is "connect to postgres: " and pgx's message without repeated lines.
+func (e connectError) Error() string {
+	seen := map[string]bool{}
+	var lines []string
+	for _, l := range strings.Split(e.err.Error(), "\n") {
+		key := strings.TrimSpace(l)
+		if key == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		lines = append(lines, l)
+	}
+	return "connect to postgres: " + strings.Join(lines, "\n")
+}
+
+// Unwrap returns pgx's error.
+func (e connectError) Unwrap() error { return e.err }
 
 // newLogger builds the process logger from the config's log section:
 // JSON for journald by default, console for people.

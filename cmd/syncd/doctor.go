@@ -48,9 +48,9 @@ type result struct {
 }
 
 type doctor struct {
-	m       *Main
-	cfgPath string
-	results []result
+	m                *Main
+	cfgFlag, cfgPath string // -config as given, and the file it resolves to
+	results          []result
 }
 
 func (d *doctor) ok(name, detail string) {
@@ -63,6 +63,18 @@ func (d *doctor) skip(name, why string) {
 
 func (d *doctor) fail(name, detail, fix string) {
 	d.results = append(d.results, result{name, "FAIL", oneLine(detail), fix})
+}
+
+// failLines is fail for a detail of several problems (joined errors), one
+// line each.
+func (d *doctor) failLines(name, detail, fix string) {
+	var lines []string
+	for _, l := range strings.Split(detail, "\n") {
+		if l = oneLine(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	d.results = append(d.results, result{name, "FAIL", strings.Join(lines, "\n"), fix})
 }
 
 // oneLine folds multi-line errors (pgx lists every address it tried) so
@@ -79,12 +91,19 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	d := &doctor{m: m, cfgPath: config.ResolvePath(*cfgPath)}
+	d := &doctor{m: m, cfgFlag: *cfgPath, cfgPath: config.ResolvePath(*cfgPath)}
 	d.run(ctx)
 	failed := 0
 	for _, r := range d.results {
 		line := fmt.Sprintf("%-4s  %s", r.state, r.name)
-		if r.detail != "" {
+		detail := strings.Split(r.detail, "\n")
+		switch {
+		case len(detail) > 1:
+			line += ":"
+			for _, l := range detail {
+				line += "\n      " + l
+			}
+		case r.detail != "":
 			line += ": " + r.detail
 		}
 		fmt.Fprintln(m.Stdout, line)
@@ -120,9 +139,16 @@ func (d *doctor) run(ctx context.Context) {
 		cWriters  = "writers can record changes"
 		cSheet    = "spreadsheet reachable"
 	)
-	cfg, err := config.Load(d.cfgPath)
+	cfg, err := config.Open(d.cfgFlag)
 	if err != nil {
-		d.fail(cConfig, err.Error(), "correct "+d.cfgPath+" at the line shown (reference: docs/DEPLOYMENT.md, deploy/syncd.yml.example)")
+		fix := "correct " + d.cfgPath + " at the lines shown (reference: docs/DEPLOYMENT.md, deploy/syncd.yml.example)"
+		switch {
+		case errors.Is(err, config.ErrEnvUnset):
+			fix = config.EnvHint("doctor")
+		case errors.Is(err, os.ErrNotExist):
+			fix = "pass -config FILE or set SYNCD_CONFIG, or install one: sudo ./deploy/install.sh (docs/DEPLOYMENT.md)"
+		}
+		d.failLines(cConfig, err.Error(), fix)
 		for _, c := range []string{cCreds, cPostgres, cResolve, cPrivs, cSchema, cTriggers, cWriters, cSheet} {
 			d.skip(c, "needs a valid config")
 		}
@@ -444,6 +470,10 @@ func (d *doctor) checkTriggers(ctx context.Context, conn *pgx.Conn, tables []mig
 			fixes = append([]string{migrate + "  (installs missing triggers, refreshes outdated ones, removes stale ones)"}, fixes...)
 		}
 		d.fail(name, strings.Join(problems, "; "), strings.Join(fixes, "\n"))
+		return
+	}
+	if len(tables) == 0 {
+		d.ok(name, "no mirrors configured, so none needed, and none installed")
 		return
 	}
 	d.ok(name, fmt.Sprintf("4 enabled on each of %d tables, none elsewhere", len(tables)))

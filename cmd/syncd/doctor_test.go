@@ -59,7 +59,7 @@ func doctorLine(t *testing.T, out, check string) string {
 	for i, l := range lines {
 		if len(l) > 6 && strings.HasPrefix(l[6:], check) {
 			j := i + 1
-			for j < len(lines) && strings.HasPrefix(lines[j], "      fix: ") {
+			for j < len(lines) && strings.HasPrefix(lines[j], "      ") { // detail and fix lines
 				j++
 			}
 			return strings.Join(lines[i:j], "\n")
@@ -169,12 +169,48 @@ func TestDoctorInvalidConfigFailsAndSkipsTheRest(t *testing.T) {
 
 func TestDoctorUnreachableDatabaseFails(t *testing.T) {
 	cfg, _, _ := doctorSetup(t, false)
-	t.Setenv("DATABASE_URL", "postgres://syncd@127.0.0.1:1/nothing?connect_timeout=2")
+	// sslmode=prefer (libpq's default) makes pgx try each address twice;
+	// the dial error is printed once.
+	t.Setenv("DATABASE_URL", "postgres://syncd@127.0.0.1:1/nothing?connect_timeout=2&sslmode=prefer")
 	code, out, _ := runCmd(t, "doctor", "-config", cfg)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
-	expectFail(t, out, "Postgres reachable", "connect to postgres", "pg_isready")
+	l := expectFail(t, out, "Postgres reachable", "connect to postgres", "pg_isready")
+	if n := strings.Count(l, "dial error"); n != 1 {
+		t.Fatalf("the dial error is printed %d times, want once:\n%s", n, l)
+	}
+}
+
+// TestDoctorConfigErrorsOnePerLineAndUnsetVariablesNameTheEnvFile runs
+// doctor as the README shows it, without syncd.env loaded: each unset
+// variable is its own line, and the fix says where they are normally set
+// and how to load them, instead of blaming "the line shown".
+func TestDoctorConfigErrorsOnePerLineAndUnsetVariablesNameTheEnvFile(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	os.Unsetenv("DATABASE_URL")
+	t.Setenv("SYNCD_SPREADSHEET_ID", "")
+	os.Unsetenv("SYNCD_SPREADSHEET_ID")
+	code, out, _ := runCmd(t, "doctor", "-config", "../../deploy/syncd.yml.example")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	l := expectFail(t, out, "config valid", config.DefaultEnvFile, "exec syncd doctor")
+	lines := strings.Split(l, "\n")
+	if len(lines) < 3 || !strings.HasSuffix(lines[1], "environment variable DATABASE_URL is not set") ||
+		!strings.HasSuffix(lines[2], "environment variable SYNCD_SPREADSHEET_ID is not set") || strings.Contains(l, "line shown") {
+		t.Fatalf("want one line per unset variable and the env file as the fix:\n%s", l)
+	}
+}
+
+// TestRunWithoutConfigNamesTheWaysToGiveOne: the newcomer's first `syncd
+// run` learns of -config and SYNCD_CONFIG.
+func TestRunWithoutConfigNamesTheWaysToGiveOne(t *testing.T) {
+	t.Setenv("SYNCD_CONFIG", "")
+	code, _, stderr := runCmd(t, "run")
+	if code != 1 || !strings.Contains(stderr, "-config FILE") || !strings.Contains(stderr, "$SYNCD_CONFIG") || !strings.Contains(stderr, config.DefaultPath) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
 }
 
 // TestDoctorLeastPrivilegeGrantsAreEnough starts from a role with no

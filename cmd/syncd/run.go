@@ -200,6 +200,16 @@ func (d *daemon) run(ctx context.Context) error {
 // the lock is lost, and everything that writes stops with it.
 func (d *daemon) lead(ctx context.Context) error {
 	log := d.log
+	if len(d.mirrors) == 0 {
+		// mirrors: [] is a valid start. The daemon idles rather than
+		// exiting: under Restart=always an exit would be a restart loop.
+		// It still leads, heartbeats and serves /healthz, so status and
+		// doctor work; a restart picks up the first mirror.
+		log.Warn("no mirrors configured: nothing to mirror; add one under mirrors: in the config, run syncd migrate, then restart",
+			zap.String("config", d.cfg.Path))
+		<-ctx.Done()
+		return nil
+	}
 	listener, err := pglisten.New(pglisten.Options{
 		Connect:      d.connectFunc("listen"),
 		Channel:      migrations.NotifyChannel,

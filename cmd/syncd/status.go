@@ -38,7 +38,7 @@ func (m *Main) status(ctx context.Context, args []string) error {
 
 	st := syncer.Status{Health: syncer.Down, Problems: []string{}, Mirrors: []syncer.MirrorStatus{},
 		Daemon: syncer.DaemonStatus{State: syncer.DaemonUnknown, Instances: []syncer.Instance{}}}
-	cfg, err := config.Load(config.ResolvePath(*cfgPath))
+	cfg, err := config.Open(*cfgPath)
 	if err != nil {
 		return m.printStatus(st, fmt.Errorf("config: %w", err), *asJSON)
 	}
