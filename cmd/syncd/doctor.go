@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -51,6 +50,7 @@ type doctor struct {
 	m                *Main
 	cfgFlag, cfgPath string // -config as given, and the file it resolves to
 	results          []result
+	badKey           bool // the credentials file exists but cannot be used
 }
 
 func (d *doctor) ok(name, detail string) {
@@ -203,18 +203,19 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 	} else {
 		d.ok(name, fmt.Sprintf("%s (mode %04o)", file, perm))
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
+	if _, err := os.ReadFile(file); err != nil {
+		d.badKey = true
 		d.fail("service account", err.Error(), "make "+file+" readable by the user syncd runs as: chown root:syncd "+file+" && chmod 0640 "+file)
 		return ""
 	}
-	var key struct {
-		Type        string `json:"type"`
-		ClientEmail string `json:"client_email"`
-	}
-	if err := json.Unmarshal(data, &key); err != nil || key.ClientEmail == "" {
-		d.fail("service account", file+" is not a service account key (no client_email)",
-			"download a JSON key for the service account (IAM > Service accounts > Keys > Add key > JSON)")
+	// Parsed as the client will use it, private key included: a truncated
+	// key is a credentials problem, named here, not a network one.
+	key, _, err := sheets.ReadServiceAccountKey(file)
+	if err != nil {
+		d.badKey = true
+		msg, _, _ := strings.Cut(err.Error(), " (fix: ")
+		d.fail("service account", msg, "create a new JSON key for the service account (Google Cloud console: IAM > Service accounts > Keys >\n"+
+			"Add key > JSON) and install it as "+file+" (chmod 0640, chown root:syncd)")
 		return ""
 	}
 	d.ok("service account", key.ClientEmail)
@@ -224,6 +225,10 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 func (d *doctor) checkSheet(ctx context.Context, name string, cfg *config.Config, email string) {
 	if sheetCheck == nil {
 		d.skip(name, "this build of syncd has no Sheets client to check with; `syncd run` will report it")
+		return
+	}
+	if d.badKey {
+		d.skip(name, "needs a usable service account key")
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, doctorTimeout)
@@ -558,6 +563,8 @@ func dedupe(list []string) []string {
 // sheetFix says what to do about a failed spreadsheet check, by its cause.
 func sheetFix(err error, who string, cfg *config.Config) string {
 	switch {
+	case errors.Is(err, sheets.ErrBadCredentials):
+		return fmt.Sprintf("create a new JSON key for %s and install it whole as %s", who, cfg.Sheets.CredentialsFile)
 	case errors.Is(err, sheets.ErrUnauthenticated):
 		return fmt.Sprintf("the key in %s was refused (deleted, revoked or from another project):\n"+
 			"create a new JSON key for %s and install it there", cfg.Sheets.CredentialsFile, who)
