@@ -94,17 +94,34 @@ func connect(ctx context.Context, url string) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// connectError is a failed connection to Postgres. pgx lists every attempt
-// on a line of its own, and with sslmode=prefer it tries each address twice
-// (with TLS, then without), so the same dial error came out twice: Error
-// keeps each distinct line once.
+// connectError is a failed connection to Postgres: "connect to postgres: "
+// and pgx's message, each line once (see uniqueLines).
 type connectError struct{ err error }
 
 // Error is "connect to postgres: " and pgx's message without repeated lines.
-func (e connectError) Error() string {
+func (e connectError) Error() string { return "connect to postgres: " + uniqueLines(e.err) }
+
+// Unwrap returns pgx's error.
+func (e connectError) Unwrap() error { return e.err }
+
+// oneEach is err with each distinct line of its message once (uniqueLines);
+// errors.Is and As see err.
+type oneEach struct{ err error }
+
+// Error is err's message without repeated lines.
+func (e oneEach) Error() string { return uniqueLines(e.err) }
+
+// Unwrap returns err.
+func (e oneEach) Unwrap() error { return e.err }
+
+// uniqueLines is err's message with each distinct line kept once. pgx lists
+// every connection attempt on a line of its own, and with sslmode=prefer
+// (libpq's default) it tries each address twice, with TLS and without, so
+// the same dial error came out twice.
+func uniqueLines(err error) string {
 	seen := map[string]bool{}
 	var lines []string
-	for _, l := range strings.Split(e.err.Error(), "\n") {
+	for _, l := range strings.Split(err.Error(), "\n") {
 		key := strings.TrimSpace(l)
 		if key == "" || seen[key] {
 			continue
@@ -112,11 +129,8 @@ func (e connectError) Error() string {
 		seen[key] = true
 		lines = append(lines, l)
 	}
-	return "connect to postgres: " + strings.Join(lines, "\n")
+	return strings.Join(lines, "\n")
 }
-
-// Unwrap returns pgx's error.
-func (e connectError) Unwrap() error { return e.err }
 
 // newLogger builds the process logger from the config's log section:
 // JSON for journald by default, console for people.

@@ -194,6 +194,7 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 	}
 	fi, err := os.Stat(file)
 	if err != nil {
+		d.badKey = true
 		d.fail(name, err.Error(), "put the service account's JSON key at "+file+" (chmod 0640, chown root:syncd), or correct sheets.credentials_file")
 		return ""
 	}

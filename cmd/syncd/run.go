@@ -120,7 +120,7 @@ func (d *deps) checkDatabase(ctx context.Context) error {
 	err := d.pool.Ping(pctx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("cannot reach postgres (postgres.url in %s): %w", d.cfg.Path, err)
+		return fmt.Errorf("cannot reach postgres (postgres.url in %s): %w", d.cfg.Path, oneEach{err})
 	}
 	if d.mirrors, err = d.cfg.Resolve(ctx, d.pool); err != nil {
 		return fmt.Errorf("config does not match the database:\n%w", err)
