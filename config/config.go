@@ -127,18 +127,40 @@ type Mirror struct {
 	Protect string `yaml:"protect"`
 }
 
+// DefaultEnvFile is where the deployment keeps the variables the config
+// refers to as ${NAME}: syncd.service and syncd-reconcile.service read it
+// (EnvironmentFile=), a shell does not (see deploy/).
+const DefaultEnvFile = "/etc/syncd/syncd.env"
+
+// ErrEnvUnset is wrapped by the error about a ${NAME} in the config whose
+// variable is not set and has no default.
+var ErrEnvUnset = errors.New("environment variable not set")
+
 // Error is a config problem at a place in the file.
 type Error struct {
 	File string
 	Line int
 	Msg  string
+	// Err, when set, classifies the problem (ErrEnvUnset) for errors.Is.
+	Err error
 }
 
+// Error is "file:line: message" (without the line when it is unknown).
 func (e *Error) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Unwrap returns Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// EnvHint says, for an error wrapping ErrEnvUnset, where the variables are
+// normally set and how to run command (e.g. "doctor") by hand with them.
+func EnvHint(command string) string {
+	return fmt.Sprintf("the service reads these variables from %s (EnvironmentFile= in syncd.service), a shell does not;\n"+
+		"load it first: sudo -u syncd sh -c 'set -a; . %s; exec syncd %s'", DefaultEnvFile, DefaultEnvFile, command)
 }
 
 // ResolvePath picks the config file: the flag value, then $SYNCD_CONFIG,
@@ -160,6 +182,28 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return Parse(path, data)
+}
+
+// Open loads the config ResolvePath picks. When the file does not exist,
+// the error says where the path came from and how to give another, so a
+// newcomer who ran `syncd run` without one learns of -config and
+// SYNCD_CONFIG.
+func Open(flagValue string) (*Config, error) {
+	path := ResolvePath(flagValue)
+	cfg, err := Load(path)
+	if err != nil && errors.Is(err, os.ErrNotExist) {
+		var from string
+		switch {
+		case flagValue != "":
+			from = "given by -config"
+		case os.Getenv("SYNCD_CONFIG") != "":
+			from = "named by $SYNCD_CONFIG"
+		default:
+			from = "the default: neither -config FILE nor $SYNCD_CONFIG was given"
+		}
+		return nil, fmt.Errorf("no config file at %s (%s; deploy/syncd.yml.example is a start): %w", path, from, err)
+	}
+	return cfg, err
 }
 
 // Parse expands ${ENV} references in data, decodes it strictly (unknown keys
@@ -197,7 +241,7 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 // turn a forgotten DATABASE_URL into a confusing connection error later.
 func expandEnv(path string, data []byte) ([]byte, error) {
 	return ExpandEnv(data, func(line int, name string) error {
-		return &Error{File: path, Line: line, Msg: fmt.Sprintf("environment variable %s is not set", name)}
+		return &Error{File: path, Line: line, Msg: fmt.Sprintf("environment variable %s is not set", name), Err: ErrEnvUnset}
 	})
 }
 
@@ -256,6 +300,9 @@ func yamlMsg(path, m string) error {
 	msg := sub[2]
 	if u := unknownField.FindStringSubmatch(msg); u != nil {
 		msg = fmt.Sprintf("unknown key %q in %s", u[1], sectionName(u[2]))
+		if near := nearestKey(u[1], u[2]); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		}
 	}
 	return &Error{File: path, Line: line, Msg: msg}
 }
@@ -351,6 +398,20 @@ func (c *Config) Line(path ...any) int {
 	return line
 }
 
+// hasKey reports whether the top level of the file has key (with any
+// value, null and [] included).
+func (c *Config) hasKey(key string) bool {
+	if c.root == nil || c.root.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(c.root.Content); i += 2 {
+		if c.root.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
 // errAt builds an Error at the line of path.
 func (c *Config) errAt(msg string, path ...any) *Error {
 	return &Error{File: c.Path, Line: c.Line(path...), Msg: msg}
@@ -393,8 +454,11 @@ func (c *Config) validate() error {
 	if f := c.Log.Format; f != "json" && f != "console" {
 		add(c.errAt(fmt.Sprintf("log.format %q must be json or console", f), "log", "format"))
 	}
-	if len(c.Mirrors) == 0 {
-		add(c.errAt("no mirrors configured: add at least one under mirrors:", "mirrors"))
+	// mirrors: [] is a valid start: migrate, import, status and doctor
+	// work before the first mirror is written, and run idles. A config
+	// without the key at all is more likely a mistake, so it must say so.
+	if !c.hasKey("mirrors") {
+		add(c.errAt("no mirrors: section; list the tables to mirror under mirrors:, or write `mirrors: []` to start without any", "mirrors"))
 	}
 	names := map[string]int{}
 	sheets := map[string]int{}

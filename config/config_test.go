@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -60,11 +61,15 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"unknown key", func(s string) string {
 			return strings.Replace(s, "  spreadsheet_id: abc", "  spreadsheet_id: abc\n  spreadsheet: x", 1)
 		},
-			`syncd.yml:5: unknown key "spreadsheet" in sheets`},
+			`syncd.yml:5: unknown key "spreadsheet" in sheets (did you mean "spreadsheet_id"?)`},
 		{"unknown mirror key", func(s string) string {
 			return strings.Replace(s, "    editable: [comment]", "    editabel: [comment]", 1)
 		},
-			`syncd.yml:9: unknown key "editabel" in a mirror`},
+			`syncd.yml:9: unknown key "editabel" in a mirror (did you mean "editable"?)`},
+		{"unknown top-level key", func(s string) string { return s + "reconcil:\n  schedule: \"@every 1m\"\n" },
+			`syncd.yml:10: unknown key "reconcil" in the top level (did you mean "reconcile"?)`},
+		{"no mirrors key", func(s string) string { return s[:strings.Index(s, "mirrors:")] },
+			"syncd.yml:1: no mirrors: section; list the tables to mirror under mirrors:, or write `mirrors: []`"},
 		{"missing spreadsheet id", func(s string) string {
 			return strings.Replace(s, "  spreadsheet_id: abc\n", "  endpoint: http://x\n", 1)
 		},
@@ -203,5 +208,62 @@ func TestResolveErrorsNameMirrorTableAndLine(t *testing.T) {
 				t.Fatalf("error = %v\nwant it to contain %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestUnknownKeyFarFromAnyHasNoSuggestion: a guess only when one is close.
+func TestUnknownKeyFarFromAnyHasNoSuggestion(t *testing.T) {
+	_, err := Parse("syncd.yml", []byte(strings.Replace(good, "  spreadsheet_id: abc", "  spreadsheet_id: abc\n  colour: red", 1)))
+	if err == nil || !strings.Contains(err.Error(), `syncd.yml:5: unknown key "colour" in sheets`) || strings.Contains(err.Error(), "did you mean") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestNoMirrorsYetIsValid: `mirrors: []` is how a deployment starts.
+func TestNoMirrorsYetIsValid(t *testing.T) {
+	src := good[:strings.Index(good, "mirrors:")] + "mirrors: []\n"
+	cfg, err := Parse("syncd.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Mirrors) != 0 {
+		t.Fatalf("mirrors = %v", cfg.Mirrors)
+	}
+}
+
+// TestUnsetVariablesAreOnePerLineAndClassified: each unset ${NAME} is its
+// own line with its own line number, and errors.Is finds ErrEnvUnset so
+// callers can say where the variables are normally set.
+func TestUnsetVariablesAreOnePerLineAndClassified(t *testing.T) {
+	src := strings.Replace(good, "postgres://localhost/app", "${SYNCD_TEST_UNSET_A}", 1)
+	src = strings.Replace(src, "abc", "${SYNCD_TEST_UNSET_B}", 1)
+	_, err := Parse("syncd.yml", []byte(src))
+	if !errors.Is(err, ErrEnvUnset) {
+		t.Fatalf("error %v does not wrap ErrEnvUnset", err)
+	}
+	want := "syncd.yml:2: environment variable SYNCD_TEST_UNSET_A is not set\nsyncd.yml:4: environment variable SYNCD_TEST_UNSET_B is not set"
+	if err.Error() != want {
+		t.Fatalf("error =\n%s\nwant\n%s", err, want)
+	}
+	if h := EnvHint("doctor"); !strings.Contains(h, DefaultEnvFile) || !strings.Contains(h, "exec syncd doctor") {
+		t.Fatalf("EnvHint = %q", h)
+	}
+}
+
+// TestOpenMissingFileNamesTheWaysToGiveOne: the default path's error
+// names -config and SYNCD_CONFIG; a given path's says where it came from.
+func TestOpenMissingFileNamesTheWaysToGiveOne(t *testing.T) {
+	t.Setenv("SYNCD_CONFIG", "")
+	if _, err := Open(""); err == nil || !strings.Contains(err.Error(), "-config FILE") || !strings.Contains(err.Error(), "$SYNCD_CONFIG") ||
+		!strings.Contains(err.Error(), DefaultPath) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("default path: %v", err)
+	}
+	missing := t.TempDir() + "/nope.yml"
+	t.Setenv("SYNCD_CONFIG", missing)
+	if _, err := Open(""); err == nil || !strings.Contains(err.Error(), missing+" (named by $SYNCD_CONFIG") {
+		t.Fatalf("SYNCD_CONFIG: %v", err)
+	}
+	if _, err := Open(missing); err == nil || !strings.Contains(err.Error(), missing+" (given by -config") {
+		t.Fatalf("-config: %v", err)
 	}
 }

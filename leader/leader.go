@@ -66,9 +66,10 @@ type Options struct {
 	Connect func(ctx context.Context) (*pgx.Conn, error)
 
 	// Instance names this daemon in syncd.daemons; it must differ between
-	// daemons sharing a database and should stay the same across restarts
-	// (so a restart updates its row instead of adding one). Empty means the
-	// host name.
+	// daemons sharing a database, or they overwrite each other's row and
+	// status cannot tell who leads. Empty means DefaultInstance: the host
+	// name and the process id, unique per process. A fixed name (-instance)
+	// keeps one row per daemon across restarts instead of one per process.
 	Instance string
 
 	// Version is written to syncd.daemons.version for `syncd status`.
@@ -131,6 +132,14 @@ type Elector struct {
 	conns *dedicated.Supervisor
 }
 
+// DefaultInstance is the instance name of a daemon started without one:
+// "host:pid". Two daemons on one host are two instances (with the host name
+// alone they overwrote each other's heartbeat row, and right after a drain
+// `syncd status` saw only the standby's and said no instance leads).
+func DefaultInstance(host string, pid int) string {
+	return fmt.Sprintf("%s:%d", host, pid)
+}
+
 // New returns an Elector. It does not connect; Run does.
 func New(opts Options) *Elector {
 	host, _ := os.Hostname()
@@ -138,7 +147,7 @@ func New(opts Options) *Elector {
 		host = "unknown"
 	}
 	if opts.Instance == "" {
-		opts.Instance = host
+		opts.Instance = DefaultInstance(host, os.Getpid())
 	}
 	if opts.HeartbeatInterval <= 0 {
 		opts.HeartbeatInterval = DefaultHeartbeatInterval
@@ -278,6 +287,7 @@ func (e *Elector) session(ctx context.Context, conn *pgx.Conn, lead func(context
 		return lerr
 	}
 	for {
+		elected := false
 		if leadDone == nil {
 			got, err := e.tryLock(ctx, conn)
 			if err != nil {
@@ -290,16 +300,22 @@ func (e *Elector) session(ctx context.Context, conn *pgx.Conn, lead func(context
 			if got {
 				e.log.Info("elected leader")
 				e.leading.Store(true)
+				elected = true
 				if e.opts.Hooks.Elected != nil {
 					e.opts.Hooks.Elected()
 				}
-				e.pruneOld(ctx, conn)
-				lctx, lc := context.WithCancel(ctx)
-				leadCancel, leadDone = lc, make(chan error, 1)
-				go func() { leadDone <- lead(lctx) }()
 			}
 		}
+		// A new leader's row is written the moment the lock is taken,
+		// before lead starts: status never sees a leader at work whose row
+		// still says standby.
 		if err := e.heartbeat(ctx, conn); err != nil {
+			if elected {
+				e.leading.Store(false)
+				if e.opts.Hooks.Deposed != nil {
+					e.opts.Hooks.Deposed(err)
+				}
+			}
 			if ctx.Err() != nil {
 				stopLeading(nil)
 				e.markStopped(ctx, conn)
@@ -307,6 +323,12 @@ func (e *Elector) session(ctx context.Context, conn *pgx.Conn, lead func(context
 			}
 			stopLeading(err)
 			return false, err
+		}
+		if elected {
+			e.pruneOld(ctx, conn)
+			lctx, lc := context.WithCancel(ctx)
+			leadCancel, leadDone = lc, make(chan error, 1)
+			go func() { leadDone <- lead(lctx) }()
 		}
 		// Wait for the next tick while reading from the connection, so a
 		// terminated session is noticed at once rather than at the tick.

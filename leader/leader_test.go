@@ -451,3 +451,29 @@ func helperProcess() int {
 	fmt.Fprintln(os.Stderr, "helper:", err)
 	return 1
 }
+
+// TestLeaderRowIsWrittenBeforeLeadStarts: the moment lead runs, the
+// instance's row already says leader (status must never see a leader at
+// work whose row says standby or is missing).
+func TestLeaderRowIsWrittenBeforeLeadStarts(t *testing.T) {
+	t.Parallel()
+	url := migratedDB(t)
+	var active, maxActive atomic.Int32
+	a := start(t, url, "a", time.Hour, &active, &maxActive)
+	recv(t, a.elected, "election")
+	recv(t, a.leadCtx, "lead to start")
+	// With an hour between heartbeats, only the election's write can have
+	// put the row there.
+	if got := roles(t, url); got["a"] != leader.RoleLeader {
+		t.Fatalf("syncd.daemons when lead started = %v, want a: leader", got)
+	}
+}
+
+// TestDefaultInstanceIsUniquePerProcess: two daemons on one host without
+// -instance get two rows.
+func TestDefaultInstanceIsUniquePerProcess(t *testing.T) {
+	a, b := leader.DefaultInstance("pi", 100), leader.DefaultInstance("pi", 101)
+	if a == b || !strings.HasPrefix(a, "pi") {
+		t.Fatalf("DefaultInstance: %q and %q", a, b)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -78,13 +77,6 @@ var (
 	_ syncd.Spreadsheet  = (*Client)(nil)
 	_ syncd.QuotaAwaiter = (*Client)(nil)
 )
-
-// serviceAccountKey is the part of a key file New reads itself.
-type serviceAccountKey struct {
-	Type        string `json:"type"`
-	ClientEmail string `json:"client_email"`
-	TokenURI    string `json:"token_uri"`
-}
 
 // New returns a Client for opts.SpreadsheetID. It reads and checks the
 // credentials file but makes no request: call Info to check access. ctx is
@@ -167,20 +159,13 @@ func (c *Client) authorize(opts Options, base *http.Client) (*http.Client, error
 	var ts oauth2.TokenSource
 	switch {
 	case opts.CredentialsFile != "":
-		data, err := os.ReadFile(opts.CredentialsFile)
+		key, data, err := ReadServiceAccountKey(opts.CredentialsFile)
 		if err != nil {
-			return nil, fmt.Errorf("read sheets.credentials_file: %w", err)
-		}
-		var key serviceAccountKey
-		if err := json.Unmarshal(data, &key); err != nil {
-			return nil, fmt.Errorf("credentials file %s is not JSON: %w", opts.CredentialsFile, err)
-		}
-		if key.Type != "service_account" {
-			return nil, fmt.Errorf("credentials file %s holds a %q credential; syncd needs a service account key (\"type\": \"service_account\")", opts.CredentialsFile, key.Type)
+			return nil, err
 		}
 		conf, err := google.JWTConfigFromJSON(data, sheets.SpreadsheetsScope, driveScope)
 		if err != nil {
-			return nil, fmt.Errorf("credentials file %s: %w", opts.CredentialsFile, err)
+			return nil, &credentialsError{file: opts.CredentialsFile, what: "is not usable", err: err}
 		}
 		c.email = key.ClientEmail
 		ts = conf.TokenSource(tokenCtx)
@@ -191,7 +176,7 @@ func (c *Client) authorize(opts Options, base *http.Client) (*http.Client, error
 		if err != nil {
 			return nil, fmt.Errorf("no sheets.credentials_file and no application default credentials: %w", err)
 		}
-		var key serviceAccountKey
+		var key ServiceAccountKey
 		if json.Unmarshal(creds.JSON, &key) == nil {
 			c.email = key.ClientEmail
 		}

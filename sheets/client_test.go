@@ -435,21 +435,41 @@ func TestNewWithoutCredentialsSendsNoAuthorization(t *testing.T) {
 	}
 }
 
+// TestNewRejectsBadCredentials: an unusable key file fails New at once,
+// naming the file, the cause and the fix, and wraps ErrBadCredentials. A
+// truncated key used to pass New and fail every token request instead,
+// which was retried for ever as if the network were down.
 func TestNewRejectsBadCredentials(t *testing.T) {
 	dir := t.TempDir()
 	notJSON := filepath.Join(dir, "x.json")
 	_ = os.WriteFile(notJSON, []byte("nope"), 0o600)
+	good, err := os.ReadFile(writeKey(t, "service_account", "syncd@proj.iam.gserviceaccount.com", "http://127.0.0.1:1/token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.json")
+	_ = os.WriteFile(truncated, good[:len(good)/2], 0o600)
+	// The JSON intact, the key cut short (a bad copy-paste of the value).
+	var fields map[string]string
+	_ = json.Unmarshal(good, &fields)
+	fields["private_key"] = fields["private_key"][:len(fields["private_key"])/2] + "\n-----END PRIVATE KEY-----\n"
+	shortKey, _ := json.Marshal(fields)
+	truncatedKey := filepath.Join(dir, "short-key.json")
+	_ = os.WriteFile(truncatedKey, shortKey, 0o600)
 	for _, tt := range []struct {
 		name, file, want string
 	}{
-		{"missing file", filepath.Join(dir, "missing.json"), "read sheets.credentials_file"},
+		{"missing file", filepath.Join(dir, "missing.json"), "cannot be read"},
 		{"not JSON", notJSON, "is not JSON"},
+		{"truncated file", truncated, "is not JSON (truncated"},
+		{"truncated private key", truncatedKey, "private_key that does not parse"},
 		{"user credential", writeKey(t, "authorized_user", "", "http://127.0.0.1:1/token"), "syncd needs a service account key"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(context.Background(), Options{SpreadsheetID: "sid", Endpoint: "http://127.0.0.1:1", CredentialsFile: tt.file})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New = %v, want an error saying %q", err, tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.file) ||
+				!strings.Contains(err.Error(), "new JSON key") || !errors.Is(err, ErrBadCredentials) {
+				t.Errorf("New = %v, want ErrBadCredentials naming %s, saying %q and the fix", err, tt.file, tt.want)
 			}
 		})
 	}

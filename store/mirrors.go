@@ -49,6 +49,10 @@ type ReconcileState struct {
 	At                     *time.Time
 	RowsInTable, RowsInTab *int64
 	Drift                  *int
+	// InitialFill is set when that pass was the mirror's first successful
+	// one and only added (the tab, its header, rows): its drift is the
+	// first fill of the tab, not something that went wrong.
+	InitialFill bool
 }
 
 // SaveReconcile records a pass's findings (finished at) and the mirror's
@@ -69,8 +73,21 @@ func SaveReconcile(ctx context.Context, q Querier, mirror string, sheetID int64,
 // state (nil fields) when none was recorded.
 func ReadReconcile(ctx context.Context, q Querier, mirror string) (ReconcileState, error) {
 	var st ReconcileState
-	err := q.QueryRow(ctx, `SELECT last_reconcile_at, rows_in_table, rows_in_tab, drift FROM syncd.mirrors WHERE name = $1`, mirror).
-		Scan(&st.At, &st.RowsInTable, &st.RowsInTab, &st.Drift)
+	// The pass's sync_log row is the mirror's newest successful reconcile
+	// towards the sheet (written in the transaction that updated
+	// syncd.mirrors).
+	err := q.QueryRow(ctx, `
+		WITH last AS (
+			SELECT id, details FROM syncd.sync_log
+			WHERE mirror = $1 AND kind = 'reconcile' AND direction = 'pg_to_sheet' AND status = 'ok'
+			ORDER BY id DESC LIMIT 1)
+		SELECT m.last_reconcile_at, m.rows_in_table, m.rows_in_tab, m.drift,
+			coalesce((SELECT coalesce((l.details->>'rewritten')::int, 0) = 0 AND coalesce((l.details->>'removed')::int, 0) = 0
+				AND NOT EXISTS (SELECT 1 FROM syncd.sync_log o WHERE o.mirror = $1 AND o.kind = 'reconcile'
+					AND o.direction = 'pg_to_sheet' AND o.status = 'ok' AND o.id < l.id)
+				FROM last l), false)
+		FROM syncd.mirrors m WHERE m.name = $1`, mirror).
+		Scan(&st.At, &st.RowsInTable, &st.RowsInTab, &st.Drift, &st.InitialFill)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return ReconcileState{}, fmt.Errorf("read reconcile state of %s: %w", mirror, err)
 	}

@@ -25,6 +25,10 @@ const (
 	// Down: no daemon leads (stopped, crashed, hung), or the database
 	// cannot be read.
 	Down Health = "down"
+	// Unknown: a mirror's state could not be read (the database is
+	// unreachable, or reading stopped at an earlier error). Its figures
+	// are zero because they are not known, not because they are zero.
+	Unknown Health = "unknown"
 )
 
 // Daemon states derived from syncd.daemons.
@@ -134,21 +138,24 @@ type MirrorStatus struct {
 	OldestPendingSeconds float64 `json:"oldest_pending_seconds"`
 	// The last batch in either direction (imports excluded). A batch that
 	// failed before its mirrors were known (mirror '*') counts for all.
-	LastBatchAt       *time.Time `json:"last_batch_at"`
-	LastKind          *string    `json:"last_kind"`
-	LastStatus        *string    `json:"last_status"`
-	LastError         *string    `json:"last_error"`
-	LastRows          int        `json:"last_rows"`
-	LastAPICalls      int        `json:"last_api_calls"`
-	LastDurationSecs  float64    `json:"last_duration_seconds"`
-	LastOKAt          *time.Time `json:"last_ok_at"`
-	QuotaUsedLastMin  int        `json:"quota_used_last_minute"`
-	LastReconcileAt   *time.Time `json:"last_reconcile_at"`
-	RowsInTable       *int64     `json:"rows_in_table"`
-	RowsInTab         *int64     `json:"rows_in_tab"`
-	DriftAtReconcile  *int       `json:"drift_at_last_reconcile"`
-	OpenConflicts     int64      `json:"open_conflicts"`
-	OldestConflictAge float64    `json:"oldest_conflict_seconds"`
+	LastBatchAt      *time.Time `json:"last_batch_at"`
+	LastKind         *string    `json:"last_kind"`
+	LastStatus       *string    `json:"last_status"`
+	LastError        *string    `json:"last_error"`
+	LastRows         int        `json:"last_rows"`
+	LastAPICalls     int        `json:"last_api_calls"`
+	LastDurationSecs float64    `json:"last_duration_seconds"`
+	LastOKAt         *time.Time `json:"last_ok_at"`
+	QuotaUsedLastMin int        `json:"quota_used_last_minute"`
+	LastReconcileAt  *time.Time `json:"last_reconcile_at"`
+	RowsInTable      *int64     `json:"rows_in_table"`
+	RowsInTab        *int64     `json:"rows_in_tab"`
+	DriftAtReconcile *int       `json:"drift_at_last_reconcile"`
+	// InitialFill: the last reconcile was the mirror's first and only
+	// filled the tab, so its drift is the first fill, not a repair.
+	InitialFill       bool    `json:"initial_fill"`
+	OpenConflicts     int64   `json:"open_conflicts"`
+	OldestConflictAge float64 `json:"oldest_conflict_seconds"`
 }
 
 // ErrNotMigrated means schema syncd (or one of its tables) is missing.
@@ -172,7 +179,9 @@ func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 	st := Status{Daemon: DaemonStatus{State: DaemonUnknown, Instances: []Instance{}}, Problems: []string{},
 		Mirrors: make([]MirrorStatus, 0, len(mirrors))}
 	for _, m := range mirrors {
-		st.Mirrors = append(st.Mirrors, MirrorStatus{Name: m.Name, Table: m.Table, Sheet: m.Sheet, Health: Healthy, Problems: []string{}})
+		// Unknown until read: a failure below must not leave a mirror
+		// that was never looked at saying healthy.
+		st.Mirrors = append(st.Mirrors, MirrorStatus{Name: m.Name, Table: m.Table, Sheet: m.Sheet, Health: Unknown, Problems: []string{}})
 	}
 	fail := func(err error) (Status, error) {
 		st.Health, st.Healthy = Down, false
@@ -307,6 +316,7 @@ func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m sync
 		return err
 	}
 	ms.LastReconcileAt, ms.RowsInTable, ms.RowsInTab, ms.DriftAtReconcile = rec.At, rec.RowsInTable, rec.RowsInTab, rec.Drift
+	ms.InitialFill = rec.InitialFill && rec.Drift != nil
 
 	var oldestConflict *time.Time
 	if ms.OpenConflicts, oldestConflict, err = store.OpenConflicts(ctx, q, m.Name); err != nil {
@@ -333,6 +343,7 @@ func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m sync
 	if ms.OpenConflicts > 0 {
 		ms.Problems = append(ms.Problems, fmt.Sprintf("%s open (SELECT * FROM syncd.conflicts WHERE mirror = '%s' AND resolved_at IS NULL)", plural(ms.OpenConflicts, "conflict"), m.Name))
 	}
+	ms.Health = Healthy
 	if len(ms.Problems) > 0 {
 		ms.Health = Degraded
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,7 +26,7 @@ func configFlag(fs *flag.FlagSet) *string {
 // loadConfig loads the config named by -config, else $SYNCD_CONFIG, else
 // the default path. Its error is a *configError.
 func loadConfig(flagValue string) (*config.Config, error) {
-	cfg, err := config.Load(config.ResolvePath(flagValue))
+	cfg, err := config.Open(flagValue)
 	if err != nil {
 		return nil, &configError{err}
 	}
@@ -88,9 +89,47 @@ func connect(ctx context.Context, url string) (*pgx.Conn, error) {
 	}
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+		return nil, connectError{err}
 	}
 	return conn, nil
+}
+
+// connectError is a failed connection to Postgres: "connect to postgres: "
+// and pgx's message, each line once (see uniqueLines).
+type connectError struct{ err error }
+
+// Error is "connect to postgres: " and pgx's message without repeated lines.
+func (e connectError) Error() string { return "connect to postgres: " + uniqueLines(e.err) }
+
+// Unwrap returns pgx's error.
+func (e connectError) Unwrap() error { return e.err }
+
+// oneEach is err with each distinct line of its message once (uniqueLines);
+// errors.Is and As see err.
+type oneEach struct{ err error }
+
+// Error is err's message without repeated lines.
+func (e oneEach) Error() string { return uniqueLines(e.err) }
+
+// Unwrap returns err.
+func (e oneEach) Unwrap() error { return e.err }
+
+// uniqueLines is err's message with each distinct line kept once. pgx lists
+// every connection attempt on a line of its own, and with sslmode=prefer
+// (libpq's default) it tries each address twice, with TLS and without, so
+// the same dial error came out twice.
+func uniqueLines(err error) string {
+	seen := map[string]bool{}
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		key := strings.TrimSpace(l)
+		if key == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // newLogger builds the process logger from the config's log section:

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -73,7 +74,11 @@ func (m *Main) runDemo(ctx context.Context, dir string, f demoFlags) error {
 		return err
 	}
 	defer stopEmu()
-	cfgPath, err := writeDemoConfig(dir, dbURL, emu.CreateSpreadsheet("Shift bot (syncd demo)"), emuURL)
+	sheetID, err := createDemoSpreadsheet(emu)
+	if err != nil {
+		return err
+	}
+	cfgPath, err := writeDemoConfig(dir, dbURL, sheetID, emuURL)
 	if err != nil {
 		return err
 	}
@@ -142,6 +147,25 @@ func startDemoEmulator(addr string) (emu *sheetsemu.Server, url string, stop fun
 	return emu, "http://" + ln.Addr().String(), stop, nil
 }
 
+// demoFirstTab is the sheet of the example config's first mirror. The demo
+// spreadsheet starts with it (empty) instead of a "Sheet1" that nothing
+// mirrors and that would be the first tab people see: the daemon finds the
+// tab by its title and fills it.
+const demoFirstTab = "Shifts"
+
+// createDemoSpreadsheet adds the demo's spreadsheet to emu, with one empty
+// tab, demoFirstTab, and returns its id.
+func createDemoSpreadsheet(emu *sheetsemu.Server) (string, error) {
+	doc := fmt.Sprintf(`{"properties": {"title": "Shift bot (syncd demo)"},
+		"sheets": [{"properties": {"sheetId": 0, "title": %q, "index": 0, "gridProperties": {"rowCount": 1000, "columnCount": 26}}}]}`,
+		demoFirstTab)
+	id, err := emu.Load(strings.NewReader(doc))
+	if err != nil {
+		return "", fmt.Errorf("create the demo spreadsheet: %w", err)
+	}
+	return id, nil
+}
+
 // writeDemoConfig writes the shift bot's example config, pointed at the
 // demo's database and emulator, into dir and returns its path.
 func writeDemoConfig(dir, dbURL, spreadsheetID, emuURL string) (string, error) {
@@ -189,20 +213,59 @@ func (m *Main) runDemoDaemon(ctx context.Context, cfgPath string, pool *pgxpool.
 	return err
 }
 
+// printDemoBanner says where to look and prints two commands to try. They
+// must run as printed from any shell: syncd by the path this process runs
+// from (a demo binary is rarely on PATH: bin/syncd after make demo), psql
+// by an absolute path, and the UPDATE on a shift that exists (the seeded
+// ids start at 1000, and the workload deletes some).
 func (m *Main) printDemoBanner(emuURL, dbURL, cfgPath string, every time.Duration) {
+	self, err := os.Executable()
+	if err != nil {
+		self = "syncd"
+	}
 	fmt.Fprintf(m.Stdout, `
 syncd demo is running.
 
   Watch the sheet:   %s/
   Postgres:          %s
   Config:            %s
-  Operator view:     syncd status -config %s
-  Change a row:      psql '%s' -c "UPDATE shifts SET comment = 'hello' WHERE shift_id = 1"
+  Operator view:     %s status -config %s
+  Change a row:      %s %s -c "UPDATE shifts SET comment = 'hello from psql' WHERE shift_id = (SELECT min(shift_id) FROM shifts)"
 
 A shift is written every %s; now and then one is edited or deleted.
 Press Ctrl-C to stop: the cluster, the emulator and the files are removed.
 
-`, emuURL, dbURL, cfgPath, cfgPath, dbURL, every)
+`, emuURL, dbURL, cfgPath, shellQuote(self), shellQuote(cfgPath), shellQuote(psqlPath()), shellQuote(dbURL), every)
+}
+
+// psqlPath is psql's absolute path: from PATH, else next to the server
+// binaries the throwaway cluster runs (Debian keeps them off PATH); plain
+// "psql" when neither has one.
+func psqlPath() string {
+	if p, err := exec.LookPath("psql"); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+	}
+	if dir, err := pgcluster.FindBinDir(); err == nil {
+		if p := filepath.Join(dir, "psql"); fileExists(p) {
+			return p
+		}
+	}
+	return "psql"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func freePort() (int, error) {

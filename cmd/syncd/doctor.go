@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -48,9 +47,10 @@ type result struct {
 }
 
 type doctor struct {
-	m       *Main
-	cfgPath string
-	results []result
+	m                *Main
+	cfgFlag, cfgPath string // -config as given, and the file it resolves to
+	results          []result
+	badKey           bool // the credentials file exists but cannot be used
 }
 
 func (d *doctor) ok(name, detail string) {
@@ -63,6 +63,18 @@ func (d *doctor) skip(name, why string) {
 
 func (d *doctor) fail(name, detail, fix string) {
 	d.results = append(d.results, result{name, "FAIL", oneLine(detail), fix})
+}
+
+// failLines is fail for a detail of several problems (joined errors), one
+// line each.
+func (d *doctor) failLines(name, detail, fix string) {
+	var lines []string
+	for _, l := range strings.Split(detail, "\n") {
+		if l = oneLine(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	d.results = append(d.results, result{name, "FAIL", strings.Join(lines, "\n"), fix})
 }
 
 // oneLine folds multi-line errors (pgx lists every address it tried) so
@@ -79,12 +91,19 @@ func (m *Main) doctor(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	d := &doctor{m: m, cfgPath: config.ResolvePath(*cfgPath)}
+	d := &doctor{m: m, cfgFlag: *cfgPath, cfgPath: config.ResolvePath(*cfgPath)}
 	d.run(ctx)
 	failed := 0
 	for _, r := range d.results {
 		line := fmt.Sprintf("%-4s  %s", r.state, r.name)
-		if r.detail != "" {
+		detail := strings.Split(r.detail, "\n")
+		switch {
+		case len(detail) > 1:
+			line += ":"
+			for _, l := range detail {
+				line += "\n      " + l
+			}
+		case r.detail != "":
 			line += ": " + r.detail
 		}
 		fmt.Fprintln(m.Stdout, line)
@@ -120,9 +139,16 @@ func (d *doctor) run(ctx context.Context) {
 		cWriters  = "writers can record changes"
 		cSheet    = "spreadsheet reachable"
 	)
-	cfg, err := config.Load(d.cfgPath)
+	cfg, err := config.Open(d.cfgFlag)
 	if err != nil {
-		d.fail(cConfig, err.Error(), "correct "+d.cfgPath+" at the line shown (reference: docs/DEPLOYMENT.md, deploy/syncd.yml.example)")
+		fix := "correct " + d.cfgPath + " at the lines shown (reference: docs/DEPLOYMENT.md, deploy/syncd.yml.example)"
+		switch {
+		case errors.Is(err, config.ErrEnvUnset):
+			fix = config.EnvHint("doctor")
+		case errors.Is(err, os.ErrNotExist):
+			fix = "pass -config FILE or set SYNCD_CONFIG, or install one: sudo ./deploy/install.sh (docs/DEPLOYMENT.md)"
+		}
+		d.failLines(cConfig, err.Error(), fix)
 		for _, c := range []string{cCreds, cPostgres, cResolve, cPrivs, cSchema, cTriggers, cWriters, cSheet} {
 			d.skip(c, "needs a valid config")
 		}
@@ -168,6 +194,7 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 	}
 	fi, err := os.Stat(file)
 	if err != nil {
+		d.badKey = true
 		d.fail(name, err.Error(), "put the service account's JSON key at "+file+" (chmod 0640, chown root:syncd), or correct sheets.credentials_file")
 		return ""
 	}
@@ -177,18 +204,19 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 	} else {
 		d.ok(name, fmt.Sprintf("%s (mode %04o)", file, perm))
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
+	if _, err := os.ReadFile(file); err != nil {
+		d.badKey = true
 		d.fail("service account", err.Error(), "make "+file+" readable by the user syncd runs as: chown root:syncd "+file+" && chmod 0640 "+file)
 		return ""
 	}
-	var key struct {
-		Type        string `json:"type"`
-		ClientEmail string `json:"client_email"`
-	}
-	if err := json.Unmarshal(data, &key); err != nil || key.ClientEmail == "" {
-		d.fail("service account", file+" is not a service account key (no client_email)",
-			"download a JSON key for the service account (IAM > Service accounts > Keys > Add key > JSON)")
+	// Parsed as the client will use it, private key included: a truncated
+	// key is a credentials problem, named here, not a network one.
+	key, _, err := sheets.ReadServiceAccountKey(file)
+	if err != nil {
+		d.badKey = true
+		msg, _, _ := strings.Cut(err.Error(), " (fix: ")
+		d.fail("service account", msg, "create a new JSON key for the service account (Google Cloud console: IAM > Service accounts > Keys >\n"+
+			"Add key > JSON) and install it as "+file+" (chmod 0640, chown root:syncd)")
 		return ""
 	}
 	d.ok("service account", key.ClientEmail)
@@ -198,6 +226,10 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 func (d *doctor) checkSheet(ctx context.Context, name string, cfg *config.Config, email string) {
 	if sheetCheck == nil {
 		d.skip(name, "this build of syncd has no Sheets client to check with; `syncd run` will report it")
+		return
+	}
+	if d.badKey {
+		d.skip(name, "needs a usable service account key")
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, doctorTimeout)
@@ -446,6 +478,10 @@ func (d *doctor) checkTriggers(ctx context.Context, conn *pgx.Conn, tables []mig
 		d.fail(name, strings.Join(problems, "; "), strings.Join(fixes, "\n"))
 		return
 	}
+	if len(tables) == 0 {
+		d.ok(name, "no mirrors configured, so none needed, and none installed")
+		return
+	}
 	d.ok(name, fmt.Sprintf("4 enabled on each of %d tables, none elsewhere", len(tables)))
 }
 
@@ -528,6 +564,8 @@ func dedupe(list []string) []string {
 // sheetFix says what to do about a failed spreadsheet check, by its cause.
 func sheetFix(err error, who string, cfg *config.Config) string {
 	switch {
+	case errors.Is(err, sheets.ErrBadCredentials):
+		return fmt.Sprintf("create a new JSON key for %s and install it whole as %s", who, cfg.Sheets.CredentialsFile)
 	case errors.Is(err, sheets.ErrUnauthenticated):
 		return fmt.Sprintf("the key in %s was refused (deleted, revoked or from another project):\n"+
 			"create a new JSON key for %s and install it there", cfg.Sheets.CredentialsFile, who)

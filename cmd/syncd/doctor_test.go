@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
@@ -9,7 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -31,8 +34,7 @@ func doctorSetup(t *testing.T, migrate bool) (cfg, dbURL, creds string) {
 	t.Helper()
 	cfg, dbURL = exampleDB(t)
 	creds = filepath.Join(t.TempDir(), "service-account.json")
-	key := fmt.Sprintf(`{"type": "service_account", "client_email": %q, "private_key": "-----BEGIN PRIVATE KEY-----\n..."}`, testEmail)
-	if err := os.WriteFile(creds, []byte(key), 0o640); err != nil {
+	if err := os.WriteFile(creds, testKey(t), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("SYNCD_CREDENTIALS_FILE", creds)
@@ -43,6 +45,25 @@ func doctorSetup(t *testing.T, migrate bool) (cfg, dbURL, creds string) {
 		}
 	}
 	return cfg, dbURL, creds
+}
+
+var (
+	testKeyOnce sync.Once
+	testKeyJSON []byte
+	testKeyErr  error
+)
+
+// testKey is a service account key for testEmail (generated once per test
+// binary: RSA key generation is slow under -race).
+func testKey(t *testing.T) []byte {
+	t.Helper()
+	testKeyOnce.Do(func() {
+		_, testKeyJSON, testKeyErr = sheetsemu.GenerateServiceAccount(testEmail, "http://127.0.0.1:1/token")
+	})
+	if testKeyErr != nil {
+		t.Fatal(testKeyErr)
+	}
+	return testKeyJSON
 }
 
 func stubSheetCheck(t *testing.T, err error) {
@@ -59,7 +80,7 @@ func doctorLine(t *testing.T, out, check string) string {
 	for i, l := range lines {
 		if len(l) > 6 && strings.HasPrefix(l[6:], check) {
 			j := i + 1
-			for j < len(lines) && strings.HasPrefix(lines[j], "      fix: ") {
+			for j < len(lines) && strings.HasPrefix(lines[j], "      ") { // detail and fix lines
 				j++
 			}
 			return strings.Join(lines[i:j], "\n")
@@ -169,12 +190,48 @@ func TestDoctorInvalidConfigFailsAndSkipsTheRest(t *testing.T) {
 
 func TestDoctorUnreachableDatabaseFails(t *testing.T) {
 	cfg, _, _ := doctorSetup(t, false)
-	t.Setenv("DATABASE_URL", "postgres://syncd@127.0.0.1:1/nothing?connect_timeout=2")
+	// sslmode=prefer (libpq's default) makes pgx try each address twice;
+	// the dial error is printed once.
+	t.Setenv("DATABASE_URL", "postgres://syncd@127.0.0.1:1/nothing?connect_timeout=2&sslmode=prefer")
 	code, out, _ := runCmd(t, "doctor", "-config", cfg)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
-	expectFail(t, out, "Postgres reachable", "connect to postgres", "pg_isready")
+	l := expectFail(t, out, "Postgres reachable", "connect to postgres", "pg_isready")
+	if n := strings.Count(l, "dial error"); n != 1 {
+		t.Fatalf("the dial error is printed %d times, want once:\n%s", n, l)
+	}
+}
+
+// TestDoctorConfigErrorsOnePerLineAndUnsetVariablesNameTheEnvFile runs
+// doctor as the README shows it, without syncd.env loaded: each unset
+// variable is its own line, and the fix says where they are normally set
+// and how to load them, instead of blaming "the line shown".
+func TestDoctorConfigErrorsOnePerLineAndUnsetVariablesNameTheEnvFile(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	os.Unsetenv("DATABASE_URL")
+	t.Setenv("SYNCD_SPREADSHEET_ID", "")
+	os.Unsetenv("SYNCD_SPREADSHEET_ID")
+	code, out, _ := runCmd(t, "doctor", "-config", "../../deploy/syncd.yml.example")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	l := expectFail(t, out, "config valid", config.DefaultEnvFile, "exec syncd doctor")
+	lines := strings.Split(l, "\n")
+	if len(lines) < 3 || !strings.HasSuffix(lines[1], "environment variable DATABASE_URL is not set") ||
+		!strings.HasSuffix(lines[2], "environment variable SYNCD_SPREADSHEET_ID is not set") || strings.Contains(l, "line shown") {
+		t.Fatalf("want one line per unset variable and the env file as the fix:\n%s", l)
+	}
+}
+
+// TestRunWithoutConfigNamesTheWaysToGiveOne: the newcomer's first `syncd
+// run` learns of -config and SYNCD_CONFIG.
+func TestRunWithoutConfigNamesTheWaysToGiveOne(t *testing.T) {
+	t.Setenv("SYNCD_CONFIG", "")
+	code, _, stderr := runCmd(t, "run")
+	if code != 1 || !strings.Contains(stderr, "-config FILE") || !strings.Contains(stderr, "$SYNCD_CONFIG") || !strings.Contains(stderr, config.DefaultPath) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
 }
 
 // TestDoctorLeastPrivilegeGrantsAreEnough starts from a role with no
@@ -377,4 +434,79 @@ func TestDoctorTriggersOutOfStepAfterDDL(t *testing.T) {
 		"out of step with the table: public.ranks: syncd_capture_ins",
 		"note}",
 		"fix: syncd migrate -config "+cfg)
+}
+
+// TestBrokenCredentialsFailFastWithTheCause: permanent refusals are not
+// network problems. A truncated key and a spreadsheet not shared with the
+// service account (403 from the emulator) make `reconcile -dry-run` fail at
+// once with the cause and the fix, instead of retrying until a deadline;
+// doctor names the key, not the network.
+func TestBrokenCredentialsFailFastWithTheCause(t *testing.T) {
+	w := newWorld(t, sheetsemu.Options{})
+	sa, key, err := sheetsemu.GenerateServiceAccount(testEmail, w.srv.URL+"/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.emu.AddServiceAccount(sa)
+	if err := w.emu.Share(w.id, "someone-else@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "service-account.json")
+	src, err := os.ReadFile(w.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withKey := strings.Replace(string(src), "credentials_file: \n", "credentials_file: "+keyFile+"\n", 1)
+	if withKey == string(src) {
+		t.Fatalf("no empty credentials_file in the test config:\n%s", src)
+	}
+	if err := os.WriteFile(w.cfgPath, []byte(withKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// within runs syncd with a deadline far beyond a fast failure, and
+	// fails the test if the command used it up.
+	within := func(args ...string) (int, string, string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		var out, errOut lockedBuffer
+		start := time.Now()
+		code := NewMain(&out, &errOut).Run(ctx, args)
+		if took := time.Since(start); took > 30*time.Second || ctx.Err() != nil {
+			t.Fatalf("syncd %s took %s (retrying a permanent error?)\n%s%s", strings.Join(args, " "), took, out.String(), errOut.String())
+		}
+		return code, out.String(), errOut.String()
+	}
+
+	// 403: not shared.
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := within("reconcile", "-dry-run", "-config", w.cfgPath)
+	if code != 1 || !strings.Contains(errOut, "not shared with "+testEmail) || !strings.Contains(errOut, "as Editor") {
+		t.Fatalf("not shared: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// A truncated key (the JSON intact, the private key cut short).
+	var fields map[string]string
+	if err := json.Unmarshal(key, &fields); err != nil {
+		t.Fatal(err)
+	}
+	fields["private_key"] = fields["private_key"][:200]
+	broken, _ := json.Marshal(fields)
+	if err := os.WriteFile(keyFile, broken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = within("reconcile", "-dry-run", "-config", w.cfgPath)
+	if code != 1 || !strings.Contains(errOut, keyFile) || !strings.Contains(errOut, "does not parse") || !strings.Contains(errOut, "new JSON key") {
+		t.Fatalf("truncated key: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = within("doctor", "-config", w.cfgPath)
+	if code != 1 {
+		t.Fatalf("doctor with a truncated key: exit %d\n%s", code, out)
+	}
+	expectFail(t, out, "service account", "does not parse", "new JSON key")
+	if l := doctorLine(t, out, "spreadsheet reachable"); !strings.HasPrefix(l, "skip") || strings.Contains(out, "network") {
+		t.Fatalf("spreadsheet check with a truncated key, want skipped and no network advice:\n%s", out)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/syncd/syncd/config"
 )
 
 // Exit codes shared by every command.
@@ -124,6 +126,9 @@ func (m *Main) report(ctx context.Context, name string, err error) int {
 		prefix = "syncd"
 	}
 	fmt.Fprintf(m.Stderr, "%s: %v\n", prefix, err)
+	if errors.Is(err, config.ErrEnvUnset) {
+		fmt.Fprintf(m.Stderr, "syncd: %s\n", config.EnvHint(name))
+	}
 	if usage, ok := errors.AsType[*usageError](err); ok && usage.fs != nil {
 		usage.fs.Usage()
 	}

@@ -55,10 +55,10 @@ func TestCommandErrorsArePrintedOnce(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"migrate", "-config", missing}, 1, "syncd: read config: "},
-		{[]string{"reconcile", "-config", missing}, 1, "syncd: read config: "},
-		{[]string{"run", "-config", missing}, 1, "syncd: read config: "},
-		{[]string{"import", "-config", missing, "-plan", "p.yml", "-dry-run"}, 1, "syncd: read config: "},
+		{[]string{"migrate", "-config", missing}, 1, "syncd: no config file at " + missing + " (given by -config"},
+		{[]string{"reconcile", "-config", missing}, 1, "syncd: no config file at " + missing + " (given by -config"},
+		{[]string{"run", "-config", missing}, 1, "syncd: no config file at " + missing + " (given by -config"},
+		{[]string{"import", "-config", missing, "-plan", "p.yml", "-dry-run"}, 1, "syncd: no config file at " + missing + " (given by -config"},
 		{[]string{"version", "extra"}, 2, "syncd version: unexpected arguments: [extra]"},
 		{[]string{"status", "-no-such-flag"}, 2, "flag provided but not defined: -no-such-flag"},
 		{[]string{"import", "-dry-run"}, 2, "syncd import: give -plan FILE or -from-mirrors"},

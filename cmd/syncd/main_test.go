@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -13,7 +14,35 @@ import (
 	"github.com/syncd/syncd/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	// Run as `TESTBINARY COMMAND ...` (see syncdBinary), the test binary is
+	// syncd itself, so tests can start real processes and run printed
+	// command lines without building another binary.
+	if len(os.Args) > 1 && isCommand(os.Args[1]) {
+		main()
+	}
+	os.Exit(pgtest.Main(m))
+}
+
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// syncdBinary is a path that runs syncd as a process: this test binary
+// (see TestMain).
+func syncdBinary(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
 
 // runCmd runs syncd in-process and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -126,4 +155,22 @@ func catalogSnapshot(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while the demo writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -30,7 +30,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		"fallback), reconcile on reconcile.schedule, at start-up and after every reconnect, and serve\n"+
 		"/healthz, /readyz and /metrics on http.listen. One daemon per database leads; others stand by.")
 	cfgPath := configFlag(fs)
-	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: the host name)")
+	instance := fs.String("instance", "", "name of this daemon in syncd.daemons (default: HOST:PID, unique per process; set it to keep one row per daemon across restarts)")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
@@ -100,8 +100,8 @@ type daemon struct {
 	instance string
 }
 
-// newDaemon opens the deps of a daemon named instance ("" means the host
-// name); run starts it, close releases it.
+// newDaemon opens the deps of a daemon named instance ("" means
+// leader.DefaultInstance: host and pid); run starts it, close releases it.
 func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
 	deps, err := openDeps(ctx, cfg, log)
 	if err != nil {
@@ -120,7 +120,7 @@ func (d *deps) checkDatabase(ctx context.Context) error {
 	err := d.pool.Ping(pctx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("cannot reach postgres (postgres.url in %s): %w", d.cfg.Path, err)
+		return fmt.Errorf("cannot reach postgres (postgres.url in %s): %w", d.cfg.Path, oneEach{err})
 	}
 	if d.mirrors, err = d.cfg.Resolve(ctx, d.pool); err != nil {
 		return fmt.Errorf("config does not match the database:\n%w", err)
@@ -200,6 +200,16 @@ func (d *daemon) run(ctx context.Context) error {
 // the lock is lost, and everything that writes stops with it.
 func (d *daemon) lead(ctx context.Context) error {
 	log := d.log
+	if len(d.mirrors) == 0 {
+		// mirrors: [] is a valid start. The daemon idles rather than
+		// exiting: under Restart=always an exit would be a restart loop.
+		// It still leads, heartbeats and serves /healthz, so status and
+		// doctor work; a restart picks up the first mirror.
+		log.Warn("no mirrors configured: nothing to mirror; add one under mirrors: in the config, run syncd migrate, then restart",
+			zap.String("config", d.cfg.Path))
+		<-ctx.Done()
+		return nil
+	}
 	listener, err := pglisten.New(pglisten.Options{
 		Connect:      d.connectFunc("listen"),
 		Channel:      migrations.NotifyChannel,

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -340,4 +343,75 @@ func (w *world) batches() int {
 		w.t.Fatal(err)
 	}
 	return n
+}
+
+// TestTwoDaemonsOnOneHostAreTwoInstances starts two `syncd run` processes
+// on one host and database without -instance: status must show one leader
+// and one standby (exit 0) every time it is asked, right after both are up
+// and right after a drain. With the host name as the default instance the
+// two overwrote one row and status said "no instance leads".
+func TestTwoDaemonsOnOneHostAreTwoInstances(t *testing.T) {
+	w := newWorld(t, sheetsemu.Options{})
+	bin := syncdBinary(t)
+	for range 2 {
+		cmd := exec.Command(bin, "run", "-config", w.cfgPath)
+		var logs lockedBuffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("syncd run (pid %d) after SIGTERM: %v\n%s", cmd.Process.Pid, err, logs.String())
+				}
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Errorf("syncd run (pid %d) did not stop within 30s of SIGTERM\n%s", cmd.Process.Pid, logs.String())
+			}
+		})
+	}
+	oneLeaderOneStandby := func() (bool, string) {
+		code, out, errOut := runCmd(t, "status", "-json", "-config", w.cfgPath)
+		var st struct {
+			Daemon struct {
+				State     string `json:"state"`
+				Standbys  int    `json:"standbys"`
+				Instances []struct {
+					Instance, Role string
+					Fresh          bool
+				} `json:"instances"`
+			} `json:"daemon"`
+		}
+		if err := json.Unmarshal([]byte(out), &st); err != nil {
+			return false, fmt.Sprintf("exit %d: %v\n%s%s", code, err, out, errOut)
+		}
+		roles := map[string]int{}
+		for _, in := range st.Daemon.Instances {
+			if in.Fresh {
+				roles[in.Role]++
+			}
+		}
+		ok := code == 0 && st.Daemon.State == "running" && st.Daemon.Standbys == 1 && roles["leader"] == 1 && roles["standby"] == 1
+		return ok, fmt.Sprintf("exit %d, fresh roles %v:\n%s", code, roles, out)
+	}
+	// Both up: each has written its row.
+	eventually(t, 60*time.Second, "a leader and a standby", oneLeaderOneStandby)
+	w.mirrored(60*time.Second, "employees")
+	check := func(when string) {
+		t.Helper()
+		for i := range 20 {
+			if ok, why := oneLeaderOneStandby(); !ok {
+				t.Fatalf("%s, status #%d: %s", when, i+1, why)
+			}
+		}
+	}
+	check("right after start")
+	w.insertShifts(1, 50, nil)
+	w.drained(60 * time.Second)
+	check("right after a drain")
 }

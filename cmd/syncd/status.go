@@ -38,13 +38,13 @@ func (m *Main) status(ctx context.Context, args []string) error {
 
 	st := syncer.Status{Health: syncer.Down, Problems: []string{}, Mirrors: []syncer.MirrorStatus{},
 		Daemon: syncer.DaemonStatus{State: syncer.DaemonUnknown, Instances: []syncer.Instance{}}}
-	cfg, err := config.Load(config.ResolvePath(*cfgPath))
+	cfg, err := config.Open(*cfgPath)
 	if err != nil {
 		return m.printStatus(st, fmt.Errorf("config: %w", err), *asJSON)
 	}
 	mirrors := statusMirrors(cfg)
 	for _, mr := range mirrors {
-		st.Mirrors = append(st.Mirrors, syncer.MirrorStatus{Name: mr.Name, Table: mr.Table, Sheet: mr.Sheet, Health: syncer.Healthy, Problems: []string{}})
+		st.Mirrors = append(st.Mirrors, syncer.MirrorStatus{Name: mr.Name, Table: mr.Table, Sheet: mr.Sheet, Health: syncer.Unknown, Problems: []string{}})
 	}
 	conn, err := connect(ctx, cfg.Postgres.URL)
 	if err != nil {
@@ -117,7 +117,7 @@ func healthCode(h syncer.Health) int {
 
 func rank(h syncer.Health) int {
 	switch h {
-	case syncer.Down:
+	case syncer.Down, syncer.Unknown:
 		return 2
 	case syncer.Degraded:
 		return 1
@@ -179,13 +179,13 @@ func writeDaemons(w io.Writer, d syncer.DaemonStatus, ago func(*time.Time) strin
 }
 
 // writeMirrors prints one aligned line per mirror ("?" for every figure
-// when unknown).
+// when unknown, the whole status's or the mirror's own).
 func writeMirrors(w io.Writer, mirrors []syncer.MirrorStatus, unknown bool, ago func(*time.Time) string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MIRROR\tHEALTH\tPENDING\tOLDEST\tLAST BATCH\tSTATUS\tROWS\tCALLS\tTOOK\tTABLE/TAB ROWS\tDRIFT\tRECONCILED\tCONFLICTS")
 	for _, ms := range mirrors {
-		if unknown {
-			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\n", ms.Name)
+		if unknown || ms.Health == syncer.Unknown {
+			fmt.Fprintf(tw, "%s\tunknown\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\n", ms.Name)
 			continue
 		}
 		fmt.Fprintln(tw, strings.Join(mirrorCells(ms, ago), "\t"))
@@ -213,7 +213,10 @@ func mirrorCells(ms syncer.MirrorStatus, ago func(*time.Time) string) []string {
 	if ms.LastReconcileAt != nil {
 		reconciled = ago(ms.LastReconcileAt)
 		counts = fmt.Sprintf("%s/%s", ptrInt(ms.RowsInTable), ptrInt(ms.RowsInTab))
-		if ms.DriftAtReconcile != nil {
+		switch {
+		case ms.InitialFill:
+			drift = "initial fill" // the first pass filled the tab: nothing went wrong
+		case ms.DriftAtReconcile != nil:
 			drift = strconv.Itoa(*ms.DriftAtReconcile)
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -220,8 +221,15 @@ func TestStatusDatabaseUnreachable(t *testing.T) {
 	if len(doc["mirrors"].([]any)) != 7 {
 		t.Fatalf("mirrors = %v, want the 7 configured ones listed", doc["mirrors"])
 	}
+	// Nothing was read, so no mirror may claim to be healthy.
+	for _, m := range doc["mirrors"].([]any) {
+		if h := m.(map[string]any)["health"]; h != "unknown" {
+			t.Fatalf("mirror %v: health %v with the database unreachable, want unknown", m.(map[string]any)["name"], h)
+		}
+	}
 	code, text, stderr := runCmd(t, "status", "-config", cfg)
-	if code != 2 || !strings.HasPrefix(text, "syncd status: DOWN") || !strings.Contains(stderr, "database unreachable") {
+	if code != 2 || !strings.HasPrefix(text, "syncd status: DOWN") || !strings.Contains(stderr, "database unreachable") ||
+		strings.Contains(text, "healthy") || !regexp.MustCompile(`(?m)^shifts +unknown +\?`).MatchString(text) {
 		t.Fatalf("table: exit %d\n%s\n%s", code, text, stderr)
 	}
 }
@@ -231,5 +239,38 @@ func TestStatusNotMigratedIsDown(t *testing.T) {
 	code, doc, out := statusJSON(t, cfg)
 	if e, _ := doc["error"].(string); code != 2 || !strings.Contains(e, "syncd migrate") {
 		t.Fatalf("exit %d, error %q; want 2 and a hint to migrate:\n%s", code, e, out)
+	}
+}
+
+// TestStatusSaysInitialFillForTheFirstPass: the first reconcile of a mirror
+// fills its tab (300 rows, the tab and its header: drift 301). That is not
+// drift anything caused, so status says "initial fill"; a later pass's
+// drift is shown as the number it is.
+func TestStatusSaysInitialFillForTheFirstPass(t *testing.T) {
+	cfg, url := migratedExampleDB(t)
+	pgtest.Exec(t, url, strings.Replace(healthyState, "120, 120, 1);", "300, 300, 301);", 1)+`
+		INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, rows_written, api_calls, drift, details)
+		VALUES ('shifts', 'pg_to_sheet', 'reconcile', now() - interval '5 minutes', now() - interval '4 minutes', 'ok', 300, 3, 301,
+			'{"appended": 300, "rewritten": 0, "removed": 0, "tab_created": true, "header_fixed": true}');`)
+	code, doc, out := statusJSON(t, cfg)
+	if s := mirrorOf(t, doc, "shifts"); code != 0 || s["initial_fill"] != true || s["drift_at_last_reconcile"] != float64(301) {
+		t.Fatalf("first pass: exit %d, shifts %v\n%s", code, s, out)
+	}
+	code, text, _ := runCmd(t, "status", "-config", cfg)
+	if code != 0 || !strings.Contains(text, "initial fill") || strings.Contains(text, " 301 ") {
+		t.Fatalf("table after the first pass: exit %d\n%s", code, text)
+	}
+	// A second pass that repaired two rows: that is drift.
+	pgtest.Exec(t, url, `
+		INSERT INTO syncd.sync_log (mirror, direction, kind, started_at, finished_at, status, rows_written, api_calls, drift, details)
+		VALUES ('shifts', 'pg_to_sheet', 'reconcile', now() - interval '2 minutes', now() - interval '1 minute', 'ok', 2, 2, 2,
+			'{"appended": 0, "rewritten": 2, "removed": 0}');
+		UPDATE syncd.mirrors SET drift = 2, last_reconcile_at = now() - interval '1 minute' WHERE name = 'shifts';`)
+	_, doc, out = statusJSON(t, cfg)
+	if s := mirrorOf(t, doc, "shifts"); s["initial_fill"] != false || s["drift_at_last_reconcile"] != float64(2) {
+		t.Fatalf("second pass: shifts %v\n%s", s, out)
+	}
+	if _, text, _ = runCmd(t, "status", "-config", cfg); strings.Contains(text, "initial fill") {
+		t.Fatalf("table after a repairing pass still says initial fill:\n%s", text)
 	}
 }
