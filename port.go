@@ -13,7 +13,7 @@ import (
 var ErrInvalidRequest = errors.New("request rejected")
 
 // Codec converts between Postgres values and sheet cells under the cell type
-// contract (DESIGN §2). It is implemented by package sheets. loc is the
+// contract (CONTRACT.md §2). It is implemented by package sheets. loc is the
 // spreadsheet's time zone, used for timestamps.
 type Codec interface {
 	// Encode returns the cell that represents v in column col. truncated is

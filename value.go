@@ -1,7 +1,7 @@
 package syncd
 
 // ColumnKind classifies a Postgres column type for the cell type contract
-// (DESIGN §2). The codec decides how a value of each kind is written to and
+// (CONTRACT.md §2). The codec decides how a value of each kind is written to and
 // read back from a sheet cell.
 type ColumnKind int
 

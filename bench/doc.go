@@ -1,5 +1,5 @@
 // Package bench holds syncd's benchmarks against real PostgreSQL and the
-// Sheets emulator (DESIGN §8, issue 8). Nothing here runs in the test
+// Sheets emulator (CONTRACT.md §8, issue 8). Nothing here runs in the test
 // suite:
 //
 //   - `make bench` runs TestWriteBenchmarksMD, which exists only under the

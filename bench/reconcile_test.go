@@ -13,7 +13,7 @@ import (
 // BenchmarkReconcile100k runs `syncd reconcile` as its own process on a
 // 100,000 × 10 tab that equals its table (no drift) and with 1 % drift,
 // and reports the wall time, the process's peak RSS and the write calls it
-// made (DESIGN §8: ≤ 10 s, ≤ 150 MB, and 0 writes without drift).
+// made (CONTRACT.md §8: ≤ 10 s, ≤ 150 MB, and 0 writes without drift).
 //
 //	go test ./bench -run '^$' -bench Reconcile100k -benchtime 3x
 func BenchmarkReconcile100k(b *testing.B) {

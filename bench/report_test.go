@@ -35,7 +35,7 @@ func suiteSizes() suite {
 	return s
 }
 
-// TestWriteBenchmarksMD runs the whole suite (issue 8, DESIGN §8) and
+// TestWriteBenchmarksMD runs the whole suite (issue 8, CONTRACT.md §8) and
 // writes docs/BENCHMARKS.md, or the file SYNCD_BENCH_OUT names. It exists
 // only under the bench build tag, so `go test ./...` never runs it, and it
 // fails (never skips) when anything cannot run:
@@ -352,7 +352,7 @@ func (r *report) idleRows() {
 }
 
 func (r *report) targets() {
-	r.p("## DESIGN §8 targets")
+	r.p("## CONTRACT.md §8 targets")
 	r.p("")
 	r.row("target", "measured (syncd, medians)", "met")
 	r.row("---", "---", "---")

@@ -11,7 +11,7 @@ import (
 )
 
 // Scenario 1 (issue 8): one-row transactions from 8 clients at 200
-// commits/s, the rate DESIGN §8 names for the latency target.
+// commits/s, the rate CONTRACT.md §8 names for the latency target.
 const (
 	txClients = 8
 	txRate    = 200 // commits per second, all clients together

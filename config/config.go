@@ -1,4 +1,4 @@
-// Package config loads and validates syncd's YAML configuration (DESIGN §4).
+// Package config loads and validates syncd's YAML configuration (CONTRACT.md §4).
 // Every error names the file and line it is about, so an operator can jump
 // straight to the mistake.
 package config

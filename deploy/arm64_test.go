@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestArm64BuildRunsUnderQemu proves the Raspberry Pi 4 build (DESIGN §8):
+// TestArm64BuildRunsUnderQemu proves the Raspberry Pi 4 build (CONTRACT.md §8):
 // syncd cross-compiled for linux/arm64 without cgo runs `syncd version`
 // under qemu-user, and so do the unit tests of package sheets (which need
 // no database: the Sheets emulator runs in-process).

@@ -11,7 +11,7 @@ import (
 )
 
 // Decoder reads a cell back into a column's canonical Postgres text under
-// the cell type contract (DESIGN §2); sheets.Codec implements it.
+// the cell type contract (CONTRACT.md §2); sheets.Codec implements it.
 type Decoder interface {
 	Decode(col syncd.Column, c syncd.Cell, loc *time.Location) (syncd.Value, error)
 }

@@ -1,5 +1,5 @@
 -- syncd's own schema: the outbox the capture triggers fill, the log of every
--- batch, and the conflicts people need to look at. Columns named in DESIGN §5
+-- batch, and the conflicts people need to look at. Columns named in CONTRACT.md §5
 -- are a contract; the rest are ours.
 
 -- Schema syncd itself is created by migrations.ApplySchema when missing:

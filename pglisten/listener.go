@@ -1,7 +1,7 @@
 // Package pglisten keeps a dedicated PostgreSQL connection LISTENing on one
 // channel and turns what arrives there into a "ring": a hint that the outbox
 // may hold new changes. It never carries data; the consumer re-reads the
-// outbox on every ring (DESIGN.md §1: NOTIFY is a hint, never the data).
+// outbox on every ring (CONTRACT.md §1: NOTIFY is a hint, never the data).
 //
 // It also operates the doorbell (see migrations.DoorbellLock): capture
 // triggers notify only while the listener holds an advisory lock

@@ -24,7 +24,7 @@ func benchValues(n int) [][]syncd.Value {
 var benchCols = []syncd.Column{colInt, colDate, colText, colNum2, colBool, colTSTZ, colJSON, colText, colText, colInt}
 
 // BenchmarkEncodeAndPlan100kRows measures turning 100,000 rows × 10
-// columns into batchUpdate bodies (the COPY target of DESIGN §8).
+// columns into batchUpdate bodies (the COPY target of CONTRACT.md §8).
 func BenchmarkEncodeAndPlan100kRows(b *testing.B) {
 	vals := benchValues(100_000)
 	for b.Loop() {

@@ -46,7 +46,7 @@ var ErrTruncated = errors.New("cell was truncated by syncd and is never imported
 // error such as #REF!.
 var ErrFormulaError = errors.New("cell holds a formula error")
 
-// Codec implements syncer.Codec: the cell type contract of DESIGN §2. The
+// Codec implements syncer.Codec: the cell type contract of CONTRACT.md §2. The
 // zero Codec is ready to use and safe for concurrent use.
 type Codec struct{}
 
@@ -97,7 +97,7 @@ func decimalPattern(scale int) string {
 
 func isMoney(col syncd.Column) bool { return strings.HasPrefix(col.Type, "money") }
 
-// Encode returns the cell for v in col under DESIGN §2; loc is the
+// Encode returns the cell for v in col under CONTRACT.md §2; loc is the
 // spreadsheet's time zone (nil means UTC). It never fails: a value that
 // cannot be represented exactly as a number, bool or date serial (int8
 // beyond 2^53, numerics over 15 significant digits, NaN, infinity, BC

@@ -4,7 +4,7 @@
 //
 // # Cell codec
 //
-// Codec is the cell type contract of DESIGN §2. Values are written as typed
+// Codec is the cell type contract of CONTRACT.md §2. Values are written as typed
 // ExtendedValues through updateCells/appendCells, never USER_ENTERED, so
 // "=IMPORTDATA(...)" stays text. Whenever a number, bool or date serial
 // could not carry a value exactly (int8 beyond 2^53, numerics over 15

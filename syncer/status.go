@@ -66,7 +66,7 @@ type StatusThresholds struct {
 }
 
 // Status is what `syncd status` shows: read from the database alone, so it
-// works when the daemon is down. Its JSON form is a contract (DESIGN §3):
+// works when the daemon is down. Its JSON form is a contract (CONTRACT.md §3):
 // healthy, daemon.state, daemon.leader_pid and, per mirror, name,
 // pending_changes, oldest_pending_seconds, last_batch_at, last_status,
 // last_error, open_conflicts.

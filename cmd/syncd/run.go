@@ -236,5 +236,5 @@ func (d *daemon) lead(ctx context.Context) error {
 	return g.Wait()
 }
 
-// sheetsCodec is the cell codec of DESIGN §2.
+// sheetsCodec is the cell codec of CONTRACT.md §2.
 func sheetsCodec() syncd.Codec { return sheets.Codec{} }

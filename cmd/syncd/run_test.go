@@ -287,7 +287,7 @@ func TestRunUnderQuotaFaultsAndLatency(t *testing.T) {
 	before := w.emu.Stats()[w.id]
 	batchesBefore := w.batches()
 	w.startedAt = time.Now()
-	// 2,000 single-row transactions at about 200/s, the rate DESIGN §8
+	// 2,000 single-row transactions at about 200/s, the rate CONTRACT.md §8
 	// names; the pacing shapes the workload, it waits for nothing.
 	pace := time.NewTicker(5 * time.Millisecond)
 	defer pace.Stop()

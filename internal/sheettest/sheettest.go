@@ -1,6 +1,6 @@
 // Package sheettest holds test assertions about mirrored tabs, shared by the
 // syncer and daemon tests: they compare a tab with its table through the
-// cell codec, exactly as DESIGN §2 states the contract.
+// cell codec, exactly as CONTRACT.md §2 states the contract.
 package sheettest
 
 import (
