@@ -182,7 +182,9 @@ func renderHTMLBook(b *book) htmlBook {
 		for c := 0; c < cols; c++ {
 			hs.Header = append(hs.Header, ColumnName(c))
 		}
-		rows := min(max(s.usedRows(), 1), s.rowCount())
+		// Rows below the last value (formatted blanks, e.g. number formats
+		// set to the end of the grid) are not "newest rows" to show.
+		rows := min(max(lastValueRow(s)+1, 1), s.rowCount())
 		shown := shownRows(rows, frozen)
 		if len(shown) < rows {
 			head := max(frozen, 1)
@@ -266,4 +268,16 @@ func htmlCellOf(b *book, s *sheet, c cell) htmlCell {
 func rgb(c *sheets.Color) string {
 	to := func(f float64) int { return int(f*255 + 0.5) }
 	return "rgb(" + strconv.Itoa(to(c.Red)) + "," + strconv.Itoa(to(c.Green)) + "," + strconv.Itoa(to(c.Blue)) + ")"
+}
+
+// lastValueRow is the index of the last row holding a value, or -1.
+func lastValueRow(s *sheet) int {
+	for r := len(s.Rows) - 1; r >= 0; r-- {
+		for _, c := range s.Rows[r] {
+			if c.hasValue() {
+				return r
+			}
+		}
+	}
+	return -1
 }
