@@ -132,8 +132,8 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			// A full resync reads the whole tab (still one call) so that
 			// rows already showing the right values are not rewritten: a
 			// report tab refreshed on every dependency change stays cheap.
-			// Google refuses a read past the grid: no wider than it.
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: readWidth(mr.tab, len(mr.m.Columns))})
+			// Google refuses a read past the grid: as wide as it, no wider.
+			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: wholeWidth(mr.tab)})
 			continue
 		}
 		ranges = append(ranges, keyRanges(mr.tab, mr.m)...)

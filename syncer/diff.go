@@ -128,11 +128,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	// columns a person deleted. Comparing cells before would read each
 	// column's neighbour as an edit.
 	header := m.header()
-	st, err := repairStructure(in.tab, in.grid, header)
-	if err != nil {
-		d.err = err
-		return d
-	}
+	st := repairStructure(in.tab, in.grid, header, nil)
 	if len(st.ops) > 0 {
 		d.line("repair the tab's structure: %d row/column change(s)", len(st.ops))
 		d.ops = append(d.ops, st.ops...)

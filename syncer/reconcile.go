@@ -81,7 +81,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
-			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: readWidth(in.tab, len(m.Columns))})
+			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: wholeWidth(in.tab)})
 			owners = append(owners, i)
 		}
 	}
