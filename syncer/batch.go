@@ -101,6 +101,9 @@ func (s *Syncer) drain(ctx context.Context, final bool) (int, error) {
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
+	if err := s.followSchema(ctx); err != nil {
+		return 0, err
+	}
 	started := s.opts.Now()
 	calls := 0
 	// Look at the spreadsheet first: a mirror whose tab is missing needs

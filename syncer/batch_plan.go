@@ -81,7 +81,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		// Rows inserted above the header, mirrored columns deleted: put
 		// back first, in the same call, so no value lands in the wrong
 		// place.
-		st := repairStructure(p.tab, tc.grid, m.header(), nil)
+		st := repairStructure(p.tab, tc.grid, m.header(), mr.layout)
 		p.ops, headerOK = st.ops, st.headerOK
 		if es != nil {
 			es.restored = st.restored

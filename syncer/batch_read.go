@@ -30,6 +30,8 @@ type mirrorRead struct {
 	bases  map[string]base
 	tab    syncd.TabInfo
 	hasTab bool
+	// layout is the column change the table's DDL asks of the tab.
+	layout *layoutChange
 }
 
 // affected returns the mirrors the batch concerns.
@@ -57,10 +59,10 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*ba
 		read = &batchRead{outbox: outbox}
 		for _, m := range s.mirrors {
 			q := outbox.For(m.Mirror)
-			if q.Changes == 0 {
-				continue
+			if q.Changes == 0 || s.stopped(m.Name) {
+				continue // a stopped mirror's entries go: it is rewritten whole when it resumes
 			}
-			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes}
+			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes, layout: s.layoutOf(m.Name)}
 			mr.tab, mr.hasTab = s.locateTab(info, m)
 			if !mr.hasTab || s.needsFull(m.Name) {
 				mr.full = true
@@ -71,7 +73,7 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo) (*ba
 				mr.rows, err = m.readKeys(ctx, tx, mr.keys)
 			}
 			if err != nil {
-				return err
+				return schemaError(err)
 			}
 			if len(m.Editable) > 0 {
 				var keys []string

@@ -168,10 +168,13 @@ func isHeader(row []syncd.Cell, want []string) bool {
 // (grid from row 0), before any cell is compared: blank rows inserted
 // above the header are removed; a header row a person deleted is put back
 // above the data; mirrored columns are matched by header name and moved,
-// put back or inserted into place (planColumns; gone as there); the
-// header row and its freezing are checked. It never fails: a person's
-// column is moved aside, never overwritten.
-func repairStructure(tab syncd.TabInfo, grid [][]syncd.Cell, want []string, gone map[string]bool) structure {
+// put back or inserted into place (planColumns); the header row and its
+// freezing are checked. lc, when not nil, is the change the table's DDL
+// asks for: headers of renamed columns are read under their new names
+// (their cells stay), syncd's dropped columns are deleted, and the header
+// and number formats are written again (a retyped column's format). It
+// never fails: a person's column is moved aside, never overwritten.
+func repairStructure(tab syncd.TabInfo, grid [][]syncd.Cell, want []string, lc *layoutChange) structure {
 	var st structure
 	switch r, missing := findHeader(grid, want); {
 	case missing:
@@ -183,15 +186,20 @@ func repairStructure(tab syncd.TabInfo, grid [][]syncd.Cell, want []string, gone
 	}
 	var head []syncd.Cell
 	if len(grid) > 0 {
-		head = grid[0]
+		head = renameHeader(grid[0], lc)
+		grid = append([][]syncd.Cell{head}, grid[1:]...)
+	}
+	var gone map[string]bool
+	if lc != nil {
+		gone = lc.gone
 	}
 	cols := planColumns(tab.SheetID, head, want, gone)
 	st.ops = append(st.ops, cols...)
 	st.grid = applyColumnOps(grid, cols, len(want))
-	st.headerOK = len(st.grid) > 0 && isHeader(st.grid[0], want) && tab.FrozenRows == 1
+	st.headerOK = lc == nil && len(st.grid) > 0 && isHeader(st.grid[0], want) && tab.FrozenRows == 1
 	st.restored = map[int]bool{}
 	for i := range want {
-		if len(st.grid) == 0 || cellAt(st.grid[0], i).Type == syncd.CellEmpty {
+		if len(st.grid) == 0 || cellAt(st.grid[0], i).Type == syncd.CellEmpty || lc != nil && (lc.fresh || lc.retyped[want[i]]) {
 			st.restored[i] = true
 		}
 	}
@@ -202,3 +210,18 @@ func repairStructure(tab syncd.TabInfo, grid [][]syncd.Cell, want []string, gone
 // grid's, so that mirrored columns moved right of the mirror's width are
 // found by their header (0, to the last column, when unknown).
 func wholeWidth(tab syncd.TabInfo) int { return tab.ColCount }
+
+// renameHeader returns head with the old names of renamed columns
+// replaced by their new ones.
+func renameHeader(head []syncd.Cell, lc *layoutChange) []syncd.Cell {
+	if lc == nil || len(lc.renamed) == 0 {
+		return head
+	}
+	out := append([]syncd.Cell(nil), head...)
+	for j, c := range out {
+		if n, ok := lc.renamed[c.String]; ok && c.Type == syncd.CellString {
+			out[j] = syncd.StringCell(n)
+		}
+	}
+	return out
+}

@@ -49,8 +49,17 @@ const chunkRows = 25000
 // change stream. Run it between batches, never concurrently with Drain.
 func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
 	rep := ReconcileReport{DryRun: opts.DryRun}
+	if err := s.load(ctx); err != nil {
+		return rep, err
+	}
+	if err := s.followSchema(ctx); err != nil {
+		return rep, err
+	}
 	var mirrors []*mirror
 	for i := range s.opts.Mirrors {
+		if s.stopped(s.opts.Mirrors[i].Name) {
+			continue
+		}
 		if opts.Mirror == "" || s.opts.Mirrors[i].Name == opts.Mirror {
 			mirrors = append(mirrors, s.mirrors[i])
 		}
@@ -76,6 +85,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		in.loc = info.TimeZone
 		in.info = info
 		in.tab, in.hasTab = s.locateTab(info, m)
+		in.layout = s.layoutOf(m.Name)
 		if !in.hasTab {
 			continue
 		}
@@ -151,6 +161,11 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	}
 	if err := s.finishReconcile(ctx, mirrors, diffs, started, rep.APICalls); err != nil {
 		return rep, err
+	}
+	for i, d := range diffs {
+		if d != nil {
+			s.layoutDone(mirrors[i].Name, inputs[i].layout)
+		}
 	}
 	for _, d := range diffs {
 		if d != nil {
