@@ -206,10 +206,11 @@ func repairStructure(tab syncd.TabInfo, grid [][]syncd.Cell, want []string, lc *
 	return st
 }
 
-// wholeWidth is the end column of a read of a tab's whole width: the
-// grid's, so that mirrored columns moved right of the mirror's width are
-// found by their header (0, to the last column, when unknown).
-func wholeWidth(tab syncd.TabInfo) int { return tab.ColCount }
+// wholeWidth is the end column of a read of a tab's whole width: none (0,
+// to the grid's last column), so mirrored columns moved right of the
+// mirror's width and a person's columns are seen whatever the cached grid
+// size says, and the read never reaches past the grid.
+func wholeWidth(syncd.TabInfo) int { return 0 }
 
 // renameHeader returns head with the old names of renamed columns
 // replaced by their new ones.
