@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,7 @@ func newMetrics(d *daemon) *metrics {
 		drift:   prometheus.NewDesc("syncd_reconcile_drift", "Repairs the last reconcile of a mirror needed.", []string{"mirror"}, nil),
 		open:    prometheus.NewDesc("syncd_open_conflicts", "Conflicts not yet resolved.", []string{"mirror"}, nil),
 	})
+	m.reg.MustRegister(newProblemCollector(m))
 	return m
 }
 
@@ -127,7 +129,15 @@ func (d *daemon) handler() http.Handler {
 			http.Error(w, "leader election not connected", http.StatusServiceUnavailable)
 			return
 		}
-		fmt.Fprintln(w, "ready:", d.elector.Role())
+		// A mirror stopped by a schema change is named with its cause
+		// and fix; the others go on, but the daemon is not all there.
+		var lines strings.Builder
+		if writeProblems(&lines, d.metrics.problems()) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, "not ready: a mirror is stopped; ", d.elector.Role(), "\n", lines.String())
+			return
+		}
+		fmt.Fprint(w, "ready: ", d.elector.Role(), "\n", lines.String())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
 	return mux

@@ -58,13 +58,24 @@ func (w *world) exec(sql string, args ...any) {
 	}
 }
 
-// personDo sends requests as a person would, through the plain client.
-func (w *world) personDo(reqs ...*sheetsapi.Request) {
+// personService is the plain client a person uses.
+func (w *world) personService() *sheetsapi.Service {
 	w.t.Helper()
 	svc, err := sheetsapi.NewService(w.ctx, option.WithEndpoint(w.srv.URL+"/"), option.WithoutAuthentication())
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	return svc
+}
+
+type sheetsValueRange = sheetsapi.ValueRange
+
+func newStrictEmu() sheetsemu.Options { return sheetsemu.Options{} }
+
+// personDo sends requests as a person would, through the plain client.
+func (w *world) personDo(reqs ...*sheetsapi.Request) {
+	w.t.Helper()
+	svc := w.personService()
 	if _, err := svc.Spreadsheets.BatchUpdate(w.id, &sheetsapi.BatchUpdateSpreadsheetRequest{Requests: reqs}).Do(); err != nil {
 		w.t.Fatalf("a person's request: %v", err)
 	}
