@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -114,6 +115,13 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 	}
 	if err := s.readForReconcile(ctx, mirrors, inputs); err != nil {
+		// A table changed under the pass: look at the catalog again and
+		// let the next pass (which the change asks for) do the work.
+		if errors.Is(schemaError(err), errReplan) {
+			if ferr := s.followSchema(ctx); ferr != nil {
+				return rep, ferr
+			}
+		}
 		return rep, err
 	}
 	diffs := make([]*mirrorDiff, len(mirrors))

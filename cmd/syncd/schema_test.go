@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -99,25 +101,7 @@ func (a *app) settled(cfg *config.Config, table string, timeout time.Duration) {
 // no restart and no migrate; a person's column right of the mirror keeps
 // its cells; no conflict is recorded; no note holds another column's value.
 func TestRunFollowsTheApplicationsDDLWhileItWrites(t *testing.T) {
-	w := newWorld(t, newStrictEmu())
-	w.exec(empTable)
-	src, err := os.ReadFile(w.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yml := strings.Replace(string(src), "mirrors:\n", "mirrors:\n  - name: emp\n    table: public.emp\n    sheet: Emp\n", 1)
-	if err := os.WriteFile(w.cfgPath, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, errOut := runCmd(t, "migrate", "-config", w.cfgPath); code != 0 {
-		t.Fatalf("migrate: %d %s %s", code, out, errOut)
-	}
-	cfg, err := config.Load(w.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.startDaemon()
-	w.mirrored(30*time.Second, "emp")
+	w, cfg := newEmpWorld(t)
 	w.personWrite("Emp!E1:E2", "mine", "keep 1")
 	a := &app{w: w, table: "emp"}
 	ctx, cancel := context.WithCancel(w.ctx)
@@ -176,4 +160,78 @@ func (w *world) personWrite(a1 string, vals ...string) {
 	if _, err := svc.Spreadsheets.Values.Update(w.id, a1, &sheetsValueRange{Values: rows}).ValueInputOption("RAW").Do(); err != nil {
 		w.t.Fatal(err)
 	}
+}
+
+// newEmpWorld is the shiftbot world with table emp mirrored as well, the
+// daemon running and emp's tab written.
+func newEmpWorld(t *testing.T) (*world, *config.Config) {
+	t.Helper()
+	w := newWorld(t, newStrictEmu())
+	w.exec(empTable)
+	src, err := os.ReadFile(w.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yml := strings.Replace(string(src), "mirrors:\n", "mirrors:\n  - name: emp\n    table: public.emp\n    sheet: Emp\n", 1)
+	if err := os.WriteFile(w.cfgPath, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "migrate", "-config", w.cfgPath); code != 0 {
+		t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	cfg, err := config.Load(w.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.startDaemon()
+	w.mirrored(30*time.Second, "emp")
+	return w, cfg
+}
+
+// A dropped table stops its mirror: /readyz, /metrics and syncd status
+// name it with the fix while the other mirrors go on; created again, it
+// is picked up and /readyz is ready again.
+func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
+	w, cfg := newEmpWorld(t)
+	var addr string
+	if err := w.pool.QueryRow(w.ctx, `SELECT details->>'http' FROM syncd.daemons WHERE role = 'leader'`).Scan(&addr); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	w.exec(`DROP TABLE emp`)
+	w.insertShifts(1, 3, nil) // another mirror's changes wake the daemon
+	eventually(t, 30*time.Second, "/readyz names the stopped mirror", func() (bool, string) {
+		code, body := get("/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "table public.emp was dropped"), fmt.Sprint(code, " ", body)
+	})
+	if _, body := get("/metrics"); !strings.Contains(body, `syncd_mirror_stopped{mirror="emp"`) {
+		t.Errorf("/metrics does not show the stopped mirror:\n%s", body)
+	}
+	code, out, _ := runCmd(t, "status", "-config", w.cfgPath)
+	if code != 1 || !strings.Contains(out, "public.emp was dropped") {
+		t.Errorf("syncd status exit %d, want 1 naming the dropped table:\n%s", code, out)
+	}
+	c := w.client()
+	eventually(t, 30*time.Second, "shifts goes on", func() (bool, string) {
+		m, err := cfg.ResolveOne(w.ctx, w.pool, "shifts", "")
+		if err != nil {
+			return false, err.Error()
+		}
+		d, err := sheettest.Diff(w.ctx, w.pool, c, m)
+		return err == nil && d == "", fmt.Sprint(d, err)
+	})
+	w.exec(empTable)
+	eventually(t, 30*time.Second, "/readyz ready again", func() (bool, string) {
+		code, body := get("/readyz")
+		return code == http.StatusOK, fmt.Sprint(code, " ", body)
+	})
+	w.mirrored(30*time.Second, "emp")
 }
