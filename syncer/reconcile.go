@@ -49,6 +49,17 @@ const chunkRows = 25000
 // syncd.conflicts. Rows with changes queued in the outbox are left to the
 // change stream. Run it between batches, never concurrently with Drain.
 func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+	rep, err := s.reconcile(ctx, opts)
+	if err != nil && errors.Is(err, errReplan) {
+		// A table changed under the pass: it has looked at the catalog
+		// again (a dropped table's mirror is stopped now); pass once more.
+		return s.reconcile(ctx, opts)
+	}
+	return rep, err
+}
+
+// reconcile is one pass of Reconcile.
+func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
 	rep := ReconcileReport{DryRun: opts.DryRun}
 	if err := s.load(ctx); err != nil {
 		return rep, err
@@ -115,9 +126,8 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 	}
 	if err := s.readForReconcile(ctx, mirrors, inputs); err != nil {
-		// A table changed under the pass: look at the catalog again and
-		// let the next pass (which the change asks for) do the work.
-		if errors.Is(schemaError(err), errReplan) {
+		// A table changed under the pass: look at the catalog again.
+		if err = schemaError(err); errors.Is(err, errReplan) {
 			if ferr := s.followSchema(ctx); ferr != nil {
 				return rep, ferr
 			}

@@ -188,7 +188,8 @@ func newEmpWorld(t *testing.T) (*world, *config.Config) {
 	return w, cfg
 }
 
-// A dropped table stops its mirror: /readyz, /metrics and syncd status
+// A renamed table is followed with a warning; a dropped table stops its
+// mirror: /readyz, /metrics and syncd status
 // name it with the fix while the other mirrors go on; created again, it
 // is picked up and /readyz is ready again.
 func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
@@ -206,6 +207,17 @@ func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	// Renamed: followed, with a warning naming the config.
+	w.exec(`ALTER TABLE emp RENAME TO employees`)
+	w.exec(`UPDATE employees SET note = 'after the rename' WHERE id = 1`)
+	eventually(t, 30*time.Second, "/readyz warns of the rename", func() (bool, string) {
+		code, body := get("/readyz")
+		return code == http.StatusOK && strings.Contains(body, "config still names public.emp"), fmt.Sprint(code, " ", body)
+	})
+	if code, out, _ := runCmd(t, "status", "-config", w.cfgPath); code != 1 || !strings.Contains(out, "public.emp named in the config does not exist") {
+		t.Errorf("syncd status exit %d, want 1 naming the renamed table:\n%s", code, out)
+	}
+	w.exec(`ALTER TABLE employees RENAME TO emp`)
 	w.exec(`DROP TABLE emp`)
 	w.insertShifts(1, 3, nil) // another mirror's changes wake the daemon
 	eventually(t, 30*time.Second, "/readyz names the stopped mirror", func() (bool, string) {
