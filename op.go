@@ -12,7 +12,8 @@ type Range struct {
 // Op is one change to a spreadsheet. A slice of Ops is applied by
 // [Spreadsheet.Apply] atomically, in order, as one spreadsheets.batchUpdate.
 // The concrete types are [AddTab], [WriteRows], [AppendRows], [DeleteRows],
-// [RenameTab], [FormatColumns] and [SortRows].
+// [RenameTab], [FormatColumns], [SortRows], [GrowGrid], [InsertColumns],
+// [InsertRows], [MoveColumn] and [DeleteColumns].
 type Op interface{ isOp() }
 
 // AddTab creates a tab with a bold, frozen header row holding Header and the
@@ -99,6 +100,34 @@ type InsertColumns struct {
 	At, Count int
 }
 
+// InsertRows inserts Count empty rows before row At (0-based), shifting
+// the rows from At on down. A batch uses it to put a header row back above
+// the data when a person deleted row 1.
+type InsertRows struct {
+	SheetID   int64
+	At, Count int
+}
+
+// MoveColumn moves column From (0-based) with its cells and formats so
+// that it becomes column To; the columns between shift by one. A batch
+// uses it to bring a mirrored column, found by its header name, back to
+// where the mirror's order puts it.
+type MoveColumn struct {
+	SheetID  int64
+	From, To int
+}
+
+// DeleteColumns removes the columns [Start, End) (0-based), shifting the
+// columns right of them left. A batch uses it only for columns syncd owns
+// that the mirror no longer has (a column the application dropped).
+type DeleteColumns struct {
+	SheetID    int64
+	Start, End int
+}
+
+func (InsertRows) isOp()    {}
+func (MoveColumn) isOp()    {}
+func (DeleteColumns) isOp() {}
 func (AddTab) isOp()        {}
 func (GrowGrid) isOp()      {}
 func (InsertColumns) isOp() {}

@@ -37,11 +37,12 @@ func (p *codecParser) Parse(c syncd.GridCell) (syncd.Value, error) {
 // MirrorPlan builds the plan that restores the config's table mirrors from
 // their own tabs (`syncd import -from-mirrors`): one table per mirror
 // (report mirrors are skipped), the mirrored columns under their own names
-// as the header, the mirror's key, single-column foreign keys between the
-// mirrored tables checked as references, and tables ordered so that every
-// table loads after the tables it references. Cells are read with dec.
+// as the header (matched exactly, by name, never by position), the
+// mirror's key, single-column foreign keys between the mirrored tables
+// checked as references, and tables ordered so that every table loads
+// after the tables it references. Cells are read with dec.
 func MirrorPlan(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, dec Decoder) (*Plan, error) {
-	p := &Plan{Path: "mirrors"}
+	p := &Plan{Path: "mirrors", exactHeaders: true}
 	byTable := map[string]*TablePlan{}
 	var names []string
 	for _, m := range mirrors {

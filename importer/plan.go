@@ -34,6 +34,10 @@ type Plan struct {
 	DateFormats []string `yaml:"date_formats"`
 	// Tables are loaded in this order.
 	Tables []*TablePlan `yaml:"tables"`
+	// exactHeaders binds columns to headers that name them exactly, never
+	// case-folded: a mirror tab's own headers are exact, and a person's
+	// "Note" beside syncd's "note" must not be read as it.
+	exactHeaders bool
 
 	// loc is the spreadsheet's time zone, set when the grid is read.
 	loc *time.Location

@@ -169,7 +169,7 @@ func (p *Plan) bind(t *TablePlan, tab *syncd.GridTab, gridLocale string) error {
 				break
 			}
 		}
-		if c.src < 0 {
+		if c.src < 0 && !p.exactHeaders {
 			for i, h := range header {
 				if strings.EqualFold(strings.TrimSpace(cellText(h)), strings.TrimSpace(c.From)) {
 					c.src = i

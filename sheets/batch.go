@@ -131,6 +131,12 @@ func opUnits(op syncd.Op, maxBytes int) ([]unit, error) {
 		return growGridUnits(op)
 	case syncd.InsertColumns:
 		return insertColumnsUnits(op)
+	case syncd.InsertRows:
+		return insertRowsUnits(op)
+	case syncd.MoveColumn:
+		return moveColumnUnits(op)
+	case syncd.DeleteColumns:
+		return deleteColumnsUnits(op)
 	case syncd.RenameTab:
 		return renameTabUnits(op)
 	case *syncd.RenameTab:

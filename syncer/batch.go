@@ -131,6 +131,9 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	if err := s.load(ctx); err != nil {
 		return 0, nil, err
 	}
+	if err := s.followSchema(ctx); err != nil {
+		return 0, nil, err
+	}
 	started := s.opts.Now()
 	calls := 0
 	// Look at the spreadsheet first: a mirror whose tab is missing needs

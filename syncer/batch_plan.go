@@ -81,11 +81,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		// Rows inserted above the header, mirrored columns deleted: put
 		// back first, in the same call, so no value lands in the wrong
 		// place.
-		st, err := repairStructure(p.tab, tc.grid, m.header())
-		if err != nil {
-			p.err = err
-			return p
-		}
+		st := repairStructure(p.tab, tc.grid, m.header(), mr.layout)
 		p.ops, headerOK = st.ops, st.headerOK
 		if es != nil {
 			es.restored = st.restored
@@ -110,6 +106,11 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 				}
 			}
 		}
+	}
+	if !mr.full && p.tab.FrozenRows != 1 {
+		// A person froze more rows, or none: the header alone is frozen.
+		p.ops = append(p.ops, syncd.FormatColumns{SheetID: p.tab.SheetID, Header: m.header(), Formats: m.formats(codec)})
+		p.tab.FrozenRows = 1
 	}
 	if p.tab.Title != m.Sheet {
 		p.ops = append(p.ops, syncd.RenameTab{SheetID: p.tab.SheetID, Title: m.Sheet})

@@ -15,7 +15,7 @@ import (
 // gets it renamed back and its changed row rewritten in place.
 func TestPlanBatchIsAPureFunctionOfItsInputs(t *testing.T) {
 	other := &mirror{&syncd.Mirror{Name: "o", Sheet: "O", Table: "public.o", Columns: testMirror.Columns, Key: []int{0}}}
-	info := syncd.SpreadsheetInfo{TimeZone: time.UTC, Tabs: []syncd.TabInfo{{SheetID: 7, Title: "renamed"}}}
+	info := syncd.SpreadsheetInfo{TimeZone: time.UTC, Tabs: []syncd.TabInfo{{SheetID: 7, Title: "renamed", FrozenRows: 1}}}
 	read := &batchRead{outbox: store.NewOutbox([]store.Change{{ID: 1}, {ID: 2}}, nil), mirrors: []mirrorRead{
 		{m: testMirror, full: true, changes: 1, rows: []dbRow{row("1", "a")}},
 		{m: other, changes: 1, keys: []string{`{"id": 2}`}, rows: []dbRow{row("2", "b")}, tab: info.Tabs[0], hasTab: true},

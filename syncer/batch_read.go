@@ -30,6 +30,8 @@ type mirrorRead struct {
 	bases  map[string]base
 	tab    syncd.TabInfo
 	hasTab bool
+	// layout is the column change the table's DDL asks of the tab.
+	layout *layoutChange
 }
 
 // affected returns the mirrors the batch concerns.
@@ -65,10 +67,12 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo, alon
 			q := outbox.For(m.Mirror)
 			if m == alone {
 				q = store.Queue{Full: true}
-			} else if q.Changes == 0 || alone != nil || s.isParked(m.Name) {
+			} else if q.Changes == 0 || alone != nil || s.isParked(m.Name) || s.stopped(m.Name) {
+				// A parked or stopped mirror's entries go: it is rewritten
+				// whole when it resumes.
 				continue
 			}
-			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes}
+			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes, layout: s.layoutOf(m.Name)}
 			mr.tab, mr.hasTab = s.locateTab(info, m)
 			if !mr.hasTab || s.needsFull(m.Name) {
 				mr.full = true
@@ -79,7 +83,7 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo, alon
 				mr.rows, err = m.readKeys(ctx, tx, mr.keys)
 			}
 			if err != nil {
-				return err
+				return schemaError(err)
 			}
 			if len(m.Editable) > 0 {
 				var keys []string
@@ -140,8 +144,8 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			// A full resync reads the whole tab (still one call) so that
 			// rows already showing the right values are not rewritten: a
 			// report tab refreshed on every dependency change stays cheap.
-			// Google refuses a read past the grid: no wider than it.
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: readWidth(mr.tab, len(mr.m.Columns))})
+			// Google refuses a read past the grid: as wide as it, no wider.
+			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: wholeWidth(mr.tab)})
 			continue
 		}
 		ranges = append(ranges, keyRanges(mr.tab, mr.m)...)

@@ -91,6 +91,8 @@ type diffInput struct {
 	restored map[int]bool
 	loc      *time.Location
 	info     syncd.SpreadsheetInfo
+	// layout is the column change the table's DDL asks of the tab.
+	layout *layoutChange
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -128,11 +130,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	// columns a person deleted. Comparing cells before would read each
 	// column's neighbour as an edit.
 	header := m.header()
-	st, err := repairStructure(in.tab, in.grid, header)
-	if err != nil {
-		d.err = err
-		return d
-	}
+	st := repairStructure(in.tab, in.grid, header, in.layout)
 	if len(st.ops) > 0 {
 		d.line("repair the tab's structure: %d row/column change(s)", len(st.ops))
 		d.ops = append(d.ops, st.ops...)
@@ -185,6 +183,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		if !inDB {
 			removes = append(removes, r)
 			d.line("remove row %d: key %s is not in %s", r+1, m.keyLabel(key), m.source())
+			if in.layout != nil && in.layout.fresh {
+				continue // a row of the dropped table: nobody typed it
+			}
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
 				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, m.keyLabel(key))})
 			continue

@@ -1,9 +1,7 @@
 package syncer
 
 import (
-	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/syncd/syncd"
@@ -61,41 +59,46 @@ func TestFitGrid(t *testing.T) {
 
 func TestPlanColumns(t *testing.T) {
 	want := []string{"id", "name", "price", "qty"}
+	ins := func(at int) syncd.Op { return syncd.InsertColumns{SheetID: 1, At: at, Count: 1} }
+	mv := func(from, to int) syncd.Op { return syncd.MoveColumn{SheetID: 1, From: from, To: to} }
+	del := func(at int) syncd.Op { return syncd.DeleteColumns{SheetID: 1, Start: at, End: at + 1} }
 	cases := []struct {
-		name    string
-		head    []syncd.Cell
-		inserts []int
-		err     string
+		name string
+		head []syncd.Cell
+		gone map[string]bool
+		ops  []syncd.Op
 	}{
-		{"intact", strRow("id", "name", "price", "qty", "notes"), nil, ""},
-		{"C onwards deleted", strRow("id", "name"), nil, ""},
-		{"header cleared", nil, nil, ""},
-		{"part cleared", strRow("id", "", "price"), nil, ""},
-		{"C deleted", strRow("id", "name", "qty", "notes"), []int{2}, ""},
-		{"B and C deleted", strRow("id", "qty"), []int{1, 2}, ""},
-		{"A deleted", strRow("name", "price", "qty"), []int{0}, ""},
-		{"a person's column among them", strRow("id", "notes", "name", "price", "qty"), nil, `column B is "notes"`},
-		{"moved", strRow("id", "price", "name", "qty"), nil, `column C is "name"`},
-		{"moved to the end", strRow("id", "price", "qty", "name"), nil, `column D is "name"`},
-		{"twice", strRow("id", "name", "price", "qty", "id"), nil, `column E is "id"`},
-		{"renamed", strRow("id", "name", "cost", "qty"), nil, `column C is "cost"`},
+		{"intact", strRow("id", "name", "price", "qty", "notes"), nil, nil},
+		{"C onwards deleted", strRow("id", "name"), nil, nil},
+		{"header cleared", nil, nil, nil},
+		{"part cleared", strRow("id", "", "price"), nil, nil},
+		{"C deleted", strRow("id", "name", "qty", "notes"), nil, []syncd.Op{ins(2)}},
+		{"B and C deleted", strRow("id", "qty"), nil, []syncd.Op{ins(1), ins(2)}},
+		{"A deleted", strRow("name", "price", "qty"), nil, []syncd.Op{ins(0)}},
+		{"a person's column among them", strRow("id", "notes", "name", "price", "qty"), nil, []syncd.Op{mv(2, 1), mv(3, 2), mv(4, 3)}},
+		{"moved", strRow("id", "price", "name", "qty"), nil, []syncd.Op{mv(2, 1)}},
+		{"moved to the end", strRow("id", "price", "qty", "name"), nil, []syncd.Op{mv(3, 1)}},
+		{"twice", strRow("id", "name", "price", "qty", "id"), nil, nil},
+		{"renamed: the old header is a person's", strRow("id", "name", "cost", "qty"), nil, []syncd.Op{ins(2), mv(4, 3)}},
+		{"renamed by the daemon's own change", strRow("id", "name", "cost", "qty"), map[string]bool{"cost": true}, []syncd.Op{del(2), ins(2)}},
+		{"dropped, a person's column right of it", strRow("id", "name", "dept", "price", "qty", "mine"), map[string]bool{"dept": true}, []syncd.Op{del(2)}},
+		{"reordered by the config", strRow("id", "qty", "name", "price", "mine"), nil, []syncd.Op{mv(2, 1), mv(3, 2)}},
 	}
 	for _, c := range cases {
-		got, err := planColumns(c.head, want)
-		if c.err != "" {
-			if !errors.Is(err, errForeignColumn) || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%s: err = %v, want %q", c.name, err, c.err)
+		got := planColumns(1, c.head, want, c.gone)
+		if !reflect.DeepEqual(got, c.ops) {
+			t.Errorf("%s: %#v; want %#v", c.name, got, c.ops)
+		}
+		fixed := applyColumnOps([][]syncd.Cell{c.head}, got, len(want)+3)
+		for i, h := range want {
+			if cell := cellAt(fixed[0], i); cell.Type != syncd.CellEmpty && cell != syncd.StringCell(h) {
+				t.Errorf("%s: after the ops column %d holds %v, want %q or blank", c.name, i, cell, h)
 			}
-			continue
 		}
-		if err != nil || !reflect.DeepEqual(got, c.inserts) {
-			t.Errorf("%s: %v, %v; want %v", c.name, got, err, c.inserts)
-		}
-		if fixed := insertBlank([][]syncd.Cell{c.head}, got, len(want)); len(c.head) > 0 {
-			for i, h := range want {
-				if cell := cellAt(fixed[0], i); cell.Type != syncd.CellEmpty && cell != syncd.StringCell(h) {
-					t.Errorf("%s: after the inserts column %d holds %v, want %q or blank", c.name, i, cell, h)
-				}
+		// A person's column keeps its cells, right of the mirror's.
+		for _, cell := range c.head {
+			if cell == syncd.StringCell("mine") && findColumn(fixed[0], "mine", len(want)) < 0 {
+				t.Errorf("%s: a person's column was lost: %v", c.name, fixed[0])
 			}
 		}
 	}
@@ -106,29 +109,34 @@ func TestRepairStructure(t *testing.T) {
 	tab := syncd.TabInfo{SheetID: 3, Title: "T", RowCount: 10, ColCount: 3, FrozenRows: 1}
 	// Two blank rows inserted above the header, column B deleted.
 	grid := [][]syncd.Cell{nil, strRow("", "", ""), strRow("id", "price"), strRow("1", "9")}
-	st, err := repairStructure(tab, grid, want)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := repairStructure(tab, grid, want, nil)
 	wantOps := []syncd.Op{syncd.DeleteRows{SheetID: 3, Start: 0, End: 2}, syncd.InsertColumns{SheetID: 3, At: 1, Count: 1}}
 	if !reflect.DeepEqual(st.ops, wantOps) || st.headerOK || !reflect.DeepEqual(st.grid[1], strRow("1", "", "9")) {
 		t.Fatalf("ops = %#v headerOK %v grid %v", st.ops, st.headerOK, st.grid)
 	}
 	// A header cleared: written in place, nothing deleted.
-	st, err = repairStructure(tab, [][]syncd.Cell{nil, strRow("1", "a", "9")}, want)
-	if err != nil || len(st.ops) != 0 || st.headerOK {
-		t.Fatalf("cleared header: %#v %v %v", st.ops, st.headerOK, err)
+	st = repairStructure(tab, [][]syncd.Cell{nil, strRow("1", "a", "9")}, want, nil)
+	if len(st.ops) != 0 || st.headerOK {
+		t.Fatalf("cleared header: %#v %v", st.ops, st.headerOK)
 	}
 	grid = [][]syncd.Cell{nil, strRow("id", "name", "price"), strRow("1", "a", "9")}
-	st, err = repairStructure(tab, grid, want)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st = repairStructure(tab, grid, want, nil)
 	if !reflect.DeepEqual(st.ops, []syncd.Op{syncd.DeleteRows{SheetID: 3, Start: 0, End: 1}}) || !st.headerOK || len(st.grid) != 2 {
 		t.Fatalf("rows above the header: ops %#v, headerOK %v, grid %v", st.ops, st.headerOK, st.grid)
 	}
-	if _, err := repairStructure(tab, [][]syncd.Cell{strRow("id", "mine", "name", "price")}, want); !errors.Is(err, errForeignColumn) {
-		t.Fatalf("a person's column: %v", err)
+	// A person's column among the mirror's is moved aside, never written.
+	st = repairStructure(tab, [][]syncd.Cell{strRow("id", "mine", "name", "price"), strRow("1", "x", "a", "9")}, want, nil)
+	if !reflect.DeepEqual(st.grid[1], strRow("1", "a", "9")) {
+		t.Fatalf("a person's column: %#v %v", st.ops, st.grid)
+	}
+	// The header row deleted: the first data row moved up into its place.
+	st = repairStructure(tab, [][]syncd.Cell{{syncd.NumberCell(11), syncd.StringCell("k"), syncd.NumberCell(3)}, strRow("12", "l", "4")}, want, nil)
+	if !reflect.DeepEqual(st.ops, []syncd.Op{syncd.InsertRows{SheetID: 3, At: 0, Count: 1}}) || st.headerOK || len(st.grid) != 3 || len(st.restored) != 3 {
+		t.Fatalf("header row deleted: ops %#v, headerOK %v, grid %v", st.ops, st.headerOK, st.grid)
+	}
+	// More frozen rows than the header: the header is rewritten, frozen alone.
+	if st = repairStructure(syncd.TabInfo{SheetID: 3, FrozenRows: 5}, [][]syncd.Cell{strRow("id", "name", "price")}, want, nil); st.headerOK {
+		t.Fatal("five frozen rows pass for a good header")
 	}
 }
 

@@ -55,7 +55,7 @@ const chunkRows = 25000
 // (status error, with its text) for the mirror it concerns, unless DryRun;
 // the error returned joins them.
 func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
-	rep, err := s.reconcile(ctx, opts)
+	rep, err := s.reconcileReplanned(ctx, opts)
 	if err == nil || ctx.Err() != nil {
 		return rep, err
 	}
@@ -71,7 +71,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	for _, m := range s.mirrors {
 		one := opts
 		one.Mirror = m.Name
-		r, err := s.reconcile(ctx, one)
+		r, err := s.reconcileReplanned(ctx, one)
 		total.APICalls += r.APICalls
 		total.Mirrors = append(total.Mirrors, r.Mirrors...)
 		if err != nil {
@@ -84,11 +84,31 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	return total, errors.Join(errs...)
 }
 
+// reconcileReplanned is one pass, passed once more when a table changed
+// under it: it has looked at the catalog again (a dropped table's mirror is
+// stopped now).
+func (s *Syncer) reconcileReplanned(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+	rep, err := s.reconcile(ctx, opts)
+	if err != nil && errors.Is(err, errReplan) {
+		return s.reconcile(ctx, opts)
+	}
+	return rep, err
+}
+
 // reconcile is one pass over the mirrors opts selects (see Reconcile).
 func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
 	rep := ReconcileReport{DryRun: opts.DryRun}
+	if err := s.load(ctx); err != nil {
+		return rep, err
+	}
+	if err := s.followSchema(ctx); err != nil {
+		return rep, err
+	}
 	var mirrors []*mirror
 	for i := range s.opts.Mirrors {
+		if s.stopped(s.opts.Mirrors[i].Name) {
+			continue
+		}
 		if opts.Mirror == "" || s.opts.Mirrors[i].Name == opts.Mirror {
 			mirrors = append(mirrors, s.mirrors[i])
 		}
@@ -114,12 +134,13 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		in.loc = info.TimeZone
 		in.info = info
 		in.tab, in.hasTab = s.locateTab(info, m)
+		in.layout = s.layoutOf(m.Name)
 		if !in.hasTab {
 			continue
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
-			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: readWidth(in.tab, len(m.Columns))})
+			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: wholeWidth(in.tab)})
 			owners = append(owners, i)
 		}
 	}
@@ -142,6 +163,12 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 	}
 	if err := s.readForReconcile(ctx, mirrors, inputs); err != nil {
+		// A table changed under the pass: look at the catalog again.
+		if err = schemaError(err); errors.Is(err, errReplan) {
+			if ferr := s.followSchema(ctx); ferr != nil {
+				return rep, ferr
+			}
+		}
 		return rep, err
 	}
 	diffs := make([]*mirrorDiff, len(mirrors))
@@ -189,6 +216,11 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	}
 	if err := s.finishReconcile(ctx, mirrors, diffs, started, rep.APICalls); err != nil {
 		return rep, err
+	}
+	for i, d := range diffs {
+		if d != nil {
+			s.layoutDone(mirrors[i].Name, inputs[i].layout)
+		}
 	}
 	for _, d := range diffs {
 		if d != nil {

@@ -330,6 +330,17 @@ func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m sync
 	if ms.PendingChanges > 0 && lag > th.MaxLag {
 		ms.Problems = append(ms.Problems, fmt.Sprintf("%s pending, oldest %s old (over %s)", plural(ms.PendingChanges, "change"), Age(lag), Age(th.MaxLag)))
 	}
+	if m.Table != "" {
+		// The daemon follows a renamed table by its oid and stops the
+		// mirror of a dropped one; status, from the database alone, says
+		// the config no longer names a table either way.
+		if ok, err := tableExists(ctx, q, m.Table); err != nil {
+			return err
+		} else if !ok {
+			ms.Problems = append(ms.Problems, fmt.Sprintf("table %s named in the config does not exist: dropped (re-create it, or remove the mirror) "+
+				"or renamed (a running daemon follows it; change the mirror's table: to its new name)", m.Table))
+		}
+	}
 	if ms.LastStatus != nil && *ms.LastStatus == "error" {
 		msg := "last batch failed"
 		if ms.LastBatchAt != nil {

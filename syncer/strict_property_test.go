@@ -42,16 +42,15 @@ func envInt(t *testing.T, name string, def int64) int64 {
 // stream does not see: blank rows inserted among the data, cells cleared
 // in rows no change touches, rows deleted, then drain again) the tab
 // equals the table cell for cell. SYNCD_PROPERTY_STEPS sets the number of
-// steps (default 60), SYNCD_SEED the seed (default 1; logged on failure).
+// steps (default 60), SYNCD_SEED the seed (default random; always logged).
 func TestStrictSheetPropertyConvergesAfterDamage(t *testing.T) {
-	// A fixed default keeps CI deterministic; SYNCD_SEED=0 picks one from
-	// the clock. Known gap: a person deleting the header row itself
-	// (seeds 101 and 202 at 400 steps) leaves a data row where the header
-	// belongs, which syncd takes for a person's columns and refuses.
-	seed := uint64(envInt(t, "SYNCD_SEED", 1))
+	// The seed is random unless SYNCD_SEED sets it; it is always logged,
+	// so a failure in CI is reproduced with the line it prints.
+	seed := uint64(envInt(t, "SYNCD_SEED", 0))
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
+	t.Logf("SYNCD_SEED=%d", seed)
 	steps := int(envInt(t, "SYNCD_PROPERTY_STEPS", 60))
 	t.Cleanup(func() {
 		if t.Failed() {

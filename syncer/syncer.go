@@ -45,6 +45,9 @@ type Options struct {
 	Logger *zap.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Resolver lets the syncer follow the application's DDL without a
+	// restart (see schema.go); nil means it does not.
+	Resolver Resolver
 	// ShutdownGrace is how long a batch already under way may take to
 	// finish after Run's context is cancelled (default 10 s). Past it the
 	// batch is abandoned: its outbox entries stay and are mirrored again.
@@ -74,6 +77,8 @@ type Syncer struct {
 	// reconcileCh asks Run for a reconcile pass (buffered 1: requests
 	// coalesce).
 	reconcileCh chan struct{}
+	// schema is what the syncer knows of its tables' shapes.
+	schema *schemaState
 }
 
 // Stats are running totals since the Syncer was created.
@@ -104,7 +109,8 @@ func New(opts Options) *Syncer {
 		opts.ShutdownGrace = 10 * time.Second
 	}
 	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
-		needFull: map[string]bool{}, parked: map[string]*parking{}, reconcileCh: make(chan struct{}, 1)}
+		needFull: map[string]bool{}, parked: map[string]*parking{}, reconcileCh: make(chan struct{}, 1),
+		schema: newSchemaState(opts.Mirrors)}
 	for i := range s.opts.Mirrors {
 		m := &mirror{&s.opts.Mirrors[i]}
 		s.mirrors = append(s.mirrors, m)

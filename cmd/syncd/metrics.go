@@ -85,6 +85,7 @@ func newMetrics(d *daemon) *metrics {
 		drift:   prometheus.NewDesc("syncd_reconcile_drift", "Repairs the last reconcile of a mirror needed.", []string{"mirror"}, nil),
 		open:    prometheus.NewDesc("syncd_open_conflicts", "Conflicts not yet resolved.", []string{"mirror"}, nil),
 	})
+	m.reg.MustRegister(newProblemCollector(m))
 	return m
 }
 
@@ -142,16 +143,21 @@ func (d *daemon) handler() http.Handler {
 			http.Error(w, "leader election not connected", http.StatusServiceUnavailable)
 			return
 		}
-		if parked := d.metrics.parked(); len(parked) > 0 {
-			names := slices.Sorted(maps.Keys(parked))
-			msg := ""
-			for _, n := range names {
-				msg += fmt.Sprintf("mirror %s failing: %s\n", n, parked[n])
-			}
-			http.Error(w, strings.TrimSuffix(msg, "\n"), http.StatusServiceUnavailable)
+		// A mirror stopped by a schema change is named with its cause and
+		// fix, a parked one with its error; the others go on, but the
+		// daemon is not all there.
+		var lines strings.Builder
+		stopped := writeProblems(&lines, d.metrics.problems())
+		parked := d.metrics.parked()
+		for _, n := range slices.Sorted(maps.Keys(parked)) {
+			fmt.Fprintf(&lines, "mirror %s failing: %s\n", n, parked[n])
+		}
+		if stopped || len(parked) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, "not ready: a mirror is stopped or failing; ", d.elector.Role(), "\n", lines.String())
 			return
 		}
-		fmt.Fprintln(w, "ready:", d.elector.Role())
+		fmt.Fprint(w, "ready: ", d.elector.Role(), "\n", lines.String())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.reg, promhttp.HandlerOpts{}))
 	return mux

@@ -221,6 +221,7 @@ func (d *daemon) lead(ctx context.Context) error {
 	}
 	opts := d.syncerOptions(log)
 	opts.Doorbell, opts.PollInterval = listener, d.cfg.PollEvery()
+	opts.Resolver = follower{cfg: d.cfg, pool: d.pool}
 	s := syncer.New(opts)
 	d.metrics.setSyncer(s)
 	defer d.metrics.setSyncer(nil)
