@@ -141,7 +141,9 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			// rows already showing the right values are not rewritten: a
 			// report tab refreshed on every dependency change stays cheap.
 			// Google refuses a read past the grid: no wider than it.
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: readWidth(mr.tab, len(mr.m.Columns))})
+			r := byID(mr.tab)
+			r.EndCol = readWidth(mr.tab, len(mr.m.Columns))
+			ranges = append(ranges, r)
 			continue
 		}
 		ranges = append(ranges, keyRanges(mr.tab, mr.m)...)
@@ -200,14 +202,26 @@ func keysReadable(tab syncd.TabInfo, m *mirror) bool {
 // columns and the editable columns from row 1 down. The header row is read
 // whole, so columns people added or moved are seen.
 func keyRanges(tab syncd.TabInfo, m *mirror) []syncd.Range {
-	out := []syncd.Range{{Tab: tab.Title, EndRow: 1}}
+	head := byID(tab)
+	head.EndRow = 1
+	out := []syncd.Range{head}
 	if !keysReadable(tab, m) {
 		return out
 	}
 	for _, c := range append(append([]int(nil), m.Key...), m.Editable...) {
-		out = append(out, syncd.Range{Tab: tab.Title, StartRow: 1, StartCol: c, EndCol: c + 1})
+		r := byID(tab)
+		r.StartRow, r.StartCol, r.EndCol = 1, c, c+1
+		out = append(out, r)
 	}
 	return out
+}
+
+// byID is the whole of a tab, addressed by its sheet id: every read of
+// syncd's own tabs goes by id, so a person's tab that took the title
+// (syncd's renamed, another created under its name) is never read as
+// syncd's.
+func byID(tab syncd.TabInfo) syncd.Range {
+	return syncd.Range{Tab: tab.Title, SheetID: tab.SheetID, ByID: true}
 }
 
 func firstRow(rows [][]syncd.Cell) []syncd.Cell {
