@@ -513,7 +513,7 @@ func (md *model) check(reconciled bool) {
 		case applied || recorded:
 			v.done = true
 		case !reconciled || v.gone:
-		case v.col > 3 && v.rowWritten && !v.rekeyed:
+		case v.col > 3 && v.rowWritten:
 			// Known gap: the change stream reads only the key and
 			// editable columns, so a batch rewriting a row the
 			// application changed overwrites a person's edit of a
