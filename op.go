@@ -2,9 +2,14 @@ package syncd
 
 // Range is a rectangle of a tab, 0-based and half-open like the Sheets
 // GridRange. EndRow 0 means "to the last row"; EndCol 0 means "to the last
-// column".
+// column". With ByID set the tab is addressed by SheetID and Tab only
+// names it in messages: a title can be taken by another tab between two
+// looks (a person renames syncd's tab and creates one under its title),
+// an id cannot. (ByID because 0 is a valid sheet id.)
 type Range struct {
 	Tab              string
+	SheetID          int64
+	ByID             bool
 	StartRow, EndRow int
 	StartCol, EndCol int
 }

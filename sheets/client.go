@@ -272,9 +272,19 @@ func loadZone(name string) (*time.Location, error) {
 // cells are relative to each range's top-left corner; trailing empty rows
 // and cells are trimmed. Every valid Range can be read, including those
 // FormatRange cannot express (they are read wider and cropped).
+//
+// When any range is addressed by sheet id (Range.ByID) the call is one
+// values.batchGetByDataFilter, the ranges by id as gridRange filters and
+// the others as a1Range filters: a title names whichever tab holds it at
+// the moment of the call, a sheet id only the tab it was given to.
 func (c *Client) Read(ctx context.Context, ranges []syncd.Range) ([][][]syncd.Cell, error) {
 	if len(ranges) == 0 {
 		return nil, nil
+	}
+	for _, r := range ranges {
+		if r.ByID {
+			return c.readByFilter(ctx, ranges)
+		}
 	}
 	a1 := make([]string, len(ranges))
 	crops := make([]crop, len(ranges))
@@ -307,6 +317,93 @@ func (c *Client) Read(ctx context.Context, ranges []syncd.Range) ([][][]syncd.Ce
 		out[i] = crops[i].apply(decodeRows(vr.Values))
 	}
 	return out, nil
+}
+
+// readByFilter is Read through values.batchGetByDataFilter.
+func (c *Client) readByFilter(ctx context.Context, ranges []syncd.Range) ([][][]syncd.Cell, error) {
+	filters := make([]*sheets.DataFilter, len(ranges))
+	crops := make([]crop, len(ranges))
+	names := make([]string, len(ranges))
+	for i, r := range ranges {
+		if !r.ByID {
+			s, cr, err := readRange(r)
+			if err != nil {
+				return nil, fmt.Errorf("read %d ranges of %s: %w", len(ranges), c.id, err)
+			}
+			filters[i], crops[i], names[i] = &sheets.DataFilter{A1Range: s}, cr, s
+			continue
+		}
+		if r.StartRow < 0 || r.StartCol < 0 || (r.EndRow != 0 && r.EndRow < r.StartRow) || (r.EndCol != 0 && r.EndCol < r.StartCol) {
+			return nil, fmt.Errorf("read %d ranges of %s: invalid range %+v", len(ranges), c.id, r)
+		}
+		g := &sheets.GridRange{SheetId: r.SheetID, StartRowIndex: int64(r.StartRow), StartColumnIndex: int64(r.StartCol),
+			EndRowIndex: int64(r.EndRow), EndColumnIndex: int64(r.EndCol), ForceSendFields: []string{"SheetId"}}
+		filters[i] = &sheets.DataFilter{GridRange: g}
+		names[i] = fmt.Sprintf("tab %q (sheet id %d) rows %d-%s", r.Tab, r.SheetID, r.StartRow, openEnd(r.EndRow))
+	}
+	var resp *sheets.BatchGetValuesByDataFilterResponse
+	_, err := c.call(ctx, kindRead, "values.batchGetByDataFilter", func(ctx context.Context) error {
+		var err error
+		resp, err = c.svc.Spreadsheets.Values.BatchGetByDataFilter(c.id, &sheets.BatchGetValuesByDataFilterRequest{
+			DataFilters: filters, MajorDimension: "ROWS", ValueRenderOption: "UNFORMATTED_VALUE", DateTimeRenderOption: "SERIAL_NUMBER",
+		}).Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %s: %w", strings.Join(names, ", "), c.id, err)
+	}
+	matched := make([]*sheets.ValueRange, len(ranges))
+	if len(resp.ValueRanges) == len(ranges) {
+		// One match per filter, in the order of the filters.
+		for i, m := range resp.ValueRanges {
+			if m != nil {
+				matched[i] = m.ValueRange
+			}
+		}
+	} else {
+		// Identical filters may share one matched range: place each by
+		// the filters it names.
+		for _, m := range resp.ValueRanges {
+			if m == nil {
+				continue
+			}
+			for _, f := range m.DataFilters {
+				for i := range filters {
+					if matched[i] == nil && sameFilter(f, filters[i]) {
+						matched[i] = m.ValueRange
+					}
+				}
+			}
+		}
+	}
+	out := make([][][]syncd.Cell, len(ranges))
+	for i, vr := range matched {
+		if vr == nil {
+			return nil, fmt.Errorf("read %s of %s: the API returned no values for it", names[i], c.id)
+		}
+		out[i] = crops[i].apply(decodeRows(vr.Values))
+	}
+	return out, nil
+}
+
+func openEnd(n int) string {
+	if n == 0 {
+		return "end"
+	}
+	return fmt.Sprint(n)
+}
+
+// sameFilter reports whether an echoed data filter is the one sent.
+func sameFilter(a, b *sheets.DataFilter) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	if a.GridRange == nil || b.GridRange == nil {
+		return a.GridRange == nil && b.GridRange == nil && a.A1Range == b.A1Range && a.A1Range != ""
+	}
+	x, y := a.GridRange, b.GridRange
+	return x.SheetId == y.SheetId && x.StartRowIndex == y.StartRowIndex && x.EndRowIndex == y.EndRowIndex &&
+		x.StartColumnIndex == y.StartColumnIndex && x.EndColumnIndex == y.EndColumnIndex
 }
 
 // crop is what Read cuts off the top and left of a wider range it had to

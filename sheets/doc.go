@@ -22,8 +22,10 @@
 // number formats live on whole columns (set by AddTab and FormatColumns,
 // re-applied after each AppendRows), which keeps a row of short values
 // near 40 bytes a cell. Client.Read is one
-// values.batchGet (UNFORMATTED_VALUE, SERIAL_NUMBER) and Client.Info one
-// spreadsheets.get with a fields mask.
+// values.batchGet (UNFORMATTED_VALUE, SERIAL_NUMBER), or, when a range is
+// addressed by sheet id, one values.batchGetByDataFilter with gridRange
+// filters (a title can pass to another tab between two looks, an id
+// cannot); Client.Info is one spreadsheets.get with a fields mask.
 //
 // # Quota
 //

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -433,5 +434,63 @@ func TestEmulatorAppendedRowsCarryColumnFormats(t *testing.T) {
 	}
 	if f := cell.UserEnteredFormat; f == nil || f.NumberFormat == nil || f.NumberFormat.Type != "DATE" || f.NumberFormat.Pattern != date.Pattern {
 		t.Errorf("cell B1201 format = %+v, want %+v", f, date)
+	}
+}
+
+// TestEmulatorReadByIDIgnoresTitles: ranges addressed by sheet id read the
+// tab with that id whatever it is called now (one batchGetByDataFilter
+// call, mixed with ranges by title), and any rectangle is expressible; a
+// sheet id that no tab has is an error, never another tab's cells.
+func TestEmulatorReadByIDIgnoresTitles(t *testing.T) {
+	emu, srv := startEmulator(t, sheetsemu.Options{})
+	id := emu.CreateSpreadsheet("ById")
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cells := func(rows ...[]string) [][]syncd.Cell {
+		var out [][]syncd.Cell
+		for _, r := range rows {
+			var row []syncd.Cell
+			for _, v := range r {
+				row = append(row, syncd.StringCell(v))
+			}
+			out = append(out, row)
+		}
+		return out
+	}
+	if _, err := c.Apply(ctx, []syncd.Op{
+		syncd.AddTab{SheetID: 7, Title: "Ledger", Header: []string{"k", "v", "w"}},
+		syncd.AppendRows{SheetID: 7, Rows: cells([]string{"a", "1", "x"}, []string{"b", "2", "y"})},
+		syncd.RenameTab{SheetID: 7, Title: "Ledger backup"},
+		syncd.AddTab{SheetID: 8, Title: "Ledger", Header: []string{"person's"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := c.Stats()
+	got, err := c.Read(ctx, []syncd.Range{
+		{Tab: "Ledger", SheetID: 7, ByID: true},
+		{Tab: "Ledger", SheetID: 7, ByID: true, StartRow: 1, StartCol: 1, EndCol: 2},
+		{Tab: "Ledger", SheetID: 7, ByID: true, StartRow: 1, StartCol: 1, EndCol: 2}, // the same range twice
+		{Tab: "Ledger"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][][]syncd.Cell{
+		cells([]string{"k", "v", "w"}, []string{"a", "1", "x"}, []string{"b", "2", "y"}),
+		cells([]string{"1"}, []string{"2"}),
+		cells([]string{"1"}, []string{"2"}),
+		cells([]string{"person's"}),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Read = %v\nwant %v", got, want)
+	}
+	if n := c.Stats().ReadCalls - before.ReadCalls; n != 1 {
+		t.Errorf("Read made %d read calls, want 1", n)
+	}
+	if _, err := c.Read(ctx, []syncd.Range{{Tab: "Ledger", SheetID: 99, ByID: true}}); err == nil {
+		t.Fatal("read of a sheet id no tab has succeeded")
 	}
 }

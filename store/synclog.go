@@ -166,3 +166,23 @@ func ReadMirrorLog(ctx context.Context, q Querier, mirror string, from, to time.
 	}
 	return lastOK, calls, nil
 }
+
+// TitleClashDetail is the sync_log.details member in which a write to the
+// sheet records that a person's tab holds the mirror's sheet title, so
+// syncd's tab is kept under another (what status shows).
+const TitleClashDetail = "title_clash"
+
+// ReadTitleClash returns the title clash the mirror's newest successful
+// write to the sheet recorded, or "" when it recorded none.
+func ReadTitleClash(ctx context.Context, q Querier, mirror string) (string, error) {
+	var clash *string
+	err := q.QueryRow(ctx, `SELECT details->>'`+TitleClashDetail+`' FROM syncd.sync_log
+		WHERE mirror = $1 AND direction = 'pg_to_sheet' AND status = 'ok' AND kind <> 'import' ORDER BY id DESC LIMIT 1`, mirror).Scan(&clash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("read tab title of %s: %w", mirror, err)
+	}
+	if clash == nil {
+		return "", nil
+	}
+	return *clash, nil
+}

@@ -29,6 +29,9 @@ type mirrorPlan struct {
 	states    []stateUpdate
 	// err says why the tab's structure cannot be repaired.
 	err error
+	// titleClash says why the tab is not under the mirror's sheet title
+	// (see chooseTitle).
+	titleClash string
 }
 
 // planBatch plans each mirror's ops from the snapshot and the tab cells
@@ -68,8 +71,10 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		id := newSheetID(info, m.Name)
 		// The new grid's size is Google's choice (it holds at least the
 		// header and the rows): left unknown until the next Info.
-		p.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, FrozenRows: 1}
-		p.ops = append(p.ops, syncd.AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(codec)})
+		title := chooseTitle(info, m.Sheet, id, false)
+		p.titleClash = title.clash
+		p.tab = syncd.TabInfo{SheetID: id, Title: title.title, FrozenRows: 1}
+		p.ops = append(p.ops, syncd.AddTab{SheetID: id, Title: title.title, Header: m.header(), Formats: m.formats(codec)})
 		ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, mr.rows, codec, loc, es)
 		p.ops = append(p.ops, ops...)
 		p.stats = st
@@ -112,9 +117,11 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		p.ops = append(p.ops, syncd.FormatColumns{SheetID: p.tab.SheetID, Header: m.header(), Formats: m.formats(codec)})
 		p.tab.FrozenRows = 1
 	}
-	if p.tab.Title != m.Sheet {
-		p.ops = append(p.ops, syncd.RenameTab{SheetID: p.tab.SheetID, Title: m.Sheet})
-		p.tab.Title = m.Sheet
+	title := chooseTitle(info, m.Sheet, p.tab.SheetID, true)
+	p.titleClash = title.clash
+	if p.tab.Title != title.title {
+		p.ops = append(p.ops, syncd.RenameTab{SheetID: p.tab.SheetID, Title: title.title})
+		p.tab.Title = title.title
 	}
 	rows := mr.rows
 	if mr.full {

@@ -145,7 +145,9 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			// rows already showing the right values are not rewritten: a
 			// report tab refreshed on every dependency change stays cheap.
 			// Google refuses a read past the grid: as wide as it, no wider.
-			ranges = append(ranges, syncd.Range{Tab: mr.tab.Title, EndCol: wholeWidth(mr.tab)})
+			r := byID(mr.tab)
+			r.EndCol = wholeWidth(mr.tab)
+			ranges = append(ranges, r)
 			continue
 		}
 		ranges = append(ranges, keyRanges(mr.tab, mr.m)...)
@@ -177,15 +179,6 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 	return out, nil
 }
 
-// readWidth is how many columns of a tab a read of n columns may ask for:
-// the grid's width when people made it narrower.
-func readWidth(tab syncd.TabInfo, n int) int {
-	if tab.ColCount > 0 {
-		return max(1, min(n, tab.ColCount))
-	}
-	return n
-}
-
 // keysReadable reports whether every key and editable column lies in the
 // tab's grid, and the grid has a row below the header to read them from.
 func keysReadable(tab syncd.TabInfo, m *mirror) bool {
@@ -204,14 +197,26 @@ func keysReadable(tab syncd.TabInfo, m *mirror) bool {
 // columns and the editable columns from row 1 down. The header row is read
 // whole, so columns people added or moved are seen.
 func keyRanges(tab syncd.TabInfo, m *mirror) []syncd.Range {
-	out := []syncd.Range{{Tab: tab.Title, EndRow: 1}}
+	head := byID(tab)
+	head.EndRow = 1
+	out := []syncd.Range{head}
 	if !keysReadable(tab, m) {
 		return out
 	}
 	for _, c := range append(append([]int(nil), m.Key...), m.Editable...) {
-		out = append(out, syncd.Range{Tab: tab.Title, StartRow: 1, StartCol: c, EndCol: c + 1})
+		r := byID(tab)
+		r.StartRow, r.StartCol, r.EndCol = 1, c, c+1
+		out = append(out, r)
 	}
 	return out
+}
+
+// byID is the whole of a tab, addressed by its sheet id: every read of
+// syncd's own tabs goes by id, so a person's tab that took the title
+// (syncd's renamed, another created under its name) is never read as
+// syncd's.
+func byID(tab syncd.TabInfo) syncd.Range {
+	return syncd.Range{Tab: tab.Title, SheetID: tab.SheetID, ByID: true}
 }
 
 func firstRow(rows [][]syncd.Cell) []syncd.Cell {

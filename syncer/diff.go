@@ -33,6 +33,9 @@ type MirrorDrift struct {
 	// Pending counts rows skipped because the change stream has changes
 	// for them queued (the next batch writes them; a pass never fights it).
 	Pending int
+	// TitleClash, when set, says that a person's tab holds the mirror's
+	// sheet title, so syncd's tab is kept under another (status shows it).
+	TitleClash string
 	// Lines describe each repair for people (dry-run output).
 	Lines []string
 }
@@ -105,10 +108,12 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	ncols := len(m.Columns)
 	if !in.hasTab {
 		id := newSheetID(in.info, m.Name)
-		d.tab = syncd.TabInfo{SheetID: id, Title: m.Sheet, ColCount: ncols, FrozenRows: 1}
+		title := chooseTitle(in.info, m.Sheet, id, false)
+		d.drift.TitleClash = title.clash
+		d.tab = syncd.TabInfo{SheetID: id, Title: title.title, ColCount: ncols, FrozenRows: 1}
 		d.drift.TabCreated = true
-		d.line("create tab %q with %d rows", m.Sheet, len(in.rows))
-		d.ops = append(d.ops, syncd.AddTab{SheetID: id, Title: m.Sheet, Header: m.header(), Formats: m.formats(codec)})
+		d.line("create tab %q with %d rows", title.title, len(in.rows))
+		d.ops = append(d.ops, syncd.AddTab{SheetID: id, Title: title.title, Header: m.header(), Formats: m.formats(codec)})
 		var appends [][]syncd.Cell
 		for _, r := range in.rows {
 			cells, _ := m.encodeRow(r.Values, codec, in.loc)
@@ -121,10 +126,15 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.drift.Appended = len(appends)
 		return d
 	}
-	if in.tab.Title != m.Sheet {
+	title := chooseTitle(in.info, m.Sheet, in.tab.SheetID, true)
+	d.drift.TitleClash = title.clash
+	if in.tab.Title != title.title {
 		d.drift.TabRenamed = true
-		d.line("rename tab %q back to %q", in.tab.Title, m.Sheet)
-		d.ops = append(d.ops, syncd.RenameTab{SheetID: in.tab.SheetID, Title: m.Sheet})
+		d.line("rename tab %q back to %q", in.tab.Title, title.title)
+		if title.clash != "" {
+			d.line("%s", title.clash)
+		}
+		d.ops = append(d.ops, syncd.RenameTab{SheetID: in.tab.SheetID, Title: title.title})
 	}
 	// The structure first: rows inserted above the header, mirrored
 	// columns a person deleted. Comparing cells before would read each
@@ -221,6 +231,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		}
 	}
 	d.ops, d.tab = withGrid(in.tab, d.ops)
+	d.tab.Title = title.title
 	return d
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 )
 
 // tabKeys is what one read of a tab's key columns found: where each key's
@@ -149,6 +150,7 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 		if r.Values == nil {
 			deletes = append(deletes, at...)
 			if es != nil {
+				es.conflicts = append(es.conflicts, m.deletedEdits(r.Key, at, es, codec, loc)...)
 				es.states = append(es.states, stateUpdate{Key: r.Key})
 			}
 			continue
@@ -240,6 +242,35 @@ func (m *mirror) editableSkips(r dbRow, row int, cells []syncd.Cell, es *editSta
 		}
 	}
 	return skip
+}
+
+// deletedEdits returns a conflict for each editable cell of a row Postgres
+// deleted that shows an edit reconcile has not imported yet (a value that
+// is neither empty nor the base): the batch removes the row from the tab,
+// and Postgres wins, but what the person typed is kept. Found by the
+// model-based test (TestModelMergeNeverLosesOrMisplacesATypedValue): such
+// edits were deleted with the row, unrecorded.
+func (m *mirror) deletedEdits(key string, rows []int, es *editState, codec syncd.Codec, loc *time.Location) []Conflict {
+	var out []Conflict
+	b := es.bases[key]
+	for _, row := range rows {
+		sheet := es.cells[row]
+		for j, c := range m.Editable {
+			col := m.Columns[c]
+			got := cellAt(sheet, j)
+			bv, known := b.Value(col.Name)
+			if es.restored[c] || !known || got.Type == syncd.CellEmpty {
+				continue // no evidence of an edit
+			}
+			if baseCell, _ := codec.Encode(col, bv, loc); got == baseCell || sameValue(col, got, bv, codec, loc) {
+				continue
+			}
+			out = append(out, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name, SheetValue: cellText(got),
+				Reason:  store.ReasonBothChanged,
+				Message: fmt.Sprintf("row %d: %s was changed in the sheet and the row was deleted in Postgres; the row is removed from the tab", row+1, col.Name)})
+		}
+	}
+	return out
 }
 
 // deleteOps turns row indexes into DeleteRows ops, bottom-up, merging runs.

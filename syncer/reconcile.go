@@ -140,7 +140,9 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
-			ranges = append(ranges, syncd.Range{Tab: in.tab.Title, StartRow: start, EndRow: min(start+chunkRows, rows), EndCol: wholeWidth(in.tab)})
+			r := byID(in.tab)
+			r.StartRow, r.EndRow, r.EndCol = start, min(start+chunkRows, rows), wholeWidth(in.tab)
+			ranges = append(ranges, r)
 			owners = append(owners, i)
 		}
 	}
@@ -206,11 +208,10 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 			return rep, fmt.Errorf("write repairs: %w", err)
 		}
 	}
-	for i, d := range diffs {
+	for _, d := range diffs {
 		if d == nil {
 			continue
 		}
-		d.tab.Title = mirrors[i].Sheet
 		s.rememberTab(d.tab)
 		rep.Mirrors = append(rep.Mirrors, d.drift)
 	}
@@ -396,7 +397,7 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			drift := dr.Drift()
 			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
 				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
-				"conflicts": len(dr.Conflicts), "pending": dr.Pending})
+				"conflicts": len(dr.Conflicts), "pending": dr.Pending, store.TitleClashDetail: nilIfEmpty(dr.TitleClash)})
 			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.ToSheet, Kind: store.KindReconcile,
 				Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.Appended + dr.Rewritten,
 				RowsDeleted: dr.Removed, APICalls: calls, Drift: &drift, Details: details})

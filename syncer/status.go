@@ -351,6 +351,13 @@ func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m sync
 		}
 		ms.Problems = append(ms.Problems, msg)
 	}
+	clash, err := store.ReadTitleClash(ctx, q, m.Name)
+	if err != nil {
+		return err
+	}
+	if clash != "" {
+		ms.Problems = append(ms.Problems, clash)
+	}
 	if ms.OpenConflicts > 0 {
 		ms.Problems = append(ms.Problems, fmt.Sprintf("%s open (SELECT * FROM syncd.conflicts WHERE mirror = '%s' AND resolved_at IS NULL)", plural(ms.OpenConflicts, "conflict"), m.Name))
 	}

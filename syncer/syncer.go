@@ -285,17 +285,22 @@ func (s *Syncer) rememberTab(t syncd.TabInfo) {
 }
 
 // locateTab finds a mirror's tab: by the sheet id syncd owns (so a renamed
-// tab is found, and renamed back), else by title.
+// tab is found, and renamed back), else, before syncd owns one, by title.
 func (s *Syncer) locateTab(info syncd.SpreadsheetInfo, m *mirror) (syncd.TabInfo, bool) {
 	s.mu.Lock()
 	id, known := s.sheetIDs[m.Name]
 	s.mu.Unlock()
 	if known {
+		// Once syncd owns a tab, a title never redirects it: a tab under
+		// the mirror's title after syncd's was deleted is a person's (a
+		// stale copy pasted there would read as edits). syncd's tab is
+		// created again, beside it if the title is taken (chooseTitle).
 		for _, t := range info.Tabs {
 			if t.SheetID == id {
 				return t, true
 			}
 		}
+		return syncd.TabInfo{}, false
 	}
 	t, ok := info.Tab(m.Sheet)
 	return t, ok

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/migrations"
@@ -257,6 +258,7 @@ func (d *doctor) checkDatabase(ctx context.Context, conn *pgx.Conn, cfg *config.
 		d.fail(cResolve, strings.ReplaceAll(err.Error(), "\n", "; "), "correct the mirrors at the lines shown, or create the missing tables/columns")
 	} else {
 		d.ok(cResolve, fmt.Sprintf("%d mirrors", len(mirrors)))
+		d.checkKeys(ctx, conn, cfg, mirrors)
 	}
 	d.checkPrivileges(ctx, conn, cfg, user, cPrivs)
 
@@ -287,6 +289,24 @@ func (d *doctor) checkDatabase(ctx context.Context, conn *pgx.Conn, cfg *config.
 	} else {
 		d.skip(cWriters, "needs schema syncd")
 	}
+}
+
+// checkKeys checks that every configured key: identifies one row (see
+// config.CheckKeys); a key that is unique only by its data passes with a
+// warning.
+func (d *doctor) checkKeys(ctx context.Context, conn *pgx.Conn, cfg *config.Config, mirrors []syncd.Mirror) {
+	const name = "keys identify one row"
+	warnings, err := cfg.CheckKeys(ctx, conn, mirrors)
+	if err != nil {
+		d.fail(name, strings.ReplaceAll(err.Error(), "\n", "; "),
+			"delete the duplicate rows and create the unique index named above, or name key columns that identify one row")
+		return
+	}
+	if len(warnings) > 0 {
+		d.ok(name, "warning: "+strings.Join(warnings, "; warning: "))
+		return
+	}
+	d.ok(name, "every key: has a unique index")
 }
 
 // checkPrivileges lists every privilege syncd's role lacks, as the GRANT

@@ -31,6 +31,14 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("config does not match the database, nothing changed:\n%w", err)
 	}
+	// A key: without a unique index is refused when the data repeats it.
+	warnings, err := cfg.CheckKeys(ctx, conn, mirrors)
+	if err != nil {
+		return fmt.Errorf("config does not match the database, nothing changed:\n%w", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(m.Stderr, "warning: %s\n", w)
+	}
 	res, err := migrations.ApplySchema(ctx, conn)
 	if err != nil {
 		return err
