@@ -213,10 +213,12 @@ func (s *Syncer) pollTick(ctx context.Context) {
 }
 
 // logSheetPass records a sheet pass of one mirror in sync_log: direction
-// sheet_to_pg, kind change (the sheet's change stream), the edits and rows
-// carried to Postgres, and in details what the tab needed.
+// sheet_to_pg, kind reconcile (it is a reconcile of the mirrors that take
+// edits back; kind change stays the outbox's batches, which status and
+// the benchmarks count), the edits and rows carried to Postgres, and in
+// details what the tab needed.
 func logSheetPass(ctx context.Context, tx pgx.Tx, m *mirror, dr MirrorDrift, started, finished time.Time, calls int, drift *int, details []byte) error {
-	_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.FromSheet, Kind: store.KindChange,
+	_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.FromSheet, Kind: store.KindReconcile,
 		Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.EditsImported + dr.Inserted,
 		RowsDeleted: dr.Deleted, APICalls: calls, Drift: drift, Details: details})
 	return err

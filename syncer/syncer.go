@@ -192,6 +192,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 				s.log.Warn("reconcile failed; will retry", zap.Error(err))
 				time.AfterFunc(time.Minute, s.RequestReconcile)
 			}
+			if err := s.syncConflictsTab(work); err != nil && ctx.Err() == nil {
+				s.log.Warn("conflicts tab not brought in step; the next pass retries", zap.Error(err))
+			}
 		default:
 		}
 		// Checked between batches too, so a busy change stream never
