@@ -223,3 +223,24 @@ func logSheetPass(ctx context.Context, tx pgx.Tx, m *mirror, dr MirrorDrift, sta
 		RowsDeleted: dr.Deleted, APICalls: calls, Drift: drift, Details: details})
 	return err
 }
+
+// fullPassStarting tells the change poll that a reconcile of every mirror
+// is about to read the tabs, so the first poll after it does not read them
+// again; the returned func reports how it ended (a failed pass leaves the
+// next poll due).
+func (s *Syncer) fullPassStarting(ctx context.Context) func(ok bool) {
+	vs := s.versions
+	if vs == nil {
+		return func(bool) {}
+	}
+	v, err := vs.v.Version(ctx)
+	if err != nil {
+		return func(bool) {}
+	}
+	vs.passStarted(v)
+	return func(ok bool) {
+		if !ok {
+			vs.passFailed()
+		}
+	}
+}

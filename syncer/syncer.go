@@ -188,7 +188,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 			// be; a failed drain never holds the pass up (it is recorded,
 			// and the pass works around queued rows).
 			_, _ = s.Drain(work)
-			if _, err := s.Reconcile(work, ReconcileOptions{}); err != nil && ctx.Err() == nil {
+			passEnded := s.fullPassStarting(work) // the change poll need not read again (poll.go)
+			_, err := s.Reconcile(work, ReconcileOptions{})
+			passEnded(err == nil)
+			if err != nil && ctx.Err() == nil {
 				s.log.Warn("reconcile failed; will retry", zap.Error(err))
 				time.AfterFunc(time.Minute, s.RequestReconcile)
 			}
