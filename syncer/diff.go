@@ -26,6 +26,10 @@ type MirrorDrift struct {
 	Removed int
 	// Sorted is set when the tab was re-sorted by the mirror's order_by.
 	Sorted bool
+	// Inserted rows were typed into the tab (sheet_inserts), Deleted rows
+	// deleted from it (sheet_deletes); HeldBack deletions were restored
+	// for exceeding max_sheet_deletes (sheetrows.go).
+	Inserted, Deleted, HeldBack int
 	// EditsImported counts editable cells carried back to Postgres.
 	EditsImported int
 	// Conflicts are sheet values not applied; they go to syncd.conflicts.
@@ -42,7 +46,7 @@ type MirrorDrift struct {
 
 // Drift is the number of repairs the mirror needed.
 func (d MirrorDrift) Drift() int {
-	n := d.Appended + d.Rewritten + d.Removed + d.EditsImported
+	n := d.Appended + d.Rewritten + d.Removed + d.EditsImported + d.Inserted + d.Deleted
 	for _, b := range []bool{d.TabCreated, d.TabRenamed, d.HeaderFixed, d.Sorted} {
 		if b {
 			n++
@@ -69,6 +73,8 @@ type mirrorDiff struct {
 	tab    syncd.TabInfo
 	// err says why the tab's structure cannot be repaired.
 	err error
+	// sheetRows are the rows people added or deleted (sheetrows.go).
+	sheetRows sheetRowsDiff
 }
 
 const maxLines = 50
@@ -169,6 +175,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		}
 		d.drift.RowsInTab++
 		if !ok {
+			if s.typedRow(m, d, in, r, "", cells) {
+				continue
+			}
 			removes = append(removes, r)
 			d.line("remove row %d: no valid key", r+1)
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, SheetValue: m.rowText(cells),
@@ -191,6 +200,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			continue
 		}
 		if !inDB {
+			if s.typedRow(m, d, in, r, key, cells) {
+				continue
+			}
 			removes = append(removes, r)
 			d.line("remove row %d: key %s is not in %s", r+1, m.keyLabel(key), m.source())
 			if in.layout != nil && in.layout.fresh {
@@ -202,12 +214,13 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		}
 		writes = append(writes, s.diffRow(m, d, in, r, key, cells, in.rows[i].Values)...)
 	}
+	d.noteTabKeys(seen, dbIndex, in.loc)
 	d.ops = append(d.ops, writes...)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
 	d.drift.Removed = len(removes)
 	var appends [][]syncd.Cell
 	for _, r := range in.rows {
-		if seen[r.Key] || in.pending[r.Key] {
+		if seen[r.Key] || in.pending[r.Key] || s.deletedRow(m, d, in, r) {
 			continue
 		}
 		cells, _ := m.encodeRow(r.Values, codec, in.loc)
@@ -215,6 +228,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.states = append(d.states, stateUpdate{Key: r.Key, Cells: m.baseFrom(r.Values)})
 		d.line("append key %s", m.keyLabel(r.Key))
 	}
+	appends = s.holdBackDeletes(m, d, in, appends)
 	if len(appends) > 0 {
 		d.ops = append(d.ops, syncd.AppendRows{SheetID: in.tab.SheetID, Rows: appends, Formats: m.formats(codec),
 			FromRow: max(len(in.grid)-len(removes), 1)}) // a lower bound: removes shift rows up

@@ -20,6 +20,11 @@ type ReconcileOptions struct {
 	Mirror string
 	// DryRun reports what would change and changes nothing anywhere.
 	DryRun bool
+
+	// only, when non-nil, limits the pass to these mirrors, and bySheet
+	// marks the change poll's sheet pass (logged sheet_to_pg; poll.go).
+	only    []string
+	bySheet bool
 }
 
 // ReconcileReport is what a pass found and did.
@@ -59,7 +64,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	if err == nil || ctx.Err() != nil {
 		return rep, err
 	}
-	if opts.Mirror != "" || len(s.mirrors) < 2 {
+	if opts.Mirror != "" || len(s.mirrors) < 2 || len(opts.only) == 1 {
 		if !opts.DryRun {
 			s.recordReconcileFailure(ctx, opts.Mirror, err)
 		}
@@ -69,8 +74,11 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	total := ReconcileReport{DryRun: opts.DryRun, APICalls: rep.APICalls}
 	var errs []error
 	for _, m := range s.mirrors {
+		if !opts.selects(m.Name) {
+			continue
+		}
 		one := opts
-		one.Mirror = m.Name
+		one.Mirror, one.only = m.Name, nil
 		r, err := s.reconcileReplanned(ctx, one)
 		total.APICalls += r.APICalls
 		total.Mirrors = append(total.Mirrors, r.Mirrors...)
@@ -109,7 +117,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		if s.stopped(s.opts.Mirrors[i].Name) {
 			continue
 		}
-		if opts.Mirror == "" || s.opts.Mirrors[i].Name == opts.Mirror {
+		if opts.selects(s.opts.Mirrors[i].Name) {
 			mirrors = append(mirrors, s.mirrors[i])
 		}
 	}
@@ -185,7 +193,6 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		if err := diffs[i].err; err != nil {
 			return rep, fmt.Errorf("reconcile mirror %s: %w", m.Name, err)
 		}
-		ops = append(ops, diffs[i].ops...)
 	}
 	if opts.DryRun {
 		for _, d := range diffs {
@@ -199,6 +206,12 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	// write then fails, nothing a person typed has been lost.
 	if err := s.storeEdits(ctx, mirrors, diffs); err != nil {
 		return rep, err
+	}
+	for i, d := range diffs {
+		if d != nil {
+			s.settleSheetRows(mirrors[i], d) // rows people added or deleted (sheetrows.go)
+			ops = append(ops, d.ops...)
+		}
 	}
 	if len(ops) > 0 {
 		n, err := s.opts.Sheet.Apply(ctx, ops)
@@ -215,7 +228,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		s.rememberTab(d.tab)
 		rep.Mirrors = append(rep.Mirrors, d.drift)
 	}
-	if err := s.finishReconcile(ctx, mirrors, diffs, started, rep.APICalls); err != nil {
+	if err := s.finishReconcile(ctx, mirrors, diffs, started, rep.APICalls, opts.bySheet); err != nil {
 		return rep, err
 	}
 	for i, d := range diffs {
@@ -313,6 +326,9 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 			if err := store.WriteRowStates(ctx, tx, m.Name, states); err != nil {
 				return err
 			}
+			if err := s.storeSheetRows(ctx, tx, m, d); err != nil {
+				return err
+			}
 			if len(states) > 0 && s.soleMirrorOf(m) {
 				// The sheet already shows these values and the bases say
 				// so: the outbox entries the edits just produced would only
@@ -382,7 +398,7 @@ func nullable(v syncd.Value) any {
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror
 // statistics `syncd status` shows.
-func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, calls int) error {
+func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, calls int, bySheet bool) error {
 	finished := s.opts.Now()
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
@@ -397,16 +413,27 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			drift := dr.Drift()
 			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
 				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
-				"conflicts": len(dr.Conflicts), "pending": dr.Pending, store.TitleClashDetail: nilIfEmpty(dr.TitleClash)})
-			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.ToSheet, Kind: store.KindReconcile,
-				Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.Appended + dr.Rewritten,
-				RowsDeleted: dr.Removed, APICalls: calls, Drift: &drift, Details: details})
-			if err != nil {
-				return err
+				"conflicts": len(dr.Conflicts), "pending": dr.Pending, "edits_imported": dr.EditsImported,
+				"inserted": dr.Inserted, "deleted": dr.Deleted, "held_back": dr.HeldBack,
+				store.TitleClashDetail: nilIfEmpty(dr.TitleClash)})
+			s.sheetRows.remember(m.Name, d.sheetRows.tabKeys)
+			if bySheet {
+				// The change poll's pass (poll.go): one sheet_to_pg row.
+				if err := logSheetPass(ctx, tx, m, dr, started, finished, calls, &drift, details); err != nil {
+					return err
+				}
+			} else {
+				_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.ToSheet, Kind: store.KindReconcile,
+					Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.Appended + dr.Rewritten,
+					RowsDeleted: dr.Removed, APICalls: calls, Drift: &drift, Details: details})
+				if err != nil {
+					return err
+				}
 			}
-			if dr.EditsImported > 0 {
+			if !bySheet && dr.EditsImported+dr.Inserted+dr.Deleted > 0 {
 				_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: m.Name, Direction: store.FromSheet, Kind: store.KindReconcile,
-					Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.EditsImported})
+					Status: store.StatusOK, StartedAt: started, FinishedAt: finished, RowsWritten: dr.EditsImported + dr.Inserted,
+					RowsDeleted: dr.Deleted})
 				if err != nil {
 					return err
 				}

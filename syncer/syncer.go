@@ -52,6 +52,13 @@ type Options struct {
 	// finish after Run's context is cancelled (default 10 s). Past it the
 	// batch is abandoned: its outbox entries stay and are mirrored again.
 	ShutdownGrace time.Duration
+	// PollChanges is how often Run asks the spreadsheet for its version
+	// (sheets.poll_changes; Sheet must be a syncd.Versioner) and reads the
+	// tabs that take edits back when it moved; 0 is off (see poll.go).
+	PollChanges time.Duration
+	// ConflictsTab is the title of the tab listing open conflicts
+	// (sheets.conflicts_tab); "" is off (see conflictstab.go).
+	ConflictsTab string
 }
 
 // Syncer mirrors the outbox into the spreadsheet. Its methods must not be
@@ -79,6 +86,13 @@ type Syncer struct {
 	reconcileCh chan struct{}
 	// schema is what the syncer knows of its tables' shapes.
 	schema *schemaState
+
+	// versions tracks the spreadsheet's Drive version when the change
+	// poll is on; nil otherwise (poll.go).
+	versions *versions
+	// sheetRows remembers, per mirror, the keys its tab showed at the last
+	// pass (sheetrows.go).
+	sheetRows sheetRowMemory
 }
 
 // Stats are running totals since the Syncer was created.
@@ -111,6 +125,7 @@ func New(opts Options) *Syncer {
 	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
 		needFull: map[string]bool{}, parked: map[string]*parking{}, reconcileCh: make(chan struct{}, 1),
 		schema: newSchemaState(opts.Mirrors)}
+	s.versions = withChangePoll(&s.opts)
 	for i := range s.opts.Mirrors {
 		m := &mirror{&s.opts.Mirrors[i]}
 		s.mirrors = append(s.mirrors, m)
@@ -149,6 +164,12 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	poll := time.NewTicker(s.opts.PollInterval)
 	defer poll.Stop()
+	var changed <-chan time.Time // the sheet's change poll (poll.go)
+	if s.versions != nil {
+		t := time.NewTicker(s.opts.PollChanges)
+		defer t.Stop()
+		changed = t.C
+	}
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = time.Second
 	bo.MaxInterval = 2 * time.Minute
@@ -173,10 +194,23 @@ func (s *Syncer) Run(ctx context.Context) error {
 			// be; a failed drain never holds the pass up (it is recorded,
 			// and the pass works around queued rows).
 			_, _ = s.Drain(work)
-			if _, err := s.Reconcile(work, ReconcileOptions{}); err != nil && ctx.Err() == nil {
+			passEnded := s.fullPassStarting(work) // the change poll need not read again (poll.go)
+			_, err := s.Reconcile(work, ReconcileOptions{})
+			passEnded(err == nil)
+			if err != nil && ctx.Err() == nil {
 				s.log.Warn("reconcile failed; will retry", zap.Error(err))
 				time.AfterFunc(time.Minute, s.RequestReconcile)
 			}
+			if err := s.syncConflictsTab(work); err != nil && ctx.Err() == nil {
+				s.log.Warn("conflicts tab not brought in step; the next pass retries", zap.Error(err))
+			}
+		default:
+		}
+		// Checked between batches too, so a busy change stream never
+		// holds the sheet's edits back.
+		select {
+		case <-changed:
+			s.pollTick(work)
 		default:
 		}
 		n, err := s.Drain(work)
@@ -211,6 +245,8 @@ func (s *Syncer) Run(ctx context.Context) error {
 				s.RequestReconcile()
 			}
 		case <-poll.C:
+		case <-changed:
+			s.pollTick(work)
 		case <-s.reconcileCh:
 			s.RequestReconcile() // handled at the top of the loop
 		}

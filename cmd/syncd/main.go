@@ -59,6 +59,7 @@ var commands = []command{
 	{"run", "the daemon: mirror changes, reconcile on schedule, serve /healthz /readyz /metrics", (*Main).run},
 	{"reconcile", "one reconciliation pass, then exit (for a systemd timer)", (*Main).reconcile},
 	{"status", "operator view from the database alone; exit 0 healthy, 1 degraded, 2 down", (*Main).status},
+	{"conflicts", "list the open conflicts; -resolve ID -use sheet|database settles one", (*Main).conflicts},
 	{"migrate", "apply syncd's schema and install capture triggers on every mirrored table", (*Main).migrate},
 	{"import", "migrate the legacy sheet into Postgres (-dry-run | -execute | -verify | -rollback ID)", (*Main).importCmd},
 	{"doctor", "check config, privileges, triggers and spreadsheet access, and say how to fix each", (*Main).doctor},

@@ -87,7 +87,8 @@ func openDeps(ctx context.Context, cfg *config.Config, log *zap.Logger) (*deps, 
 // syncerOptions are the options every syncer of this process starts from;
 // the daemon adds its doorbell and poll interval.
 func (d *deps) syncerOptions(log *zap.Logger) syncer.Options {
-	return syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer")}
+	return syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer"),
+		ConflictsTab: d.cfg.ConflictsTabTitle()}
 }
 
 // daemon is `syncd run`'s wiring: the deps, the leader election, and, while
@@ -222,6 +223,7 @@ func (d *daemon) lead(ctx context.Context) error {
 	opts := d.syncerOptions(log)
 	opts.Doorbell, opts.PollInterval = listener, d.cfg.PollEvery()
 	opts.Resolver = follower{cfg: d.cfg, pool: d.pool}
+	opts.PollChanges = d.cfg.PollChangesEvery() // the sheet's edits back, see syncer/poll.go
 	s := syncer.New(opts)
 	d.metrics.setSyncer(s)
 	defer d.metrics.setSyncer(nil)

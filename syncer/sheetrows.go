@@ -1,0 +1,356 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
+	"github.com/syncd/syncd/store"
+)
+
+// Rows people add to or delete from a tab (CONTRACT.md §5, round 2):
+//
+//   - sheet_inserts: a tab row whose key Postgres lacks, or whose key cells
+//     are empty, becomes an INSERT of the cells people filled (empty cells
+//     take the table's defaults, an empty key its default: identity,
+//     serial, default expression), and the row Postgres stored is written
+//     back into that tab row, generated key included. A row Postgres
+//     refuses stays in the tab and becomes a conflict with the database's
+//     error; the next pass tries it again, so an edit of it is retried.
+//   - sheet_deletes: a table row whose key is missing from the tab becomes
+//     a DELETE when syncd knows it put that row in the tab and Postgres did
+//     not change it since (no change queued, editable cells equal to their
+//     base). More than max_sheet_deletes in one pass: none is deleted,
+//     every one is restored and listed as a conflict.
+//
+// "syncd knows it put the row in the tab" is evidence, never a guess: the
+// row's base in syncd.row_state (mirrors with editable columns), or its key
+// seen in the tab by an earlier pass of this process. A row syncd never
+// showed (inserted before the triggers existed, appended and deleted
+// between two passes of a mirror without editable columns) is restored,
+// not deleted. A tab row whose key syncd knows but Postgres lacks is a row
+// Postgres deleted: it is removed as before, never inserted again.
+
+// ReasonHeldBack is the conflict reason of a row deleted from a tab in a
+// pass that deleted more than max_sheet_deletes rows: it was restored.
+const ReasonHeldBack = "delete_held_back"
+
+// sheetInsert is a tab row to insert.
+type sheetInsert struct {
+	row   int    // tab row (0-based, 0 is the header)
+	key   string // the key it shows; "" when its key cells are empty
+	cells []syncd.Cell
+	// done is set once Postgres stored it: values is the stored row.
+	done   bool
+	values []syncd.Value
+}
+
+// sheetDelete is a table row whose key is missing from the tab.
+type sheetDelete struct {
+	key    string
+	values []syncd.Value // what the pass saw in Postgres (the guard)
+	done   bool
+}
+
+// sheetRowsDiff is what a pass plans and does about rows people added or
+// deleted (a field of mirrorDiff).
+type sheetRowsDiff struct {
+	inserts  []sheetInsert
+	deletes  []sheetDelete
+	heldBack int
+	loc      *time.Location
+	// tabKeys are the keys the tab shows after the pass that syncd
+	// knows: table rows seen in the tab, and rows inserted.
+	tabKeys map[string]bool
+}
+
+// sheetRowMemory remembers, per mirror, the keys its tab showed at the last
+// pass (see sheetRowsDiff.tabKeys).
+type sheetRowMemory struct {
+	mu   sync.Mutex
+	keys map[string]map[string]bool
+}
+
+func (mem *sheetRowMemory) knew(mirror, key string) bool {
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	return mem.keys[mirror][key]
+}
+
+func (mem *sheetRowMemory) remember(mirror string, keys map[string]bool) {
+	if keys == nil {
+		return
+	}
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	if mem.keys == nil {
+		mem.keys = map[string]map[string]bool{}
+	}
+	mem.keys[mirror] = keys
+}
+
+// shownBefore reports whether syncd knows it put key in m's tab.
+func (s *Syncer) shownBefore(m *mirror, in diffInput, key string) bool {
+	if _, ok := in.bases[key]; ok {
+		return true
+	}
+	return s.sheetRows.knew(m.Name, key)
+}
+
+// typedRow handles a tab row with no valid key (key "") or a key Postgres
+// lacks: with sheet_inserts and a row syncd never showed, it is planned as
+// an INSERT (a placeholder write for the row Postgres returns) and typedRow
+// returns true; otherwise false, and the row is removed as before.
+func (s *Syncer) typedRow(m *mirror, d *mirrorDiff, in diffInput, r int, key string, cells []syncd.Cell) bool {
+	if !m.SheetInserts || m.IsQuery() || (key != "" && s.shownBefore(m, in, key)) {
+		return false
+	}
+	d.sheetRows.inserts = append(d.sheetRows.inserts, sheetInsert{row: r, key: key, cells: cells})
+	d.ops = append(d.ops, syncd.WriteRows{SheetID: in.tab.SheetID, Row: r}) // placeholder, see settleSheetRows
+	d.line("insert row %d typed into the tab", r+1)
+	return true
+}
+
+// deletedRow handles a table row missing from the tab: with sheet_deletes,
+// a row syncd showed and Postgres did not change since is planned as a
+// DELETE (true); one Postgres changed is restored with a conflict (false),
+// as is, silently, one syncd never showed.
+func (s *Syncer) deletedRow(m *mirror, d *mirrorDiff, in diffInput, r dbRow) bool {
+	if !m.SheetDeletes || m.IsQuery() || !s.shownBefore(m, in, r.Key) {
+		return false
+	}
+	b := in.bases[r.Key]
+	for _, e := range m.Editable {
+		col := m.Columns[e]
+		if bv, known := b.Value(col.Name); known && bv != r.Values[e] {
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: col.Name,
+				SheetValue: "", DBValue: valuePtr(r.Values[e]), Reason: store.ReasonBothChanged,
+				Message: fmt.Sprintf("key %s was deleted from the tab but %s changed in Postgres since syncd wrote it; the row was restored", m.keyLabel(r.Key), col.Name)})
+			return false
+		}
+	}
+	d.sheetRows.deletes = append(d.sheetRows.deletes, sheetDelete{key: r.Key, values: r.Values})
+	d.line("delete key %s: deleted from the tab", m.keyLabel(r.Key))
+	return true
+}
+
+// holdBackDeletes restores every row planned for deletion when there are
+// more than the mirror's max_sheet_deletes: a person deleting half the tab
+// by accident loses nothing. Each becomes a conflict.
+func (s *Syncer) holdBackDeletes(m *mirror, d *mirrorDiff, in diffInput, appends [][]syncd.Cell) [][]syncd.Cell {
+	dels := d.sheetRows.deletes
+	if len(dels) <= m.MaxSheetDeletes {
+		return appends
+	}
+	for _, del := range dels {
+		cells, _ := m.encodeRow(del.values, s.opts.Codec, in.loc)
+		appends = append(appends, cells)
+		d.states = append(d.states, stateUpdate{Key: del.key, Cells: m.baseFrom(del.values)})
+		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(del.key), SheetValue: "",
+			Reason: ReasonHeldBack,
+			Message: fmt.Sprintf("%d rows were deleted from the tab in one pass, more than max_sheet_deletes (%d): none was deleted from %s, all were restored",
+				len(dels), m.MaxSheetDeletes, m.Table)})
+	}
+	d.line("hold back %d deletions (max_sheet_deletes %d): rows restored", len(dels), m.MaxSheetDeletes)
+	d.sheetRows.heldBack = len(dels)
+	d.drift.HeldBack = len(dels)
+	d.sheetRows.deletes = nil
+	return appends
+}
+
+// noteTabKeys records the table keys the tab showed in this pass, and the
+// time zone its cells are read in.
+func (d *mirrorDiff) noteTabKeys(seen map[string]bool, dbIndex map[string]int, loc *time.Location) {
+	d.sheetRows.loc = loc
+	keys := make(map[string]bool, len(seen))
+	for k := range seen {
+		if _, ok := dbIndex[k]; ok {
+			keys[k] = true
+		}
+	}
+	d.sheetRows.tabKeys = keys
+}
+
+// storeSheetRows runs a mirror's planned INSERTs and DELETEs in the pass's
+// transaction, each tried in a savepoint first so that a row Postgres
+// refuses becomes a conflict with its error instead of failing the pass.
+// The placeholder writes are then settled (settleSheetRows).
+func (s *Syncer) storeSheetRows(ctx context.Context, tx pgx.Tx, m *mirror, d *mirrorDiff) error {
+	sr := &d.sheetRows
+	if len(sr.inserts) == 0 && len(sr.deletes) == 0 {
+		return nil
+	}
+	changed := false
+	for i := range sr.inserts {
+		ins := &sr.inserts[i]
+		values, err := s.insertRow(ctx, tx, m, ins, sr.loc)
+		if err != nil {
+			var key map[string]string
+			if ins.key != "" {
+				key = m.keyMap(ins.key)
+			}
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: key, SheetValue: m.rowText(ins.cells),
+				Reason:  store.ReasonBadValue,
+				Message: fmt.Sprintf("row %d typed into the tab was not inserted into %s (it stays in the tab; edit it to retry): %v", ins.row+1, m.Table, err)})
+			continue
+		}
+		ins.done, ins.values, changed = true, values, true
+		key := m.keyOf(values)
+		if sr.tabKeys != nil {
+			sr.tabKeys[key] = true
+		}
+		d.states = append(d.states, stateUpdate{Key: key, Cells: m.baseFrom(values)})
+		d.drift.Inserted++
+	}
+	for i := range sr.deletes {
+		del := &sr.deletes[i]
+		ok, err := s.deleteRow(ctx, tx, m, del)
+		if err != nil {
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(del.key), Reason: store.ReasonBadValue,
+				Message: fmt.Sprintf("key %s was deleted from the tab but Postgres refused to delete it from %s (the row was restored): %v", m.keyLabel(del.key), m.Table, err)})
+			continue
+		}
+		if !ok {
+			continue // Postgres changed it meanwhile: restored, the change stream writes it
+		}
+		del.done, changed = true, true
+		d.states = append(d.states, stateUpdate{Key: del.key})
+		d.drift.Deleted++
+	}
+	if changed && s.soleMirrorOf(m) {
+		// The tab already shows what these statements did (after the
+		// write-back below): their outbox entries would only rewrite it.
+		if err := store.DeleteOwnChanges(ctx, tx, m.Table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleSheetRows replaces each insert's placeholder write with the row
+// Postgres stored (its generated key included), drops the placeholders of
+// refused rows (they stay as people typed them), and restores the rows a
+// DELETE did not remove. It runs after storeSheetRows committed.
+func (s *Syncer) settleSheetRows(m *mirror, d *mirrorDiff) {
+	sr := &d.sheetRows
+	if len(sr.inserts) == 0 && len(sr.deletes) == 0 {
+		return
+	}
+	byRow := map[int]*sheetInsert{}
+	for i := range sr.inserts {
+		byRow[sr.inserts[i].row] = &sr.inserts[i]
+	}
+	out := d.ops[:0:0]
+	for _, op := range d.ops {
+		if w, ok := op.(syncd.WriteRows); ok && w.Rows == nil {
+			ins := byRow[w.Row]
+			if ins == nil || !ins.done {
+				continue
+			}
+			cells, _ := m.encodeRow(ins.values, s.opts.Codec, sr.loc)
+			w.Col, w.Rows = 0, [][]syncd.Cell{cells}
+			op = w
+		}
+		out = append(out, op)
+	}
+	var restore [][]syncd.Cell
+	for _, del := range sr.deletes {
+		if !del.done {
+			cells, _ := m.encodeRow(del.values, s.opts.Codec, sr.loc)
+			restore = append(restore, cells)
+		} else if sr.tabKeys != nil {
+			delete(sr.tabKeys, del.key)
+		}
+	}
+	if len(restore) > 0 {
+		out = append(out, syncd.AppendRows{SheetID: d.tab.SheetID, Rows: restore, Formats: m.formats(s.opts.Codec)})
+	}
+	d.ops = out
+}
+
+// insertRow inserts a typed row: the columns whose cells people filled,
+// decoded by the codec and cast by Postgres; the rest take their defaults.
+// It returns the row as Postgres stored it.
+func (s *Syncer) insertRow(ctx context.Context, tx pgx.Tx, m *mirror, ins *sheetInsert, loc *time.Location) ([]syncd.Value, error) {
+	var names, params []string
+	var args []any
+	for c, col := range m.Columns {
+		cell := cellAt(ins.cells, c)
+		if cell.Type == syncd.CellEmpty {
+			continue
+		}
+		v, err := s.opts.Codec.Decode(col, cell, loc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", col.Name, err)
+		}
+		args = append(args, nullable(v))
+		names = append(names, catalog.QuoteIdent(col.Name))
+		params = append(params, fmt.Sprintf("$%d::%s", len(args), col.Type))
+	}
+	sql := fmt.Sprintf("INSERT INTO %s AS t DEFAULT VALUES RETURNING %s", m.Table, m.selectList("t"))
+	if len(names) > 0 {
+		sql = fmt.Sprintf("INSERT INTO %s AS t (%s) VALUES (%s) RETURNING %s", m.Table,
+			strings.Join(names, ", "), strings.Join(params, ", "), m.selectList("t"))
+	}
+	if err := trial(ctx, tx, sql, args); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var values []syncd.Value
+	for rows.Next() {
+		values = rawValues(rows.RawValues())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if values == nil {
+		return nil, fmt.Errorf("insert into %s returned no row", m.Table)
+	}
+	return values, nil
+}
+
+// deleteRow deletes a table row if it still holds what the pass saw; false
+// when it changed meanwhile.
+func (s *Syncer) deleteRow(ctx context.Context, tx pgx.Tx, m *mirror, del *sheetDelete) (bool, error) {
+	var conds []string
+	var args []any
+	for c, col := range m.Columns {
+		args = append(args, nullable(del.values[c]))
+		conds = append(conds, fmt.Sprintf("t.%s::text IS NOT DISTINCT FROM $%d", catalog.QuoteIdent(col.Name), len(args)))
+	}
+	sql := fmt.Sprintf("DELETE FROM %s AS t WHERE %s", m.Table, strings.Join(conds, " AND "))
+	if err := trial(ctx, tx, sql, args); err != nil {
+		return false, err
+	}
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// trial runs a statement in a savepoint and undoes it, so that an error
+// Postgres raises is reported without aborting the transaction; the
+// caller then runs it for real in the transaction itself (see applyEdit).
+func trial(ctx context.Context, tx pgx.Tx, sql string, args []any) error {
+	if _, err := tx.Exec(ctx, "SAVEPOINT syncd_row"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	_, tried := tx.Exec(ctx, sql, args...)
+	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT syncd_row"); err != nil {
+		return fmt.Errorf("rollback to savepoint: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT syncd_row"); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return tried
+}
