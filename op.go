@@ -18,7 +18,7 @@ type Range struct {
 // [Spreadsheet.Apply] atomically, in order, as one spreadsheets.batchUpdate.
 // The concrete types are [AddTab], [WriteRows], [AppendRows], [DeleteRows],
 // [RenameTab], [FormatColumns], [SortRows], [GrowGrid], [InsertColumns],
-// [InsertRows], [MoveColumn] and [DeleteColumns].
+// [InsertRows], [MoveColumn], [DeleteColumns] and [ProtectColumns].
 type Op interface{ isOp() }
 
 // AddTab creates a tab with a bold, frozen header row holding Header and the
@@ -130,15 +130,31 @@ type DeleteColumns struct {
 	Start, End int
 }
 
-func (InsertRows) isOp()    {}
-func (MoveColumn) isOp()    {}
-func (DeleteColumns) isOp() {}
-func (AddTab) isOp()        {}
-func (GrowGrid) isOp()      {}
-func (InsertColumns) isOp() {}
-func (SortRows) isOp()      {}
-func (WriteRows) isOp()     {}
-func (AppendRows) isOp()    {}
-func (DeleteRows) isOp()    {}
-func (RenameTab) isOp()     {}
-func (FormatColumns) isOp() {}
+// ProtectColumns keeps one warning-only protected range over the columns
+// [Start, End) (0-based, every row) of the tab: a person editing them is
+// asked to confirm first, instead of having syncd revert the edit after.
+// ID 0 adds a range; a non-zero ID (a range Info listed) is updated to
+// these columns and Description, or deleted when Remove is set. In a batch
+// it goes after the column changes: the columns are those the tab has once
+// they are applied.
+type ProtectColumns struct {
+	SheetID     int64
+	ID          int64
+	Start, End  int
+	Description string
+	Remove      bool
+}
+
+func (ProtectColumns) isOp() {}
+func (InsertRows) isOp()     {}
+func (MoveColumn) isOp()     {}
+func (DeleteColumns) isOp()  {}
+func (AddTab) isOp()         {}
+func (GrowGrid) isOp()       {}
+func (InsertColumns) isOp()  {}
+func (SortRows) isOp()       {}
+func (WriteRows) isOp()      {}
+func (AppendRows) isOp()     {}
+func (DeleteRows) isOp()     {}
+func (RenameTab) isOp()      {}
+func (FormatColumns) isOp()  {}

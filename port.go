@@ -37,6 +37,20 @@ type TabInfo struct {
 	RowCount   int
 	ColCount   int
 	FrozenRows int
+	// Protected are the tab's protected ranges (Info reads them so that
+	// reconcile keeps syncd's own in step with mirrors[].protect).
+	Protected []ProtectedRange
+}
+
+// ProtectedRange is a protected range of a tab. The bounds are 0-based and
+// half-open like Range's; an End of 0 means unbounded (a range over whole
+// columns has StartRow and EndRow 0).
+type ProtectedRange struct {
+	ID               int64
+	Description      string
+	WarningOnly      bool
+	StartRow, EndRow int
+	StartCol, EndCol int
 }
 
 // SpreadsheetInfo is what syncer needs to know about a spreadsheet.

@@ -137,6 +137,8 @@ func opUnits(op syncd.Op, maxBytes int) ([]unit, error) {
 		return moveColumnUnits(op)
 	case syncd.DeleteColumns:
 		return deleteColumnsUnits(op)
+	case syncd.ProtectColumns:
+		return protectColumnsUnits(op)
 	case syncd.RenameTab:
 		return renameTabUnits(op)
 	case *syncd.RenameTab:

@@ -213,7 +213,7 @@ func (c *Client) Info(ctx context.Context) (syncd.SpreadsheetInfo, error) {
 	_, err := c.call(ctx, kindRead, "spreadsheets.get", func(ctx context.Context) error {
 		var err error
 		ss, err = c.svc.Spreadsheets.Get(c.id).
-			Fields("properties.title,properties.timeZone,sheets.properties").
+			Fields("properties.title,properties.timeZone,sheets.properties,sheets.protectedRanges(protectedRangeId,description,warningOnly,range)").
 			Context(ctx).Do()
 		return err
 	})
@@ -242,6 +242,7 @@ func (c *Client) Info(ctx context.Context) (syncd.SpreadsheetInfo, error) {
 		if g := p.GridProperties; g != nil {
 			t.RowCount, t.ColCount, t.FrozenRows = int(g.RowCount), int(g.ColumnCount), int(g.FrozenRowCount)
 		}
+		t.Protected = protectedRanges(s.ProtectedRanges)
 		info.Tabs = append(info.Tabs, t)
 	}
 	return info, tzErr

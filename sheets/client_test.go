@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -354,13 +355,13 @@ func TestInfoMapsTabsAndTimeZone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Info: %v", err)
 	}
-	if fields != "properties.title,properties.timeZone,sheets.properties" {
+	if fields != "properties.title,properties.timeZone,sheets.properties,sheets.protectedRanges(protectedRangeId,description,warningOnly,range)" {
 		t.Errorf("fields mask %q", fields)
 	}
 	if info.Title != "Payroll" || info.TimeZone.String() != "Europe/Berlin" || len(info.Tabs) != 2 {
 		t.Fatalf("Info = %+v", info)
 	}
-	if tab, ok := info.Tab("Shifts"); !ok || tab != (syncd.TabInfo{SheetID: 7, Title: "Shifts", Index: 1, RowCount: 50, ColCount: 6, FrozenRows: 1}) {
+	if tab, ok := info.Tab("Shifts"); !ok || !reflect.DeepEqual(tab, syncd.TabInfo{SheetID: 7, Title: "Shifts", Index: 1, RowCount: 50, ColCount: 6, FrozenRows: 1}) {
 		t.Errorf("Shifts tab = %+v", tab)
 	}
 

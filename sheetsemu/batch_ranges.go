@@ -88,6 +88,13 @@ func buAddProtectedRange(c *buCtx, i int, r *sheets.Request) (*sheets.Response, 
 		pr.ProtectedRangeId = c.s.newObjectID()
 	}
 	pr.RequestingUserCanEdit = true
+	if pr.WarningOnly {
+		// Google: "if this field is true, then editors are ignored";
+		// a warning-only range has no editors, in the reply or a get.
+		pr.Editors = nil
+		s.Protected = append(s.Protected, pr)
+		return &sheets.Response{AddProtectedRange: &sheets.AddProtectedRangeResponse{ProtectedRange: cloneJSON(pr)}}, nil
+	}
 	if pr.Editors == nil {
 		pr.Editors = &sheets.Editors{}
 	}
@@ -124,9 +131,21 @@ func buUpdateProtectedRange(c *buCtx, i int, r *sheets.Request) (*sheets.Respons
 	if s == nil {
 		return nil, invalidRequest(i, kind, "No protected range with id: %d", u.ProtectedRange.ProtectedRangeId)
 	}
+	wasWarning := s.Protected[j].WarningOnly
 	np, err := mergeTyped(s.Protected[j], u.ProtectedRange, u.Fields)
 	if err != nil {
 		return nil, invalidRequest(i, kind, "%v", err)
+	}
+	switch {
+	case np.WarningOnly:
+		np.Editors = nil // ignored, as on add
+	case wasWarning && np.Editors == nil:
+		// Google: from true to false without editors, "the editors will
+		// be set to all the editors in the document".
+		np.Editors = &sheets.Editors{}
+		if c.user != "" && c.user != anonymousUser {
+			np.Editors.Users = []string{c.user}
+		}
 	}
 	s.Protected[j] = np
 	return nil, nil

@@ -130,6 +130,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.ops = append(d.ops, syncd.AppendRows{SheetID: id, Rows: appends, Formats: m.formats(codec)})
 		}
 		d.drift.Appended = len(appends)
+		d.ops = append(d.ops, protectOps(m, d, d.tab, d.ops)...)
 		return d
 	}
 	title := chooseTitle(in.info, m.Sheet, in.tab.SheetID, true)
@@ -244,6 +245,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.states = append(d.states, stateUpdate{Key: k}) // row gone: forget its base
 		}
 	}
+	d.ops = append(d.ops, protectOps(m, d, in.tab, d.ops)...)
 	d.ops, d.tab = withGrid(in.tab, d.ops)
 	d.tab.Title = title.title
 	return d

@@ -63,6 +63,8 @@ func fitGrid(tab syncd.TabInfo, ops []syncd.Op) (syncd.Op, syncd.TabInfo) {
 		case syncd.InsertColumns:
 			need(op.At)
 			inserted += op.Count
+		case syncd.ProtectColumns:
+			need(op.End)
 		case syncd.SortRows:
 			for _, c := range op.Columns {
 				need(c + 1)

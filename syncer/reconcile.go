@@ -414,7 +414,7 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
 				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
 				"conflicts": len(dr.Conflicts), "pending": dr.Pending, "edits_imported": dr.EditsImported,
-				"inserted": dr.Inserted, "deleted": dr.Deleted, "held_back": dr.HeldBack,
+				"inserted": dr.Inserted, "deleted": dr.Deleted, "held_back": dr.HeldBack, "max_sheet_deletes": m.MaxSheetDeletes,
 				store.TitleClashDetail: nilIfEmpty(dr.TitleClash)})
 			s.sheetRows.remember(m.Name, d.sheetRows.tabKeys)
 			if bySheet {

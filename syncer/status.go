@@ -358,6 +358,9 @@ func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m sync
 	if clash != "" {
 		ms.Problems = append(ms.Problems, clash)
 	}
+	if err := heldBackProblem(ctx, q, ms, m, now); err != nil {
+		return err
+	}
 	if ms.OpenConflicts > 0 {
 		ms.Problems = append(ms.Problems, fmt.Sprintf("%s open (SELECT * FROM syncd.conflicts WHERE mirror = '%s' AND resolved_at IS NULL)", plural(ms.OpenConflicts, "conflict"), m.Name))
 	}

@@ -153,6 +153,9 @@ func startDemoEmulator(addr string) (emu *sheetsemu.Server, url string, stop fun
 // tab by its title and fills it.
 const demoFirstTab = "Shifts"
 
+// demoPollChanges is the demo config's sheets.poll_changes.
+const demoPollChanges = "2s"
+
 // createDemoSpreadsheet adds the demo's spreadsheet to emu, with one empty
 // tab, demoFirstTab, and returns its id.
 func createDemoSpreadsheet(emu *sheetsemu.Server) (string, error) {
@@ -182,6 +185,9 @@ func writeDemoConfig(dir, dbURL, spreadsheetID, emuURL string) (string, error) {
 		"${SYNCD_SHEETS_ENDPOINT:-}", emuURL,
 		"listen: 127.0.0.1:9187", "listen: "+httpAddr,
 		`schedule: "@every 5m"`, `schedule: "@every 1m"`,
+		// The sheet's edits back within seconds: a person trying the page
+		// sees a comment reach Postgres while still looking.
+		"  read_requests_per_minute: 60\n", "  read_requests_per_minute: 60\n  poll_changes: "+demoPollChanges+"\n",
 	).Replace(shiftbot.Config) + "log:\n  format: console\n  level: info\n"
 	cfgPath := filepath.Join(dir, "syncd.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
