@@ -197,6 +197,11 @@ func (s *Syncer) followTable(ctx context.Context, i int, shapes map[uint32]catal
 	if cur.Same(old) {
 		return false
 	}
+	if err := s.followRenames(ctx, m.Name, old, cur); err != nil {
+		// The shape stays the old one: the next look tries again.
+		s.log.Warn("mirror's bases not renamed yet", zap.String("mirror", m.Name), zap.Error(err))
+		return false
+	}
 	table := ""
 	if cur.Name != cfg {
 		table = cur.Name
