@@ -69,6 +69,9 @@ type schemaState struct {
 	// stopped and warnings hold, per mirror, the cause and the fix.
 	stopped, warnings map[string]string
 	layout            map[string]*layoutChange
+	// renames maps, per mirror, a column's name as the config knows it to
+	// its name now (schema_rename.go).
+	renames map[string]map[string]string
 }
 
 func newSchemaState(mirrors []syncd.Mirror) *schemaState {
@@ -202,16 +205,16 @@ func (s *Syncer) followTable(ctx context.Context, i int, shapes map[uint32]catal
 		s.log.Warn("mirror's bases not renamed yet", zap.String("mirror", m.Name), zap.Error(err))
 		return false
 	}
-	table := ""
+	table, tableMsg := "", ""
 	if cur.Name != cfg {
 		table = cur.Name
-		s.setProblem(ctx, m.Name, false, fmt.Sprintf("table %s was renamed to %s: mirror %s follows it, but the config still names %s; "+
-			"change the mirror's table: to %s", cfg, cur.Name, m.Name, cfg, cur.Name))
-	} else {
-		s.clearProblem(m.Name, false)
+		tableMsg = fmt.Sprintf("table %s was renamed to %s: mirror %s follows it, but the config still names %s; "+
+			"change the mirror's table: to %s", cfg, cur.Name, m.Name, cfg, cur.Name)
 	}
 	ss.shapes[m.Name] = cur
-	nm, err := s.opts.Resolver.ResolveMirror(ctx, m.Name, table)
+	s.trackRenames(m.Name, old, cur)
+	nm, colMsg, err := s.resolveFollowing(ctx, m.Name, table)
+	s.setWarnings(ctx, m.Name, tableMsg, colMsg)
 	if err != nil {
 		s.setProblem(ctx, m.Name, true, fmt.Sprintf("mirror %s is stopped: its table changed and the config no longer matches it: %v", m.Name, err))
 		return false
