@@ -72,6 +72,9 @@ type schemaState struct {
 	// renames maps, per mirror, a column's name as the config knows it to
 	// its name now (schema_rename.go).
 	renames map[string]map[string]string
+	// unresolved holds the mirrors that started stopped because the
+	// config did not match their table (schema_start.go).
+	unresolved map[string]*unresolved
 }
 
 func newSchemaState(mirrors []syncd.Mirror) *schemaState {
@@ -182,6 +185,9 @@ func (s *Syncer) followSchema(ctx context.Context) error {
 // mirror was resolved again.
 func (s *Syncer) followTable(ctx context.Context, i int, shapes map[uint32]catalog.Shape, byName map[string]catalog.Shape) bool {
 	ss, m := s.schema, s.opts.Mirrors[i]
+	if ss.unresolved[m.Name] != nil {
+		return s.followUnresolved(ctx, i, shapes)
+	}
 	cfg := ss.cfgTable[m.Name]
 	old, known := ss.shapes[m.Name]
 	cur, found := shapes[old.OID]
