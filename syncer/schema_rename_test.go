@@ -70,3 +70,30 @@ func TestRenamedEditableColumnKeepsItsBases(t *testing.T) {
 	b.noConflicts()
 	b.settled()
 }
+
+// Renamed twice: the config's name is followed through both renames.
+func TestEditableColumnRenamedTwice(t *testing.T) {
+	const note = "  - name: emp\n    table: public.emp\n    sheet: Emp\n    editable: [note]\n"
+	b := setup(t, empSchema, note)
+	b.following(note)
+	b.reconcile()
+	b.exec(`ALTER TABLE emp RENAME COLUMN note TO memo`)
+	b.drain()
+	b.reconcile()
+	b.typeInto(fmt.Sprintf("Emp!D%d", b.rowOfKey2("Emp", "name 2")), "typed between the renames", false)
+	b.exec(`ALTER TABLE emp RENAME COLUMN memo TO remark`)
+	b.drain()
+	b.reconcile()
+	ps := b.syncer.Problems()
+	if len(ps) != 1 || ps[0].Stopped || !strings.Contains(ps[0].Message, "editable: note → remark") {
+		t.Fatalf("want one warning naming editable: note → remark, got %+v", ps)
+	}
+	if got := b.queryText(`SELECT remark FROM emp WHERE id = 2`); got != "typed between the renames" {
+		t.Fatalf("remark of 2 is %q, want the edit imported", got)
+	}
+	if h := b.tab("Emp")[0]; len(h) < 4 || h[3].String != "remark" {
+		t.Fatalf("header %v, want remark in D", h)
+	}
+	b.noConflicts()
+	b.settled()
+}
