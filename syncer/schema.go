@@ -69,6 +69,12 @@ type schemaState struct {
 	// stopped and warnings hold, per mirror, the cause and the fix.
 	stopped, warnings map[string]string
 	layout            map[string]*layoutChange
+	// renames maps, per mirror, a column's name as the config knows it to
+	// its name now (schema_rename.go).
+	renames map[string]map[string]string
+	// unresolved holds the mirrors that started stopped because the
+	// config did not match their table (schema_start.go).
+	unresolved map[string]*unresolved
 }
 
 func newSchemaState(mirrors []syncd.Mirror) *schemaState {
@@ -179,6 +185,9 @@ func (s *Syncer) followSchema(ctx context.Context) error {
 // mirror was resolved again.
 func (s *Syncer) followTable(ctx context.Context, i int, shapes map[uint32]catalog.Shape, byName map[string]catalog.Shape) bool {
 	ss, m := s.schema, s.opts.Mirrors[i]
+	if ss.unresolved[m.Name] != nil {
+		return s.followUnresolved(ctx, i, shapes)
+	}
 	cfg := ss.cfgTable[m.Name]
 	old, known := ss.shapes[m.Name]
 	cur, found := shapes[old.OID]
@@ -197,16 +206,21 @@ func (s *Syncer) followTable(ctx context.Context, i int, shapes map[uint32]catal
 	if cur.Same(old) {
 		return false
 	}
-	table := ""
+	if err := s.followRenames(ctx, m.Name, old, cur); err != nil {
+		// The shape stays the old one: the next look tries again.
+		s.log.Warn("mirror's bases not renamed yet", zap.String("mirror", m.Name), zap.Error(err))
+		return false
+	}
+	table, tableMsg := "", ""
 	if cur.Name != cfg {
 		table = cur.Name
-		s.setProblem(ctx, m.Name, false, fmt.Sprintf("table %s was renamed to %s: mirror %s follows it, but the config still names %s; "+
-			"change the mirror's table: to %s", cfg, cur.Name, m.Name, cfg, cur.Name))
-	} else {
-		s.clearProblem(m.Name, false)
+		tableMsg = fmt.Sprintf("table %s was renamed to %s: mirror %s follows it, but the config still names %s; "+
+			"change the mirror's table: to %s", cfg, cur.Name, m.Name, cfg, cur.Name)
 	}
 	ss.shapes[m.Name] = cur
-	nm, err := s.opts.Resolver.ResolveMirror(ctx, m.Name, table)
+	s.trackRenames(m.Name, old, cur)
+	nm, colMsg, err := s.resolveFollowing(ctx, m.Name, table)
+	s.setWarnings(ctx, m.Name, tableMsg, colMsg)
 	if err != nil {
 		s.setProblem(ctx, m.Name, true, fmt.Sprintf("mirror %s is stopped: its table changed and the config no longer matches it: %v", m.Name, err))
 		return false

@@ -36,3 +36,9 @@ func (f follower) Recapture(ctx context.Context, mirrors []syncd.Mirror) error {
 	}
 	return nil
 }
+
+// ResolveMirrorRenamed implements syncer.RenameResolver: the config's
+// column names are read through the application's renames.
+func (f follower) ResolveMirrorRenamed(ctx context.Context, name, table string, renamed map[string]string) (syncd.Mirror, []string, error) {
+	return f.cfg.ResolveOneRenamed(ctx, f.pool, name, table, renamed)
+}

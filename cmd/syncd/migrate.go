@@ -26,10 +26,14 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	// Resolve before touching anything: a typo in one mirror must not leave
-	// a half-migrated database behind.
+	// a half-migrated database behind. Unlike `syncd run`, which starts
+	// such a mirror stopped, migrate refuses: it installs every mirror's
+	// capture triggers and cannot on a table that is not there.
 	mirrors, err := cfg.Resolve(ctx, conn)
 	if err != nil {
-		return fmt.Errorf("config does not match the database, nothing changed:\n%w", err)
+		return fmt.Errorf("config does not match the database, nothing changed:\n%w\n"+
+			"(migrate needs every mirrored table as the config names it: create or fix the table, or remove the mirror from the config; "+
+			"a running daemon keeps such a mirror stopped and resumes it by itself)", err)
 	}
 	// A key: without a unique index is refused when the data repeats it.
 	warnings, err := cfg.CheckKeys(ctx, conn, mirrors)

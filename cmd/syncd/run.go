@@ -63,16 +63,26 @@ type deps struct {
 	pool    *pgxpool.Pool
 	mirrors []syncd.Mirror
 	sheet   *sheets.Client
+	// tolerant (the daemon) lets a table mirror that does not resolve
+	// start stopped, its placeholder in mirrors and its error in
+	// unresolved, instead of refusing to start (see startStopped).
+	tolerant   bool
+	unresolved map[string]error
 }
 
 // openDeps connects, refuses a database `syncd migrate` has not prepared
 // and builds the Sheets client. The caller closes it.
 func openDeps(ctx context.Context, cfg *config.Config, log *zap.Logger) (*deps, error) {
+	return openDepsFor(ctx, cfg, log, false)
+}
+
+// openDepsFor is openDeps; tolerant is the daemon's (deps.tolerant).
+func openDepsFor(ctx context.Context, cfg *config.Config, log *zap.Logger, tolerant bool) (*deps, error) {
 	pool, err := openPool(ctx, cfg.Postgres.URL)
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{cfg: cfg, pool: pool}
+	d := &deps{cfg: cfg, pool: pool, tolerant: tolerant}
 	if err := d.checkDatabase(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -104,7 +114,7 @@ type daemon struct {
 // newDaemon opens the deps of a daemon named instance ("" means
 // leader.DefaultInstance: host and pid); run starts it, close releases it.
 func newDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger, instance string) (*daemon, error) {
-	deps, err := openDeps(ctx, cfg, log)
+	deps, err := openDepsFor(ctx, cfg, log, true)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +133,12 @@ func (d *deps) checkDatabase(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot reach postgres (postgres.url in %s): %w", d.cfg.Path, oneEach{err})
 	}
-	if d.mirrors, err = d.cfg.Resolve(ctx, d.pool); err != nil {
+	if d.tolerant {
+		d.mirrors, d.unresolved, err = d.cfg.ResolveEach(ctx, d.pool)
+	} else {
+		d.mirrors, err = d.cfg.Resolve(ctx, d.pool)
+	}
+	if err != nil {
 		return fmt.Errorf("config does not match the database:\n%w", err)
 	}
 	version, exists, err := store.SchemaVersion(ctx, d.pool)
@@ -225,6 +240,7 @@ func (d *daemon) lead(ctx context.Context) error {
 	opts.Resolver = follower{cfg: d.cfg, pool: d.pool}
 	opts.PollChanges = d.cfg.PollChangesEvery() // the sheet's edits back, see syncer/poll.go
 	s := syncer.New(opts)
+	d.startStopped(ctx, s)
 	d.metrics.setSyncer(s)
 	defer d.metrics.setSyncer(nil)
 	c := cron.New()
