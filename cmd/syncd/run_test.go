@@ -22,6 +22,7 @@ import (
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
 )
@@ -170,32 +171,13 @@ func (w *world) client() *sheets.Client {
 	return c
 }
 
-// eventually polls cond (an observable state, not a timer) until it holds or
-// the deadline passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		<-tick.C
-	}
-	t.Fatalf("%s: not reached within %s: %s", what, timeout, last)
-}
-
 // mirrored waits until the outbox is empty and every named mirror's tab
 // equals its table.
 func (w *world) mirrored(timeout time.Duration, names ...string) {
 	w.t.Helper()
 	c := w.client()
 	ms := w.mirrors()
-	eventually(w.t, timeout, "tabs equal tables", func() (bool, string) {
+	testworld.Eventually(w.t, timeout, "tabs equal tables", func() (bool, string) {
 		var pending int
 		if err := w.pool.QueryRow(w.ctx, "SELECT count(*) FROM syncd.changes").Scan(&pending); err != nil {
 			return false, err.Error()
@@ -326,7 +308,7 @@ func TestRunUnderQuotaFaultsAndLatency(t *testing.T) {
 // the sheet (entries are deleted only after the write).
 func (w *world) drained(timeout time.Duration) {
 	w.t.Helper()
-	eventually(w.t, timeout, "outbox drained", func() (bool, string) {
+	testworld.Eventually(w.t, timeout, "outbox drained", func() (bool, string) {
 		var pending int
 		if err := w.pool.QueryRow(w.ctx, "SELECT count(*) FROM syncd.changes").Scan(&pending); err != nil {
 			return false, err.Error()
@@ -400,7 +382,7 @@ func TestTwoDaemonsOnOneHostAreTwoInstances(t *testing.T) {
 		return ok, fmt.Sprintf("exit %d, fresh roles %v:\n%s", code, roles, out)
 	}
 	// Both up: each has written its row.
-	eventually(t, 60*time.Second, "a leader and a standby", oneLeaderOneStandby)
+	testworld.Eventually(t, 60*time.Second, "a leader and a standby", oneLeaderOneStandby)
 	w.mirrored(60*time.Second, "employees")
 	check := func(when string) {
 		t.Helper()
