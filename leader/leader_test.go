@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/syncd/syncd/internal/pgtest"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/migrations"
 )
@@ -173,17 +174,10 @@ func roles(t *testing.T, url string) map[string]string {
 // it arrives on its own schedule) until it shows want.
 func waitRoles(t *testing.T, url string, want map[string]string) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
+	testworld.Eventually(t, waitTimeout, "roles", func() (bool, string) {
 		got := roles(t, url)
-		if fmt.Sprint(got) == fmt.Sprint(want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("syncd.daemons roles = %v, want %v", got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Sprint(got) == fmt.Sprint(want), fmt.Sprintf("syncd.daemons roles = %v, want %v", got, want)
+	})
 }
 
 func TestExactlyOneOfTwoLeadsAndBothHeartbeat(t *testing.T) {

@@ -2,7 +2,6 @@ package syncer_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"testing"
 
@@ -13,15 +12,14 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
-	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
-	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
 	"github.com/syncd/syncd/syncer"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(testworld.Main(m)) }
 
 // bundle is one test's world: a database with a captured table, an emulator
 // with one spreadsheet, the real Sheets client and a Syncer.
@@ -31,7 +29,7 @@ type bundle struct {
 	url     string
 	pool    *pgxpool.Pool
 	emu     *sheetsemu.Server
-	srv     *httptest.Server
+	srv     struct{ URL string } // the emulator's base URL (testworld's Endpoint)
 	sheet   *sheets.Client
 	id      string
 	mirrors []syncd.Mirror
@@ -63,21 +61,14 @@ const itemsMirror = `  - name: items
 // setup builds the world for a schema and the mirrors section of a config.
 func setup(t *testing.T, schema, mirrorsYAML string) *bundle {
 	t.Helper()
-	ctx := context.Background()
-	b := &bundle{t: t, ctx: ctx}
-	b.url = pgtest.NewDB(t)
-	pgtest.Exec(t, b.url, schema)
-	cc, err := pgxpool.ParseConfig(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range map[string]string{"timezone": "UTC", "datestyle": "ISO, YMD", "intervalstyle": "postgres"} {
-		cc.ConnConfig.RuntimeParams[k] = v
-	}
-	if b.pool, err = pgxpool.NewWithConfig(ctx, cc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.pool.Close)
+	w := testworld.New(t, testworld.Options{Schema: schema, Title: "syncd test", Pool: func(cc *pgxpool.Config) {
+		for k, v := range map[string]string{"timezone": "UTC", "datestyle": "ISO, YMD", "intervalstyle": "postgres"} {
+			cc.ConnConfig.RuntimeParams[k] = v
+		}
+	}})
+	ctx := w.Ctx
+	b := &bundle{t: t, ctx: ctx, url: w.URL, pool: w.Pool, emu: w.Emu, id: w.ID}
+	b.srv.URL = w.Endpoint
 	cfg, err := config.Parse("test.yml", []byte("postgres:\n  url: x\nsheets:\n  spreadsheet_id: x\nmirrors:\n"+mirrorsYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -85,21 +76,7 @@ func setup(t *testing.T, schema, mirrorsYAML string) *bundle {
 	if b.mirrors, err = cfg.Resolve(ctx, b.pool); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := b.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrations.ApplySchema(ctx, conn.Conn()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrations.InstallCapture(ctx, conn.Conn(), migrations.CaptureTables(b.mirrors)); err != nil {
-		t.Fatal(err)
-	}
-	conn.Release()
-	b.emu = sheetsemu.New(sheetsemu.Options{})
-	b.srv = httptest.NewServer(b.emu)
-	t.Cleanup(b.srv.Close)
-	b.id = b.emu.CreateSpreadsheet("syncd test")
+	w.Migrate(b.mirrors...)
 	b.sheet, err = sheets.New(ctx, sheets.Options{SpreadsheetID: b.id, Endpoint: b.srv.URL, Quota: sheets.NewQuota(100000, 100000, nil)})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -90,16 +91,15 @@ func TestOneBrokenMirrorStopsNothingElse(t *testing.T) {
 	// The duplicate is deleted: the parked mirror comes back by itself,
 	// showing the surviving row, and nothing is imported.
 	b.exec(`DELETE FROM dups WHERE note = 'second'`)
-	deadline := time.Now().Add(30 * time.Second)
-	for b.syncer.Parked()["dups"] != "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("dups still parked: %v", b.syncer.Parked())
+	testworld.Eventually(t, 30*time.Second, "dups unparked", func() (bool, string) {
+		if b.syncer.Parked()["dups"] == "" {
+			return true, ""
 		}
 		if _, err := b.syncer.Drain(b.ctx); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond) // polling a deadline, not waiting for readiness
-	}
+		return false, fmt.Sprintf("dups still parked: %v", b.syncer.Parked())
+	})
 	b.assertMirrored("dups")
 	b.syncer.Reconcile(b.ctx, syncer.ReconcileOptions{Mirror: "dups"}) //nolint:errcheck // checked below
 	if got := b.queryText(`SELECT string_agg(k || '=' || note, ',' ORDER BY k) FROM dups`); got != "a=first,b=b" {

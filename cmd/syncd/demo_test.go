@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // TestDemoShowsMirroredShiftsWithin30s starts `syncd demo` as a new user
@@ -31,7 +33,7 @@ func TestDemoShowsMirroredShiftsWithin30s(t *testing.T) {
 	urlRe := regexp.MustCompile(`Watch the sheet:\s+(http://\S+/)`)
 	shiftRow := regexp.MustCompile(`<td[^>]*>1299</td>`) // the last seeded shift
 	var page string
-	eventually(t, 30*time.Second, "the demo page shows the shifts", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "the demo page shows the shifts", func() (bool, string) {
 		m := urlRe.FindStringSubmatch(out.String())
 		if m == nil {
 			return false, "no URL printed yet:\n" + out.String() + errOut.String()

@@ -9,6 +9,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheetsemu"
 )
 
@@ -34,14 +35,14 @@ func TestRunOneBrokenMirrorStopsNothingElse(t *testing.T) {
 		COMMIT;`)
 	w.insertShifts(6, 20, nil)
 	c := w.client()
-	eventually(t, 60*time.Second, "the shifts tab equals its table", func() (bool, string) {
+	testworld.Eventually(t, 60*time.Second, "the shifts tab equals its table", func() (bool, string) {
 		diff, err := sheettest.Diff(w.ctx, w.pool, c, shifts)
 		if err != nil {
 			return false, err.Error()
 		}
 		return diff == "", diff
 	})
-	eventually(t, 30*time.Second, "status names the broken mirror", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "status names the broken mirror", func() (bool, string) {
 		code, out, errOut := runCmd(t, "status", "-config", w.cfgPath)
 		ok := code == 1 && strings.Contains(out+errOut, "bonuses") && !strings.Contains(out+errOut, "shifts: last")
 		return ok, fmt.Sprintf("exit %d:\n%s%s", code, out, errOut)

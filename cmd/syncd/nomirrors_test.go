@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheetsemu"
 )
 
@@ -71,7 +72,7 @@ func TestBeforeAnyMirror(t *testing.T) {
 
 	w := &world{t: t, ctx: t.Context(), cfgPath: cfg}
 	stop := w.startDaemon()
-	eventually(t, 30*time.Second, "status healthy with the idle daemon leading", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "status healthy with the idle daemon leading", func() (bool, string) {
 		code, out, errOut := runCmd(t, "status", "-config", cfg)
 		return code == 0 && strings.Contains(out, "daemon: running"), out + errOut
 	})

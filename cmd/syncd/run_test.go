@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,9 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
 )
@@ -34,12 +33,13 @@ type world struct {
 	url     string
 	pool    *pgxpool.Pool
 	emu     *sheetsemu.Server
-	srv     *httptest.Server
+	srv     struct{ URL string } // the emulator's base URL (testworld's Endpoint)
 	id      string
 	cfgPath string
 	status  statusCounter // responses by HTTP status, as the daemon saw them
 	// startedAt marks the start of a measured workload.
 	startedAt time.Time
+	tw        *testworld.World
 }
 
 // statusCounter counts the emulator's responses by status code.
@@ -79,22 +79,14 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 func newWorld(t *testing.T, emu sheetsemu.Options) *world {
 	t.Helper()
-	w := &world{t: t, ctx: context.Background()}
-	w.url = pgtest.NewDB(t)
 	schema, err := os.ReadFile("../../deploy/examples/shiftbot/schema.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pgtest.Exec(t, w.url, string(schema))
+	w := &world{t: t, ctx: context.Background()}
+	w.tw = testworld.New(t, testworld.Options{Schema: string(schema), Emulator: emu, Wrap: w.status.wrap, Title: "shiftbot"})
+	w.url, w.pool, w.emu, w.id, w.srv.URL = w.tw.URL, w.tw.Pool, w.tw.Emu, w.tw.ID, w.tw.Endpoint
 	pgtest.Exec(t, w.url, `INSERT INTO employee_settings (employee_id, name) SELECT g, 'employee ' || g FROM generate_series(1, 20) g`)
-	if w.pool, err = pgxpool.New(w.ctx, w.url); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.pool.Close)
-	w.emu = sheetsemu.New(emu)
-	w.srv = httptest.NewServer(w.status.wrap(w.emu))
-	t.Cleanup(w.srv.Close)
-	w.id = w.emu.CreateSpreadsheet("shiftbot")
 	src, err := os.ReadFile("../../deploy/examples/shiftbot/syncd.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -145,80 +137,27 @@ func (w *world) startDaemon() (stop func() int) {
 // mirrors resolves the world's config.
 func (w *world) mirrors() []syncd.Mirror {
 	w.t.Helper()
-	cfg, err := config.Load(w.cfgPath)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	ms, err := cfg.Resolve(w.ctx, w.pool)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return ms
+	return w.tw.Mirrors(w.cfgPath)
 }
 
 // client is a Sheets client on the emulator for checking, with its own
 // (unlimited) quota so checks never slow the daemon down.
 func (w *world) client() *sheets.Client {
 	w.t.Helper()
-	// The checker counts as another user in the emulator (quotaUser), so
-	// its reads never eat the daemon's per-user quota.
-	hc := &http.Client{Transport: sheettest.QuotaUser("checker", nil)}
-	c, err := sheets.New(w.ctx, sheets.Options{SpreadsheetID: w.id, Endpoint: w.srv.URL, HTTPClient: hc, Quota: sheets.NewQuota(1e6, 1e6, nil)})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return c
-}
-
-// eventually polls cond (an observable state, not a timer) until it holds or
-// the deadline passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		last = why
-		<-tick.C
-	}
-	t.Fatalf("%s: not reached within %s: %s", what, timeout, last)
+	return w.tw.Client(testworld.CheckerUser)
 }
 
 // mirrored waits until the outbox is empty and every named mirror's tab
 // equals its table.
 func (w *world) mirrored(timeout time.Duration, names ...string) {
 	w.t.Helper()
-	c := w.client()
-	ms := w.mirrors()
-	eventually(w.t, timeout, "tabs equal tables", func() (bool, string) {
-		var pending int
-		if err := w.pool.QueryRow(w.ctx, "SELECT count(*) FROM syncd.changes").Scan(&pending); err != nil {
-			return false, err.Error()
+	var ms []syncd.Mirror
+	for _, m := range w.mirrors() {
+		if slices.Contains(names, m.Name) {
+			ms = append(ms, m)
 		}
-		if pending > 0 {
-			return false, fmt.Sprintf("%d changes pending", pending)
-		}
-		for _, m := range ms {
-			for _, n := range names {
-				if m.Name != n {
-					continue
-				}
-				diff, err := sheettest.Diff(w.ctx, w.pool, c, m)
-				if err != nil {
-					return false, err.Error()
-				}
-				if diff != "" {
-					return false, diff
-				}
-			}
-		}
-		return true, ""
-	})
+	}
+	w.tw.Mirrored(timeout, ms...)
 }
 
 // insertShifts inserts n shifts, one per transaction, retrying each until it
@@ -326,9 +265,9 @@ func TestRunUnderQuotaFaultsAndLatency(t *testing.T) {
 // the sheet (entries are deleted only after the write).
 func (w *world) drained(timeout time.Duration) {
 	w.t.Helper()
-	eventually(w.t, timeout, "outbox drained", func() (bool, string) {
-		var pending int
-		if err := w.pool.QueryRow(w.ctx, "SELECT count(*) FROM syncd.changes").Scan(&pending); err != nil {
+	testworld.Eventually(w.t, timeout, "outbox drained", func() (bool, string) {
+		pending, err := w.tw.Pending()
+		if err != nil {
 			return false, err.Error()
 		}
 		return pending == 0, fmt.Sprintf("%d changes pending", pending)
@@ -400,7 +339,7 @@ func TestTwoDaemonsOnOneHostAreTwoInstances(t *testing.T) {
 		return ok, fmt.Sprintf("exit %d, fresh roles %v:\n%s", code, roles, out)
 	}
 	// Both up: each has written its row.
-	eventually(t, 60*time.Second, "a leader and a standby", oneLeaderOneStandby)
+	testworld.Eventually(t, 60*time.Second, "a leader and a standby", oneLeaderOneStandby)
 	w.mirrored(60*time.Second, "employees")
 	check := func(when string) {
 		t.Helper()

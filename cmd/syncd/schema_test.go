@@ -15,6 +15,7 @@ import (
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 const empTable = `CREATE TABLE emp (id integer PRIMARY KEY, name text, dept text, note text);
@@ -71,7 +72,7 @@ func (a *app) settled(cfg *config.Config, table string, timeout time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c := a.w.client()
-	eventually(a.w.t, timeout, "tab equals table", func() (bool, string) {
+	testworld.Eventually(a.w.t, timeout, "tab equals table", func() (bool, string) {
 		m, err := cfg.ResolveOne(a.w.ctx, a.w.pool, "emp", table)
 		if err != nil {
 			return false, err.Error()
@@ -124,7 +125,7 @@ func TestRunFollowsTheApplicationsDDLWhileItWrites(t *testing.T) {
 		a.ddl(s.table, s.sql...)
 		// The application goes on writing while the daemon follows.
 		from := a.wrote.Load()
-		eventually(t, 30*time.Second, "the application writes", func() (bool, string) {
+		testworld.Eventually(t, 30*time.Second, "the application writes", func() (bool, string) {
 			return a.wrote.Load() >= from+200, fmt.Sprintf("%d statements", a.wrote.Load()-from)
 		})
 		table := ""
@@ -210,7 +211,7 @@ func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
 	// Renamed: followed, with a warning naming the config.
 	w.exec(`ALTER TABLE emp RENAME TO employees`)
 	w.exec(`UPDATE employees SET note = 'after the rename' WHERE id = 1`)
-	eventually(t, 30*time.Second, "/readyz warns of the rename", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "/readyz warns of the rename", func() (bool, string) {
 		code, body := get("/readyz")
 		return code == http.StatusOK && strings.Contains(body, "config still names public.emp"), fmt.Sprint(code, " ", body)
 	})
@@ -220,7 +221,7 @@ func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
 	w.exec(`ALTER TABLE employees RENAME TO emp`)
 	w.exec(`DROP TABLE emp`)
 	w.insertShifts(1, 3, nil) // another mirror's changes wake the daemon
-	eventually(t, 30*time.Second, "/readyz names the stopped mirror", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "/readyz names the stopped mirror", func() (bool, string) {
 		code, body := get("/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "table public.emp was dropped"), fmt.Sprint(code, " ", body)
 	})
@@ -232,7 +233,7 @@ func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
 		t.Errorf("syncd status exit %d, want 1 naming the dropped table:\n%s", code, out)
 	}
 	c := w.client()
-	eventually(t, 30*time.Second, "shifts goes on", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "shifts goes on", func() (bool, string) {
 		m, err := cfg.ResolveOne(w.ctx, w.pool, "shifts", "")
 		if err != nil {
 			return false, err.Error()
@@ -241,7 +242,7 @@ func TestRunShowsAMirrorStoppedByADroppedTable(t *testing.T) {
 		return err == nil && d == "", fmt.Sprint(d, err)
 	})
 	w.exec(empTable)
-	eventually(t, 30*time.Second, "/readyz ready again", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "/readyz ready again", func() (bool, string) {
 		code, body := get("/readyz")
 		return code == http.StatusOK, fmt.Sprint(code, " ", body)
 	})

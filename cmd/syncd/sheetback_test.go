@@ -13,6 +13,7 @@ import (
 	sheetsapi "google.golang.org/api/sheets/v4"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheetsemu"
 )
 
@@ -50,7 +51,7 @@ func TestRunCarriesTheSheetBackThroughThePoll(t *testing.T) {
 	appendRow(t, sheet, w.id, "Bonuses", "", 3, "typed", 12.5, "2025-02-01")
 	w.until(10*time.Second, "the typed bonus is inserted", `SELECT count(*) = 1 FROM active_bonuses WHERE kind = 'typed'`)
 	id := w.text(`SELECT bonus_id::text FROM active_bonuses WHERE kind = 'typed'`)
-	eventually(t, 10*time.Second, "the generated key shows in the tab", func() (bool, string) {
+	testworld.Eventually(t, 10*time.Second, "the generated key shows in the tab", func() (bool, string) {
 		row := w.rowByText("Bonuses", 2, "typed")
 		got := fmt.Sprint(row[0].Number)
 		return got == id, "key cell " + got
@@ -70,7 +71,7 @@ func TestRunCarriesTheSheetBackThroughThePoll(t *testing.T) {
 	// A non-editable edit is reverted and listed in the conflicts tab.
 	w.typeInto(sheet, fmt.Sprintf("Shifts!F%d", r), "999")
 	var confRow int
-	eventually(t, 10*time.Second, "the edit is listed in the conflicts tab", func() (bool, string) {
+	testworld.Eventually(t, 10*time.Second, "the edit is listed in the conflicts tab", func() (bool, string) {
 		for i, row := range w.read("syncd conflicts") {
 			if len(row) > 4 && row[3].String == "total_sales" && row[4].String == "999" {
 				confRow = i + 1
@@ -88,7 +89,7 @@ func TestRunCarriesTheSheetBackThroughThePoll(t *testing.T) {
 	// Idle: only Drive is asked. Measured over at least ten polls, seen
 	// in the emulator's own stats page.
 	w.drained(10 * time.Second)
-	eventually(t, 10*time.Second, "the conflicts tab settles", func() (bool, string) {
+	testworld.Eventually(t, 10*time.Second, "the conflicts tab settles", func() (bool, string) {
 		n := len(w.read("syncd conflicts")) - 1
 		return n == 3, fmt.Sprintf("%d rows", n) // the three held-back deletions stay open
 	})
@@ -96,7 +97,7 @@ func TestRunCarriesTheSheetBackThroughThePoll(t *testing.T) {
 	// (-drive-version-delay), which costs a pass that finds nothing: wait
 	// until five polls in a row read no tab.
 	base := w.stats()
-	eventually(t, 30*time.Second, "the daemon settles", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "the daemon settles", func() (bool, string) {
 		cur := w.stats()
 		if cur.Reads != base.Reads {
 			base = cur
@@ -105,7 +106,7 @@ func TestRunCarriesTheSheetBackThroughThePoll(t *testing.T) {
 		return cur.DriveReads-base.DriveReads >= 5, "waiting for polls"
 	})
 	before := w.stats()
-	eventually(t, 30*time.Second, "forty Drive polls", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "forty Drive polls", func() (bool, string) {
 		d := w.stats().DriveReads - before.DriveReads
 		return d >= 40, fmt.Sprintf("%d Drive reads", d)
 	})
@@ -128,7 +129,7 @@ func (w *world) text(sql string) string {
 // until waits for a boolean query to hold.
 func (w *world) until(timeout time.Duration, what, sql string) {
 	w.t.Helper()
-	eventually(w.t, timeout, what, func() (bool, string) {
+	testworld.Eventually(w.t, timeout, what, func() (bool, string) {
 		var ok bool
 		if err := w.pool.QueryRow(w.ctx, sql).Scan(&ok); err != nil {
 			return false, err.Error()
