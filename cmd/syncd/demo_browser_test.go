@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // TestDemoBrowserCommentReachesPostgres is the demo's browser test: in
@@ -37,7 +38,7 @@ func TestDemoBrowserCommentReachesPostgres(t *testing.T) {
 	urlRe := regexp.MustCompile(`Watch the sheet:\s+(http://\S+)/`)
 	dbRe := regexp.MustCompile(`(?m)^\s*Postgres:\s+(\S+)$`)
 	var base, dbURL string
-	eventually(t, 60*time.Second, "the demo prints its URLs", func() (bool, string) {
+	testworld.Eventually(t, 60*time.Second, "the demo prints its URLs", func() (bool, string) {
 		u, d := urlRe.FindStringSubmatch(out.String()), dbRe.FindStringSubmatch(out.String())
 		if u == nil || d == nil {
 			return false, out.String() + errOut.String()
@@ -53,7 +54,7 @@ func TestDemoBrowserCommentReachesPostgres(t *testing.T) {
 	// The newest seeded shift, once syncd has mirrored it (the page shows
 	// the newest rows; the start-up reconcile fills the tab).
 	const key = "1299"
-	eventually(t, 60*time.Second, "the Shifts tab shows shift "+key, func() (bool, string) {
+	testworld.Eventually(t, 60*time.Second, "the Shifts tab shows shift "+key, func() (bool, string) {
 		resp, err := httpGet(base + "/")
 		if err != nil {
 			return false, err.Error()
@@ -79,7 +80,7 @@ func TestDemoBrowserCommentReachesPostgres(t *testing.T) {
 	}
 	// poll_changes, one batch, and slack for two loaded cores.
 	within := poll + 8*time.Second
-	eventually(t, within, "the comment typed in the page is in Postgres", func() (bool, string) {
+	testworld.Eventually(t, within, "the comment typed in the page is in Postgres", func() (bool, string) {
 		var c *string
 		if err := conn.QueryRow(ctx, `SELECT comment FROM shifts WHERE shift_id = `+key).Scan(&c); err != nil {
 			return false, err.Error()

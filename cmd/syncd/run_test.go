@@ -192,11 +192,16 @@ func TestRunMirrorsThroughListenerKillAndServerRestart(t *testing.T) {
 		case 100:
 			// Kill the listener's backend: the daemon must reconnect,
 			// re-LISTEN and catch up.
-			tag, err := w.pool.Exec(w.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-				WHERE datname = current_database() AND application_name = 'syncd listen'`)
-			if err != nil || tag.RowsAffected() == 0 {
-				t.Fatalf("terminate listener: %v (%d backends)", err, tag.RowsAffected())
-			}
+			// The listener connects beside the first writes, with nothing
+			// ordering the two: wait until there is one to kill.
+			testworld.Eventually(t, 30*time.Second, "the listener's backend is terminated", func() (bool, string) {
+				tag, err := w.pool.Exec(w.ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+					WHERE datname = current_database() AND application_name = 'syncd listen'`)
+				if err != nil {
+					t.Fatalf("terminate listener: %v", err)
+				}
+				return tag.RowsAffected() > 0, "no listener backend yet"
+			})
 		case 200:
 			once.Do(func() {
 				if err := pgtest.Cluster(t).Restart(w.ctx, true); err != nil {

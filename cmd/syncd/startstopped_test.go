@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/internal/testworld"
 )
 
 // A mirrored table dropped while the daemon was down: `syncd run` starts
@@ -56,7 +57,7 @@ func TestRunStartsWithAMirroredTableMissing(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	eventually(t, 30*time.Second, "/readyz names the mirror stopped at start-up", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "/readyz names the mirror stopped at start-up", func() (bool, string) {
 		code, body := get("/readyz")
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "mirror emp stopped") &&
 			strings.Contains(body, "public.emp does not exist") && strings.Contains(body, w.cfgPath+":"), fmt.Sprint(code, " ", body)
@@ -66,7 +67,7 @@ func TestRunStartsWithAMirroredTableMissing(t *testing.T) {
 	}
 	w.insertShifts(1, 3, nil)
 	c := w.client()
-	eventually(t, 30*time.Second, "shifts runs", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "shifts runs", func() (bool, string) {
 		m, err := cfg.ResolveOne(w.ctx, w.pool, "shifts", "")
 		if err != nil {
 			return false, err.Error()
@@ -80,7 +81,7 @@ func TestRunStartsWithAMirroredTableMissing(t *testing.T) {
 
 	w.exec(empTable)
 	w.exec(`UPDATE emp SET note = 'after the return' WHERE id = 2`)
-	eventually(t, 30*time.Second, "/readyz ready again", func() (bool, string) {
+	testworld.Eventually(t, 30*time.Second, "/readyz ready again", func() (bool, string) {
 		code, body := get("/readyz")
 		return code == http.StatusOK, fmt.Sprint(code, " ", body)
 	})
