@@ -265,7 +265,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		if in.restored[c] {
 			want[c], _ = codec.Encode(col, values[c], in.loc)
 			stale[c] = got != want[c]
-			if editable {
+			if !m.isKeyCol(c) { // non-editable bases too (typedover.go)
 				baseChanged = baseChanged || !known || bv != values[c]
 				newBase[col.Name] = valuePtr(values[c])
 			}
@@ -273,7 +273,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		}
 		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
 		want[c] = out.want
-		if editable && out.result != mergeImport {
+		if !m.isKeyCol(c) && out.result != mergeImport { // non-editable bases too (typedover.go)
 			// Whatever the sheet ends up showing is the database value.
 			if !known || bv != values[c] {
 				baseChanged = true
