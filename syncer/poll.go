@@ -99,10 +99,7 @@ type trackedSheet struct {
 
 func (t *trackedSheet) Apply(ctx context.Context, ops []syncd.Op) (int, error) {
 	pre, preErr := t.vs.v.Version(ctx)
-	n, err := t.Spreadsheet.Apply(ctx, ops)
-	post, postErr := t.vs.v.Version(ctx)
-	t.vs.wrote(pre, preErr, post, postErr)
-	return n, err
+	return t.applyAfter(ctx, preWrite{pre, preErr}, ops)
 }
 
 // AwaitQuota passes through to the wrapped Spreadsheet when it paces.
