@@ -240,7 +240,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.ops = append(d.ops, syncd.SortRows{SheetID: in.tab.SheetID, Columns: append([]int(nil), m.OrderBy...)})
 	}
 	for k := range in.bases {
-		if _, ok := dbIndex[k]; !ok {
+		// A deletion still queued is the batch's: it needs the base to
+		// keep what people typed in the row it removes (deletedEdits).
+		if _, ok := dbIndex[k]; !ok && !in.pending[k] {
 			d.states = append(d.states, stateUpdate{Key: k}) // row gone: forget its base
 		}
 	}
