@@ -219,6 +219,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		return fail(err)
 	}
 	s.setFull(read.affected(), false)
+	s.wroteWholeRows(read, nchanges)
 	s.mu.Lock()
 	s.stats.Batches++
 	s.stats.APICalls += calls

@@ -46,6 +46,10 @@ type versions struct {
 	// dirty: a change syncd has not seen happened before a write whose
 	// version moved known past it.
 	dirty bool
+	// skipped: a pass accounted for a version but left rows with queued
+	// changes to the change stream unseen; batches read whole rows until
+	// those are written (typedover.go).
+	skipped bool
 }
 
 // due reports whether a sheet pass is needed at version v.

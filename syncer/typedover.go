@@ -88,7 +88,38 @@ func (s *Syncer) wholeRowsDue() bool {
 	}
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
-	return !vs.has || vs.dirty
+	return !vs.has || vs.dirty || vs.skipped
+}
+
+// notePending tells the change poll that a pass left rows with queued
+// changes unseen: the version it accounted for may hide an edit in them,
+// which only the batch that writes them can keep.
+func (s *Syncer) notePending(rep ReconcileReport) {
+	vs := s.versions
+	if vs == nil {
+		return
+	}
+	for _, m := range rep.Mirrors {
+		if m.Pending > 0 {
+			vs.mu.Lock()
+			vs.skipped = true
+			vs.mu.Unlock()
+			return
+		}
+	}
+}
+
+// wroteWholeRows tells the change poll that a batch read whole rows and
+// took every entry of the outbox it saw (n below MaxBatch): the rows a
+// pass skipped, queued before it, are written and were looked at.
+func (s *Syncer) wroteWholeRows(read *batchRead, n int) {
+	vs := s.versions
+	if vs == nil || !read.wholeRows || n >= s.opts.MaxBatch {
+		return
+	}
+	vs.mu.Lock()
+	vs.skipped = false
+	vs.mu.Unlock()
 }
 
 // preWrite is the Drive version read before a batch's write.

@@ -58,3 +58,35 @@ func TestNonEditableEditSurvivesABatch(t *testing.T) {
 	b.assertMirrored("notes")
 	b.settled()
 }
+
+// TestNonEditableEditSurvivesAPassThatSkippedItsRow: the change poll's
+// sheet pass runs between the application's update and its batch. The
+// pass leaves the queued row to the change stream, yet accounts for the
+// version the edit is in; the batch must still read the row whole.
+func TestNonEditableEditSurvivesAPassThatSkippedItsRow(t *testing.T) {
+	b := setup(t, notesSchema, notesMirror)
+	b.polling()
+	b.exec(`INSERT INTO notes (title, price) VALUES ('a', 1.5), ('b', 2.5)`)
+	b.reconcileOnce()
+	b.poll()
+	b.typeInto(fmt.Sprintf("Notes!E%d", b.rowOfKey2("Notes", "a")), 9.75, true)
+	b.exec(`UPDATE notes SET qty = 4 WHERE title = 'a'`)
+	if !b.poll() {
+		t.Fatal("no sheet pass after an edit")
+	}
+	if n := len(b.conflicts()); n != 0 {
+		t.Fatalf("the pass recorded %d conflicts in a row it left to the change stream", n)
+	}
+	b.drain()
+	if cs := b.conflicts(); len(cs) != 1 || cs[0].column != "price" || cs[0].sheet != "9.75" || cs[0].reason != "not_editable" {
+		t.Fatalf("conflicts %+v, want the typed price as not_editable", cs)
+	}
+	// The skipped rows are written: batches read only keys again.
+	reads := b.sheetReads()
+	b.exec(`UPDATE notes SET qty = 5 WHERE title = 'b'`)
+	b.drain()
+	if got := b.sheetReads() - reads; got != 1 {
+		t.Fatalf("a later batch made %d Sheets reads, want 1", got)
+	}
+	b.assertMirrored("notes")
+}
