@@ -23,8 +23,10 @@ import (
 //     (no extra call); when it moved, the batch reads its tabs again with
 //     every mirrored column (one more read, only then) and plans again;
 //   - while the version is known to have moved and no sheet pass has run
-//     since (versions.dirty), batches read every mirrored column in their
-//     one read from the start.
+//     since (versions.dirty), or a pass accounted for a version but left
+//     rows with queued changes unseen (versions.skipped, until a batch
+//     takes every outbox entry it saw), batches read every mirrored column
+//     in their one read from the start.
 //
 // Reading whole rows, the batch compares each non-editable cell it is
 // about to overwrite or delete with its base (what syncd last wrote there,
