@@ -181,6 +181,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		return 0, read, err
 	}
 	nchanges := len(read.outbox.Changes)
+	read.wholeRows = s.wholeRowsDue()
 	tabs, err := s.readTabs(ctx, read, &calls)
 	if err != nil {
 		return fail(err)
@@ -192,10 +193,14 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	if err != nil {
 		return fail(err)
 	}
+	plan, pre, err := s.lookAgainIfTyped(ctx, read, info, plan, &calls)
+	if err != nil {
+		return fail(err)
+	}
 	if err := s.storeConflicts(ctx, plan); err != nil {
 		return fail(err)
 	}
-	if err := s.applyBatch(ctx, plan, &calls); err != nil {
+	if err := s.applyBatch(ctx, plan, pre, &calls); err != nil {
 		if errors.Is(err, syncd.ErrInvalidRequest) {
 			// Refused as invalid: repeating it cannot help. The tabs are
 			// not what the plan assumed; rewrite them whole from a fresh
@@ -214,6 +219,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		return fail(err)
 	}
 	s.setFull(read.affected(), false)
+	s.wroteWholeRows(read, nchanges)
 	s.mu.Lock()
 	s.stats.Batches++
 	s.stats.APICalls += calls
@@ -268,8 +274,9 @@ func (s *Syncer) storeConflicts(ctx context.Context, plan batchPlan) error {
 
 // applyBatch writes every mirror's ops to the spreadsheet in one call (split
 // by the client only past its request size). calls is incremented by the
-// calls made.
-func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, calls *int) error {
+// calls made. pre, when set, is the version read that brackets the write
+// with the change poll on (typedover.go).
+func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, calls *int) error {
 	var ops []syncd.Op
 	for _, p := range plan.mirrors {
 		ops = append(ops, p.ops...)
@@ -277,7 +284,13 @@ func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, calls *int) err
 	if len(ops) == 0 {
 		return nil
 	}
-	n, err := s.opts.Sheet.Apply(ctx, ops)
+	var n int
+	var err error
+	if t, ok := s.opts.Sheet.(*trackedSheet); ok && pre != nil {
+		n, err = t.applyAfter(ctx, *pre, ops)
+	} else {
+		n, err = s.opts.Sheet.Apply(ctx, ops)
+	}
 	*calls += n
 	if err != nil {
 		// The tab cache stays: if people deleted or renamed a tab, the

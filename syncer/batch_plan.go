@@ -110,6 +110,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 					}
 				}
 			}
+			m.wholeRowCells(tc, es)
 		}
 	}
 	if !mr.full && p.tab.FrozenRows != 1 {

@@ -16,6 +16,10 @@ type batchRead struct {
 	outbox *store.Outbox
 	// mirrors lists the mirrors the entries concern, in config order.
 	mirrors []mirrorRead
+	// wholeRows makes readTabs read every mirrored column, not only the
+	// keys and editable ones: the change poll saw a foreign change, which
+	// may be an edit of a non-editable cell (typedover.go).
+	wholeRows bool
 }
 
 // mirrorRead is the snapshot's view of one mirror the batch concerns.
@@ -120,6 +124,9 @@ type tabCells struct {
 	// narrow is set when a key or editable column lies past the grid
 	// (people deleted columns): it was not read.
 	narrow bool
+	// others holds one column per m.nonEditable() column (within the
+	// grid), from row 1 down, when the batch read whole rows.
+	others [][][]syncd.Cell
 }
 
 // damaged reports whether the header read with the keys shows the tab's
@@ -151,6 +158,9 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			continue
 		}
 		ranges = append(ranges, keyRanges(mr.tab, mr.m)...)
+		if read.wholeRows && keysReadable(mr.tab, mr.m) {
+			ranges = append(ranges, otherRanges(mr.tab, mr.m)...)
+		}
 	}
 	out := make([]tabCells, len(read.mirrors))
 	if len(ranges) == 0 {
@@ -174,6 +184,10 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			}
 			nk, ne := len(mr.m.Key), len(mr.m.Editable)
 			out[i].keys, out[i].editable, got = got[:nk], got[nk:nk+ne], got[nk+ne:]
+			if read.wholeRows {
+				no := len(otherRanges(mr.tab, mr.m))
+				out[i].others, got = got[:no], got[no:]
+			}
 		}
 	}
 	return out, nil

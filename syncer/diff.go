@@ -241,7 +241,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.ops = append(d.ops, syncd.SortRows{SheetID: in.tab.SheetID, Columns: append([]int(nil), m.OrderBy...)})
 	}
 	for k := range in.bases {
-		if _, ok := dbIndex[k]; !ok {
+		// A deletion still queued is the batch's: it needs the base to
+		// keep what people typed in the row it removes (deletedEdits).
+		if _, ok := dbIndex[k]; !ok && !in.pending[k] {
 			d.states = append(d.states, stateUpdate{Key: k}) // row gone: forget its base
 		}
 	}
@@ -267,7 +269,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		if in.restored[c] {
 			want[c], _ = codec.Encode(col, values[c], in.loc)
 			stale[c] = got != want[c]
-			if editable {
+			if !m.isKeyCol(c) { // non-editable bases too (typedover.go)
 				baseChanged = baseChanged || !known || bv != values[c]
 				newBase[col.Name] = valuePtr(values[c])
 			}
@@ -275,7 +277,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		}
 		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
 		want[c] = out.want
-		if editable && out.result != mergeImport {
+		if !m.isKeyCol(c) && out.result != mergeImport { // non-editable bases too (typedover.go)
 			// Whatever the sheet ends up showing is the database value.
 			if !known || bv != values[c] {
 				baseChanged = true

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zaptest"
 	sheetsapi "google.golang.org/api/sheets/v4"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -59,7 +61,8 @@ type typed struct {
 	// not reach the table as a cell.
 	gone, rekeyed bool
 	// rowWritten: the application changed the row, so a batch rewrote
-	// its non-editable cells without reading them (known gap, below).
+	// its non-editable cells: recorded only when the batch knew the sheet
+	// moved (the change poll), see check.
 	rowWritten bool
 	done       bool
 }
@@ -77,6 +80,9 @@ type model struct {
 	// batch has mirrored yet: a person typing over one changes a cell
 	// both sides changed.
 	dirty map[string]bool
+	// poll: the syncer runs with the change poll on (the default), so
+	// batches know when the sheet moved since syncd's own last write.
+	poll bool
 }
 
 func (md *model) logf(format string, args ...any) {
@@ -94,7 +100,9 @@ func (md *model) fail(format string, args ...any) {
 
 // TestModelMergeNeverLosesOrMisplacesATypedValue: SYNCD_SEED sets the
 // seed (random by default, printed on failure), SYNCD_MODEL_STEPS the
-// steps (default 120, a few seconds).
+// steps (default 120, a few seconds), SYNCD_MODEL_POLL=0 turns the change
+// poll off (sheets.poll_changes: 0), where the one tolerated loss is
+// counted instead of failing (see check).
 func TestModelMergeNeverLosesOrMisplacesATypedValue(t *testing.T) {
 	seed := uint64(envInt(t, "SYNCD_SEED", 0))
 	if seed == 0 {
@@ -107,7 +115,14 @@ func TestModelMergeNeverLosesOrMisplacesATypedValue(t *testing.T) {
 		}
 	})
 	b := setup(t, modelSchema, modelMirror)
-	md := &model{b: b, p: b.person(), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), keys: map[string]bool{}, ops: map[string]int{}, dirty: map[string]bool{}}
+	md := &model{b: b, p: b.person(), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), keys: map[string]bool{}, ops: map[string]int{}, dirty: map[string]bool{},
+		poll: envInt(t, "SYNCD_MODEL_POLL", 1) != 0}
+	if md.poll {
+		// No conflicts tab: the model reads the table's tab and the
+		// passes' drift only.
+		b.syncer = syncer.New(syncer.Options{Pool: b.pool, Sheet: b.sheet, Codec: sheets.Codec{}, Mirrors: b.mirrors,
+			Logger: zaptest.NewLogger(t), PollChanges: time.Second})
+	}
 	for i := 0; i < 6; i++ {
 		md.insert(0)
 	}
@@ -128,8 +143,10 @@ func TestModelMergeNeverLosesOrMisplacesATypedValue(t *testing.T) {
 			md.sheetDelete(i)
 		case r < 64:
 			md.sortTab(i)
-		case r < 80:
+		case r < 74:
 			md.drain(i)
+		case r < 80:
+			md.pollChanges(i)
 		case r < 95:
 			md.reconcile(i)
 		default:
@@ -137,7 +154,19 @@ func TestModelMergeNeverLosesOrMisplacesATypedValue(t *testing.T) {
 		}
 	}
 	md.quiesce(steps + 1)
-	t.Logf("seed %d, %d steps: %v; %d values typed", seed, steps, md.ops, len(md.typed))
+	t.Logf("seed %d, %d steps, poll %v: %v; %d values typed", seed, steps, md.poll, md.ops, len(md.typed))
+}
+
+// pollChanges is Run's change poll: a sheet pass when the version moved.
+// It does not drain first, so rows with queued changes wait for a batch.
+func (md *model) pollChanges(i int) {
+	md.ops["poll"]++
+	ran, err := md.b.syncer.PollChanges(md.b.ctx)
+	if err != nil {
+		md.fail("poll: %v", err)
+	}
+	md.logf("step %d: poll (sheet pass: %v)", i, ran)
+	md.check(false)
 }
 
 func (md *model) insert(i int) {
@@ -513,12 +542,14 @@ func (md *model) check(reconciled bool) {
 		case applied || recorded:
 			v.done = true
 		case !reconciled || v.gone:
-		case v.col > 3 && v.rowWritten:
-			// Known gap: the change stream reads only the key and
-			// editable columns, so a batch rewriting a row the
-			// application changed overwrites a person's edit of a
-			// non-editable cell unseen. Counted, reported on the note.
-			md.ops["lost: non-editable edit overwritten by a batch"]++
+		case v.col > 3 && v.rowWritten && !md.poll:
+			// The documented residual (typedover.go): with the change
+			// poll off nothing tells a batch the sheet moved, and it
+			// reads only key and editable columns, so rewriting a row
+			// the application changed overwrites a person's edit of a
+			// non-editable cell unseen. Counted; with the poll on it
+			// fails below.
+			md.ops["lost: non-editable edit overwritten by a batch (poll off)"]++
 			v.done = true
 		case v.col >= 1 && v.col <= 3 && !v.dbTouched && !v.rekeyed:
 			md.fail("value %q typed at step %d into editable %s of row %s (the table left it alone) was not imported", v.val, v.step, col, v.key)

@@ -40,6 +40,10 @@ func (m *mirror) indexGrid(grid [][]syncd.Cell, codec syncd.Codec, loc *time.Loc
 	for i, row := range grid {
 		tk.cells[i+1] = row
 		if es != nil {
+			if es.rows == nil {
+				es.rows = map[int][]syncd.Cell{}
+			}
+			es.rows[i+1] = row
 			ed := make([]syncd.Cell, len(m.Editable))
 			for j, e := range m.Editable {
 				ed[j] = cellAt(row, e)
@@ -121,9 +125,12 @@ func (m *mirror) header() []string { return m.ColumnNames() }
 // cells: the bases, the tab's current editable cells (read with the keys),
 // and what it decided.
 type editState struct {
-	bases     map[string]base
-	cells     map[int][]syncd.Cell // tab row → its cells in m.Editable order
-	restored  map[int]bool         // columns rewritten from Postgres (structure.restored)
+	bases    map[string]base
+	cells    map[int][]syncd.Cell // tab row → its cells in m.Editable order
+	restored map[int]bool         // columns rewritten from Postgres (structure.restored)
+	// rows holds tab rows' whole cells (by mirrored column) when the
+	// batch read them: a full resync, or whole rows (typedover.go).
+	rows      map[int][]syncd.Cell
 	conflicts []Conflict
 	states    []stateUpdate
 }
@@ -151,6 +158,9 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 			deletes = append(deletes, at...)
 			if es != nil {
 				es.conflicts = append(es.conflicts, m.deletedEdits(r.Key, at, es, codec, loc)...)
+				for _, row := range at {
+					es.conflicts = append(es.conflicts, m.typedOver(r.Key, row, nil, es, codec, loc)...)
+				}
 				es.states = append(es.states, stateUpdate{Key: r.Key})
 			}
 			continue
@@ -165,6 +175,9 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 			continue
 		}
 		deletes = append(deletes, at[1:]...) // duplicates of the key
+		if es != nil {
+			es.conflicts = append(es.conflicts, m.typedOver(r.Key, at[0], r.Values, es, codec, loc)...)
+		}
 		if tk.cells != nil && sameRow(tk.cells[at[0]], cells) {
 			continue // already right: a full resync rewrites only what differs
 		}

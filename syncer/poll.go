@@ -46,6 +46,10 @@ type versions struct {
 	// dirty: a change syncd has not seen happened before a write whose
 	// version moved known past it.
 	dirty bool
+	// skipped: a pass accounted for a version but left rows with queued
+	// changes to the change stream unseen; batches read whole rows until
+	// those are written (typedover.go).
+	skipped bool
 }
 
 // due reports whether a sheet pass is needed at version v.
@@ -99,10 +103,7 @@ type trackedSheet struct {
 
 func (t *trackedSheet) Apply(ctx context.Context, ops []syncd.Op) (int, error) {
 	pre, preErr := t.vs.v.Version(ctx)
-	n, err := t.Spreadsheet.Apply(ctx, ops)
-	post, postErr := t.vs.v.Version(ctx)
-	t.vs.wrote(pre, preErr, post, postErr)
-	return n, err
+	return t.applyAfter(ctx, preWrite{pre, preErr}, ops)
 }
 
 // AwaitQuota passes through to the wrapped Spreadsheet when it paces.

@@ -59,7 +59,8 @@ const chunkRows = 25000
 // the others from being repaired. Every failure is recorded in sync_log
 // (status error, with its text) for the mirror it concerns, unless DryRun;
 // the error returned joins them.
-func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
+func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (out ReconcileReport, err error) {
+	defer func() { s.notePending(out) }() // typedover.go
 	rep, err := s.reconcileReplanned(ctx, opts)
 	if err == nil || ctx.Err() != nil {
 		return rep, err

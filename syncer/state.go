@@ -14,10 +14,12 @@ import (
 // unknown.
 type base = store.RowState
 
-// baseFrom records the editable columns of values as a base.
+// baseFrom records the editable columns of values as a base, and the
+// other non-key columns: what syncd wrote there tells a person's edit of a
+// non-editable cell from a stale one (typedover.go).
 func (m *mirror) baseFrom(values []syncd.Value) base {
 	b := base{}
-	for _, e := range m.Editable {
+	for _, e := range append(append([]int(nil), m.Editable...), m.nonEditable()...) {
 		if values[e].Valid {
 			s := values[e].Text
 			b[m.Columns[e].Name] = &s

@@ -1,0 +1,223 @@
+package syncer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
+)
+
+// A person's edit of a cell that is not editable is recorded by reconcile
+// as a not_editable conflict. The change stream reads only the key and
+// editable columns, so a batch rewriting a row the application changed (or
+// deleting it) used to overwrite such an edit unseen, when it came before
+// the next pass (found by TestModelMergeNeverLosesOrMisplacesATypedValue).
+//
+// With the change poll on (poll.go) the batch knows whether anything
+// foreign happened in the spreadsheet since syncd last accounted for it:
+//
+//   - the Drive version read that precedes every write of syncd's own is
+//     taken before the batch stores its conflicts instead of inside Apply
+//     (no extra call); when it moved, the batch reads its tabs again with
+//     every mirrored column (one more read, only then) and plans again;
+//   - while the version is known to have moved and no sheet pass has run
+//     since (versions.dirty), or a pass accounted for a version but left
+//     rows with queued changes unseen (versions.skipped, until a batch
+//     takes every outbox entry it saw), batches read every mirrored column
+//     in their one read from the start.
+//
+// Reading whole rows, the batch compares each non-editable cell it is
+// about to overwrite or delete with its base (what syncd last wrote there,
+// kept in row_state beside the editable bases, see baseFrom) and with the
+// new value: a cell showing neither holds what a person typed, and goes to
+// syncd.conflicts as not_editable before the sheet is written. Nobody
+// typing costs what it did: the same calls, the same key-column read.
+//
+// What remains: an edit whose version bump Drive reports only after the
+// batch's pre-write version read (typed during the write, or reported
+// late) is overwritten unrecorded if the batch writes that very cell; with
+// poll_changes 0 nothing tells the batch to look; mirrors without editable
+// columns keep no bases, so there is nothing to compare with; and a row
+// whose base predates this (written by an older syncd) has no base for its
+// non-editable cells until syncd writes it once.
+
+// typedOver returns a not_editable conflict for each non-editable cell of
+// a tab row that shows a value syncd did not write: neither its base nor
+// (values nil: the row is deleted) the value the batch writes. Only cells
+// with a known base count: without one nobody can tell a stale cell from a
+// typed one.
+func (m *mirror) typedOver(key string, row int, values []syncd.Value, es *editState, codec syncd.Codec, loc *time.Location) []Conflict {
+	sheet, ok := es.rows[row]
+	if !ok {
+		return nil
+	}
+	var out []Conflict
+	b := es.bases[key]
+	for _, c := range m.nonEditable() {
+		col := m.Columns[c]
+		got := cellAt(sheet, c)
+		bv, known := b.Value(col.Name)
+		if es.restored[c] || !known || got.Type == syncd.CellEmpty {
+			continue
+		}
+		if baseCell, _ := codec.Encode(col, bv, loc); got == baseCell || sameValue(col, got, bv, codec, loc) {
+			continue
+		}
+		cf := Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name, SheetValue: cellText(got), Reason: store.ReasonNotEditable}
+		if values == nil {
+			cf.Message = fmt.Sprintf("row %d: %s is not editable; the row was deleted in Postgres and removed from the tab", row+1, col.Name)
+		} else {
+			if want, _ := codec.Encode(col, values[c], loc); got == want || sameValue(col, got, values[c], codec, loc) {
+				continue
+			}
+			cf.DBValue = valuePtr(values[c])
+			cf.Message = fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", row+1, col.Name)
+		}
+		out = append(out, cf)
+	}
+	return out
+}
+
+// wholeRowsDue reports whether a batch must read every mirrored column
+// from the start: the change poll knows of a foreign change no sheet pass
+// has looked at yet.
+func (s *Syncer) wholeRowsDue() bool {
+	vs := s.versions
+	if vs == nil {
+		return false
+	}
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	return !vs.has || vs.dirty || vs.skipped
+}
+
+// notePending tells the change poll that a pass left rows with queued
+// changes unseen: the version it accounted for may hide an edit in them,
+// which only the batch that writes them can keep.
+func (s *Syncer) notePending(rep ReconcileReport) {
+	vs := s.versions
+	if vs == nil {
+		return
+	}
+	for _, m := range rep.Mirrors {
+		if m.Pending > 0 {
+			vs.mu.Lock()
+			vs.skipped = true
+			vs.mu.Unlock()
+			return
+		}
+	}
+}
+
+// wroteWholeRows tells the change poll that a batch read whole rows and
+// took every entry of the outbox it saw (n below MaxBatch): the rows a
+// pass skipped, queued before it, are written and were looked at.
+func (s *Syncer) wroteWholeRows(read *batchRead, n int) {
+	vs := s.versions
+	if vs == nil || !read.wholeRows || n >= s.opts.MaxBatch {
+		return
+	}
+	vs.mu.Lock()
+	vs.skipped = false
+	vs.mu.Unlock()
+}
+
+// preWrite is the Drive version read before a batch's write.
+type preWrite struct {
+	v   int64
+	err error
+}
+
+// versionBeforeWrite reads the version that brackets the batch's write
+// (see trackedSheet) and reports whether it moved past what syncd
+// accounted for. pre is nil when the change poll is off.
+func (s *Syncer) versionBeforeWrite(ctx context.Context) (pre *preWrite, moved bool) {
+	vs := s.versions
+	if vs == nil {
+		return nil, false
+	}
+	v, err := vs.v.Version(ctx)
+	return &preWrite{v, err}, err != nil || vs.due(v)
+}
+
+// applyAfter is Apply with the version before the write already read.
+func (t *trackedSheet) applyAfter(ctx context.Context, pre preWrite, ops []syncd.Op) (int, error) {
+	n, err := t.Spreadsheet.Apply(ctx, ops)
+	post, postErr := t.vs.v.Version(ctx)
+	t.vs.wrote(pre.v, pre.err, post, postErr)
+	return n, err
+}
+
+// otherRanges are the non-editable columns that lie in the tab's grid,
+// from row 1 down (see keyRanges).
+func otherRanges(tab syncd.TabInfo, m *mirror) []syncd.Range {
+	var out []syncd.Range
+	for _, c := range m.nonEditable() {
+		if tab.ColCount > 0 && c >= tab.ColCount {
+			break
+		}
+		r := byID(tab)
+		r.StartRow, r.StartCol, r.EndCol = 1, c, c+1
+		out = append(out, r)
+	}
+	return out
+}
+
+// wholeRowCells fills es.rows from the columns a whole-row read returned:
+// each tab row's cells at their mirrored column, for the columns read.
+func (m *mirror) wholeRowCells(tc tabCells, es *editState) {
+	if tc.others == nil {
+		return
+	}
+	es.rows = map[int][]syncd.Cell{}
+	cols := m.nonEditable()
+	for j := range tc.others {
+		for i, cells := range tc.others[j] {
+			row := i + 1
+			if es.rows[row] == nil {
+				es.rows[row] = make([]syncd.Cell, len(m.Columns))
+			}
+			if len(cells) > 0 {
+				es.rows[row][cols[j]] = cells[0]
+			}
+		}
+	}
+}
+
+// lookAgainIfTyped reads the version that precedes the batch's write and,
+// when it moved past what syncd accounted for and the batch read only keys
+// and editable columns, reads the tabs again with whole rows and plans
+// again, so the plan records what people typed into non-editable cells it
+// overwrites. It returns the plan and the version read to bracket the
+// write with (nil: let Apply read its own).
+func (s *Syncer) lookAgainIfTyped(ctx context.Context, read *batchRead, info syncd.SpreadsheetInfo, plan batchPlan, calls *int) (batchPlan, *preWrite, error) {
+	if !plan.writes() {
+		return plan, nil, nil
+	}
+	pre, moved := s.versionBeforeWrite(ctx)
+	if !moved || read.wholeRows {
+		return plan, pre, nil
+	}
+	read.wholeRows = true
+	tabs, err := s.readTabs(ctx, read, calls)
+	if err != nil {
+		return plan, nil, err
+	}
+	if err := s.checkStructure(read, tabs); err != nil {
+		return plan, nil, err
+	}
+	plan, err = planBatch(read, tabs, info, s.opts.Codec)
+	return plan, nil, err
+}
+
+// writes reports whether the plan writes anything to the spreadsheet.
+func (p batchPlan) writes() bool {
+	for _, m := range p.mirrors {
+		if len(m.ops) > 0 {
+			return true
+		}
+	}
+	return false
+}
