@@ -312,8 +312,8 @@ func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.T
 			return err
 		}
 		for _, p := range plan.mirrors {
-			details, _ := json.Marshal(map[string]any{"full": p.full, "appended": p.stats.Appended, "updated": p.stats.Written,
-				store.TitleClashDetail: nilIfEmpty(p.titleClash)})
+			details, _ := json.Marshal(s.withSpreadsheet(p.m, p.sheet, map[string]any{"full": p.full, "appended": p.stats.Appended, "updated": p.stats.Written,
+				store.TitleClashDetail: nilIfEmpty(p.titleClash)}))
 			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: p.m.Name, Direction: store.ToSheet, Kind: store.KindChange,
 				Status: store.StatusOK, StartedAt: started, FinishedAt: finished,
 				RowsWritten: p.stats.Written + p.stats.Appended, RowsDeleted: p.stats.Deleted, APICalls: calls[p.sheet],

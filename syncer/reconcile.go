@@ -430,11 +430,11 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			}
 			dr := d.drift
 			drift := dr.Drift()
-			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
+			details, _ := json.Marshal(s.withSpreadsheet(m, s.sheetKey(m), map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
 				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
 				"conflicts": len(dr.Conflicts), "pending": dr.Pending, "edits_imported": dr.EditsImported,
 				"inserted": dr.Inserted, "deleted": dr.Deleted, "held_back": dr.HeldBack, "max_sheet_deletes": m.MaxSheetDeletes,
-				store.TitleClashDetail: nilIfEmpty(dr.TitleClash)})
+				store.TitleClashDetail: nilIfEmpty(dr.TitleClash)}))
 			s.sheetRows.remember(m.Name, d.sheetRows.tabKeys)
 			if bySheet {
 				// The change poll's pass (poll.go): one sheet_to_pg row.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/store"
 )
 
 // A daemon may spread its mirrors over several spreadsheets, each reached
@@ -150,4 +151,35 @@ func (s *Syncer) paces(mirrors []*mirror) bool {
 		}
 	}
 	return false
+}
+
+// CellLimit is Google's limit on the cells of one spreadsheet, every tab's
+// grid (rows × columns) counted, empty cells included.
+const CellLimit = 10_000_000
+
+// gridCells is the cells of every tab's grid in info.
+func gridCells(info syncd.SpreadsheetInfo) int64 {
+	var n int64
+	for _, t := range info.Tabs {
+		n += int64(t.RowCount) * int64(t.ColCount)
+	}
+	return n
+}
+
+// withSpreadsheet adds to a sync_log row's details the mirror's
+// spreadsheet and its cells as the syncer last knew them (its Info with
+// the tabs syncd changed since), which `syncd status` reports against
+// CellLimit; nothing when the spreadsheet's id or info is unknown.
+func (s *Syncer) withSpreadsheet(m *mirror, key string, details map[string]any) map[string]any {
+	if m.SpreadsheetID == "" {
+		return details
+	}
+	details[store.SpreadsheetDetail] = m.SpreadsheetID
+	s.mu.Lock()
+	info := s.info[key]
+	if info != nil {
+		details[store.SpreadsheetCellsDetail] = gridCells(*info)
+	}
+	s.mu.Unlock()
+	return details
 }
