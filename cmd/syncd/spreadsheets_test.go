@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
+	"github.com/syncd/syncd/syncer"
 )
 
 // spreadsheetsWorld is two spreadsheets on one emulator, each shared with
@@ -136,8 +139,8 @@ func startRun(t *testing.T, cfgPath string) (stop func() int) {
 // a mirror into the default spreadsheet as alice and another into bob's
 // spreadsheet as bob (each spreadsheet shared with its account alone):
 // both tabs equal their tables, each spreadsheet got only its own
-// mirror's tab and writes, and each mirror's sync_log counts its own
-// spreadsheet's calls.
+// mirror's tab and writes, each mirror's sync_log counts its own
+// spreadsheet's calls, and status lists both spreadsheets' cells.
 func TestRunMirrorsIntoTwoSpreadsheetsWithTwoCredentials(t *testing.T) {
 	w := newSpreadsheetsWorld(t)
 	pgtest.Exec(t, w.tw.URL, `INSERT INTO public.a SELECT g, 'a' || g FROM generate_series(1, 30) g;
@@ -174,6 +177,28 @@ func TestRunMirrorsIntoTwoSpreadsheetsWithTwoCredentials(t *testing.T) {
 		_, others := info.Tab(other[want])
 		if !own || others {
 			t.Fatalf("spreadsheet %s has tabs %q, want %s and not %s", id, titles, want, other[want])
+		}
+	}
+	// status lists both spreadsheets, each with its own mirror and the
+	// cells of its grids against Google's limit.
+	code, out, errOut := runCmd(t, "status", "-json", "-config", w.cfgPath)
+	var st syncer.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status -json: %d %v\n%s%s", code, err, out, errOut)
+	}
+	want := map[string]string{w.tw.ID: "a", w.idB: "b"}
+	if len(st.Spreadsheets) != 2 {
+		t.Fatalf("status spreadsheets = %+v", st.Spreadsheets)
+	}
+	for _, sp := range st.Spreadsheets {
+		if len(sp.Mirrors) != 1 || sp.Mirrors[0] != want[sp.ID] || sp.Cells == nil || *sp.Cells <= 0 || sp.Limit != 10_000_000 {
+			t.Fatalf("status spreadsheet %+v (cells %v), want mirror %q and its cells", sp, sp.Cells, want[sp.ID])
+		}
+	}
+	_, text, _ := runCmd(t, "status", "-config", w.cfgPath)
+	for id, m := range want {
+		if !regexp.MustCompile(regexp.QuoteMeta(id) + ` +[0-9,]+ of 10,000,000 cells .*mirrors: ` + m + `\n`).MatchString(text) {
+			t.Fatalf("status does not show spreadsheet %s with its cells and mirror %s:\n%s", id, m, text)
 		}
 	}
 	if code := stop(); code != 0 {
