@@ -115,13 +115,13 @@ func timeOrNull(t time.Time) any {
 }
 
 // QuotaUsed sums the API calls of batches that finished in (from, to]. The
-// syncer writes one row per mirror of a batch, each carrying the batch's
-// calls, so rows of one batch (same start, finish and direction) count
-// once.
+// syncer writes one row per mirror of a batch, each carrying the calls
+// of the mirror's spreadsheet in that batch, so rows of one batch (same
+// start, finish and direction) in one spreadsheet count once.
 func QuotaUsed(ctx context.Context, q Querier, from, to time.Time) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT coalesce(sum(api_calls), 0) FROM (
-		SELECT DISTINCT ON (started_at, finished_at, direction) api_calls FROM syncd.sync_log
+		SELECT DISTINCT ON (started_at, finished_at, direction, details->>'`+SpreadsheetDetail+`') api_calls FROM syncd.sync_log
 		WHERE finished_at > $1 AND finished_at <= $2) b`, from, to).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("read quota use: %w", err)

@@ -135,17 +135,23 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		return 0, nil, err
 	}
 	started := s.opts.Now()
-	calls := 0
-	// Look at the spreadsheet first: a mirror whose tab is missing needs
+	calls := map[string]int{} // by sheet key: sync_log counts each spreadsheet's own
+	scope := s.unparked()
+	if alone != nil {
+		scope = []*mirror{alone}
+	}
+	// Look at the spreadsheets first: a mirror whose tab is missing needs
 	// its whole table, which must come from the same snapshot as the rest.
-	info, err := s.spreadsheetInfo(ctx, &calls)
+	infos, err := s.spreadsheetInfos(ctx, scope, calls)
 	if err != nil {
 		// Every mirror is stuck behind this (wrong id, not shared, revoked
-		// key): say so in sync_log, where `syncd status` looks.
-		s.recordFailure(ctx, nil, started, calls, 0, err)
+		// key): say so in sync_log, where `syncd status` looks. With
+		// several spreadsheets, isolation then parks the mirrors of the
+		// one at fault and the others go on.
+		s.recordFailure(ctx, nil, started, sum(calls), 0, err)
 		return 0, nil, err
 	}
-	if qa, ok := s.opts.Sheet.(syncd.QuotaAwaiter); ok && alone == nil {
+	if alone == nil && s.paces(scope) {
 		// Only when there is work: an idle drain must not wait for quota.
 		pending, err := store.HasChanges(ctx, s.opts.Pool)
 		if err != nil {
@@ -154,17 +160,17 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		if !pending {
 			return 0, nil, nil
 		}
-		if err := qa.AwaitQuota(ctx); err != nil {
-			return 0, nil, fmt.Errorf("wait for quota: %w", err)
+		if err := s.awaitQuota(ctx, s.sheetKeys(scope)); err != nil {
+			return 0, nil, err
 		}
 	}
-	read, err = s.readBatch(ctx, info, alone)
+	read, err = s.readBatch(ctx, infos, alone)
 	if err != nil {
 		mirrors := s.unparked()
 		if alone != nil {
 			mirrors = []*mirror{alone}
 		}
-		s.recordFailure(ctx, mirrors, started, calls, 0, err)
+		s.recordFailure(ctx, mirrors, started, sum(calls), 0, err)
 		return 0, nil, err
 	}
 	if read == nil {
@@ -173,34 +179,34 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	fail := func(err error) (int, *batchRead, error) {
 		if !final && errors.Is(err, errReplan) {
 			s.mu.Lock()
-			s.stats.APICalls += calls
+			s.stats.APICalls += sum(calls)
 			s.mu.Unlock()
 			return 0, read, err
 		}
-		s.recordFailure(ctx, read.affected(), started, calls, len(read.outbox.Changes), err)
+		s.recordFailure(ctx, read.affected(), started, sum(calls), len(read.outbox.Changes), err)
 		return 0, read, err
 	}
 	nchanges := len(read.outbox.Changes)
 	read.wholeRows = s.wholeRowsDue()
-	tabs, err := s.readTabs(ctx, read, &calls)
+	tabs, err := s.readTabs(ctx, read, calls)
 	if err != nil {
 		return fail(err)
 	}
 	if err := s.checkStructure(read, tabs); err != nil {
 		return fail(err)
 	}
-	plan, err := planBatch(read, tabs, info, s.opts.Codec)
+	plan, err := planBatch(read, tabs, infos, s.opts.Codec)
 	if err != nil {
 		return fail(err)
 	}
-	plan, pre, err := s.lookAgainIfTyped(ctx, read, info, plan, &calls)
+	plan, pre, err := s.lookAgainIfTyped(ctx, read, infos, plan, calls)
 	if err != nil {
 		return fail(err)
 	}
 	if err := s.storeConflicts(ctx, plan); err != nil {
 		return fail(err)
 	}
-	if err := s.applyBatch(ctx, plan, pre, &calls); err != nil {
+	if err := s.applyBatch(ctx, plan, pre, calls); err != nil {
 		if errors.Is(err, syncd.ErrInvalidRequest) {
 			// Refused as invalid: repeating it cannot help. The tabs are
 			// not what the plan assumed; rewrite them whole from a fresh
@@ -211,7 +217,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		return fail(err)
 	}
 	for _, p := range plan.mirrors {
-		s.rememberTab(p.tab)
+		s.rememberTab(p.sheet, p.tab)
 	}
 	if err := s.commitBatch(ctx, plan, started, calls); err != nil {
 		// The sheet has the data and the outbox is intact: the retry
@@ -222,7 +228,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	s.wroteWholeRows(read, nchanges)
 	s.mu.Lock()
 	s.stats.Batches++
-	s.stats.APICalls += calls
+	s.stats.APICalls += sum(calls)
 	s.stats.Changes += nchanges
 	s.stats.LastBatchAt = s.opts.Now()
 	for _, p := range plan.mirrors {
@@ -234,7 +240,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		s.log.Info("batch",
 			zap.String("mirror", p.m.Name), zap.Int("changes", p.changes),
 			zap.Int("rows_written", p.stats.Written+p.stats.Appended), zap.Int("rows_deleted", p.stats.Deleted),
-			zap.Int("api_calls", calls), zap.Duration("duration", s.opts.Now().Sub(started)))
+			zap.Int("api_calls", calls[p.sheet]), zap.Duration("duration", s.opts.Now().Sub(started)))
 	}
 	return nchanges, read, nil
 }
@@ -272,32 +278,40 @@ func (s *Syncer) storeConflicts(ctx context.Context, plan batchPlan) error {
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error { return store.InsertConflicts(ctx, tx, conflicts) })
 }
 
-// applyBatch writes every mirror's ops to the spreadsheet in one call (split
-// by the client only past its request size). calls is incremented by the
-// calls made. pre, when set, is the version read that brackets the write
-// with the change poll on (typedover.go).
-func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, calls *int) error {
-	var ops []syncd.Op
+// applyBatch writes each spreadsheet's ops in one call (split by the
+// client only past its request size): one atomic batchUpdate per
+// spreadsheet. calls counts the calls per sheet key. A spreadsheet written
+// before another one failed is written again by the retry (idempotent).
+// pre, when set, is the version read that brackets the write to the
+// default spreadsheet with the change poll on (typedover.go).
+func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, calls map[string]int) error {
+	var keys []string
+	ops := map[string][]syncd.Op{}
 	for _, p := range plan.mirrors {
-		ops = append(ops, p.ops...)
+		if _, ok := ops[p.sheet]; !ok {
+			keys = append(keys, p.sheet)
+		}
+		ops[p.sheet] = append(ops[p.sheet], p.ops...)
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	var n int
-	var err error
-	if t, ok := s.opts.Sheet.(*trackedSheet); ok && pre != nil {
-		n, err = t.applyAfter(ctx, *pre, ops)
-	} else {
-		n, err = s.opts.Sheet.Apply(ctx, ops)
-	}
-	*calls += n
-	if err != nil {
-		// The tab cache stays: if people deleted or renamed a tab, the
-		// next batch's key read fails on it and refreshes the cache; a
-		// transient failure (a 5xx on a write that must not be blindly
-		// repeated) costs no extra call.
-		return fmt.Errorf("write batch to sheet: %w", err)
+	for _, k := range keys {
+		if len(ops[k]) == 0 {
+			continue
+		}
+		var n int
+		var err error
+		if t, ok := s.sheet(k).(*trackedSheet); ok && pre != nil {
+			n, err = t.applyAfter(ctx, *pre, ops[k])
+		} else {
+			n, err = s.sheet(k).Apply(ctx, ops[k])
+		}
+		calls[k] += n
+		if err != nil {
+			// The tab cache stays: if people deleted or renamed a tab, the
+			// next batch's key read fails on it and refreshes the cache; a
+			// transient failure (a 5xx on a write that must not be blindly
+			// repeated) costs no extra call.
+			return fmt.Errorf("write batch to sheet: %w", err)
+		}
 	}
 	return nil
 }
@@ -305,18 +319,18 @@ func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, 
 // commitBatch deletes exactly the consumed outbox ids and records the batch,
 // in one transaction. A crash before it commits only repeats the
 // (idempotent) sheet write.
-func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.Time, calls int) error {
+func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.Time, calls map[string]int) error {
 	finished := s.opts.Now()
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		if err := store.DeleteChanges(ctx, tx, plan.outbox.IDs()); err != nil {
 			return err
 		}
 		for _, p := range plan.mirrors {
-			details, _ := json.Marshal(map[string]any{"full": p.full, "appended": p.stats.Appended, "updated": p.stats.Written,
-				store.TitleClashDetail: nilIfEmpty(p.titleClash)})
+			details, _ := json.Marshal(s.withSpreadsheet(p.m, p.sheet, map[string]any{"full": p.full, "appended": p.stats.Appended, "updated": p.stats.Written,
+				store.TitleClashDetail: nilIfEmpty(p.titleClash)}))
 			_, err := store.InsertLog(ctx, tx, store.LogEntry{Mirror: p.m.Name, Direction: store.ToSheet, Kind: store.KindChange,
 				Status: store.StatusOK, StartedAt: started, FinishedAt: finished,
-				RowsWritten: p.stats.Written + p.stats.Appended, RowsDeleted: p.stats.Deleted, APICalls: calls,
+				RowsWritten: p.stats.Written + p.stats.Appended, RowsDeleted: p.stats.Deleted, APICalls: calls[p.sheet],
 				Changes: p.changes, Warnings: p.stats.Truncated, Details: details})
 			if err != nil {
 				return err

@@ -19,6 +19,7 @@ type batchPlan struct {
 // mirrorPlan is one mirror's share of a batch.
 type mirrorPlan struct {
 	m       *mirror
+	sheet   string // its sheet key (spreadsheets.go)
 	full    bool
 	changes int
 	// tab is the mirror's tab as the ops leave it (created, renamed back).
@@ -38,10 +39,10 @@ type mirrorPlan struct {
 // read. It does no I/O: what a batch does is decided from its inputs
 // alone. It fails when a tab's structure cannot be repaired without
 // overwriting a person's column.
-func planBatch(read *batchRead, tabs []tabCells, info syncd.SpreadsheetInfo, codec syncd.Codec) (batchPlan, error) {
+func planBatch(read *batchRead, tabs []tabCells, infos map[string]syncd.SpreadsheetInfo, codec syncd.Codec) (batchPlan, error) {
 	plan := batchPlan{outbox: read.outbox, mirrors: make([]mirrorPlan, len(read.mirrors))}
 	for i, mr := range read.mirrors {
-		plan.mirrors[i] = planMirror(mr, tabs[i], info, codec)
+		plan.mirrors[i] = planMirror(mr, tabs[i], infos[mr.sheet], codec)
 		if err := plan.mirrors[i].err; err != nil {
 			return plan, fmt.Errorf("plan mirror %s: %w", mr.m.Name, err)
 		}
@@ -52,13 +53,16 @@ func planBatch(read *batchRead, tabs []tabCells, info syncd.SpreadsheetInfo, cod
 // planMirror plans one mirror's share of a batch.
 func planMirror(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd.Codec) mirrorPlan {
 	if len(mr.m.Editable) == 0 {
-		return planOps(mr, tc, info, codec, nil)
+		p := planOps(mr, tc, info, codec, nil)
+		p.sheet = mr.sheet
+		return p
 	}
 	// The editable cells need the merge: planChanges records its conflicts
 	// and base updates in es.
 	es := &editState{bases: mr.bases, cells: map[int][]syncd.Cell{}}
 	p := planOps(mr, tc, info, codec, es)
 	p.conflicts, p.states = es.conflicts, es.states
+	p.sheet = mr.sheet
 	return p
 }
 

@@ -21,7 +21,7 @@ func TestPlanBatchIsAPureFunctionOfItsInputs(t *testing.T) {
 		{m: other, changes: 1, keys: []string{`{"id": 2}`}, rows: []dbRow{row("2", "b")}, tab: info.Tabs[0], hasTab: true},
 	}}
 	tabs := []tabCells{{}, {keys: keyCol("1", "2")}}
-	plan, err := planBatch(read, tabs, info, textCodec{})
+	plan, err := planBatch(read, tabs, map[string]syncd.SpreadsheetInfo{"": info}, textCodec{})
 	if err != nil {
 		t.Fatal(err)
 	}

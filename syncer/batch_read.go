@@ -25,6 +25,7 @@ type batchRead struct {
 // mirrorRead is the snapshot's view of one mirror the batch concerns.
 type mirrorRead struct {
 	m       *mirror
+	sheet   string   // its sheet key (spreadsheets.go)
 	full    bool     // rewrite from the whole table (truncate, query refresh, new tab)
 	keys    []string // outbox keys (jsonb) when not full
 	changes int      // outbox entries that concern it
@@ -53,7 +54,7 @@ func (r *batchRead) affected() []*mirror {
 // are consumed all the same, because a parked mirror comes back through a
 // full resync. With alone set, it reads no outbox and only alone's whole
 // table (the full resync that tries a parked mirror again).
-func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo, alone *mirror) (*batchRead, error) {
+func (s *Syncer) readBatch(ctx context.Context, infos map[string]syncd.SpreadsheetInfo, alone *mirror) (*batchRead, error) {
 	s.mu.Lock()
 	oids := s.tableOID
 	s.mu.Unlock()
@@ -76,7 +77,11 @@ func (s *Syncer) readBatch(ctx context.Context, info syncd.SpreadsheetInfo, alon
 				// whole when it resumes.
 				continue
 			}
-			mr := mirrorRead{m: m, full: q.Full, keys: q.Keys, changes: q.Changes, layout: s.layoutOf(m.Name)}
+			mr := mirrorRead{m: m, sheet: s.sheetKey(m), full: q.Full, keys: q.Keys, changes: q.Changes, layout: s.layoutOf(m.Name)}
+			info, ok := infos[mr.sheet]
+			if !ok {
+				return fmt.Errorf("mirror %s: its spreadsheet was not read", m.Name)
+			}
 			mr.tab, mr.hasTab = s.locateTab(info, m)
 			if !mr.hasTab || s.needsFull(m.Name) {
 				mr.full = true
@@ -137,14 +142,33 @@ func (tc tabCells) damaged(m *mirror) bool {
 	return tc.narrow || !isHeader(tc.head, m.header())
 }
 
-// readTabs reads, in one call for all mirrors, the key columns of every
+// readTabs reads, in one call per spreadsheet, the key columns of every
 // affected tab (with the editable columns, so the batch does not overwrite
 // an edit reconcile has yet to import), or the whole tab for a full
-// resync. calls is incremented for the call.
-func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]tabCells, error) {
+// resync. calls counts the calls per sheet key.
+func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls map[string]int) ([]tabCells, error) {
+	out := make([]tabCells, len(read.mirrors))
+	var keys []string
+	seen := map[string]bool{}
+	for _, mr := range read.mirrors {
+		if !seen[mr.sheet] {
+			seen[mr.sheet] = true
+			keys = append(keys, mr.sheet)
+		}
+	}
+	for _, k := range keys {
+		if err := s.readTabsOf(ctx, read, k, out, calls); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// readTabsOf is readTabs for the mirrors of one spreadsheet, into out.
+func (s *Syncer) readTabsOf(ctx context.Context, read *batchRead, key string, out []tabCells, calls map[string]int) error {
 	var ranges []syncd.Range
 	for _, mr := range read.mirrors {
-		if !mr.hasTab {
+		if !mr.hasTab || mr.sheet != key {
 			continue
 		}
 		if mr.full {
@@ -162,18 +186,17 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			ranges = append(ranges, otherRanges(mr.tab, mr.m)...)
 		}
 	}
-	out := make([]tabCells, len(read.mirrors))
 	if len(ranges) == 0 {
-		return out, nil
+		return nil
 	}
-	got, err := s.opts.Sheet.Read(ctx, ranges)
-	*calls++
+	got, err := s.sheet(key).Read(ctx, ranges)
+	calls[key]++
 	if err != nil {
-		return nil, fmt.Errorf("read key columns: %w (%w)", err, errReplan)
+		return fmt.Errorf("read key columns: %w (%w)", err, errReplan)
 	}
 	for i, mr := range read.mirrors {
 		switch {
-		case !mr.hasTab:
+		case !mr.hasTab || mr.sheet != key:
 		case mr.full:
 			out[i].grid, got = got[0], got[1:]
 		default:
@@ -190,7 +213,7 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls *int) ([]t
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // keysReadable reports whether every key and editable column lies in the

@@ -162,7 +162,7 @@ func (s *Syncer) syncConflictsTab(ctx context.Context) error {
 		return nil
 	}
 	calls := 0
-	info, err := s.spreadsheetInfo(ctx, &calls)
+	info, err := s.spreadsheetInfo(ctx, "", &calls) // the conflicts tab is in Options.Sheet
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Syncer) syncConflictsTab(ctx context.Context) error {
 		s.forgetInfo()
 		return fmt.Errorf("write the conflicts tab: %w", err)
 	}
-	s.rememberTab(tab)
+	s.rememberTab("", tab)
 	return nil
 }
 

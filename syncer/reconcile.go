@@ -130,16 +130,22 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	}
 	started := s.opts.Now()
 	// People may have renamed or deleted tabs: never trust the cache here.
+	// Each spreadsheet is read and written with its own calls; calls
+	// counts them per sheet key, for each mirror's sync_log row.
 	s.forgetInfo()
-	info, err := s.spreadsheetInfo(ctx, &rep.APICalls)
+	calls := map[string]int{}
+	infos, err := s.spreadsheetInfos(ctx, mirrors, calls)
+	rep.APICalls = sum(calls)
 	if err != nil {
 		return rep, err
 	}
 	inputs := make([]diffInput, len(mirrors))
-	var ranges []syncd.Range
-	var owners []int
+	ranges := map[string][]syncd.Range{}
+	owners := map[string][]int{}
 	for i, m := range mirrors {
 		in := &inputs[i]
+		key := s.sheetKey(m)
+		info := infos[key]
 		in.loc = info.TimeZone
 		in.info = info
 		in.tab, in.hasTab = s.locateTab(info, m)
@@ -151,22 +157,27 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		for start := 0; start < rows; start += chunkRows {
 			r := byID(in.tab)
 			r.StartRow, r.EndRow, r.EndCol = start, min(start+chunkRows, rows), wholeWidth(in.tab)
-			ranges = append(ranges, r)
-			owners = append(owners, i)
+			ranges[key] = append(ranges[key], r)
+			owners[key] = append(owners[key], i)
 		}
 	}
-	// The sheet is read before the database: anything committed after this
-	// read is either in the snapshot below (and wins) or queued in the
-	// outbox (and those rows are skipped), so a pass never undoes a change.
-	if len(ranges) > 0 {
-		read, err := s.opts.Sheet.Read(ctx, ranges)
+	// The sheets are read before the database: anything committed after
+	// these reads is either in the snapshot below (and wins) or queued in
+	// the outbox (and those rows are skipped), so a pass never undoes a
+	// change.
+	for _, key := range s.sheetKeys(mirrors) {
+		if len(ranges[key]) == 0 {
+			continue
+		}
+		read, err := s.sheet(key).Read(ctx, ranges[key])
+		calls[key]++
 		rep.APICalls++
 		if err != nil {
 			return rep, fmt.Errorf("read tabs: %w", err)
 		}
 		for j, cells := range read {
-			in := &inputs[owners[j]]
-			start := ranges[j].StartRow
+			in := &inputs[owners[key][j]]
+			start := ranges[key][j].StartRow
 			for len(in.grid) < start {
 				in.grid = append(in.grid, nil)
 			}
@@ -183,7 +194,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		return rep, err
 	}
 	diffs := make([]*mirrorDiff, len(mirrors))
-	var ops []syncd.Op
+	ops := map[string][]syncd.Op{}
 	for i, m := range mirrors {
 		if inputs[i].pending == nil {
 			// A full resync is queued: the change stream rewrites the tab.
@@ -211,25 +222,32 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	for i, d := range diffs {
 		if d != nil {
 			s.settleSheetRows(mirrors[i], d) // rows people added or deleted (sheetrows.go)
-			ops = append(ops, d.ops...)
+			key := s.sheetKey(mirrors[i])
+			ops[key] = append(ops[key], d.ops...)
 		}
 	}
-	if len(ops) > 0 {
-		n, err := s.opts.Sheet.Apply(ctx, ops)
+	// One batchUpdate per spreadsheet; one that fails leaves the ones
+	// written before it written (the next pass finds them settled).
+	for _, key := range s.sheetKeys(mirrors) {
+		if len(ops[key]) == 0 {
+			continue
+		}
+		n, err := s.sheet(key).Apply(ctx, ops[key])
+		calls[key] += n
 		rep.APICalls += n
 		if err != nil {
 			s.forgetInfo()
 			return rep, fmt.Errorf("write repairs: %w", err)
 		}
 	}
-	for _, d := range diffs {
+	for i, d := range diffs {
 		if d == nil {
 			continue
 		}
-		s.rememberTab(d.tab)
+		s.rememberTab(s.sheetKey(mirrors[i]), d.tab)
 		rep.Mirrors = append(rep.Mirrors, d.drift)
 	}
-	if err := s.finishReconcile(ctx, mirrors, diffs, started, rep.APICalls, opts.bySheet); err != nil {
+	if err := s.finishReconcile(ctx, mirrors, diffs, started, calls, opts.bySheet); err != nil {
 		return rep, err
 	}
 	for i, d := range diffs {
@@ -399,7 +417,7 @@ func nullable(v syncd.Value) any {
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror
 // statistics `syncd status` shows.
-func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, calls int, bySheet bool) error {
+func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, callsBySheet map[string]int, bySheet bool) error {
 	finished := s.opts.Now()
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
@@ -407,16 +425,17 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 				continue
 			}
 			m := mirrors[i]
+			calls := callsBySheet[s.sheetKey(m)] // its spreadsheet's calls
 			if err := store.WriteRowStates(ctx, tx, m.Name, d.states); err != nil {
 				return err
 			}
 			dr := d.drift
 			drift := dr.Drift()
-			details, _ := json.Marshal(map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
+			details, _ := json.Marshal(s.withSpreadsheet(m, s.sheetKey(m), map[string]any{"appended": dr.Appended, "rewritten": dr.Rewritten, "cells": dr.Cells,
 				"removed": dr.Removed, "tab_created": dr.TabCreated, "tab_renamed": dr.TabRenamed, "header_fixed": dr.HeaderFixed,
 				"conflicts": len(dr.Conflicts), "pending": dr.Pending, "edits_imported": dr.EditsImported,
 				"inserted": dr.Inserted, "deleted": dr.Deleted, "held_back": dr.HeldBack, "max_sheet_deletes": m.MaxSheetDeletes,
-				store.TitleClashDetail: nilIfEmpty(dr.TitleClash)})
+				store.TitleClashDetail: nilIfEmpty(dr.TitleClash)}))
 			s.sheetRows.remember(m.Name, d.sheetRows.tabKeys)
 			if bySheet {
 				// The change poll's pass (poll.go): one sheet_to_pg row.

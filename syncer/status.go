@@ -88,6 +88,9 @@ type Status struct {
 	// served), against the per-minute quota.
 	QuotaUsedLastMinute int            `json:"quota_used_last_minute"`
 	Mirrors             []MirrorStatus `json:"mirrors"`
+	// Spreadsheets lists every spreadsheet the mirrors are in, with its
+	// cells against Google's limit (see ReadSpreadsheets).
+	Spreadsheets []SpreadsheetStatus `json:"spreadsheets"`
 }
 
 // DaemonStatus describes the daemons sharing the database.

@@ -30,8 +30,14 @@ type Doorbell interface {
 
 // Options configure a Syncer. Pool, Sheet, Codec and Mirrors are required.
 type Options struct {
-	Pool    *pgxpool.Pool
-	Sheet   syncd.Spreadsheet
+	Pool *pgxpool.Pool
+	// Sheet is the default spreadsheet: every mirror's whose key
+	// (SpreadsheetKey) Sheets lacks, and the conflicts tab's.
+	Sheet syncd.Spreadsheet
+	// Sheets holds the other spreadsheets, by SpreadsheetKey of the
+	// mirrors in them (see spreadsheets.go). The change poll follows
+	// Sheet only.
+	Sheets  map[string]syncd.Spreadsheet
 	Codec   syncd.Codec
 	Mirrors []syncd.Mirror
 	// Doorbell wakes the syncer early; nil means poll only.
@@ -70,8 +76,8 @@ type Syncer struct {
 	byName  map[string]*mirror
 
 	mu       sync.Mutex
-	info     *syncd.SpreadsheetInfo // cached; nil forces a spreadsheets.get
-	sheetIDs map[string]int64       // mirror name → the tab syncd owns
+	info     map[string]*syncd.SpreadsheetInfo // by sheet key, cached; none forces a spreadsheets.get
+	sheetIDs map[string]int64                  // mirror name → the tab syncd owns
 	tableOID map[uint32]string
 	stats    Stats
 	// needFull names the mirrors whose next batch must be a full resync:
@@ -122,7 +128,7 @@ func New(opts Options) *Syncer {
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 10 * time.Second
 	}
-	s := &Syncer{opts: opts, log: opts.Logger, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
+	s := &Syncer{opts: opts, log: opts.Logger, info: map[string]*syncd.SpreadsheetInfo{}, byName: map[string]*mirror{}, sheetIDs: map[string]int64{},
 		needFull: map[string]bool{}, parked: map[string]*parking{}, reconcileCh: make(chan struct{}, 1),
 		schema: newSchemaState(opts.Mirrors)}
 	s.versions = withChangePoll(&s.opts)
@@ -253,37 +259,6 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 }
 
-// spreadsheetInfo returns the cached spreadsheet info, fetching it when
-// needed. calls is incremented for a fetch.
-func (s *Syncer) spreadsheetInfo(ctx context.Context, calls *int) (syncd.SpreadsheetInfo, error) {
-	s.mu.Lock()
-	cached := s.info
-	s.mu.Unlock()
-	if cached != nil {
-		return *cached, nil
-	}
-	info, err := s.opts.Sheet.Info(ctx)
-	*calls++
-	if err != nil {
-		return syncd.SpreadsheetInfo{}, fmt.Errorf("read spreadsheet: %w", err)
-	}
-	if info.TimeZone == nil {
-		info.TimeZone = time.UTC
-	}
-	s.mu.Lock()
-	s.info = &info
-	s.mu.Unlock()
-	return info, nil
-}
-
-// forgetInfo drops the cached spreadsheet info (after a failed write, or when
-// people may have changed the tabs).
-func (s *Syncer) forgetInfo() {
-	s.mu.Lock()
-	s.info = nil
-	s.mu.Unlock()
-}
-
 // needsFull reports whether a mirror's next batch must be a full resync.
 func (s *Syncer) needsFull(name string) bool {
 	s.mu.Lock()
@@ -302,22 +277,6 @@ func (s *Syncer) setFull(mirrors []*mirror, full bool) {
 			delete(s.needFull, m.Name)
 		}
 	}
-}
-
-// rememberTab records a tab syncd created or found, in the cache.
-func (s *Syncer) rememberTab(t syncd.TabInfo) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.info == nil {
-		return
-	}
-	for i := range s.info.Tabs {
-		if s.info.Tabs[i].SheetID == t.SheetID {
-			s.info.Tabs[i] = t
-			return
-		}
-	}
-	s.info.Tabs = append(s.info.Tabs, t)
 }
 
 // locateTab finds a mirror's tab: by the sheet id syncd owns (so a renamed

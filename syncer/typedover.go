@@ -192,7 +192,7 @@ func (m *mirror) wholeRowCells(tc tabCells, es *editState) {
 // again, so the plan records what people typed into non-editable cells it
 // overwrites. It returns the plan and the version read to bracket the
 // write with (nil: let Apply read its own).
-func (s *Syncer) lookAgainIfTyped(ctx context.Context, read *batchRead, info syncd.SpreadsheetInfo, plan batchPlan, calls *int) (batchPlan, *preWrite, error) {
+func (s *Syncer) lookAgainIfTyped(ctx context.Context, read *batchRead, infos map[string]syncd.SpreadsheetInfo, plan batchPlan, calls map[string]int) (batchPlan, *preWrite, error) {
 	if !plan.writes() {
 		return plan, nil, nil
 	}
@@ -208,7 +208,7 @@ func (s *Syncer) lookAgainIfTyped(ctx context.Context, read *batchRead, info syn
 	if err := s.checkStructure(read, tabs); err != nil {
 		return plan, nil, err
 	}
-	plan, err = planBatch(read, tabs, info, s.opts.Codec)
+	plan, err = planBatch(read, tabs, infos, s.opts.Codec)
 	return plan, nil, err
 }
 

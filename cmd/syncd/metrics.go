@@ -69,10 +69,10 @@ func newMetrics(d *daemon) *metrics {
 	counter("rows_written_total", "Rows written or appended to tabs.", func() float64 { return float64(m.stats().RowsWritten) })
 	counter("rows_deleted_total", "Rows deleted from tabs.", func() float64 { return float64(m.stats().RowsDeleted) })
 	counter("changes_total", "Outbox entries mirrored.", func() float64 { return float64(m.stats().Changes) })
-	counter("sheets_read_requests_total", "Sheets API read requests sent (each attempt).", func() float64 { return float64(d.sheet.Stats().ReadCalls) })
-	counter("sheets_write_requests_total", "Sheets API write requests sent (each attempt).", func() float64 { return float64(d.sheet.Stats().WriteCalls) })
-	counter("sheets_rate_limited_total", "Sheets API 429 responses.", func() float64 { return float64(d.sheet.Stats().RateLimited) })
-	counter("sheets_retries_total", "Sheets API attempts that followed a failed one.", func() float64 { return float64(d.sheet.Stats().Retries) })
+	counter("sheets_read_requests_total", "Sheets API read requests sent (each attempt).", func() float64 { return float64(d.sheetStats().ReadCalls) })
+	counter("sheets_write_requests_total", "Sheets API write requests sent (each attempt).", func() float64 { return float64(d.sheetStats().WriteCalls) })
+	counter("sheets_rate_limited_total", "Sheets API 429 responses.", func() float64 { return float64(d.sheetStats().RateLimited) })
+	counter("sheets_retries_total", "Sheets API attempts that followed a failed one.", func() float64 { return float64(d.sheetStats().Retries) })
 	gauge("leader", "1 while this daemon holds the leader lock.", func() float64 {
 		if d.elector != nil && d.elector.IsLeader() {
 			return 1

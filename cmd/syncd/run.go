@@ -63,6 +63,10 @@ type deps struct {
 	pool    *pgxpool.Pool
 	mirrors []syncd.Mirror
 	sheet   *sheets.Client
+	// sheets are the clients of the mirrors whose spreadsheet or
+	// credential is not the sheets: default, by syncer.SpreadsheetKey
+	// (see spreadsheets.go).
+	sheets map[string]*sheets.Client
 	// tolerant (the daemon) lets a table mirror that does not resolve
 	// start stopped, its placeholder in mirrors and its error in
 	// unresolved, instead of refusing to start (see startStopped).
@@ -91,13 +95,21 @@ func openDepsFor(ctx context.Context, cfg *config.Config, log *zap.Logger, toler
 		pool.Close()
 		return nil, err
 	}
+	if d.sheets, err = mirrorClients(ctx, cfg, d.mirrors, log); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
 // syncerOptions are the options every syncer of this process starts from;
 // the daemon adds its doorbell and poll interval.
 func (d *deps) syncerOptions(log *zap.Logger) syncer.Options {
-	return syncer.Options{Pool: d.pool, Sheet: d.sheet, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer"),
+	others := map[string]syncd.Spreadsheet{}
+	for k, c := range d.sheets {
+		others[k] = c
+	}
+	return syncer.Options{Pool: d.pool, Sheet: d.sheet, Sheets: others, Codec: sheetsCodec(), Mirrors: d.mirrors, Logger: log.Named("syncer"),
 		ConflictsTab: d.cfg.ConflictsTabTitle()}
 }
 

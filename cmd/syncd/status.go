@@ -55,6 +55,9 @@ func (m *Main) status(ctx context.Context, args []string) error {
 	if got.Mirrors == nil {
 		got.Mirrors = st.Mirrors
 	}
+	if err == nil {
+		got.Spreadsheets, err = syncer.ReadSpreadsheets(ctx, conn, mirrors)
+	}
 	return m.printStatus(got, err, *asJSON)
 }
 
@@ -64,7 +67,12 @@ func (m *Main) status(ctx context.Context, args []string) error {
 func statusMirrors(cfg *config.Config) []syncd.Mirror {
 	out := make([]syncd.Mirror, 0, len(cfg.Mirrors))
 	for _, c := range cfg.Mirrors {
-		out = append(out, syncd.Mirror{Name: c.Name, Sheet: c.Sheet, Table: c.Table, Query: c.Query, DependsOn: c.DependsOn})
+		id := c.SpreadsheetID
+		if id == "" {
+			id = cfg.Sheets.SpreadsheetID
+		}
+		out = append(out, syncd.Mirror{Name: c.Name, Sheet: c.Sheet, Table: c.Table, Query: c.Query, DependsOn: c.DependsOn,
+			SpreadsheetID: id})
 	}
 	return out
 }
@@ -147,8 +155,35 @@ func writeStatusTable(w io.Writer, st syncer.Status, unknown bool) {
 	if !unknown {
 		fmt.Fprintf(w, "\nSheets API calls in the last minute: %d\n", st.QuotaUsedLastMinute)
 	}
+	writeSpreadsheets(w, st.Spreadsheets, ago)
 	fmt.Fprintln(w)
 	writeMirrors(w, st.Mirrors, unknown, ago)
+}
+
+// writeSpreadsheets prints each spreadsheet's cells against Google's
+// limit and the mirrors in it.
+func writeSpreadsheets(w io.Writer, sheets []syncer.SpreadsheetStatus, ago func(*time.Time) string) {
+	if len(sheets) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nspreadsheets:")
+	for _, sp := range sheets {
+		cells := "cells not known yet (no write recorded)"
+		if sp.Cells != nil {
+			cells = fmt.Sprintf("%s of %s cells (%.1f%%, %s)", thousands(*sp.Cells), thousands(sp.Limit),
+				100*float64(*sp.Cells)/float64(sp.Limit), ago(sp.CellsAt))
+		}
+		fmt.Fprintf(w, "  %s  %s  mirrors: %s\n", sp.ID, cells, strings.Join(sp.Mirrors, ", "))
+	}
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // writeDaemons prints the daemon line and, when any are known, a table of
