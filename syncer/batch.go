@@ -203,6 +203,26 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	if err != nil {
 		return fail(err)
 	}
+	if over := overCellLimit(plan.mirrors, infos); len(over) > 0 {
+		// Google would refuse the whole write (celllimit.go): those
+		// mirrors are left out and parked, the others' writes go.
+		if alone != nil {
+			for _, err := range over {
+				return fail(err)
+			}
+		}
+		keep := plan.mirrors[:0:0]
+		for i, p := range plan.mirrors {
+			err, ok := over[i]
+			if !ok {
+				keep = append(keep, p)
+				continue
+			}
+			s.park(p.m, err)
+			s.recordFailure(ctx, []*mirror{p.m}, started, 0, p.changes, err)
+		}
+		plan.mirrors = keep
+	}
 	if err := s.storeConflicts(ctx, plan); err != nil {
 		return fail(err)
 	}

@@ -154,8 +154,9 @@ func (s *Syncer) paces(mirrors []*mirror) bool {
 }
 
 // CellLimit is Google's limit on the cells of one spreadsheet, every tab's
-// grid (rows × columns) counted, empty cells included.
-const CellLimit = 10_000_000
+// grid (rows × columns) counted, empty cells included. A variable only so
+// that tests can lower it (celllimit_test.go); nothing else may change it.
+var CellLimit int64 = 10_000_000
 
 // gridCells is the cells of every tab's grid in info.
 func gridCells(info syncd.SpreadsheetInfo) int64 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,12 +22,14 @@ import (
 	"github.com/syncd/syncd/store"
 )
 
-// sheetCheck opens the configured spreadsheet with the configured
-// credentials (one read call) and returns an error that says what the API
-// refused. Tests replace it; nil would mean this build cannot check the
-// spreadsheet, and doctor would say so instead of failing.
-var sheetCheck = func(ctx context.Context, cfg *config.Config) error {
-	c, err := sheets.New(ctx, sheetsOptions(cfg, nil))
+// sheetCheck opens spreadsheet id with the credentials file creds (one
+// read call) and returns an error that says what the API refused. Tests
+// replace it; nil would mean this build cannot check the spreadsheet, and
+// doctor would say so instead of failing.
+var sheetCheck = func(ctx context.Context, cfg *config.Config, id, creds string) error {
+	opts := sheetsOptions(cfg, nil)
+	opts.SpreadsheetID, opts.CredentialsFile = id, creds
+	c, err := sheets.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("sheets client: %w", err)
 	}
@@ -224,26 +227,77 @@ func (d *doctor) checkCredentials(name string, cfg *config.Config) string {
 	return key.ClientEmail
 }
 
+// sheetUse is a spreadsheet and the credentials file it is reached with.
+type sheetUse struct{ id, creds string }
+
+// sheetUses are the distinct (spreadsheet, credentials) of the config:
+// the sheets: defaults first (the conflicts tab and the change poll use
+// them), then those mirrors name (mirrors[].spreadsheet_id,
+// credentials_file), in config order.
+func sheetUses(cfg *config.Config) []sheetUse {
+	out := []sheetUse{{cfg.Sheets.SpreadsheetID, cfg.Sheets.CredentialsFile}}
+	for _, m := range cfg.Mirrors {
+		u := out[0]
+		if m.SpreadsheetID != "" {
+			u.id = m.SpreadsheetID
+		}
+		if m.CredentialsFile != "" {
+			u.creds = m.CredentialsFile
+		}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// checkSheet checks that every spreadsheet of the config opens with the
+// credentials it is used with, one line each (named after the spreadsheet
+// when there are several): a spreadsheet not shared with its mirror's
+// service account fails naming that account. email is the client_email of
+// sheets.credentials_file ("" when unknown).
 func (d *doctor) checkSheet(ctx context.Context, name string, cfg *config.Config, email string) {
+	uses := sheetUses(cfg)
+	for _, u := range uses {
+		n := name
+		if len(uses) > 1 {
+			n = fmt.Sprintf("%s (%s)", name, u.id)
+		}
+		d.checkOneSheet(ctx, n, cfg, u, email)
+	}
+}
+
+func (d *doctor) checkOneSheet(ctx context.Context, name string, cfg *config.Config, u sheetUse, email string) {
 	if sheetCheck == nil {
 		d.skip(name, "this build of syncd has no Sheets client to check with; `syncd run` will report it")
 		return
 	}
-	if d.badKey {
+	if u.creds != cfg.Sheets.CredentialsFile {
+		// A mirror's own key: its account is the one to share with.
+		email = ""
+		key, _, err := sheets.ReadServiceAccountKey(u.creds)
+		if err != nil {
+			msg, _, _ := strings.Cut(err.Error(), " (fix: ")
+			d.fail(name, msg, "install the service account's JSON key as "+u.creds+
+				" (chmod 0640, chown root:syncd), or correct mirrors[].credentials_file")
+			return
+		}
+		email = key.ClientEmail
+	} else if d.badKey {
 		d.skip(name, "needs a usable service account key")
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 	defer cancel()
-	if err := sheetCheck(sctx, cfg); err != nil {
+	if err := sheetCheck(sctx, cfg, u.id, u.creds); err != nil {
 		who := "the service account"
 		if email != "" {
 			who = email
 		}
-		d.fail(name, err.Error(), sheetFix(err, who, cfg))
+		d.fail(name, err.Error(), sheetFix(err, who, cfg, u))
 		return
 	}
-	detail := cfg.Sheets.SpreadsheetID
+	detail := u.id
 	if email != "" {
 		detail += ", shared with " + email
 	}
@@ -582,19 +636,19 @@ func dedupe(list []string) []string {
 }
 
 // sheetFix says what to do about a failed spreadsheet check, by its cause.
-func sheetFix(err error, who string, cfg *config.Config) string {
+func sheetFix(err error, who string, cfg *config.Config, u sheetUse) string {
 	switch {
 	case errors.Is(err, sheets.ErrBadCredentials):
-		return fmt.Sprintf("create a new JSON key for %s and install it whole as %s", who, cfg.Sheets.CredentialsFile)
+		return fmt.Sprintf("create a new JSON key for %s and install it whole as %s", who, u.creds)
 	case errors.Is(err, sheets.ErrUnauthenticated):
 		return fmt.Sprintf("the key in %s was refused (deleted, revoked or from another project):\n"+
-			"create a new JSON key for %s and install it there", cfg.Sheets.CredentialsFile, who)
+			"create a new JSON key for %s and install it there", u.creds, who)
 	case errors.Is(err, sheets.ErrNotFound):
-		return fmt.Sprintf("check that sheets.spreadsheet_id (%s) is the id between /d/ and /edit in the sheet's URL",
-			cfg.Sheets.SpreadsheetID)
+		return fmt.Sprintf("check that the spreadsheet id %s (sheets.spreadsheet_id or mirrors[].spreadsheet_id) is the id\n"+
+			"between /d/ and /edit in the sheet's URL", u.id)
 	case errors.Is(err, sheets.ErrNotShared):
-		return fmt.Sprintf("open the spreadsheet and Share it with %s as Editor", who)
+		return fmt.Sprintf("open spreadsheet %s and Share it with %s as Editor", u.id, who)
 	}
-	return fmt.Sprintf("check the network path to the Sheets API (sheets.endpoint %q), then that sheets.spreadsheet_id (%s)\n"+
-		"is right and shared with %s as Editor", cfg.Sheets.Endpoint, cfg.Sheets.SpreadsheetID, who)
+	return fmt.Sprintf("check the network path to the Sheets API (sheets.endpoint %q), then that the spreadsheet id %s\n"+
+		"is right and shared with %s as Editor", cfg.Sheets.Endpoint, u.id, who)
 }

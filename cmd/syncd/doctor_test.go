@@ -69,7 +69,7 @@ func testKey(t *testing.T) []byte {
 func stubSheetCheck(t *testing.T, err error) {
 	t.Helper()
 	old := sheetCheck
-	sheetCheck = func(context.Context, *config.Config) error { return err }
+	sheetCheck = func(context.Context, *config.Config, string, string) error { return err }
 	t.Cleanup(func() { sheetCheck = old })
 }
 
@@ -508,5 +508,33 @@ func TestBrokenCredentialsFailFastWithTheCause(t *testing.T) {
 	expectFail(t, out, "service account", "does not parse", "new JSON key")
 	if l := doctorLine(t, out, "spreadsheet reachable"); !strings.HasPrefix(l, "skip") || strings.Contains(out, "network") {
 		t.Fatalf("spreadsheet check with a truncated key, want skipped and no network advice:\n%s", out)
+	}
+}
+
+// TestDoctorChecksEachSpreadsheetWithItsOwnCredential: mirrors in two
+// spreadsheets reached as two service accounts, bob's spreadsheet not
+// shared with bob. doctor checks each spreadsheet with its mirror's
+// credential: bob's fails naming the spreadsheet and bob's address,
+// alice's passes.
+func TestDoctorChecksEachSpreadsheetWithItsOwnCredential(t *testing.T) {
+	w := newSpreadsheetsWorldSharing(t, false)
+	code, out, _ := runCmd(t, "doctor", "-config", w.cfgPath)
+	if code != 1 {
+		t.Fatalf("exit %d with bob's spreadsheet unshared, want 1:\n%s", code, out)
+	}
+	expectFail(t, out, "spreadsheet reachable ("+w.idB+")",
+		"Share it with bob@test.iam.gserviceaccount.com as Editor", "spreadsheet "+w.idB)
+	if l := doctorLine(t, out, "spreadsheet reachable ("+w.tw.ID+")"); !strings.HasPrefix(l, "ok") ||
+		!strings.Contains(l, "shared with alice@test.iam.gserviceaccount.com") {
+		t.Fatalf("alice's spreadsheet: %s\n\nfull output:\n%s", l, out)
+	}
+
+	if err := w.tw.Emu.Share(w.idB, "bob@test.iam.gserviceaccount.com"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCmd(t, "doctor", "-config", w.cfgPath)
+	if l := doctorLine(t, out, "spreadsheet reachable ("+w.idB+")"); code != 0 || !strings.HasPrefix(l, "ok") ||
+		!strings.Contains(l, "shared with bob@test.iam.gserviceaccount.com") {
+		t.Fatalf("exit %d after sharing bob's spreadsheet:\n%s", code, out)
 	}
 }

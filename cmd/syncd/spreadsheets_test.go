@@ -33,6 +33,13 @@ type spreadsheetsWorld struct {
 
 func newSpreadsheetsWorld(t *testing.T) *spreadsheetsWorld {
 	t.Helper()
+	return newSpreadsheetsWorldSharing(t, true)
+}
+
+// newSpreadsheetsWorldSharing is newSpreadsheetsWorld; with shareB false
+// bob's spreadsheet is shared with someone else only, not with bob.
+func newSpreadsheetsWorldSharing(t *testing.T, shareB bool) *spreadsheetsWorld {
+	t.Helper()
 	// A per-account quota: each credential has its own budget.
 	tw := testworld.New(t, testworld.Options{
 		Schema: `CREATE TABLE public.a (id int PRIMARY KEY, v text);
@@ -51,7 +58,11 @@ func newSpreadsheetsWorld(t *testing.T) *spreadsheetsWorld {
 	if err := tw.Emu.Share(tw.ID, "alice@test.iam.gserviceaccount.com"); err != nil {
 		t.Fatal(err)
 	}
-	if err := tw.Emu.Share(w.idB, bob.Email); err != nil {
+	shareWith := bob.Email
+	if !shareB {
+		shareWith = "accountant@example.com"
+	}
+	if err := tw.Emu.Share(w.idB, shareWith); err != nil {
 		t.Fatal(err)
 	}
 	w.cfgPath = tw.WriteConfig("two", testworld.Config{Body: fmt.Sprintf(`reconcile:
