@@ -134,7 +134,8 @@ func editRunOn(t *testing.T, w *world, edits int, window, limit time.Duration) e
 
 	w.rec.start(false)
 	drive0 := driveReads(w)
-	rejected0 := w.Emu.Stats()[w.ID].Rejected
+	st0 := w.Emu.Stats()[w.ID]
+	rejected0 := st0.Rejected
 	start := time.Now()
 	done := make(chan struct{})
 
@@ -231,6 +232,11 @@ func editRunOn(t *testing.T, w *world, edits int, window, limit time.Duration) e
 	mins := el.Minutes()
 	res.Drive = float64(driveReads(w)-drive0) / mins
 	res.Reads, res.Writes, res.Quota429 = float64(api.Reads)/mins, float64(api.Writes)/mins, api.Quota429
+	// A cross-check of the recorder's split against the emulator's own
+	// counters, which include the typists' writes.
+	st1 := w.Emu.Stats()[w.ID]
+	t.Logf("window %.1f s: emulator reads %d, writes %d (%d of them the typists'); recorder (daemon) reads %d, writes %d",
+		el.Seconds(), st1.Reads-st0.Reads, st1.Writes-st0.Writes, edits, api.Reads, api.Writes)
 	select {
 	case err := <-typeErr:
 		t.Errorf("typing: %v", err)
