@@ -390,6 +390,18 @@ func (r *report) sheetEdits(when string) {
 	r.row("edit → Postgres p50 ≤ 5 s, p99 ≤ 15 s", fmt.Sprintf("p50 %s, p99 %s", editLat(p.P50, p), editLat(p.P99, p)), ok(p.P50 <= 5 && p.P99 <= 15))
 	r.row("idle ≤ 30 Drive calls and 0 Sheets reads per minute", fmt.Sprintf("%s Drive, %s Sheets reads", perMin(e.Idle.Drive), perMin(e.Idle.Reads)), ok(e.Idle.Drive <= 30 && e.Idle.Reads == 0))
 	r.p("")
+	if p.Reads >= 54 && p.Writes < c.Writes {
+		r.p("- **The way back costs the way out.** While people typed, the daemon's Sheets reads were at the 60/min quota with poll_changes: "+
+			"each sheet pass reads the tab, and each change batch reads the affected rows' keys and editable cells before it writes, so change batches got "+
+			"fewer read slots: %s writes a minute against %s cron-only. The application's rows therefore reach the sheet later while people type; "+
+			"commit → visible during typing is not measured here.", perMin(p.Writes), perMin(c.Writes))
+	}
+	if e.Idle.Drive >= 29 {
+		r.p("- **Idle Drive calls.** %s a minute is one `files.get` per poll_changes period (2 s): the target holds with no room; a longer period leaves some.", perMin(e.Idle.Drive))
+	}
+	if p.Reads >= 54 || e.Idle.Drive >= 29 {
+		r.p("")
+	}
 }
 
 // TestSheetEdits runs scenario 6 alone at the suite's sizes
