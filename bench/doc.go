@@ -7,4 +7,8 @@
 //     the naive mirror (bench/naivemirror), written to docs/BENCHMARKS.md.
 //   - `go test ./bench -run '^$' -bench Reconcile100k` is the reconcile
 //     benchmark on its own.
+//   - `go test -tags bench -run TestSheetEdits -timeout 20m -v ./bench` is
+//     scenario 6 (issue 15: edits typed into the sheet → Postgres, with
+//     sheets.poll_changes against cron only, and the idle cost of the
+//     poll) on its own; it splices its section into docs/BENCHMARKS.md.
 package bench

@@ -50,7 +50,7 @@ func (c *recorder) wrap(h http.Handler) http.Handler {
 		began := time.Now()
 		h.ServeHTTP(st, r)
 		q := request{began: began, end: time.Now(), user: r.URL.Query().Get("quotaUser"), status: st.code, size: len(body),
-			write: r.Method != http.MethodGet, append: strings.HasSuffix(r.URL.Path, ":append")}
+			write: isWrite(r), append: strings.HasSuffix(r.URL.Path, ":append")}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.keep && q.write && q.user == "" && q.status == http.StatusOK {
@@ -58,6 +58,22 @@ func (c *recorder) wrap(h http.Handler) http.Handler {
 		}
 		c.reqs = append(c.reqs, q)
 	})
+}
+
+// isWrite tells writes from reads as the emulator's quota does: every
+// request but GET is a write, except the reads sent as POST (syncd reads
+// ranges by id through values.batchGetByDataFilter). Counting those as
+// writes made a batch's read-before-write look like a second write.
+func isWrite(r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		return false
+	}
+	for _, read := range []string{":getByDataFilter", ":batchGetByDataFilter", "/developerMetadata:search"} {
+		if strings.HasSuffix(r.URL.Path, read) {
+			return false
+		}
+	}
+	return true
 }
 
 type statusWriter struct {

@@ -20,14 +20,20 @@ import (
 type suite struct {
 	Tx, Copy, Recon, Runs, CopyRuns, CaptureRounds, CaptureSecs int
 	NaiveGrace, NaiveCopy, NaiveRecon, Idle                     time.Duration
+	// Scenario 6: Edits typed over EditWindow; EditCron is the cron-only
+	// pass's reconcile schedule.
+	Edits                int
+	EditWindow, EditCron time.Duration
 }
 
 func suiteSizes() suite {
 	s := suite{Tx: 10000, Copy: 100000, Recon: 100000, Runs: 3, CopyRuns: 2, CaptureRounds: 5, CaptureSecs: 3,
-		NaiveGrace: 10 * time.Second, NaiveCopy: 30 * time.Second, NaiveRecon: 30 * time.Second, Idle: time.Minute}
+		NaiveGrace: 10 * time.Second, NaiveCopy: 30 * time.Second, NaiveRecon: 30 * time.Second, Idle: time.Minute,
+		Edits: 200, EditWindow: time.Minute, EditCron: 5 * time.Minute}
 	if os.Getenv("SYNCD_BENCH_QUICK") == "1" {
 		s = suite{Tx: 1000, Copy: 10000, Recon: 10000, Runs: 1, CopyRuns: 1, CaptureRounds: 1, CaptureSecs: 2,
-			NaiveGrace: 2 * time.Second, NaiveCopy: 5 * time.Second, NaiveRecon: 5 * time.Second, Idle: 5 * time.Second}
+			NaiveGrace: 2 * time.Second, NaiveCopy: 5 * time.Second, NaiveRecon: 5 * time.Second, Idle: 5 * time.Second,
+			Edits: 40, EditWindow: 12 * time.Second, EditCron: 30 * time.Second}
 	}
 	if n, err := strconv.Atoi(os.Getenv("SYNCD_BENCH_RUNS")); err == nil && n > 0 {
 		s.Runs, s.CopyRuns = n, n
@@ -97,6 +103,7 @@ func measureAll(t *testing.T, sz suite) results {
 	r.RecCleanN, r.RecDriftN = reconcileNaive(t, bins, sz.Recon, sz.Runs, sz.NaiveRecon)
 	r.Capture = runCapture(t, sz.CaptureRounds, sz.CaptureSecs)
 	r.IdleS, r.IdleN = runIdle(t, bins, sz.Idle)
+	r.Edits = runEdits(t, bins, sz)
 	r.Took = time.Since(r.Date)
 	return r
 }
@@ -115,6 +122,7 @@ type results struct {
 	RecDriftN            reconResult
 	Capture              captureResult
 	IdleS, IdleN         idleResult
+	Edits                editsResult
 	Arm64                bool
 	Took                 time.Duration
 	Date                 time.Time
@@ -218,6 +226,7 @@ func (r *report) markdown() string {
 	r.captureRows()
 	r.idleRows()
 	r.p("")
+	r.sheetEdits("measured in the same suite run")
 	r.targets()
 	return r.b.String()
 }
