@@ -28,7 +28,7 @@ vet:
 	$(GO) vet -tags demo ./...
 	$(GO) vet ./...
 
-# The benchmark suite of issue 8 / CONTRACT.md §8 (≈ 10-15 min): real Postgres,
+# The benchmark suite of CONTRACT.md §8 (≈ 20 min with the sheet-edits scenario): real Postgres,
 # the Sheets emulator at 100 ms and 60 calls/min, syncd against a naive
 # mirror; writes docs/BENCHMARKS.md. The bench build tag keeps it out of
 # `make test`. SYNCD_BENCH_QUICK=1 SYNCD_BENCH_OUT=/tmp/b.md is a smoke run.
