@@ -18,6 +18,7 @@ import (
 	"github.com/syncd/syncd/bench/internal/naive"
 	"github.com/syncd/syncd/internal/pgcluster"
 	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/store"
 )
 
 // captureVariants are scenario 4's variants.
@@ -157,7 +158,7 @@ func runCapture(t *testing.T, rounds, secs int) captureResult {
 		if on {
 			fn = "pg_advisory_lock"
 		}
-		if _, err := daemon.Exec(ctx, "SELECT "+fn+"($1)", migrations.DoorbellLock); err != nil {
+		if _, err := daemon.Exec(ctx, "SELECT "+fn+"($1)", store.DoorbellLock); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -21,8 +21,8 @@ import (
 
 	"github.com/syncd/syncd/bench/internal/naive"
 	"github.com/syncd/syncd/internal/testworld"
-	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/sheetsemu"
+	"github.com/syncd/syncd/store"
 )
 
 // wideColumns are wideTable's columns in order, the key first.
@@ -88,7 +88,7 @@ func startSyncd(t testing.TB, bin string, w *world) *testworld.Proc {
 			t.Fatalf("syncd run exited: %v\n%s", p.Err(), p.Log.String())
 		}
 		var free bool
-		if err := w.Pool.QueryRow(w.Ctx, "SELECT pg_try_advisory_xact_lock_shared($1)", migrations.DoorbellLock).Scan(&free); err != nil {
+		if err := w.Pool.QueryRow(w.Ctx, "SELECT pg_try_advisory_xact_lock_shared($1)", store.DoorbellLock).Scan(&free); err != nil {
 			t.Fatal(err)
 		}
 		return !free, "the doorbell lock is free"

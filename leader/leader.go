@@ -35,10 +35,6 @@ import (
 	"github.com/syncd/syncd/store"
 )
 
-// LockKey is the session advisory lock whose holder is the leader
-// (store.LeaderLock, next to syncd's other lock keys).
-const LockKey = store.LeaderLock
-
 // Defaults for the zero values of [Options].
 const (
 	// DefaultHeartbeatInterval is how often an instance writes its
@@ -397,7 +393,7 @@ func (e *Elector) timeout() time.Duration { return max(e.interval, 5*time.Second
 func (e *Elector) tryLock(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	qctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	return store.TryLock(qctx, conn, LockKey)
+	return store.TryLock(qctx, conn, store.LeaderLock)
 }
 
 // heartbeat upserts this instance's row. It doubles as the ping of the lock
@@ -454,7 +450,7 @@ func (e *Elector) pruneOld(ctx context.Context, conn *pgx.Conn) {
 func (e *Elector) release(ctx context.Context, conn *pgx.Conn) {
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	if err := store.Unlock(qctx, conn, LockKey); err != nil {
+	if err := store.Unlock(qctx, conn, store.LeaderLock); err != nil {
 		e.log.Debug("unlock", zap.Error(err))
 	}
 }

@@ -13,15 +13,6 @@ import (
 	"github.com/syncd/syncd/store"
 )
 
-// DoorbellLock is the advisory lock key of the NOTIFY doorbell; it is
-// defined, with every other lock key of syncd, in package store.
-// 003_capture.sql spells the same number; a test checks.
-const DoorbellLock = store.DoorbellLock
-
-// NotifyChannel is the channel the capture triggers notify (see
-// store.NotifyChannel).
-const NotifyChannel = store.NotifyChannel
-
 // CaptureFunction is the one trigger function every captured table calls
 // (003_capture.sql), as regprocedure prints it.
 const CaptureFunction = "syncd.capture()"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/syncd/syncd/internal/pgcluster"
 	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/store"
 )
 
 // BenchmarkCaptureOverhead measures single-row INSERT transactions from 4
@@ -96,7 +97,7 @@ func BenchmarkCaptureOverhead(b *testing.B) {
 		if on {
 			fn = "pg_advisory_lock"
 		}
-		if _, err := daemon.Exec(ctx, "SELECT "+fn+"($1)", migrations.DoorbellLock); err != nil {
+		if _, err := daemon.Exec(ctx, "SELECT "+fn+"($1)", store.DoorbellLock); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -210,12 +210,12 @@ func TestCaptureFunctionUsesTheDoorbellLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := strconv.FormatInt(migrations.DoorbellLock, 10)
+	n := strconv.FormatInt(store.DoorbellLock, 10)
 	if !strings.Contains(string(sql), "pg_try_advisory_xact_lock_shared("+n+")") {
 		t.Fatalf("003_capture.sql does not take the doorbell lock %s", n)
 	}
-	if !strings.Contains(string(sql), "pg_notify('"+migrations.NotifyChannel+"'") {
-		t.Fatalf("003_capture.sql does not notify channel %q", migrations.NotifyChannel)
+	if !strings.Contains(string(sql), "pg_notify('"+store.NotifyChannel+"'") {
+		t.Fatalf("003_capture.sql does not notify channel %q", store.NotifyChannel)
 	}
 	// The outbox reader decodes the op codes store defines.
 	for _, op := range []store.Op{store.OpInsert, store.OpUpdate, store.OpDelete, store.OpTruncate, store.OpStatement} {

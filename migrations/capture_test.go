@@ -13,6 +13,7 @@ import (
 
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/migrations"
+	"github.com/syncd/syncd/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -178,7 +179,7 @@ func TestDoorbell(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer listener.Close(ctx)
-	exec(t, listener, "LISTEN "+migrations.NotifyChannel)
+	exec(t, listener, "LISTEN "+store.NotifyChannel)
 
 	// A notification carries the sending backend's pid; anything from the
 	// writer's pid counts.
@@ -196,7 +197,7 @@ func TestDoorbell(t *testing.T) {
 			if err != nil {
 				return n
 			}
-			if nt.PID == writerPID && nt.Channel == migrations.NotifyChannel {
+			if nt.PID == writerPID && nt.Channel == store.NotifyChannel {
 				n++
 			}
 		}
@@ -226,14 +227,14 @@ func TestDoorbell(t *testing.T) {
 
 	// Armed: the daemon holds the lock exclusively on its listen connection.
 	var armed bool
-	if err := listener.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", migrations.DoorbellLock).Scan(&armed); err != nil || !armed {
+	if err := listener.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", store.DoorbellLock).Scan(&armed); err != nil || !armed {
 		t.Fatalf("arm doorbell: %v %v", armed, err)
 	}
 	twoStatementTxn() // one txn with two statements + the DELETE txn
 	if n := drainNotifications(); n != 2 {
 		t.Fatalf("doorbell armed: got %d notifications for 2 transactions, want 2", n)
 	}
-	exec(t, listener, fmt.Sprintf("SELECT pg_advisory_unlock(%d)", migrations.DoorbellLock))
+	exec(t, listener, fmt.Sprintf("SELECT pg_advisory_unlock(%d)", store.DoorbellLock))
 	twoStatementTxn()
 	if n := drainNotifications(); n != 0 {
 		t.Fatalf("doorbell disarmed: got %d notifications, want 0", n)
@@ -259,7 +260,7 @@ func TestArmingWaitsForWritersThatSawItUnarmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	var armed bool
-	if err := daemon.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", migrations.DoorbellLock).Scan(&armed); err != nil {
+	if err := daemon.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", store.DoorbellLock).Scan(&armed); err != nil {
 		t.Fatal(err)
 	}
 	if armed {
@@ -268,7 +269,7 @@ func TestArmingWaitsForWritersThatSawItUnarmed(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := daemon.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", migrations.DoorbellLock).Scan(&armed); err != nil || !armed {
+	if err := daemon.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", store.DoorbellLock).Scan(&armed); err != nil || !armed {
 		t.Fatalf("daemon could not arm after the writer committed: %v %v", armed, err)
 	}
 }

@@ -21,10 +21,6 @@ var files embed.FS
 // FS returns the numbered migration files (NNN_name.sql).
 func FS() fs.FS { return files }
 
-// VersionTable is where tern records the schema version (see
-// store.VersionTable, which reads it).
-const VersionTable = store.VersionTable
-
 // Result says what ApplySchema did.
 type Result struct {
 	From, To int32
@@ -48,7 +44,7 @@ func ApplySchema(ctx context.Context, conn *pgx.Conn) (Result, error) {
 			return Result{}, fmt.Errorf("create schema syncd: %w", err)
 		}
 	}
-	m, err := migrate.NewMigrator(ctx, conn, VersionTable)
+	m, err := migrate.NewMigrator(ctx, conn, store.VersionTable)
 	if err != nil {
 		return Result{}, fmt.Errorf("prepare migrator: %w", err)
 	}

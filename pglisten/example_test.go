@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
-	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/pglisten"
+	"github.com/syncd/syncd/store"
 )
 
 // The consumer's loop: drain on every ring and on a poll fallback, drain
@@ -23,8 +23,8 @@ func Example() {
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
 			return pgx.Connect(ctx, os.Getenv("DATABASE_URL")) // dedicated, never pooled
 		},
-		Channel:      migrations.NotifyChannel,
-		DoorbellLock: migrations.DoorbellLock,
+		Channel:      store.NotifyChannel,
+		DoorbellLock: store.DoorbellLock,
 		Logger:       zap.NewExample(),
 	})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/pglisten"
+	"github.com/syncd/syncd/store"
 )
 
 func TestMain(m *testing.M) {
@@ -139,8 +140,8 @@ func setup(t *testing.T, tweak func(o *pglisten.Options, url string)) *bundle {
 	}
 	opts := pglisten.Options{
 		Connect:      func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, b.url) },
-		Channel:      migrations.NotifyChannel,
-		DoorbellLock: migrations.DoorbellLock,
+		Channel:      store.NotifyChannel,
+		DoorbellLock: store.DoorbellLock,
 		ArmTimeout:   -1,
 		BackOff:      &backoff.ZeroBackOff{},
 		Logger:       zaptest.NewLogger(t),
@@ -228,8 +229,8 @@ func (b *bundle) expectDoorbellRings(t *testing.T, id int) {
 	t.Helper()
 	exec(t, b.writer, `INSERT INTO items VALUES ($1, 'x')`, id)
 	n := wait(t, b.sig.notified, "notification")
-	if n.PID != b.writer.PgConn().PID() || n.Channel != migrations.NotifyChannel {
-		t.Fatalf("notification %+v, want one from the writer (pid %d) on %q", n, b.writer.PgConn().PID(), migrations.NotifyChannel)
+	if n.PID != b.writer.PgConn().PID() || n.Channel != store.NotifyChannel {
+		t.Fatalf("notification %+v, want one from the writer (pid %d) on %q", n, b.writer.PgConn().PID(), store.NotifyChannel)
 	}
 	wait(t, b.sig.disarmed, "disarmed")
 	expectRing(t, b.l, false)
@@ -245,7 +246,7 @@ func (b *bundle) expectDoorbellRings(t *testing.T, id int) {
 func (b *bundle) expectNoWriterNotification(t *testing.T) {
 	t.Helper()
 	other := connect(t, b.url)
-	exec(t, other, `SELECT pg_notify($1, 'marker')`, migrations.NotifyChannel)
+	exec(t, other, `SELECT pg_notify($1, 'marker')`, store.NotifyChannel)
 	if n := wait(t, b.sig.notified, "marker notification"); n.Payload != "marker" {
 		t.Fatalf("got notification %+v before the marker: the write notified while unarmed", n)
 	}

@@ -3,7 +3,7 @@
 // may hold new changes. It never carries data; the consumer re-reads the
 // outbox on every ring (CONTRACT.md §1: NOTIFY is a hint, never the data).
 //
-// It also operates the doorbell (see migrations.DoorbellLock): capture
+// It also operates the doorbell (see store.DoorbellLock): capture
 // triggers notify only while the listener holds an advisory lock
 // exclusively, because every notifying transaction serialises its commit
 // cluster-wide. The consumer calls [Listener.Idle] when a drain found the
@@ -78,12 +78,12 @@ type Options struct {
 	// cancel request each time.
 	Connect func(ctx context.Context) (*pgx.Conn, error)
 
-	// Channel is the channel to LISTEN on (migrations.NotifyChannel). It is
+	// Channel is the channel to LISTEN on (store.NotifyChannel). It is
 	// quoted as an identifier, so it is matched case-sensitively.
 	Channel string
 
 	// DoorbellLock is the advisory lock key the capture triggers test
-	// (migrations.DoorbellLock). Zero means there is no doorbell: Idle does
+	// (store.DoorbellLock). Zero means there is no doorbell: Idle does
 	// nothing and the listener relies on writers notifying unconditionally.
 	DoorbellLock int64
 

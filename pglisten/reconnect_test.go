@@ -12,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/syncd/syncd/internal/pgtest"
-	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/pglisten"
+	"github.com/syncd/syncd/store"
 )
 
 func TestTerminatedBackendReconnectsAndRelistens(t *testing.T) {
@@ -161,8 +161,8 @@ func TestCancelReturnsNilPromptly(t *testing.T) {
 		// Closing the connection released the doorbell. The backend exits
 		// asynchronously, so let the server wait for the lock (bounded).
 		exec(t, b.writer, `SET lock_timeout = '10s'`)
-		exec(t, b.writer, `SELECT pg_advisory_lock($1)`, migrations.DoorbellLock)
-		exec(t, b.writer, `SELECT pg_advisory_unlock($1)`, migrations.DoorbellLock)
+		exec(t, b.writer, `SELECT pg_advisory_lock($1)`, store.DoorbellLock)
+		exec(t, b.writer, `SELECT pg_advisory_unlock($1)`, store.DoorbellLock)
 	})
 
 	t.Run("while retrying to arm", func(t *testing.T) {

@@ -217,7 +217,7 @@ func TestMigrationConvertsRowKeys(t *testing.T) {
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA syncd"); err != nil {
 		t.Fatal(err)
 	}
-	m, err := migrate.NewMigrator(ctx, conn.Conn(), migrations.VersionTable)
+	m, err := migrate.NewMigrator(ctx, conn.Conn(), store.VersionTable)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd/syncd/config"
-	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/syncer"
 )
@@ -89,7 +88,7 @@ func (d *deps) takeLeaderLock(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	got, err := store.TryLock(ctx, conn, leader.LockKey)
+	got, err := store.TryLock(ctx, conn, store.LeaderLock)
 	if err != nil {
 		conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("take the leader lock: %w", err)

@@ -7,8 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/syncd/syncd/leader"
 	"github.com/syncd/syncd/sheetsemu"
+	"github.com/syncd/syncd/store"
 )
 
 // TestReconcileRefusesWhileADaemonLeads: a writing pass takes the leader
@@ -25,7 +25,7 @@ func TestReconcileRefusesWhileADaemonLeads(t *testing.T) {
 	}
 	defer lead.Close(ctx)
 	var got bool
-	if err := lead.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", leader.LockKey).Scan(&got); err != nil || !got {
+	if err := lead.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", store.LeaderLock).Scan(&got); err != nil || !got {
 		t.Fatalf("take the leader lock: %v, %v", got, err)
 	}
 	before := e.count(t, "SELECT count(*) FROM syncd.sync_log")

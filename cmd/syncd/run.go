@@ -240,8 +240,8 @@ func (d *daemon) lead(ctx context.Context) error {
 	}
 	listener, err := pglisten.New(pglisten.Options{
 		Connect:      d.connectFunc("listen"),
-		Channel:      migrations.NotifyChannel,
-		DoorbellLock: migrations.DoorbellLock,
+		Channel:      store.NotifyChannel,
+		DoorbellLock: store.DoorbellLock,
 		Logger:       log,
 	})
 	if err != nil {
