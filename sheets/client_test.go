@@ -112,27 +112,8 @@ func TestApplyRetries429HonouringRetryAfter(t *testing.T) {
 // TestRetriesBackOffWithJitterUpToTheCap checks that the waits between
 // 503s grow, stay within the jitter band, and never pass 64 s.
 func TestRetriesBackOffWithJitterUpToTheCap(t *testing.T) {
-	clock := newFakeClock()
 	const failures = 12
-	steps := make([]step, failures, failures+1)
-	for i := range steps {
-		steps[i] = unavail
-	}
-	s := &scripted{steps: append(steps, ok200)}
-	c := newTestClient(t, s, Options{Clock: clock})
-	res := applyAsync(c, context.Background(), overwrite)
-	for i := 0; i < failures; i++ {
-		clock.waitTimers(t, 1)
-		clock.Advance(clock.next())
-	}
-	r := <-res
-	if r.err != nil || r.calls != failures+1 {
-		t.Fatalf("Apply = %d calls, %v; want %d, nil", r.calls, r.err, failures+1)
-	}
-	waits := clock.timerDurations()
-	if len(waits) != failures {
-		t.Fatalf("%d backoff waits, want %d: %v", len(waits), failures, waits)
-	}
+	waits, _ := failThenSucceed(t, unavail, failures, overwrite)
 	if waits[0] < time.Second || waits[0] >= 2*time.Second {
 		t.Errorf("first wait %v, want 1s plus under 1s of jitter", waits[0])
 	}

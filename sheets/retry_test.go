@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/syncd/syncd"
 )
 
 // TestBackOffScheduleIsGoogles checks the schedule Google prescribes:
@@ -34,27 +36,8 @@ func TestBackOffScheduleIsGoogles(t *testing.T) {
 // really sends (a 429 with no Retry-After, see testdata/google-recordings)
 // several times and checks each wait against the schedule.
 func TestRetries429WithoutRetryAfterBackOffExponentially(t *testing.T) {
-	clock := newFakeClock()
 	const failures = 8
-	steps := make([]step, failures, failures+1)
-	for i := range steps {
-		steps[i] = quota429
-	}
-	s := &scripted{steps: append(steps, ok200)}
-	c := newTestClient(t, s, Options{Clock: clock})
-	res := applyAsync(c, context.Background(), writeOnce)
-	for i := 0; i < failures; i++ {
-		clock.waitTimers(t, 1)
-		clock.Advance(clock.next())
-	}
-	r := <-res
-	if r.err != nil || r.calls != failures+1 {
-		t.Fatalf("Apply = %d calls, %v; want %d, nil", r.calls, r.err, failures+1)
-	}
-	waits := clock.timerDurations()
-	if len(waits) != failures {
-		t.Fatalf("%d waits, want %d: %v", len(waits), failures, waits)
-	}
+	waits, c := failThenSucceed(t, quota429, failures, writeOnce)
 	for n, w := range waits {
 		lo := min(time.Second<<n, backoffMax)
 		hi := min(lo+time.Second, backoffMax+time.Nanosecond)
@@ -89,4 +72,32 @@ func TestRetryAfterIsWaitedOutExactly(t *testing.T) {
 	if waits[2] < 4*time.Second || waits[2] >= 5*time.Second {
 		t.Errorf("third wait %v, want in [4s,5s)", waits[2])
 	}
+}
+
+// failThenSucceed applies ops against a server that answers fail failures
+// times and then 200, advancing a fake clock through every backoff, and
+// returns the waits and the client. It fails the test unless the Apply
+// succeeded after exactly failures retries.
+func failThenSucceed(t *testing.T, fail step, failures int, ops []syncd.Op) ([]time.Duration, *Client) {
+	t.Helper()
+	clock := newFakeClock()
+	steps := make([]step, failures, failures+1)
+	for i := range steps {
+		steps[i] = fail
+	}
+	c := newTestClient(t, &scripted{steps: append(steps, ok200)}, Options{Clock: clock})
+	res := applyAsync(c, context.Background(), ops)
+	for i := 0; i < failures; i++ {
+		clock.waitTimers(t, 1)
+		clock.Advance(clock.next())
+	}
+	r := <-res
+	if r.err != nil || r.calls != failures+1 {
+		t.Fatalf("Apply = %d calls, %v; want %d, nil", r.calls, r.err, failures+1)
+	}
+	waits := clock.timerDurations()
+	if len(waits) != failures {
+		t.Fatalf("%d backoff waits, want %d: %v", len(waits), failures, waits)
+	}
+	return waits, c
 }
