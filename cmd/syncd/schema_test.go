@@ -163,27 +163,35 @@ func (w *world) personWrite(a1 string, vals ...string) {
 	}
 }
 
+// addEmpMirror creates table emp, adds its mirror (tab Emp) to the
+// world's config, migrates, and returns the loaded config.
+func (w *world) addEmpMirror() *config.Config {
+	w.t.Helper()
+	w.exec(empTable)
+	src, err := os.ReadFile(w.cfgPath)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	yml := strings.Replace(string(src), "mirrors:\n", "mirrors:\n  - name: emp\n    table: public.emp\n    sheet: Emp\n", 1)
+	if err := os.WriteFile(w.cfgPath, []byte(yml), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(w.t, "migrate", "-config", w.cfgPath); code != 0 {
+		w.t.Fatalf("migrate: %d %s %s", code, out, errOut)
+	}
+	cfg, err := config.Load(w.cfgPath)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return cfg
+}
+
 // newEmpWorld is the shiftbot world with table emp mirrored as well, the
 // daemon running and emp's tab written.
 func newEmpWorld(t *testing.T) (*world, *config.Config) {
 	t.Helper()
 	w := newWorld(t, newStrictEmu())
-	w.exec(empTable)
-	src, err := os.ReadFile(w.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yml := strings.Replace(string(src), "mirrors:\n", "mirrors:\n  - name: emp\n    table: public.emp\n    sheet: Emp\n", 1)
-	if err := os.WriteFile(w.cfgPath, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, errOut := runCmd(t, "migrate", "-config", w.cfgPath); code != 0 {
-		t.Fatalf("migrate: %d %s %s", code, out, errOut)
-	}
-	cfg, err := config.Load(w.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := w.addEmpMirror()
 	w.startDaemon()
 	w.mirrored(30*time.Second, "emp")
 	return w, cfg

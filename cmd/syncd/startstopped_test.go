@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/config"
 	"github.com/syncd/syncd/internal/sheettest"
 	"github.com/syncd/syncd/internal/testworld"
 )
@@ -20,22 +18,7 @@ import (
 // its mirror resumes and its tab equals the table.
 func TestRunStartsWithAMirroredTableMissing(t *testing.T) {
 	w := newWorld(t, newStrictEmu())
-	w.exec(empTable)
-	src, err := os.ReadFile(w.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	yml := strings.Replace(string(src), "mirrors:\n", "mirrors:\n  - name: emp\n    table: public.emp\n    sheet: Emp\n", 1)
-	if err := os.WriteFile(w.cfgPath, []byte(yml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, errOut := runCmd(t, "migrate", "-config", w.cfgPath); code != 0 {
-		t.Fatalf("migrate: %d %s %s", code, out, errOut)
-	}
-	cfg, err := config.Load(w.cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := w.addEmpMirror()
 	stop := w.startDaemon()
 	w.mirrored(30*time.Second, "emp")
 	if code := stop(); code != 0 {
