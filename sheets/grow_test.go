@@ -18,28 +18,17 @@ import (
 // invalid, and the same batch preceded by GrowGrid (and InsertColumns) is
 // accepted, in one call.
 func TestEmulatorGrowGridLetsAStrictSheetTakeTheWrites(t *testing.T) {
-	emu, srv := startEmulator(t, sheetsemu.Options{})
-	id := emu.CreateSpreadsheet("Grow")
-	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, srvURL, id := newEmulatedClient(t, "Grow")
 	ctx := context.Background()
-	row := func(vals ...string) []syncd.Cell {
-		out := make([]syncd.Cell, len(vals))
-		for i, v := range vals {
-			out[i] = syncd.StringCell(v)
-		}
-		return out
-	}
+	row := textRow
 	if _, err := c.Apply(ctx, []syncd.Op{syncd.AddTab{SheetID: 7, Title: "T", Header: []string{"a", "b", "c"}}}); err != nil {
 		t.Fatal(err)
 	}
 	// Shrink the grid to the header and two rows, two columns, as a
 	// person deleting rows and columns would leave it.
-	svc := rawService(t, srv.URL)
+	svc := rawService(t, srvURL)
 	mustDo(t, svc, id, deleteDim(7, "ROWS", 3, 1000), deleteDim(7, "COLUMNS", 2, 26))
-	_, err = c.Apply(ctx, []syncd.Op{syncd.WriteRows{SheetID: 7, Row: 1, Rows: [][]syncd.Cell{row("1", "x", "y")}}})
+	_, err := c.Apply(ctx, []syncd.Op{syncd.WriteRows{SheetID: 7, Row: 1, Rows: [][]syncd.Cell{row("1", "x", "y")}}})
 	if !errors.Is(err, syncd.ErrInvalidRequest) {
 		t.Fatalf("a write past the last column: %v, want ErrInvalidRequest", err)
 	}
@@ -94,4 +83,26 @@ func mustDo(t *testing.T, svc *sheetsapi.Service, id string, reqs ...*sheetsapi.
 	if _, err := svc.Spreadsheets.BatchUpdate(id, &sheetsapi.BatchUpdateSpreadsheetRequest{Requests: reqs}).Do(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newEmulatedClient is a Client with no quota on a new spreadsheet of a
+// fresh emulator; it also returns the emulator's URL and the id.
+func newEmulatedClient(t *testing.T, title string) (*Client, string, string) {
+	t.Helper()
+	emu, srv := startEmulator(t, sheetsemu.Options{})
+	id := emu.CreateSpreadsheet(title)
+	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv.URL, id
+}
+
+// textRow is a row of text cells.
+func textRow(vals ...string) []syncd.Cell {
+	out := make([]syncd.Cell, len(vals))
+	for i, v := range vals {
+		out[i] = syncd.StringCell(v)
+	}
+	return out
 }

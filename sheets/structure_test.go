@@ -6,27 +6,15 @@ import (
 	"testing"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/sheetsemu"
 )
 
 // TestEmulatorStructureOps checks InsertRows, MoveColumn (both ways) and
 // DeleteColumns against the strict emulator: cells move with their column,
 // in one call.
 func TestEmulatorStructureOps(t *testing.T) {
-	emu, srv := startEmulator(t, sheetsemu.Options{})
-	id := emu.CreateSpreadsheet("Structure")
-	c, err := New(context.Background(), Options{SpreadsheetID: id, Endpoint: srv.URL, Quota: NewQuota(0, 0, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _, _ := newEmulatedClient(t, "Structure")
 	ctx := context.Background()
-	row := func(vals ...string) []syncd.Cell {
-		out := make([]syncd.Cell, len(vals))
-		for i, v := range vals {
-			out[i] = syncd.StringCell(v)
-		}
-		return out
-	}
+	row := textRow
 	if _, err := c.Apply(ctx, []syncd.Op{syncd.AddTab{SheetID: 7, Title: "T", Header: []string{"a", "b", "c", "d", "e"}},
 		syncd.AppendRows{SheetID: 7, Rows: [][]syncd.Cell{row("1", "2", "3", "4", "5")}}}); err != nil {
 		t.Fatal(err)
