@@ -24,6 +24,9 @@ const (
 	ReasonDuplicateRow = "duplicate_row"
 	// ReasonBadValue: the codec or Postgres rejected the sheet value.
 	ReasonBadValue = "bad_value"
+	// ReasonHeldBack: a row deleted from a tab in a pass that deleted more
+	// than max_sheet_deletes rows; it was restored, not deleted.
+	ReasonHeldBack = "delete_held_back"
 )
 
 // Conflict is a sheet value syncd did not apply to Postgres: both sides

@@ -86,7 +86,7 @@ func (s *Syncer) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) 
 	}
 	m := mm
 	switch {
-	case c.Reason == ReasonHeldBack:
+	case c.Reason == store.ReasonHeldBack:
 		where, args, err := m.keyWhere(c.Key, nil)
 		if err != nil {
 			return err

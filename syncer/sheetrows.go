@@ -36,10 +36,6 @@ import (
 // not deleted. A tab row whose key syncd knows but Postgres lacks is a row
 // Postgres deleted: it is removed as before, never inserted again.
 
-// ReasonHeldBack is the conflict reason of a row deleted from a tab in a
-// pass that deleted more than max_sheet_deletes rows: it was restored.
-const ReasonHeldBack = "delete_held_back"
-
 // sheetInsert is a tab row to insert.
 type sheetInsert struct {
 	row   int    // tab row (0-based, 0 is the header)
@@ -152,7 +148,7 @@ func (s *Syncer) holdBackDeletes(m *mirror, d *mirrorDiff, in diffInput, appends
 		appends = append(appends, cells)
 		d.states = append(d.states, stateUpdate{Key: del.key, Cells: m.baseFrom(del.values)})
 		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(del.key), SheetValue: "",
-			Reason: ReasonHeldBack,
+			Reason: store.ReasonHeldBack,
 			Message: fmt.Sprintf("%d rows were deleted from the tab in one pass, more than max_sheet_deletes (%d): none was deleted from %s, all were restored",
 				len(dels), m.MaxSheetDeletes, m.Table)})
 	}
