@@ -25,7 +25,7 @@ type HeldBack struct {
 // ReadHeldBack returns the mirror's held-back mass deletion, or nil when no
 // delete_held_back conflict is open. The figures come from the details of
 // the last pass that held rows back (sync_log.details held_back).
-func ReadHeldBack(ctx context.Context, q Querier, mirror, reason string) (*HeldBack, error) {
+func ReadHeldBack(ctx context.Context, q Querier, mirror string) (*HeldBack, error) {
 	var h HeldBack
 	var rows *int
 	var at *time.Time
@@ -36,7 +36,7 @@ func ReadHeldBack(ctx context.Context, q Querier, mirror, reason string) (*HeldB
 			FROM syncd.sync_log
 			WHERE open.n > 0 AND mirror = $1 AND status = 'ok' AND kind = 'reconcile'
 			  AND coalesce((details->>'held_back')::int, 0) > 0
-			ORDER BY id DESC LIMIT 1) l ON true`, mirror, reason).Scan(&h.Open, &rows, &h.Max, &at)
+			ORDER BY id DESC LIMIT 1) l ON true`, mirror, ReasonHeldBack).Scan(&h.Open, &rows, &h.Max, &at)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("read held-back deletions of %s: %w", mirror, err)
 	}

@@ -14,7 +14,7 @@ import (
 // (sheetrows.go): the rows were restored and wait as delete_held_back
 // conflicts, which the generic "N conflicts open" line does not explain.
 func heldBackProblem(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time) error {
-	h, err := store.ReadHeldBack(ctx, q, m.Name, store.ReasonHeldBack)
+	h, err := store.ReadHeldBack(ctx, q, m.Name)
 	if err != nil || h == nil {
 		return err
 	}
