@@ -27,6 +27,12 @@ const (
 	// ReasonHeldBack: a row deleted from a tab in a pass that deleted more
 	// than max_sheet_deletes rows; it was restored, not deleted.
 	ReasonHeldBack = "delete_held_back"
+	// ReasonDeleteUnclear: a row syncd showed is missing from its tab,
+	// but the tab also shows what a sort, a paste, a moved or overtyped
+	// row or a misplaced write of syncd's own leaves behind, so its
+	// absence is not taken for a deletion: it was restored. "use sheet"
+	// deletes it (guarded like every deletion).
+	ReasonDeleteUnclear = "delete_unclear"
 )
 
 // Conflict is a sheet value syncd did not apply to Postgres: both sides

@@ -120,3 +120,44 @@ func MirrorGauges(ctx context.Context, q Querier) ([]MirrorGauge, error) {
 	}
 	return out, rows.Err()
 }
+
+// MarkRemovalsUnverified records, before syncd applies a write that
+// deletes rows of these mirrors' tabs by position, that the tabs' next
+// read cannot prove any missing row was deleted by a person (the write
+// may land on rows a person moved meanwhile). Call it in a transaction
+// that commits before the write.
+func MarkRemovalsUnverified(ctx context.Context, q Querier, mirrors []string) error {
+	if len(mirrors) == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, removals_unverified) SELECT unnest($1::text[]), true
+		ON CONFLICT (name) DO UPDATE SET removals_unverified = true WHERE NOT mirrors.removals_unverified`, mirrors)
+	if err != nil {
+		return fmt.Errorf("mark row removals of %v: %w", mirrors, err)
+	}
+	return nil
+}
+
+// RemovalsUnverified reports whether a positional row deletion of
+// syncd's own may have reached the mirror's tab since a full read last
+// verified it (see MarkRemovalsUnverified).
+func RemovalsUnverified(ctx context.Context, q Querier, mirror string) (bool, error) {
+	var on bool
+	err := q.QueryRow(ctx, "SELECT removals_unverified FROM syncd.mirrors WHERE name = $1", mirror).Scan(&on)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read row removals of %s: %w", mirror, err)
+	}
+	return on, nil
+}
+
+// RemovalsVerified clears the flag MarkRemovalsUnverified set: a full
+// read saw the tab after every such write.
+func RemovalsVerified(ctx context.Context, q Querier, mirror string) error {
+	if _, err := q.Exec(ctx, "UPDATE syncd.mirrors SET removals_unverified = false WHERE name = $1 AND removals_unverified", mirror); err != nil {
+		return fmt.Errorf("clear row removals of %s: %w", mirror, err)
+	}
+	return nil
+}

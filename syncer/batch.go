@@ -16,12 +16,12 @@ import (
 
 // A batch is a pipeline of stages, each with its own input and output:
 //
-//	readBatch      one database snapshot (outbox, rows, bases) → batchRead
-//	readTabs       one Sheets read of keys or whole tabs       → []tabCells
-//	planBatch      pure, no I/O                                → batchPlan
-//	storeConflicts one transaction: the plan's conflicts
-//	applyBatch     one write to the spreadsheet
-//	commitBatch    one transaction: outbox ids, sync_log, bases
+//	readBatch        one database snapshot (outbox, rows, bases) → batchRead
+//	readTabs         one Sheets read of keys or whole tabs       → []tabCells
+//	planBatch        pure, no I/O                                → batchPlan
+//	storeBeforeWrite one transaction: the plan's conflicts, tabs it deletes rows of
+//	applyBatch       one write to the spreadsheet
+//	commitBatch      one transaction: outbox ids, sync_log, bases
 //
 // The order is what makes a batch safe: the sheet is written only after
 // its conflicts are stored, and the outbox is touched only once the sheet
@@ -223,7 +223,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		}
 		plan.mirrors = keep
 	}
-	if err := s.storeConflicts(ctx, plan); err != nil {
+	if err := s.storeBeforeWrite(ctx, plan); err != nil {
 		return fail(err)
 	}
 	if err := s.applyBatch(ctx, plan, pre, calls); err != nil {
@@ -284,18 +284,39 @@ func (s *Syncer) checkStructure(read *batchRead, tabs []tabCells) error {
 	return fmt.Errorf("header row of %s is not the mirror's: %w", strings.Join(names, ", "), errReplan)
 }
 
-// storeConflicts records the plan's conflicts. It runs before the sheet is
-// overwritten, so nothing a person typed is lost if the write succeeds and
-// the commit does not.
-func (s *Syncer) storeConflicts(ctx context.Context, plan batchPlan) error {
+// storeBeforeWrite records, before the sheet is written, the plan's
+// conflicts (so nothing a person typed is lost if the write succeeds and
+// the commit does not) and which mirrors' tabs the write deletes rows of
+// by position (store.MarkRemovalsUnverified: absence from those tabs is
+// no evidence until a full read has seen them again; tabscan.go).
+func (s *Syncer) storeBeforeWrite(ctx context.Context, plan batchPlan) error {
 	var conflicts []Conflict
+	var removing []string
 	for _, p := range plan.mirrors {
 		conflicts = append(conflicts, p.conflicts...)
+		if p.m.SheetDeletes && deletesRows(p.ops) {
+			removing = append(removing, p.m.Name)
+		}
 	}
-	if len(conflicts) == 0 {
+	if len(conflicts) == 0 && len(removing) == 0 {
 		return nil
 	}
-	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error { return store.InsertConflicts(ctx, tx, conflicts) })
+	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		if err := store.MarkRemovalsUnverified(ctx, tx, removing); err != nil {
+			return err
+		}
+		return store.InsertConflicts(ctx, tx, conflicts)
+	})
+}
+
+// deletesRows reports whether ops delete tab rows by position.
+func deletesRows(ops []syncd.Op) bool {
+	for _, op := range ops {
+		if _, ok := op.(syncd.DeleteRows); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // applyBatch writes each spreadsheet's ops in one call (split by the
@@ -358,7 +379,7 @@ func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.T
 			if err := store.SaveSheetID(ctx, tx, p.m.Name, p.tab.SheetID); err != nil {
 				return err
 			}
-			if err := store.WriteRowStates(ctx, tx, p.m.Name, p.states); err != nil {
+			if err := p.m.writeStates(ctx, tx, p.states); err != nil {
 				return err
 			}
 			s.mu.Lock()

@@ -55,6 +55,17 @@ func planMirror(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec sy
 	if len(mr.m.Editable) == 0 {
 		p := planOps(mr, tc, info, codec, nil)
 		p.sheet = mr.sheet
+		if mr.m.keepsState() {
+			// Rows people may add or delete: the bases say what syncd
+			// showed (sheetrows.go), and outlive a restart.
+			for _, r := range mr.rows {
+				st := stateUpdate{Key: r.Key}
+				if r.Values != nil {
+					st.Cells = mr.m.baseFrom(r.Values)
+				}
+				p.states = append(p.states, st)
+			}
+		}
 		return p
 	}
 	// The editable cells need the merge: planChanges records its conflicts

@@ -75,6 +75,9 @@ type mirrorDiff struct {
 	err error
 	// sheetRows are the rows people added or deleted (sheetrows.go).
 	sheetRows sheetRowsDiff
+	// verifies: the pass read a tab marked removals_unverified whole and
+	// deletes no rows of it by position itself (tabscan.go).
+	verifies bool
 }
 
 const maxLines = 50
@@ -102,6 +105,13 @@ type diffInput struct {
 	info     syncd.SpreadsheetInfo
 	// layout is the column change the table's DDL asks of the tab.
 	layout *layoutChange
+	// removalsUnverified: a positional row deletion of syncd's may have
+	// reached the tab since a full read last saw it (store.
+	// MarkRemovalsUnverified). rowBudget is how many rows the grid lost
+	// that syncd did not delete (its row count as syncd last left it,
+	// a lower bound, minus the count now; 0 when unknown). tabscan.go.
+	removalsUnverified bool
+	rowBudget          int
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -163,65 +173,41 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	for i, r := range in.rows {
 		dbIndex[r.Key] = i
 	}
+	sc := m.scanTab(in, dbIndex, func(k string) bool { return s.shownBefore(m, in, k) }, codec)
 	seen := make(map[string]bool, len(in.rows))
 	var removes []int
 	var writes []syncd.Op
 	for r := 1; r < len(in.grid); r++ {
-		cells := in.grid[r]
-		key, ok := m.cellKey(cells, codec, in.loc)
-		if rowEmpty(cells, ncols) && !m.blankRowIsKey(key, ok, dbIndex, seen) {
+		if sc.blank[r] {
 			removes = append(removes, r)
 			d.line("remove blank row %d", r+1)
 			continue
 		}
 		d.drift.RowsInTab++
-		if !ok {
-			if s.typedRow(m, d, in, r, "", cells) {
-				continue
-			}
+		w, removed := s.diffTabRow(m, d, in, sc, r, dbIndex, seen)
+		writes = append(writes, w...)
+		if removed {
 			removes = append(removes, r)
-			d.line("remove row %d: no valid key", r+1)
-			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, SheetValue: m.rowText(cells),
-				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d has no valid key; removed from the tab", r+1)})
-			continue
 		}
-		i, inDB := dbIndex[key]
-		if seen[key] {
-			removes = append(removes, r)
-			d.line("remove row %d: duplicate of key %s", r+1, m.keyLabel(key))
-			if !inDB || !m.sameCells(cells, in.rows[i].Values, codec, in.loc) {
-				d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
-					Reason: store.ReasonDuplicateRow, Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, m.keyLabel(key))})
-			}
-			continue
-		}
-		seen[key] = true
-		if in.pending[key] {
-			d.drift.Pending++
-			continue
-		}
-		if !inDB {
-			if s.typedRow(m, d, in, r, key, cells) {
-				continue
-			}
-			removes = append(removes, r)
-			d.line("remove row %d: key %s is not in %s", r+1, m.keyLabel(key), m.source())
-			if in.layout != nil && in.layout.fresh {
-				continue // a row of the dropped table: nobody typed it
-			}
-			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
-				Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, m.keyLabel(key))})
-			continue
-		}
-		writes = append(writes, s.diffRow(m, d, in, r, key, cells, in.rows[i].Values)...)
 	}
 	d.noteTabKeys(seen, dbIndex, in.loc)
 	d.ops = append(d.ops, writes...)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
 	d.drift.Removed = len(removes)
-	var appends [][]syncd.Cell
+	var missing []dbRow
+	shownMissing := 0
 	for _, r := range in.rows {
-		if seen[r.Key] || in.pending[r.Key] || s.deletedRow(m, d, in, r) {
+		if !seen[r.Key] && !in.pending[r.Key] {
+			missing = append(missing, r)
+			if s.shownBefore(m, in, r.Key) {
+				shownMissing++
+			}
+		}
+	}
+	verdict := sc.deletionVerdict(in, shownMissing)
+	var appends [][]syncd.Cell
+	for _, r := range missing {
+		if s.deletedRow(m, d, in, r, verdict) {
 			continue
 		}
 		cells, _ := m.encodeRow(r.Values, codec, in.loc)
@@ -250,12 +236,77 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	d.ops = append(d.ops, protectOps(m, d, in.tab, d.ops)...)
 	d.ops, d.tab = withGrid(in.tab, d.ops)
 	d.tab.Title = title.title
+	d.verifies = in.removalsUnverified && !deletesRows(d.ops)
 	return d
 }
 
+// diffTabRow decides about one non-blank tab row r: the writes for its
+// stale cells, or removed (the row goes, with a conflict when a person
+// typed into it). seen collects the keys the tab shows.
+func (s *Syncer) diffTabRow(m *mirror, d *mirrorDiff, in diffInput, sc tabScan, r int, dbIndex map[string]int, seen map[string]bool) ([]syncd.Op, bool) {
+	cells, key, ok := in.grid[r], sc.key[r], sc.ok[r]
+	if k, found := sc.rekey[r]; found {
+		// The key was typed over: the row is k's. The key cell is put
+		// back (merge records what was typed as not_editable).
+		seen[k] = true
+		return s.diffRow(m, d, in, r, k, cells, in.rows[dbIndex[k]].Values, "its key was typed over"), false
+	}
+	if k, found := sc.copyOf[r]; found {
+		d.line("remove row %d: repeats the cells of key %s", r+1, m.keyLabel(k))
+		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, SheetValue: m.rowText(cells), Reason: store.ReasonDuplicateRow,
+			Message: fmt.Sprintf("row %d (key %q) repeats the cells of key %s: a copy or a moved row, not a new one; removed from the tab, Postgres unchanged",
+				r+1, m.shownKey(cells), m.keyLabel(k))})
+		return nil, true
+	}
+	if !ok {
+		if s.typedRow(m, d, in, r, "", cells) {
+			return nil, false
+		}
+		d.line("remove row %d: no valid key", r+1)
+		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, SheetValue: m.rowText(cells),
+			Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d has no valid key; removed from the tab", r+1)})
+		return nil, true
+	}
+	i, inDB := dbIndex[key]
+	if seen[key] {
+		d.line("remove row %d: duplicate of key %s", r+1, m.keyLabel(key))
+		if !inDB || !m.sameCells(cells, in.rows[i].Values, s.opts.Codec, in.loc) {
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
+				Reason: store.ReasonDuplicateRow, Message: fmt.Sprintf("row %d repeats key %s; removed from the tab", r+1, m.keyLabel(key))})
+		}
+		return nil, true
+	}
+	seen[key] = true
+	if in.pending[key] {
+		d.drift.Pending++
+		return nil, false
+	}
+	if !inDB {
+		if s.typedRow(m, d, in, r, key, cells) {
+			return nil, false
+		}
+		d.line("remove row %d: key %s is not in %s", r+1, m.keyLabel(key), m.source())
+		if in.layout != nil && in.layout.fresh {
+			return nil, true // a row of the dropped table: nobody typed it
+		}
+		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), SheetValue: m.rowText(cells),
+			Reason: store.ReasonSheetOnlyRow, Message: fmt.Sprintf("row %d: key %s exists only in the sheet; removed from the tab", r+1, m.keyLabel(key))})
+		return nil, true
+	}
+	doubt := ""
+	if sc.count[key] > 1 {
+		// Which of the rows is the record's cannot be told (a paste, or
+		// a write that landed on a moved row): none is read as an edit.
+		doubt = fmt.Sprintf("key %s is in %d rows", m.keyLabel(key), sc.count[key])
+	}
+	return s.diffRow(m, d, in, r, key, cells, in.rows[i].Values, doubt), false
+}
+
 // diffRow compares one keyed row and returns the writes for its stale
-// cells, recording edits, conflicts and base updates in d.
-func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key string, cells []syncd.Cell, values []syncd.Value) []syncd.Op {
+// cells, recording edits, conflicts and base updates in d. With a doubt
+// (why the row may not be the record's own), a changed editable cell is
+// kept as a conflict and rewritten, never imported.
+func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key string, cells []syncd.Cell, values []syncd.Value, doubt string) []syncd.Op {
 	codec := s.opts.Codec
 	stale := make([]bool, len(m.Columns))
 	want := make([]syncd.Cell, len(m.Columns))
@@ -276,6 +327,9 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 			continue
 		}
 		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
+		if doubt != "" && out.result == mergeImport {
+			out.result, out.reason = mergeConflict, store.ReasonDuplicateRow
+		}
 		want[c] = out.want
 		if !m.isKeyCol(c) && out.result != mergeImport { // non-editable bases too (typedover.go)
 			// Whatever the sheet ends up showing is the database value.
@@ -296,6 +350,8 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 			stale[c] = true
 			var msg string
 			switch {
+			case out.reason == store.ReasonDuplicateRow:
+				msg = fmt.Sprintf("row %d: %s was typed in a row syncd cannot tie to key %s alone (%s); Postgres kept", r+1, col.Name, m.keyLabel(key), doubt)
 			case out.reason == store.ReasonNotEditable:
 				msg = fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)
 			case out.reason == store.ReasonBadValue:
@@ -309,11 +365,26 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: out.reason, Message: msg})
 		}
 	}
-	if len(m.Editable) > 0 && baseChanged {
+	if m.keepsState() && baseChanged {
 		d.states = append(d.states, stateUpdate{Key: key, Cells: newBase})
 	}
-	var ops []syncd.Op
 	n := 0
+	for _, st := range stale {
+		if st {
+			n++
+		}
+	}
+	if n > 0 {
+		// The key cells go with every write: a write that lands on a row
+		// a person moved meanwhile then shows the key twice (a doubt for
+		// the next pass) instead of one record's values under another's
+		// key, which a later pass would read as that record's edit.
+		for _, k := range m.Key {
+			stale[k] = true
+			want[k], _ = codec.Encode(m.Columns[k], values[k], in.loc)
+		}
+	}
+	var ops []syncd.Op
 	for c := 0; c < len(stale); {
 		if !stale[c] {
 			c++
@@ -324,7 +395,6 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 			e++
 		}
 		ops = append(ops, syncd.WriteRows{SheetID: in.tab.SheetID, Row: r, Col: c, Rows: [][]syncd.Cell{append([]syncd.Cell(nil), want[c:e]...)}})
-		n += e - c
 		c = e
 	}
 	if n > 0 {

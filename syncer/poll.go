@@ -129,6 +129,12 @@ func withChangePoll(opts *Options) *versions {
 	return vs
 }
 
+// keepsState reports whether syncd keeps the mirror's rows' bases in
+// syncd.row_state: only where something reads them, the merge of a tab
+// that takes edits back (and "syncd showed this row", which outlives a
+// restart there). Elsewhere they would only grow.
+func (m *mirror) keepsState() bool { return m.takesEditsBack() }
+
 // takesEditsBack reports whether a mirror's tab carries anything people
 // type back to Postgres: editable cells, inserted or deleted rows.
 func (m *mirror) takesEditsBack() bool {

@@ -25,6 +25,9 @@ type ReconcileOptions struct {
 	// marks the change poll's sheet pass (logged sheet_to_pg; poll.go).
 	only    []string
 	bySheet bool
+	// late marks the pass run again because the sheet moved during the
+	// first one: it writes whatever the version says (bounded replans).
+	late bool
 }
 
 // ReconcileReport is what a pass found and did.
@@ -99,6 +102,7 @@ func (s *Syncer) Reconcile(ctx context.Context, opts ReconcileOptions) (out Reco
 func (s *Syncer) reconcileReplanned(ctx context.Context, opts ReconcileOptions) (ReconcileReport, error) {
 	rep, err := s.reconcile(ctx, opts)
 	if err != nil && errors.Is(err, errReplan) {
+		opts.late = true
 		return s.reconcile(ctx, opts)
 	}
 	return rep, err
@@ -129,10 +133,14 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		return rep, err
 	}
 	started := s.opts.Now()
+	// The row counts syncd last left the tabs with (a lower bound): what
+	// the grids lost since, syncd did not delete (tabscan.go).
+	left := s.tabRowCounts()
 	// People may have renamed or deleted tabs: never trust the cache here.
 	// Each spreadsheet is read and written with its own calls; calls
 	// counts them per sheet key, for each mirror's sync_log row.
 	s.forgetInfo()
+	startV := s.passVersion(ctx)
 	calls := map[string]int{}
 	infos, err := s.spreadsheetInfos(ctx, mirrors, calls)
 	rep.APICalls = sum(calls)
@@ -152,6 +160,9 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		in.layout = s.layoutOf(m.Name)
 		if !in.hasTab {
 			continue
+		}
+		if n, ok := left[in.tab.SheetID]; ok && in.tab.RowCount > 0 {
+			in.rowBudget = max(n-in.tab.RowCount, 0)
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
@@ -232,7 +243,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		if len(ops[key]) == 0 {
 			continue
 		}
-		n, err := s.sheet(key).Apply(ctx, ops[key])
+		n, err := s.applyUnmoved(ctx, key, ops[key], startV, opts.late)
 		calls[key] += n
 		rep.APICalls += n
 		if err != nil {
@@ -287,6 +298,11 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs
 				continue // pending stays nil: the change stream rewrites the tab
 			}
 			in.pending = map[string]bool{}
+			if m.SheetDeletes {
+				if in.removalsUnverified, err = store.RemovalsUnverified(ctx, tx, m.Name); err != nil {
+					return err
+				}
+			}
 			if len(q.Keys) > 0 {
 				queued, err := m.readKeys(ctx, tx, q.Keys)
 				if err != nil {
@@ -342,8 +358,15 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 				}
 				states = append(states, stateUpdate{Key: e.key, Cells: b})
 			}
-			if err := store.WriteRowStates(ctx, tx, m.Name, states); err != nil {
+			if err := m.writeStates(ctx, tx, states); err != nil {
 				return err
+			}
+			if m.SheetDeletes && deletesRows(d.ops) {
+				// Written ahead: this pass's own row removals are
+				// positional too (store.MarkRemovalsUnverified).
+				if err := store.MarkRemovalsUnverified(ctx, tx, []string{m.Name}); err != nil {
+					return err
+				}
 			}
 			if err := s.storeSheetRows(ctx, tx, m, d); err != nil {
 				return err
@@ -426,8 +449,15 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			}
 			m := mirrors[i]
 			calls := callsBySheet[s.sheetKey(m)] // its spreadsheet's calls
-			if err := store.WriteRowStates(ctx, tx, m.Name, d.states); err != nil {
+			if err := m.writeStates(ctx, tx, d.states); err != nil {
 				return err
+			}
+			if d.verifies {
+				// This pass saw the whole tab after every positional
+				// removal of syncd's and made none of its own.
+				if err := store.RemovalsVerified(ctx, tx, m.Name); err != nil {
+					return err
+				}
 			}
 			dr := d.drift
 			drift := dr.Drift()

@@ -113,22 +113,41 @@ func (s *Syncer) typedRow(m *mirror, d *mirrorDiff, in diffInput, r int, key str
 }
 
 // deletedRow handles a table row missing from the tab: with sheet_deletes,
-// a row syncd showed and Postgres did not change since is planned as a
-// DELETE (true); one Postgres changed is restored with a conflict (false),
-// as is, silently, one syncd never showed.
-func (s *Syncer) deletedRow(m *mirror, d *mirrorDiff, in diffInput, r dbRow) bool {
+// a row syncd showed, whose every column Postgres still holds as syncd
+// last showed it, in a pass whose tab gives no reason to doubt a deletion
+// (verdict ""), is planned as a DELETE (true). Otherwise the row is
+// restored (false): with a conflict saying why when it was shown before,
+// silently when syncd never showed it.
+func (s *Syncer) deletedRow(m *mirror, d *mirrorDiff, in diffInput, r dbRow, verdict string) bool {
 	if !m.SheetDeletes || m.IsQuery() || !s.shownBefore(m, in, r.Key) {
 		return false
 	}
-	b := in.bases[r.Key]
-	for _, e := range m.Editable {
-		col := m.Columns[e]
-		if bv, known := b.Value(col.Name); known && bv != r.Values[e] {
+	b, hasBase := in.bases[r.Key]
+	for c, col := range m.Columns {
+		if m.isKeyCol(c) {
+			continue
+		}
+		bv, known := b.Value(col.Name)
+		if !hasBase || !known {
+			if verdict == "" {
+				verdict = "syncd has no record of what it showed in " + col.Name
+			}
+			continue
+		}
+		if bv != r.Values[c] {
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: col.Name,
-				SheetValue: "", DBValue: valuePtr(r.Values[e]), Reason: store.ReasonBothChanged,
+				SheetValue: "", DBValue: valuePtr(r.Values[c]), Reason: store.ReasonBothChanged,
 				Message: fmt.Sprintf("key %s was deleted from the tab but %s changed in Postgres since syncd wrote it; the row was restored", m.keyLabel(r.Key), col.Name)})
 			return false
 		}
+	}
+	if verdict != "" {
+		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), SheetValue: "",
+			Reason: store.ReasonDeleteUnclear,
+			Message: fmt.Sprintf("key %s is missing from the tab, but it was restored, not deleted from %s: %s. Type \"use sheet\" to delete it",
+				m.keyLabel(r.Key), m.Table, verdict)})
+		d.line("restore key %s: not deleted, %s", m.keyLabel(r.Key), verdict)
+		return false
 	}
 	d.sheetRows.deletes = append(d.sheetRows.deletes, sheetDelete{key: r.Key, values: r.Values})
 	d.line("delete key %s: deleted from the tab", m.keyLabel(r.Key))

@@ -103,6 +103,23 @@ func (s *Syncer) forgetInfo() {
 	s.mu.Unlock()
 }
 
+// tabRowCounts returns the row count of every cached tab, by sheet id:
+// the grid as syncd last read it or, after its own writes, a lower bound
+// of it (fitGrid).
+func (s *Syncer) tabRowCounts() map[int64]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[int64]int{}
+	for _, info := range s.info {
+		for _, t := range info.Tabs {
+			if t.RowCount > 0 {
+				out[t.SheetID] = t.RowCount
+			}
+		}
+	}
+	return out
+}
+
 // rememberTab records a tab syncd created or found, in the cache of its
 // spreadsheet.
 func (s *Syncer) rememberTab(key string, t syncd.TabInfo) {

@@ -31,9 +31,9 @@ func (m *mirror) baseFrom(values []syncd.Value) base {
 }
 
 // readBases reads the stored bases of the given keys (all keys when keys
-// is nil) of a mirror with editable columns.
+// is nil) of a mirror that keeps them (keepsState).
 func (m *mirror) readBases(ctx context.Context, q store.Querier, keys []string) (map[string]base, error) {
-	if len(m.Editable) == 0 {
+	if !m.keepsState() {
 		return map[string]base{}, nil
 	}
 	states, err := store.ReadRowStates(ctx, q, m.Name, keys)
@@ -78,4 +78,13 @@ func (m *mirror) rowText(cells []syncd.Cell) string {
 	}
 	raw, _ := json.Marshal(obj)
 	return string(raw)
+}
+
+// writeStates stores a mirror's base updates, or nothing for a mirror
+// that keeps none (keepsState).
+func (m *mirror) writeStates(ctx context.Context, q store.Querier, states []stateUpdate) error {
+	if !m.keepsState() {
+		return nil
+	}
+	return store.WriteRowStates(ctx, q, m.Name, states)
 }

@@ -221,3 +221,35 @@ func (p batchPlan) writes() bool {
 	}
 	return false
 }
+
+// passVersion reads the spreadsheet's version as a pass starts reading its
+// tabs (nil with the change poll off, or when Drive cannot say).
+func (s *Syncer) passVersion(ctx context.Context) *int64 {
+	if s.versions == nil {
+		return nil
+	}
+	v, err := s.versions.v.Version(ctx)
+	if err != nil {
+		return nil
+	}
+	return &v
+}
+
+// applyUnmoved writes a pass's repairs to one spreadsheet. Positions the
+// pass read are not positions now if a person changed the spreadsheet
+// since the pass began (start, its version then): when the version that
+// brackets the write says so, nothing is written and errReplan makes the
+// pass read again. A late pass (already replanned) writes regardless; its
+// row writes carry their keys and its row removals are marked unverified,
+// so a misplaced write is found and repaired by the next pass.
+func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, start *int64, late bool) (int, error) {
+	t, tracked := s.sheet(key).(*trackedSheet)
+	if !tracked || start == nil {
+		return s.sheet(key).Apply(ctx, ops)
+	}
+	pre, err := t.vs.v.Version(ctx)
+	if err == nil && pre > *start && !late {
+		return 0, fmt.Errorf("the spreadsheet changed (version %d, read at %d) while the pass planned: %w", pre, *start, errReplan)
+	}
+	return t.applyAfter(ctx, preWrite{pre, err}, ops)
+}

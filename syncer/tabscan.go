@@ -1,0 +1,232 @@
+package syncer
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/syncd/syncd"
+)
+
+// Absence from a tab is not intent (issue 19). People sort, drag, cut,
+// paste and insert rows at any moment, also between syncd's read of a tab
+// and its write, and syncd writes by position. Before a pass takes a
+// missing row for a person's deletion, or a tab row for a person's typed
+// row, it reads what the tab as a whole shows:
+//
+//   - every row write of syncd's carries the row's key cells (diffRow,
+//     planChanges), so a write that lands on a row a person moved shows
+//     up as a key in two rows, never as one record's values under
+//     another's key;
+//   - a key in two rows, a blank row among the rows (a cut, a cleared
+//     row), a row whose key syncd showed and Postgres deleted (a deletion
+//     of syncd's that missed), a row whose key was typed over, a row that
+//     repeats another's cells (a paste): each is a doubt, and with any
+//     doubt no missing row is deleted;
+//   - a row whose key is new but whose other cells are those of exactly
+//     one missing row is that row with its key typed over: the key is put
+//     back (a not_editable conflict keeps what was typed), never a DELETE
+//     plus an INSERT; one that repeats a row still in the tab is a copy,
+//     not a typed row.
+//
+// The pass also checks two things the read alone cannot show (diffInput
+// removalsUnverified, rowBudget): whether a positional row deletion of
+// syncd's own may have landed since the last full read, and how many rows
+// the grid lost that syncd did not delete.
+
+// tabScan is what one full read of a tab shows about its rows.
+type tabScan struct {
+	key   []string // per grid row: the key it shows ("" with ok false)
+	ok    []bool
+	blank []bool
+	// count is the number of rows showing each valid key.
+	count map[string]int
+	// rekey maps a row whose key was typed over to the record it is;
+	// copyOf a row repeating a present record's cells to that record.
+	rekey, copyOf map[int]string
+	// doubts say why a missing row cannot be taken for a deletion.
+	doubts []string
+}
+
+// scanTab reads a tab's rows (grid, header at 0) against the table's rows.
+// shown reports whether syncd knows it put a key in the tab.
+func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string) bool, codec syncd.Codec) tabScan {
+	n := len(in.grid)
+	sc := tabScan{key: make([]string, n), ok: make([]bool, n), blank: make([]bool, n),
+		count: map[string]int{}, rekey: map[int]string{}, copyOf: map[int]string{}}
+	last := 0
+	seen := map[string]bool{}
+	for r := 1; r < n; r++ {
+		cells := in.grid[r]
+		key, ok := m.cellKey(cells, codec, in.loc)
+		sc.key[r], sc.ok[r] = key, ok
+		if rowEmpty(cells, len(m.Columns)) && !m.blankRowIsKey(key, ok, dbIndex, seen) {
+			sc.blank[r] = true
+			continue
+		}
+		last = r
+		if ok {
+			sc.count[key]++
+			seen[key] = true
+		}
+	}
+	for r := 1; r < last; r++ {
+		if sc.blank[r] {
+			sc.doubts = append(sc.doubts, fmt.Sprintf("row %d is blank", r+1))
+		}
+	}
+	for r := 1; r <= last; r++ {
+		k := sc.key[r]
+		switch {
+		case sc.blank[r]:
+		case sc.ok[r] && sc.count[k] > 1 && sc.first(r):
+			sc.doubts = append(sc.doubts, fmt.Sprintf("key %s is in %d rows", m.keyLabel(k), sc.count[k]))
+		case sc.ok[r] && !in.known(k, dbIndex) && shown(k):
+			sc.doubts = append(sc.doubts, fmt.Sprintf("row %d shows key %s, which Postgres deleted", r+1, m.keyLabel(k)))
+		}
+	}
+	m.matchStrangers(&sc, in, dbIndex, shown, codec)
+	return sc
+}
+
+// first reports whether row r is the first row showing its key.
+func (sc *tabScan) first(r int) bool {
+	for i := 1; i < r; i++ {
+		if !sc.blank[i] && sc.ok[i] && sc.key[i] == sc.key[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// known reports whether the table has key (or has a change queued for
+// it, which the change stream writes).
+func (in diffInput) known(key string, dbIndex map[string]int) bool {
+	_, ok := dbIndex[key]
+	return ok || in.pending[key]
+}
+
+// matchStrangers looks at the rows whose key is empty, unparseable or new
+// to the table (and not one Postgres deleted): each whose cells outside
+// the key are exactly those of one missing record is that record with its
+// key typed over (rekey); each repeating a record still in the tab is a
+// copy (copyOf). Either is a doubt.
+func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]int, shown func(string) bool, codec syncd.Codec) {
+	var strangers []int
+	for r := 1; r < len(in.grid); r++ {
+		if sc.blank[r] || (sc.ok[r] && (in.known(sc.key[r], dbIndex) || shown(sc.key[r]))) {
+			continue
+		}
+		strangers = append(strangers, r)
+	}
+	if len(strangers) == 0 {
+		return
+	}
+	cols := m.matchColumns()
+	byPrint := map[string][]string{}
+	for _, row := range in.rows {
+		cells, _ := m.encodeRow(row.Values, codec, in.loc)
+		if p, ok := fingerprint(cells, cols); ok {
+			byPrint[p] = append(byPrint[p], row.Key)
+		}
+	}
+	claimed := map[string]int{}
+	for _, r := range strangers {
+		p, ok := fingerprint(in.grid[r], cols)
+		if !ok {
+			continue
+		}
+		var missing, present []string
+		for _, k := range byPrint[p] {
+			if sc.count[k] == 0 && !in.pending[k] {
+				missing = append(missing, k)
+			} else {
+				present = append(present, k)
+			}
+		}
+		switch {
+		case len(missing) == 1:
+			sc.rekey[r] = missing[0]
+			claimed[missing[0]]++
+			sc.doubts = append(sc.doubts, fmt.Sprintf("row %d shows key %s typed over key %s", r+1, m.shownKey(in.grid[r]), m.keyLabel(missing[0])))
+		case len(missing) > 1 || len(present) > 0:
+			sc.copyOf[r] = append(missing, present...)[0]
+			sc.doubts = append(sc.doubts, fmt.Sprintf("row %d repeats the cells of key %s", r+1, m.keyLabel(sc.copyOf[r])))
+		}
+	}
+	for r, k := range sc.rekey {
+		if claimed[k] > 1 { // two rows claim one record: neither is sure
+			delete(sc.rekey, r)
+			sc.copyOf[r] = k
+		}
+	}
+}
+
+// matchColumns are the columns whose cells identify a row apart from its
+// key: the non-editable ones (a person may have typed into the editable
+// ones), or every non-key column when all are editable.
+func (m *mirror) matchColumns() []int {
+	if cols := m.nonEditable(); len(cols) > 0 {
+		return cols
+	}
+	var out []int
+	for c := range m.Columns {
+		if !m.isKeyCol(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// fingerprint renders the cells of cols; ok is false when all are empty
+// (an empty row identifies nothing).
+func fingerprint(cells []syncd.Cell, cols []int) (string, bool) {
+	var b strings.Builder
+	some := false
+	for _, c := range cols {
+		cell := cellAt(cells, c)
+		if cell.Type != syncd.CellEmpty {
+			some = true
+		}
+		b.WriteString(strconv.Itoa(int(cell.Type)))
+		b.WriteByte(':')
+		switch cell.Type {
+		case syncd.CellNumber:
+			b.WriteString(strconv.FormatUint(math.Float64bits(cell.Number), 16))
+		case syncd.CellBool:
+			b.WriteString(strconv.FormatBool(cell.Bool))
+		default:
+			b.WriteString(strconv.Quote(cell.String))
+		}
+		b.WriteByte('|')
+	}
+	return b.String(), some
+}
+
+// shownKey renders the key cells of a tab row for people.
+func (m *mirror) shownKey(cells []syncd.Cell) string {
+	parts := make([]string, len(m.Key))
+	for j, k := range m.Key {
+		parts[j] = cellText(cellAt(cells, k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// deletionVerdict says whether a missing row may be taken for a person's
+// deletion in this pass; when not, why.
+func (sc *tabScan) deletionVerdict(in diffInput, missing int) string {
+	switch {
+	case in.removalsUnverified:
+		return "syncd deleted rows of this tab by position since it last read it whole, and a person may have moved rows meanwhile"
+	case len(sc.doubts) > 0:
+		d := sc.doubts
+		if len(d) > 3 {
+			d = append(d[:3:3], fmt.Sprintf("%d more", len(sc.doubts)-3))
+		}
+		return "the tab also shows what a sort, a paste or a moved row leaves behind (" + strings.Join(d, "; ") + ")"
+	case missing > in.rowBudget:
+		return fmt.Sprintf("the tab's grid lost %d row(s) since syncd last wrote it but %d are missing: rows were moved, cut or cleared, not only deleted", max(in.rowBudget, 0), missing)
+	}
+	return ""
+}
