@@ -60,6 +60,15 @@ func shiftDim(b *book, s *sheet, dim string, at, n int) {
 	if s.BasicFilter != nil && !adj(s.BasicFilter.Range) {
 		s.BasicFilter = nil
 	}
+	// A filter view follows its rows like the basic filter, and goes
+	// with them when all of them are deleted.
+	var fvs []*sheets.FilterView
+	for _, fv := range s.FilterViews {
+		if adj(fv.Range) {
+			fvs = append(fvs, fv)
+		}
+	}
+	s.FilterViews = fvs
 	var dms []*sheets.DeveloperMetadata
 	for _, dm := range s.DevMeta {
 		if l := dm.Location; l != nil && l.DimensionRange != nil && l.DimensionRange.Dimension == dim {
