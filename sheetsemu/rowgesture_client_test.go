@@ -102,3 +102,37 @@ func TestPasteTypes(t *testing.T) {
 		t.Fatalf("C1 = %v", got)
 	}
 }
+
+// Conditional formats follow their rows through insertDimension and
+// moveDimension, and a rule whose cells are all deleted goes with them.
+func TestConditionalFormatsFollowTheirRows(t *testing.T) {
+	_, svc, _ := newClient(t, Options{})
+	id := newSpreadsheet(t, svc, "t").SpreadsheetId
+	mustBatch(t, svc, id, &sheets.Request{AddConditionalFormatRule: &sheets.AddConditionalFormatRuleRequest{Rule: &sheets.ConditionalFormatRule{
+		Ranges: []*sheets.GridRange{{StartRowIndex: 2, EndRowIndex: 4, EndColumnIndex: 1}},
+		BooleanRule: &sheets.BooleanRule{Condition: &sheets.BooleanCondition{Type: "NOT_BLANK"},
+			Format: &sheets.CellFormat{TextFormat: &sheets.TextFormat{Bold: true}}}}}})
+	span := func() []int64 {
+		got, err := svc.Spreadsheets.Get(id).Fields("sheets.conditionalFormats").Context(t.Context()).Do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Sheets[0].ConditionalFormats) == 0 {
+			return nil
+		}
+		r := got.Sheets[0].ConditionalFormats[0].Ranges[0]
+		return []int64{r.StartRowIndex, r.EndRowIndex}
+	}
+	mustBatch(t, svc, id, &sheets.Request{InsertDimension: &sheets.InsertDimensionRequest{Range: &sheets.DimensionRange{Dimension: "ROWS", StartIndex: 0, EndIndex: 1}}})
+	if got := span(); !reflect.DeepEqual(got, []int64{3, 5}) {
+		t.Fatalf("after insert: %v, want [3 5]", got)
+	}
+	mustBatch(t, svc, id, moveDim(0, "ROWS", 3, 5, 10))
+	if got := span(); !reflect.DeepEqual(got, []int64{8, 10}) {
+		t.Fatalf("after move: %v, want [8 10]", got)
+	}
+	mustBatch(t, svc, id, delRows(8, 10))
+	if got := span(); got != nil {
+		t.Fatalf("after deleting its rows the rule is still there: %v", got)
+	}
+}
