@@ -46,6 +46,34 @@ func pasteCell(dst, src *sheets.CellData, pasteType string) *sheets.CellData {
 	return &nc
 }
 
+// pasteSources is what a paste takes from each source cell: the cell,
+// or for PASTE_VALUES only the value it shows, a formula's result rather
+// than the formula ("the values ONLY without formats, formulas or
+// merges": developers.google.com/apps-script/reference/spreadsheet/copy-paste-type).
+// They are read before anything is written, as Google pastes a copy.
+func pasteSources(b *book, s *sheet, src [][]cell, pasteType string) [][]*sheets.CellData {
+	out := make([][]*sheets.CellData, len(src))
+	for r, row := range src {
+		out[r] = make([]*sheets.CellData, len(row))
+		for c, cl := range row {
+			if pasteType != "PASTE_VALUES" {
+				out[r][c] = cl.data()
+				continue
+			}
+			ev := effectiveValue(b, s, cl, 0)
+			switch {
+			case ev == nil:
+			case ev.ErrorValue != nil:
+				out[r][c] = &sheets.CellData{UserEnteredValue: &sheets.ExtendedValue{StringValue: ptr(errorText(ev.ErrorValue))}}
+			default:
+				v := *ev
+				out[r][c] = &sheets.CellData{UserEnteredValue: &v}
+			}
+		}
+	}
+	return out
+}
+
 func buCopyPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	const kind = "copyPaste"
 	u := r.CopyPaste
@@ -68,10 +96,11 @@ func buCopyPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	if err := checkInGrid(ds, dg); err != nil {
 		return nil, invalidRequest(i, kind, "%v", err)
 	}
-	src := snapshot(ss, sg)
+	cells := snapshot(ss, sg)
 	if u.PasteOrientation == "TRANSPOSE" {
-		src = transposeCells(src)
+		cells = transposeCells(cells)
 	}
+	src := pasteSources(c.b, ss, cells, u.PasteType)
 	h, w := len(src), 0
 	if h > 0 {
 		w = len(src[0])
@@ -95,7 +124,7 @@ func buCopyPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 			for r0 := 0; r0 < h; r0++ {
 				for c0 := 0; c0 < w; c0++ {
 					row, col := dg.StartRow+a*h+r0, dg.StartCol+b*w+c0
-					ds.setCell(row, col, pasteCell(ds.cell(row, col), src[r0][c0].data(), u.PasteType))
+					ds.setCell(row, col, pasteCell(ds.cell(row, col), src[r0][c0], u.PasteType))
 				}
 			}
 		}
@@ -138,23 +167,20 @@ func buCutPaste(c *buCtx, i int, r *sheets.Request) (*sheets.Response, error) {
 	if u.Destination.RowIndex < 0 || u.Destination.ColumnIndex < 0 {
 		return nil, invalidRequest(i, kind, "Invalid destination.")
 	}
-	src := snapshot(ss, sg)
+	src := pasteSources(c.b, ss, snapshot(ss, sg), u.PasteType)
 	if int(u.Destination.RowIndex)+sg.rows() > ds.rowCount() || int(u.Destination.ColumnIndex)+sg.cols() > ds.colCount() {
 		return nil, invalidRequest(i, kind, "The destination range is outside the grid.")
 	}
+	// "All the source data will be cut, regardless of what is pasted."
+	// Only cells move: row and column properties and developer metadata
+	// stay with their rows (CONFORMANCE.md).
 	for row := sg.StartRow; row < sg.EndRow; row++ {
-		for col := sg.StartCol; col < sg.EndCol; col++ {
-			if u.PasteType == "" || u.PasteType == "PASTE_NORMAL" {
-				ss.setCell(row, col, nil)
-			} else {
-				ss.setCell(row, col, pasteCell(ss.cell(row, col), nil, u.PasteType))
-			}
-		}
+		ss.mapRow(row, sg.StartCol, sg.EndCol, func(int, cell) cell { return cell{} })
 	}
 	for r0, row := range src {
-		for c0, cell := range row {
+		for c0, cd := range row {
 			dr, dc := int(u.Destination.RowIndex)+r0, int(u.Destination.ColumnIndex)+c0
-			ds.setCell(dr, dc, pasteCell(ds.cell(dr, dc), cell.data(), u.PasteType))
+			ds.setCell(dr, dc, pasteCell(ds.cell(dr, dc), cd, u.PasteType))
 		}
 	}
 	return nil, nil

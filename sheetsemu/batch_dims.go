@@ -60,6 +60,37 @@ func shiftDim(b *book, s *sheet, dim string, at, n int) {
 	if s.BasicFilter != nil && !adj(s.BasicFilter.Range) {
 		s.BasicFilter = nil
 	}
+	// A filter view follows its rows like the basic filter, and goes
+	// with them when all of them are deleted.
+	var fvs []*sheets.FilterView
+	for _, fv := range s.FilterViews {
+		if adj(fv.Range) {
+			fvs = append(fvs, fv)
+		}
+	}
+	s.FilterViews = fvs
+	// Conditional formats and banding follow their cells too; a rule
+	// loses the ranges whose cells are all deleted.
+	var cfs []*sheets.ConditionalFormatRule
+	for _, cf := range s.CondFormats {
+		var rs []*sheets.GridRange
+		for _, gr := range cf.Ranges {
+			if adj(gr) {
+				rs = append(rs, gr)
+			}
+		}
+		if cf.Ranges = rs; len(rs) > 0 {
+			cfs = append(cfs, cf)
+		}
+	}
+	s.CondFormats = cfs
+	var brs []*sheets.BandedRange
+	for _, br := range s.BandedRanges {
+		if adj(br.Range) {
+			brs = append(brs, br)
+		}
+	}
+	s.BandedRanges = brs
 	var dms []*sheets.DeveloperMetadata
 	for _, dm := range s.DevMeta {
 		if l := dm.Location; l != nil && l.DimensionRange != nil && l.DimensionRange.Dimension == dim {

@@ -121,6 +121,16 @@ func buDuplicateSheet(c *buCtx, i int, r *sheets.Request) (*sheets.Response, err
 		m.SheetId = id
 	}
 	ns.Protected, ns.DevMeta = nil, nil
+	if ns.BasicFilter != nil && ns.BasicFilter.Range != nil {
+		ns.BasicFilter.Range.SheetId = id
+	}
+	// Filter view ids are unique in the spreadsheet: the copies get new ones.
+	for _, fv := range ns.FilterViews {
+		fv.FilterViewId = c.newFilterViewID()
+		if fv.Range != nil {
+			fv.Range.SheetId = id
+		}
+	}
 	idx := len(c.b.Sheets)
 	if c.rawHas("duplicateSheet", "insertSheetIndex") && int(d.InsertSheetIndex) < idx {
 		idx = max(int(d.InsertSheetIndex), 0)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,6 +54,10 @@ type Options struct {
 	// API request needs a bearer token issued by this server's token
 	// endpoint to one of these accounts.
 	ServiceAccounts []ServiceAccount
+	// BeforeBatchUpdate, when set, lets a test act as a person editing
+	// the sheet inside a client's read→write window; see
+	// Server.SetBeforeBatchUpdate for the contract.
+	BeforeBatchUpdate func(spreadsheetID string)
 }
 
 // Stats counts API requests for one spreadsheet. Rejected counts 429 and
@@ -89,6 +94,9 @@ type Server struct {
 	// rootID is "My Drive"'s id and folders the Drive folders (folders.go).
 	rootID  string
 	folders []*driveFolder
+	// beforeWrite is the BeforeBatchUpdate hook, read without s.mu so
+	// that it costs one atomic load when unset.
+	beforeWrite atomic.Pointer[func(spreadsheetID string)]
 }
 
 // New builds a Server. When opts.StatePath names an existing file its
@@ -116,6 +124,7 @@ func New(opts Options) *Server {
 		fileVersions: map[string]*fileVersion{},
 		rng:          rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
+	s.SetBeforeBatchUpdate(opts.BeforeBatchUpdate)
 	s.quota = newQuotas(opts.ReadQuota, opts.WriteQuota)
 	s.quota.drive = opts.DriveQuota
 	s.auth = newAuthority(opts.ServiceAccounts)
@@ -126,6 +135,25 @@ func New(opts Options) *Server {
 		s.state = newStateWriter(s, opts.StatePath, opts.StateDebounce)
 	}
 	return s
+}
+
+// SetBeforeBatchUpdate installs f (nil removes it). f is called with the
+// spreadsheet id of every spreadsheets.batchUpdate and every values write
+// (update, append, clear, batchUpdate, batchClear and their ByDataFilter
+// forms) after the request arrived and before it is authenticated,
+// charged to a quota or applied, whether it then succeeds or not. It runs
+// on the request's goroutine without any emulator lock held, so it may
+// itself read and write the emulator (over HTTP, through the real
+// client); what it writes is applied before the request that triggered
+// it. Its own writes trigger it again: a hook that writes must guard
+// against re-entry itself (for example act only once). Concurrent
+// requests call it concurrently.
+func (s *Server) SetBeforeBatchUpdate(f func(spreadsheetID string)) {
+	if f == nil {
+		s.beforeWrite.Store(nil)
+		return
+	}
+	s.beforeWrite.Store(&f)
 }
 
 // SetLatency changes the per-request latency.

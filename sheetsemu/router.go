@@ -29,6 +29,9 @@ type apiRequest struct {
 	user    string // service-account email or "anonymous"
 	isWrite bool
 	drive   bool // a Drive v3 call: its own quota and counters
+	// edit is a batchUpdate or values write of a spreadsheet: the
+	// requests the BeforeBatchUpdate hook runs before.
+	edit bool
 }
 
 // decode unmarshals the body into v, mapping malformed JSON to Google's
@@ -144,6 +147,7 @@ func (s *Server) routeSheets(q *apiRequest, path string) (handlerFunc, error) {
 		case "GET ":
 			return s.handleGet, nil
 		case "POST batchUpdate":
+			q.edit = true
 			return s.handleBatchUpdate, nil
 		case "POST getByDataFilter":
 			q.isWrite = false
@@ -161,6 +165,7 @@ func (s *Server) routeSheets(q *apiRequest, path string) (handlerFunc, error) {
 			return nil, badRequest("Unable to parse range: %s", parts[2])
 		}
 		q.rng = rng
+		q.edit = key != "GET "
 		switch key {
 		case "GET ":
 			return s.handleValuesGet, nil
@@ -196,6 +201,7 @@ var knownVerbs = map[string]bool{
 }
 
 func (s *Server) routeValuesBatch(q *apiRequest, key string) (handlerFunc, error) {
+	q.edit = key != "GET batchGet" && key != "POST batchGetByDataFilter"
 	switch key {
 	case "GET batchGet":
 		return s.handleValuesBatchGet, nil
@@ -235,6 +241,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 		return
 	}
 	q.body = body
+	if q.edit {
+		if f := s.beforeWrite.Load(); f != nil {
+			(*f)(q.id) // outside s.mu: the hook may call the emulator
+		}
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
