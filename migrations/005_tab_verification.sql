@@ -1,10 +1,15 @@
--- Absence from a tab is not intent (issue 19). A row missing from a tab is a
--- person's deletion only when no positional row deletion of syncd's own
--- could have removed it: syncd deletes rows by index, and a person sorting
--- or inserting rows between syncd's read and its write makes that index
--- hold another record. syncd sets this flag in the transaction that
--- precedes such a write (write-ahead, so a kill between the write and the
--- bookkeeping cannot lose it); the next full read of the tab, which can
--- see every row, restores whatever is missing instead of deleting it and
--- clears the flag.
-ALTER TABLE syncd.mirrors ADD COLUMN removals_unverified boolean NOT NULL DEFAULT false;
+-- A position read a moment ago is not a position now (issue 19). syncd
+-- writes and deletes tab rows by index; a person sorting, dragging or
+-- inserting rows between syncd's read and its write makes that index hold
+-- another record. What such a write aimed at is recorded here before it is
+-- sent (write-ahead: a kill between the write and the bookkeeping cannot
+-- lose it), as the neighbours the rows must have if the write landed where
+-- it was aimed:
+--   {"rows":     {"<key>": "<key of the keyed row above it, \"\" = none>"},
+--    "removals": [["<key above a deleted run>", "<key below it>"], ...]}
+-- It is cleared once syncd knows the write landed (the spreadsheet's Drive
+-- version moved by exactly that write), or when a pass that read the whole
+-- tab has checked the neighbours and repaired what did not match: a row
+-- whose neighbours do not match is not read as anyone's edit, and while a
+-- deletion's do not, no missing row is taken for a person's deletion.
+ALTER TABLE syncd.mirrors ADD COLUMN unverified jsonb;

@@ -33,6 +33,11 @@ const (
 	// absence is not taken for a deletion: it was restored. "use sheet"
 	// deletes it (guarded like every deletion).
 	ReasonDeleteUnclear = "delete_unclear"
+	// ReasonUnsureRow: a value was typed into a row syncd cannot tie to
+	// one record (its key is in two rows, was typed over, or syncd wrote
+	// the row by position while rows may have moved); Postgres was kept
+	// and the cell rewritten.
+	ReasonUnsureRow = "unsure_row"
 )
 
 // Conflict is a sheet value syncd did not apply to Postgres: both sides

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -121,43 +122,80 @@ func MirrorGauges(ctx context.Context, q Querier) ([]MirrorGauge, error) {
 	return out, rows.Err()
 }
 
-// MarkRemovalsUnverified records, before syncd applies a write that
-// deletes rows of these mirrors' tabs by position, that the tabs' next
-// read cannot prove any missing row was deleted by a person (the write
-// may land on rows a person moved meanwhile). Call it in a transaction
-// that commits before the write.
-func MarkRemovalsUnverified(ctx context.Context, q Querier, mirrors []string) error {
-	if len(mirrors) == 0 {
-		return nil
-	}
-	_, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, removals_unverified) SELECT unnest($1::text[]), true
-		ON CONFLICT (name) DO UPDATE SET removals_unverified = true WHERE NOT mirrors.removals_unverified`, mirrors)
-	if err != nil {
-		return fmt.Errorf("mark row removals of %v: %w", mirrors, err)
-	}
-	return nil
+// Unverified is what positional writes of syncd's aimed at in a mirror's
+// tab since it last knew they landed there
+// (migrations/005_tab_verification.sql): the neighbours the rows have if
+// they did. A key "" stands for "no keyed row" (the top, or the end).
+type Unverified struct {
+	// Rows maps the key of each row written by index to the key of the
+	// keyed row right above it.
+	Rows map[string]string `json:"rows,omitempty"`
+	// Removals are the keyed rows right above and below each run of rows
+	// deleted by index: adjacent if the deletion hit what it aimed at.
+	Removals [][2]string `json:"removals,omitempty"`
 }
 
-// RemovalsUnverified reports whether a positional row deletion of
-// syncd's own may have reached the mirror's tab since a full read last
-// verified it (see MarkRemovalsUnverified).
-func RemovalsUnverified(ctx context.Context, q Querier, mirror string) (bool, error) {
-	var on bool
-	err := q.QueryRow(ctx, "SELECT removals_unverified FROM syncd.mirrors WHERE name = $1", mirror).Scan(&on)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+// Clean reports whether nothing is unverified.
+func (u Unverified) Clean() bool { return len(u.Rows) == 0 && len(u.Removals) == 0 }
+
+// Add merges o into u.
+func (u *Unverified) Add(o Unverified) {
+	for k, above := range o.Rows {
+		if u.Rows == nil {
+			u.Rows = map[string]string{}
+		}
+		u.Rows[k] = above
 	}
-	if err != nil {
-		return false, fmt.Errorf("read row removals of %s: %w", mirror, err)
-	}
-	return on, nil
+	u.Removals = append(u.Removals, o.Removals...)
 }
 
-// RemovalsVerified clears the flag MarkRemovalsUnverified set: a full
-// read saw the tab after every such write.
-func RemovalsVerified(ctx context.Context, q Querier, mirror string) error {
-	if _, err := q.Exec(ctx, "UPDATE syncd.mirrors SET removals_unverified = false WHERE name = $1 AND removals_unverified", mirror); err != nil {
-		return fmt.Errorf("clear row removals of %s: %w", mirror, err)
+// MarkUnverified records, before syncd sends a write that addresses a
+// mirror's rows by index, what it aims at, adding to what is unverified
+// already. Run it in a transaction that commits before the write. It
+// returns what was unverified before.
+func MarkUnverified(ctx context.Context, q Querier, mirror string, u Unverified) (Unverified, error) {
+	before, err := ReadUnverified(ctx, q, mirror)
+	if err != nil || u.Clean() {
+		return before, err
+	}
+	all := Unverified{}
+	all.Add(before)
+	all.Add(u)
+	doc, err := json.Marshal(all)
+	if err != nil {
+		return before, fmt.Errorf("mark unverified rows of %s: %w", mirror, err)
+	}
+	_, err = q.Exec(ctx, `INSERT INTO syncd.mirrors (name, unverified) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET unverified = EXCLUDED.unverified`, mirror, doc)
+	if err != nil {
+		return before, fmt.Errorf("mark unverified rows of %s: %w", mirror, err)
+	}
+	return before, nil
+}
+
+// ReadUnverified returns what is unverified in a mirror's tab.
+func ReadUnverified(ctx context.Context, q Querier, mirror string) (Unverified, error) {
+	var u Unverified
+	var doc []byte
+	err := q.QueryRow(ctx, `SELECT unverified FROM syncd.mirrors WHERE name = $1`, mirror).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && doc == nil) {
+		return u, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(doc, &u)
+	}
+	if err != nil {
+		return u, fmt.Errorf("read unverified rows of %s: %w", mirror, err)
+	}
+	return u, nil
+}
+
+// ClearUnverified records that nothing is unverified in a mirror's tab:
+// syncd's writes landed where they were aimed, or a full read checked and
+// repaired what they may have touched.
+func ClearUnverified(ctx context.Context, q Querier, mirror string) error {
+	if _, err := q.Exec(ctx, `UPDATE syncd.mirrors SET unverified = NULL WHERE name = $1 AND unverified IS NOT NULL`, mirror); err != nil {
+		return fmt.Errorf("clear unverified rows of %s: %w", mirror, err)
 	}
 	return nil
 }

@@ -223,10 +223,11 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		}
 		plan.mirrors = keep
 	}
-	if err := s.storeBeforeWrite(ctx, plan); err != nil {
+	if err := s.storeBeforeWrite(ctx, &plan); err != nil {
 		return fail(err)
 	}
-	if err := s.applyBatch(ctx, plan, pre, calls); err != nil {
+	landed := map[string]bool{}
+	if err := s.applyBatch(ctx, plan, pre, calls, landed); err != nil {
 		if errors.Is(err, syncd.ErrInvalidRequest) {
 			// Refused as invalid: repeating it cannot help. The tabs are
 			// not what the plan assumed; rewrite them whole from a fresh
@@ -239,7 +240,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	for _, p := range plan.mirrors {
 		s.rememberTab(p.sheet, p.tab)
 	}
-	if err := s.commitBatch(ctx, plan, started, calls); err != nil {
+	if err := s.commitBatch(ctx, plan, started, calls, landed); err != nil {
 		// The sheet has the data and the outbox is intact: the retry
 		// rewrites the same cells.
 		return fail(err)
@@ -289,24 +290,36 @@ func (s *Syncer) checkStructure(read *batchRead, tabs []tabCells) error {
 // the commit does not) and which mirrors' tabs the write deletes rows of
 // by position (store.MarkRemovalsUnverified: absence from those tabs is
 // no evidence until a full read has seen them again; tabscan.go).
-func (s *Syncer) storeBeforeWrite(ctx context.Context, plan batchPlan) error {
+func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan) error {
 	var conflicts []Conflict
-	var removing []string
+	marks := false
 	for _, p := range plan.mirrors {
 		conflicts = append(conflicts, p.conflicts...)
-		if p.m.SheetDeletes && deletesRows(p.ops) {
-			removing = append(removing, p.m.Name)
-		}
+		marks = marks || p.positional()
 	}
-	if len(conflicts) == 0 && len(removing) == 0 {
+	if len(conflicts) == 0 && !marks {
 		return nil
 	}
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
-		if err := store.MarkRemovalsUnverified(ctx, tx, removing); err != nil {
-			return err
+		for i := range plan.mirrors {
+			p := &plan.mirrors[i]
+			if !p.positional() {
+				continue
+			}
+			before, err := store.MarkUnverified(ctx, tx, p.m.Name, p.aim)
+			if err != nil {
+				return err
+			}
+			p.wasVerified = before.Clean()
 		}
 		return store.InsertConflicts(ctx, tx, conflicts)
 	})
+}
+
+// positional reports whether a mirror that takes edits back has rows
+// written or deleted by index in this batch.
+func (p mirrorPlan) positional() bool {
+	return p.m.keepsState() && !p.aim.Clean()
 }
 
 // deletesRows reports whether ops delete tab rows by position.
@@ -324,8 +337,9 @@ func deletesRows(ops []syncd.Op) bool {
 // spreadsheet. calls counts the calls per sheet key. A spreadsheet written
 // before another one failed is written again by the retry (idempotent).
 // pre, when set, is the version read that brackets the write to the
-// default spreadsheet with the change poll on (typedover.go).
-func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, calls map[string]int) error {
+// default spreadsheet with the change poll on (typedover.go); landed
+// gets the spreadsheets whose write provably hit the rows it aimed at.
+func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, calls map[string]int, landed map[string]bool) error {
 	var keys []string
 	ops := map[string][]syncd.Op{}
 	for _, p := range plan.mirrors {
@@ -341,7 +355,7 @@ func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, 
 		var n int
 		var err error
 		if t, ok := s.sheet(k).(*trackedSheet); ok && pre != nil {
-			n, err = t.applyAfter(ctx, *pre, ops[k])
+			n, landed[k], err = t.applyBracketed(ctx, *pre, ops[k])
 		} else {
 			n, err = s.sheet(k).Apply(ctx, ops[k])
 		}
@@ -360,7 +374,7 @@ func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, 
 // commitBatch deletes exactly the consumed outbox ids and records the batch,
 // in one transaction. A crash before it commits only repeats the
 // (idempotent) sheet write.
-func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.Time, calls map[string]int) error {
+func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.Time, calls map[string]int, landed map[string]bool) error {
 	finished := s.opts.Now()
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		if err := store.DeleteChanges(ctx, tx, plan.outbox.IDs()); err != nil {
@@ -381,6 +395,13 @@ func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.T
 			}
 			if err := p.m.writeStates(ctx, tx, p.states); err != nil {
 				return err
+			}
+			if p.positional() && p.wasVerified && landed[p.sheet] {
+				// The write hit what it aimed at, and nothing else was
+				// unverified: the marks storeBeforeWrite made are void.
+				if err := store.ClearUnverified(ctx, tx, p.m.Name); err != nil {
+					return err
+				}
 			}
 			s.mu.Lock()
 			s.sheetIDs[p.m.Name] = p.tab.SheetID

@@ -33,6 +33,12 @@ type mirrorPlan struct {
 	// titleClash says why the tab is not under the mirror's sheet title
 	// (see chooseTitle).
 	titleClash string
+	// wasVerified: nothing was unverified in the tab before this batch
+	// marked its positional writes (store.Unverified), so the commit may
+	// clear the marks once the write provably landed.
+	wasVerified bool
+	// aim is what the ops that address rows by index aim at.
+	aim store.Unverified
 }
 
 // planBatch plans each mirror's ops from the snapshot and the tab cells
@@ -164,6 +170,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	ops, st := m.planChanges(p.tab.SheetID, tk, rows, codec, loc, es)
 	p.ops = append(p.ops, ops...)
 	p.stats = st
+	p.aim = tk.aim(ops)
 	// A grid a person made narrower or shorter grows first; the tab is
 	// remembered as the ops leave it, so the next batch's reads and
 	// deletes are bounded by it.

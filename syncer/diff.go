@@ -75,9 +75,10 @@ type mirrorDiff struct {
 	err error
 	// sheetRows are the rows people added or deleted (sheetrows.go).
 	sheetRows sheetRowsDiff
-	// verifies: the pass read a tab marked removals_unverified whole and
-	// deletes no rows of it by position itself (tabscan.go).
-	verifies bool
+	// aim is what the pass's own writes by position aim at, and keep the
+	// unverified rows it leaves to the change stream (queued rows it
+	// skipped): store.Unverified, tabscan.go.
+	aim, keep store.Unverified
 }
 
 const maxLines = 50
@@ -105,13 +106,13 @@ type diffInput struct {
 	info     syncd.SpreadsheetInfo
 	// layout is the column change the table's DDL asks of the tab.
 	layout *layoutChange
-	// removalsUnverified: a positional row deletion of syncd's may have
-	// reached the tab since a full read last saw it (store.
-	// MarkRemovalsUnverified). rowBudget is how many rows the grid lost
-	// that syncd did not delete (its row count as syncd last left it,
-	// a lower bound, minus the count now; 0 when unknown). tabscan.go.
-	removalsUnverified bool
-	rowBudget          int
+	// unverified is what positional writes of syncd's may have touched
+	// since it last knew they landed where aimed (store.Unverified).
+	// rowBudget is how many rows the grid lost that syncd did not delete
+	// (its row count as syncd last left it, a lower bound, minus the
+	// count now; 0 when unknown). tabscan.go.
+	unverified store.Unverified
+	rowBudget  int
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -175,7 +176,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	}
 	sc := m.scanTab(in, dbIndex, func(k string) bool { return s.shownBefore(m, in, k) }, codec)
 	seen := make(map[string]bool, len(in.rows))
-	var removes []int
+	var removes, written []int
 	var writes []syncd.Op
 	for r := 1; r < len(in.grid); r++ {
 		if sc.blank[r] {
@@ -186,10 +187,14 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		d.drift.RowsInTab++
 		w, removed := s.diffTabRow(m, d, in, sc, r, dbIndex, seen)
 		writes = append(writes, w...)
+		if len(w) > 0 {
+			written = append(written, r)
+		}
 		if removed {
 			removes = append(removes, r)
 		}
 	}
+	d.aim = aimOf(sc.order(), written, removes)
 	d.noteTabKeys(seen, dbIndex, in.loc)
 	d.ops = append(d.ops, writes...)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
@@ -236,7 +241,11 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	d.ops = append(d.ops, protectOps(m, d, in.tab, d.ops)...)
 	d.ops, d.tab = withGrid(in.tab, d.ops)
 	d.tab.Title = title.title
-	d.verifies = in.removalsUnverified && !deletesRows(d.ops)
+	for k, above := range in.unverified.Rows {
+		if in.pending[k] {
+			d.keep.Add(store.Unverified{Rows: map[string]string{k: above}})
+		}
+	}
 	return d
 }
 
@@ -294,10 +303,13 @@ func (s *Syncer) diffTabRow(m *mirror, d *mirrorDiff, in diffInput, sc tabScan, 
 		return nil, true
 	}
 	doubt := ""
-	if sc.count[key] > 1 {
+	switch {
+	case sc.count[key] > 1:
 		// Which of the rows is the record's cannot be told (a paste, or
 		// a write that landed on a moved row): none is read as an edit.
 		doubt = fmt.Sprintf("key %s is in %d rows", m.keyLabel(key), sc.count[key])
+	case sc.unsure[key]:
+		doubt = "syncd wrote the row by position and its neighbours are not the ones it aimed at, so its cells may be another record's"
 	}
 	return s.diffRow(m, d, in, r, key, cells, in.rows[i].Values, doubt), false
 }
@@ -328,7 +340,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		}
 		out := merge(col, mergeInput{editable: editable, base: bv, known: known, sheet: got, db: values[c]}, codec, in.loc, byReconcile)
 		if doubt != "" && out.result == mergeImport {
-			out.result, out.reason = mergeConflict, store.ReasonDuplicateRow
+			out.result, out.reason = mergeConflict, store.ReasonUnsureRow
 		}
 		want[c] = out.want
 		if !m.isKeyCol(c) && out.result != mergeImport { // non-editable bases too (typedover.go)
@@ -350,7 +362,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 			stale[c] = true
 			var msg string
 			switch {
-			case out.reason == store.ReasonDuplicateRow:
+			case out.reason == store.ReasonUnsureRow:
 				msg = fmt.Sprintf("row %d: %s was typed in a row syncd cannot tie to key %s alone (%s); Postgres kept", r+1, col.Name, m.keyLabel(key), doubt)
 			case out.reason == store.ReasonNotEditable:
 				msg = fmt.Sprintf("row %d: %s is not editable; the sheet value was overwritten", r+1, col.Name)

@@ -286,6 +286,33 @@ func (m *mirror) deletedEdits(key string, rows []int, es *editState, codec syncd
 	return out
 }
 
+// aim returns what ops aim at by row index (aimOf), as tk located the
+// keys.
+func (tk tabKeys) aim(ops []syncd.Op) store.Unverified {
+	order := make([]string, tk.last+1)
+	for k, at := range tk.rows {
+		for _, r := range at {
+			if r < len(order) && order[r] == "" {
+				order[r] = k
+			}
+		}
+	}
+	var written, deleted []int
+	for _, op := range ops {
+		switch op := op.(type) {
+		case syncd.WriteRows:
+			for i := range op.Rows {
+				written = append(written, op.Row+i)
+			}
+		case syncd.DeleteRows:
+			for r := op.Start; r < op.End; r++ {
+				deleted = append(deleted, r)
+			}
+		}
+	}
+	return aimOf(order, written, deleted)
+}
+
 // deleteOps turns row indexes into DeleteRows ops, bottom-up, merging runs.
 func deleteOps(sheetID int64, rows []int) []syncd.Op {
 	if len(rows) == 0 {

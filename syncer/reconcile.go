@@ -239,11 +239,14 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	}
 	// One batchUpdate per spreadsheet; one that fails leaves the ones
 	// written before it written (the next pass finds them settled).
+	// landed: the write provably hit the rows it aimed at (typedover.go).
+	landed := map[string]bool{}
 	for _, key := range s.sheetKeys(mirrors) {
 		if len(ops[key]) == 0 {
 			continue
 		}
-		n, err := s.applyUnmoved(ctx, key, ops[key], startV, opts.late)
+		n, clean, err := s.applyUnmoved(ctx, key, ops[key], startV, opts.late)
+		landed[key] = clean
 		calls[key] += n
 		rep.APICalls += n
 		if err != nil {
@@ -258,7 +261,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		s.rememberTab(s.sheetKey(mirrors[i]), d.tab)
 		rep.Mirrors = append(rep.Mirrors, d.drift)
 	}
-	if err := s.finishReconcile(ctx, mirrors, diffs, started, calls, opts.bySheet); err != nil {
+	if err := s.finishReconcile(ctx, mirrors, diffs, started, calls, landed, opts.bySheet); err != nil {
 		return rep, err
 	}
 	for i, d := range diffs {
@@ -298,8 +301,8 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs
 				continue // pending stays nil: the change stream rewrites the tab
 			}
 			in.pending = map[string]bool{}
-			if m.SheetDeletes {
-				if in.removalsUnverified, err = store.RemovalsUnverified(ctx, tx, m.Name); err != nil {
+			if m.keepsState() {
+				if in.unverified, err = store.ReadUnverified(ctx, tx, m.Name); err != nil {
 					return err
 				}
 			}
@@ -361,10 +364,10 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 			if err := m.writeStates(ctx, tx, states); err != nil {
 				return err
 			}
-			if m.SheetDeletes && deletesRows(d.ops) {
-				// Written ahead: this pass's own row removals are
-				// positional too (store.MarkRemovalsUnverified).
-				if err := store.MarkRemovalsUnverified(ctx, tx, []string{m.Name}); err != nil {
+			if m.keepsState() {
+				// Written ahead: the pass's own writes address rows by
+				// index too (store.Unverified).
+				if _, err := store.MarkUnverified(ctx, tx, m.Name, d.aim); err != nil {
 					return err
 				}
 			}
@@ -440,7 +443,7 @@ func nullable(v syncd.Value) any {
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror
 // statistics `syncd status` shows.
-func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, callsBySheet map[string]int, bySheet bool) error {
+func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff, started time.Time, callsBySheet map[string]int, landed map[string]bool, bySheet bool) error {
 	finished := s.opts.Now()
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
 		for i, d := range diffs {
@@ -452,12 +455,8 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			if err := m.writeStates(ctx, tx, d.states); err != nil {
 				return err
 			}
-			if d.verifies {
-				// This pass saw the whole tab after every positional
-				// removal of syncd's and made none of its own.
-				if err := store.RemovalsVerified(ctx, tx, m.Name); err != nil {
-					return err
-				}
+			if err := settleUnverified(ctx, tx, m, d, landed[s.sheetKey(m)]); err != nil {
+				return err
 			}
 			dr := d.drift
 			drift := dr.Drift()

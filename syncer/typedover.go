@@ -144,10 +144,24 @@ func (s *Syncer) versionBeforeWrite(ctx context.Context) (pre *preWrite, moved b
 
 // applyAfter is Apply with the version before the write already read.
 func (t *trackedSheet) applyAfter(ctx context.Context, pre preWrite, ops []syncd.Op) (int, error) {
+	n, _, err := t.applyBracketed(ctx, pre, ops)
+	return n, err
+}
+
+// applyBracketed is applyAfter that also says whether the write provably
+// landed where it was aimed: the Drive version moved by exactly one across
+// it, so nobody else changed the spreadsheet between the version read
+// before the write and the one after (the emulator bumps the version once
+// per applied batchUpdate; Google documents only that the version
+// "reflects every change", so a larger step reads as a foreign change:
+// the stricter answer). Positions read before pre may still have moved:
+// callers compare pre with the version of their own read.
+func (t *trackedSheet) applyBracketed(ctx context.Context, pre preWrite, ops []syncd.Op) (int, bool, error) {
 	n, err := t.Spreadsheet.Apply(ctx, ops)
 	post, postErr := t.vs.v.Version(ctx)
 	t.vs.wrote(pre.v, pre.err, post, postErr)
-	return n, err
+	clean := err == nil && pre.err == nil && postErr == nil && post == pre.v+1
+	return n, clean, err
 }
 
 // otherRanges are the non-editable columns that lie in the tab's grid,
@@ -242,14 +256,41 @@ func (s *Syncer) passVersion(ctx context.Context) *int64 {
 // pass read again. A late pass (already replanned) writes regardless; its
 // row writes carry their keys and its row removals are marked unverified,
 // so a misplaced write is found and repaired by the next pass.
-func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, start *int64, late bool) (int, error) {
+//
+// landed reports whether the write provably hit the rows the pass aimed
+// at: nothing foreign happened from the pass's read to the write's end.
+func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, start *int64, late bool) (n int, landed bool, err error) {
 	t, tracked := s.sheet(key).(*trackedSheet)
 	if !tracked || start == nil {
-		return s.sheet(key).Apply(ctx, ops)
+		n, err = s.sheet(key).Apply(ctx, ops)
+		return n, false, err
 	}
-	pre, err := t.vs.v.Version(ctx)
-	if err == nil && pre > *start && !late {
-		return 0, fmt.Errorf("the spreadsheet changed (version %d, read at %d) while the pass planned: %w", pre, *start, errReplan)
+	pre, verr := t.vs.v.Version(ctx)
+	if verr == nil && pre > *start && !late {
+		return 0, false, fmt.Errorf("the spreadsheet changed (version %d, read at %d) while the pass planned: %w", pre, *start, errReplan)
 	}
-	return t.applyAfter(ctx, preWrite{pre, err}, ops)
+	n, clean, err := t.applyBracketed(ctx, preWrite{pre, verr}, ops)
+	return n, clean && verr == nil && pre == *start, err
+}
+
+// settleUnverified records, after a pass wrote a mirror's tab, what its
+// positional writes may have touched (store.Unverified): nothing when the
+// write landed where aimed (or there was none) — the pass read the whole
+// tab and repaired what earlier writes touched — else the pass's own
+// writes; and the unverified keys it skipped, whose rows the change stream
+// writes next.
+func settleUnverified(ctx context.Context, q store.Querier, m *mirror, d *mirrorDiff, landed bool) error {
+	if !m.keepsState() {
+		return nil
+	}
+	if err := store.ClearUnverified(ctx, q, m.Name); err != nil {
+		return err
+	}
+	left := store.Unverified{}
+	left.Add(d.keep)
+	if !landed {
+		left.Add(d.aim)
+	}
+	_, err := store.MarkUnverified(ctx, q, m.Name, left)
+	return err
 }
