@@ -265,3 +265,13 @@ func DescribeQuery(ctx context.Context, q Querier, query string) ([]syncd.Column
 	}
 	return cols, nil
 }
+
+// TableExists reports whether a table name (as the config spells it)
+// resolves to a relation now.
+func TableExists(ctx context.Context, q Querier, table string) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up table %s: %w", table, err)
+	}
+	return ok, nil
+}
