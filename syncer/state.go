@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 )
 
@@ -32,7 +33,7 @@ func (m *mirror) baseFrom(values []syncd.Value) base {
 
 // readBases reads the stored bases of the given keys (all keys when keys
 // is nil) of a mirror with editable columns.
-func (m *mirror) readBases(ctx context.Context, q store.Querier, keys []string) (map[string]base, error) {
+func (m *mirror) readBases(ctx context.Context, q catalog.Querier, keys []string) (map[string]base, error) {
 	if len(m.Editable) == 0 {
 		return map[string]base{}, nil
 	}
