@@ -1,9 +1,11 @@
 // Package catalog reads what syncd needs from the Postgres system catalog:
-// a table's columns, types and primary key, the columns of a query, and the
-// codec kind of a type. It also quotes identifiers for generated SQL. It
-// only reads; every caller (config, the engine, the importer, migrations)
-// resolves names through it, so a table is looked up the same way
-// everywhere.
+// a table's columns, types and primary key, whether a name is a table, the
+// columns of a query, the codec kind of a type, and the current role's
+// privileges (what `syncd doctor` checks). It also quotes identifiers for
+// generated SQL. It only reads; every caller (config, the engine, status,
+// the importer, migrations, doctor) resolves names through it, so a table
+// is looked up the same way everywhere. Its [Querier] is the one pgx subset
+// syncd's SQL runs on, store's statements included.
 package catalog
 
 import (
@@ -17,8 +19,8 @@ import (
 	"github.com/syncd/syncd"
 )
 
-// Querier is the part of pgx that catalog lookups need; *pgx.Conn,
-// *pgxpool.Pool and pgx.Tx all satisfy it.
+// Querier is the part of pgx that catalog lookups and store's statements
+// need; *pgx.Conn, *pgxpool.Pool and pgx.Tx all satisfy it.
 type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
