@@ -60,6 +60,11 @@ type SpreadsheetInfo struct {
 	Tabs     []TabInfo
 }
 
+// CellLimit is Google's limit on the cells of one spreadsheet: every tab's
+// grid (rows × columns) counted, empty cells included. The engine keeps a
+// write under it and `syncd status` reports each spreadsheet against it.
+const CellLimit int64 = 10_000_000
+
 // Tab returns the tab with the given title, or false.
 func (s SpreadsheetInfo) Tab(title string) (TabInfo, bool) {
 	for _, t := range s.Tabs {

@@ -1,9 +1,11 @@
 // Package catalog reads what syncd needs from the Postgres system catalog:
-// a table's columns, types and primary key, the columns of a query, and the
-// codec kind of a type. It also quotes identifiers for generated SQL. It
-// only reads; every caller (config, the engine, the importer, migrations)
-// resolves names through it, so a table is looked up the same way
-// everywhere.
+// a table's columns, types and primary key, whether a name is a table, the
+// columns of a query, the codec kind of a type, and the current role's
+// privileges (what `syncd doctor` checks). It also quotes identifiers for
+// generated SQL. It only reads; every caller (config, the engine, status,
+// the importer, migrations, doctor) resolves names through it, so a table
+// is looked up the same way everywhere. Its [Querier] is the one pgx subset
+// syncd's SQL runs on, store's statements included.
 package catalog
 
 import (
@@ -17,8 +19,8 @@ import (
 	"github.com/syncd/syncd"
 )
 
-// Querier is the part of pgx that catalog lookups need; *pgx.Conn,
-// *pgxpool.Pool and pgx.Tx all satisfy it.
+// Querier is the part of pgx that catalog lookups and store's statements
+// need; *pgx.Conn, *pgxpool.Pool and pgx.Tx all satisfy it.
 type Querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -264,4 +266,14 @@ func DescribeQuery(ctx context.Context, q Querier, query string) ([]syncd.Column
 		cols[i] = syncd.Column{Name: f.Name, Type: format, Kind: ClassifyType(typname, typtype, category), Scale: scale}
 	}
 	return cols, nil
+}
+
+// TableExists reports whether a table name (as the config spells it)
+// resolves to a relation now.
+func TableExists(ctx context.Context, q Querier, table string) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up table %s: %w", table, err)
+	}
+	return ok, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // Reasons stored in syncd.conflicts.reason: why a sheet value was not
@@ -55,7 +57,7 @@ type Conflict struct {
 
 // InsertConflicts records conflicts, skipping any identical to one still
 // open (a pass that is retried must not pile up duplicates).
-func InsertConflicts(ctx context.Context, q Querier, cs []Conflict) error {
+func InsertConflicts(ctx context.Context, q catalog.Querier, cs []Conflict) error {
 	for _, c := range cs {
 		var key any
 		if c.Key != nil {
@@ -77,7 +79,7 @@ func InsertConflicts(ctx context.Context, q Querier, cs []Conflict) error {
 
 // OpenConflicts counts a mirror's unresolved conflicts and says when the
 // oldest was detected (nil when none).
-func OpenConflicts(ctx context.Context, q Querier, mirror string) (int64, *time.Time, error) {
+func OpenConflicts(ctx context.Context, q catalog.Querier, mirror string) (int64, *time.Time, error) {
 	var n int64
 	var oldest *time.Time
 	err := q.QueryRow(ctx, `SELECT count(*), min(detected_at) FROM syncd.conflicts WHERE mirror = $1 AND resolved_at IS NULL`, mirror).

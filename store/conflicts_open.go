@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // OpenConflict is an unresolved row of syncd.conflicts, as the conflicts
@@ -24,7 +26,7 @@ type OpenConflict struct {
 }
 
 // ListOpenConflicts returns the open conflicts, oldest first.
-func ListOpenConflicts(ctx context.Context, q Querier) ([]OpenConflict, error) {
+func ListOpenConflicts(ctx context.Context, q catalog.Querier) ([]OpenConflict, error) {
 	rows, err := q.Query(ctx, `SELECT id, mirror, row_key, coalesce(column_name, ''), sheet_value, db_value,
 			coalesce(reason, ''), coalesce(message, ''), detected_at
 		FROM syncd.conflicts WHERE resolved_at IS NULL ORDER BY id`)
@@ -47,7 +49,7 @@ var ErrNoOpenConflict = errors.New("no open conflict with that id")
 
 // ReadOpenConflict returns one open conflict (ErrNoOpenConflict if it is
 // resolved or unknown), locking it for the caller's transaction.
-func ReadOpenConflict(ctx context.Context, q Querier, id int64) (OpenConflict, error) {
+func ReadOpenConflict(ctx context.Context, q catalog.Querier, id int64) (OpenConflict, error) {
 	var c OpenConflict
 	err := q.QueryRow(ctx, `SELECT id, mirror, row_key, coalesce(column_name, ''), sheet_value, db_value,
 			coalesce(reason, ''), coalesce(message, ''), detected_at
@@ -63,7 +65,7 @@ func ReadOpenConflict(ctx context.Context, q Querier, id int64) (OpenConflict, e
 }
 
 // ResolveConflict marks a conflict resolved, noting how in its message.
-func ResolveConflict(ctx context.Context, q Querier, id int64, how string) error {
+func ResolveConflict(ctx context.Context, q catalog.Querier, id int64, how string) error {
 	_, err := q.Exec(ctx, `UPDATE syncd.conflicts SET resolved_at = now(),
 			message = concat_ws(' — ', message, 'resolved: ' || $2) WHERE id = $1 AND resolved_at IS NULL`, id, how)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // Daemon is one row of syncd.daemons: an instance's last heartbeat.
@@ -20,7 +22,7 @@ type Daemon struct {
 }
 
 // Heartbeat upserts d's row with the database's clock as its heartbeat.
-func Heartbeat(ctx context.Context, q Querier, d Daemon) error {
+func Heartbeat(ctx context.Context, q catalog.Querier, d Daemon) error {
 	_, err := q.Exec(ctx, `INSERT INTO syncd.daemons (instance, pid, host, role, version, started_at, heartbeat_at, details)
 	VALUES ($1, $2, $3, $4, $5, $6, now(), $7)
 	ON CONFLICT (instance) DO UPDATE SET pid = EXCLUDED.pid, host = EXCLUDED.host, role = EXCLUDED.role,
@@ -34,7 +36,7 @@ func Heartbeat(ctx context.Context, q Querier, d Daemon) error {
 
 // PruneDaemons deletes the rows of instances silent for longer than age,
 // so renamed or retired daemons do not clutter `syncd status` for ever.
-func PruneDaemons(ctx context.Context, q Querier, age time.Duration) error {
+func PruneDaemons(ctx context.Context, q catalog.Querier, age time.Duration) error {
 	if _, err := q.Exec(ctx, "DELETE FROM syncd.daemons WHERE heartbeat_at < now() - $1::interval", age); err != nil {
 		return fmt.Errorf("prune old daemon rows: %w", err)
 	}
@@ -43,7 +45,7 @@ func PruneDaemons(ctx context.Context, q Querier, age time.Duration) error {
 
 // MarkStopped records a clean exit of instance (process pid), so status
 // says "stopped" rather than "stale".
-func MarkStopped(ctx context.Context, q Querier, instance string, pid int) error {
+func MarkStopped(ctx context.Context, q catalog.Querier, instance string, pid int) error {
 	if _, err := q.Exec(ctx, `UPDATE syncd.daemons SET role = 'stopped', heartbeat_at = now()
 		WHERE instance = $1 AND pid = $2`, instance, pid); err != nil {
 		return fmt.Errorf("record the stop of %s: %w", instance, err)
@@ -53,7 +55,7 @@ func MarkStopped(ctx context.Context, q Querier, instance string, pid int) error
 
 // RecentDaemons returns the instances that heartbeat after since, freshest
 // first.
-func RecentDaemons(ctx context.Context, q Querier, since time.Time) ([]Daemon, error) {
+func RecentDaemons(ctx context.Context, q catalog.Querier, since time.Time) ([]Daemon, error) {
 	rows, err := q.Query(ctx, `SELECT instance, pid, host, role, coalesce(version, ''), started_at, heartbeat_at
 		FROM syncd.daemons WHERE heartbeat_at > $1 ORDER BY heartbeat_at DESC`, since)
 	if err != nil {

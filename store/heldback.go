@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // HeldBack is a mass deletion syncd refused (more than max_sheet_deletes
@@ -25,7 +27,7 @@ type HeldBack struct {
 // ReadHeldBack returns the mirror's held-back mass deletion, or nil when no
 // delete_held_back conflict is open. The figures come from the details of
 // the last pass that held rows back (sync_log.details held_back).
-func ReadHeldBack(ctx context.Context, q Querier, mirror string) (*HeldBack, error) {
+func ReadHeldBack(ctx context.Context, q catalog.Querier, mirror string) (*HeldBack, error) {
 	var h HeldBack
 	var rows *int
 	var at *time.Time

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // Advisory lock keys. They sit next to each other (DoorbellLock and the
@@ -41,7 +43,7 @@ const NotifyChannel = "syncd"
 // TryLock tries to take the session advisory lock key on q (which must be
 // a dedicated connection: the lock belongs to its session) and reports
 // whether it got it.
-func TryLock(ctx context.Context, q Querier, key int64) (bool, error) {
+func TryLock(ctx context.Context, q catalog.Querier, key int64) (bool, error) {
 	var got bool
 	if err := q.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
 		return false, fmt.Errorf("try lock %d: %w", key, err)
@@ -50,7 +52,7 @@ func TryLock(ctx context.Context, q Querier, key int64) (bool, error) {
 }
 
 // Unlock releases the session advisory lock key held on q.
-func Unlock(ctx context.Context, q Querier, key int64) error {
+func Unlock(ctx context.Context, q catalog.Querier, key int64) error {
 	if _, err := q.Exec(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
 		return fmt.Errorf("unlock %d: %w", key, err)
 	}
@@ -59,7 +61,7 @@ func Unlock(ctx context.Context, q Querier, key int64) error {
 
 // LockTx waits for the transaction advisory lock key; q must be a
 // transaction, which releases the lock when it ends.
-func LockTx(ctx context.Context, q Querier, key int64) error {
+func LockTx(ctx context.Context, q catalog.Querier, key int64) error {
 	if _, err := q.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
 		return fmt.Errorf("lock %d: %w", key, err)
 	}
@@ -67,7 +69,7 @@ func LockTx(ctx context.Context, q Querier, key int64) error {
 }
 
 // LockImports waits for ImportLock in the transaction q.
-func LockImports(ctx context.Context, q Querier) error {
+func LockImports(ctx context.Context, q catalog.Querier) error {
 	if _, err := q.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", ImportLock); err != nil {
 		return fmt.Errorf("lock imports: %w", err)
 	}

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // SheetIDs returns the sheet id of the tab syncd owns for each mirror that
 // has one, so a tab people renamed is found by id.
-func SheetIDs(ctx context.Context, q Querier) (map[string]int64, error) {
+func SheetIDs(ctx context.Context, q catalog.Querier) (map[string]int64, error) {
 	rows, err := q.Query(ctx, "SELECT name, sheet_id FROM syncd.mirrors WHERE sheet_id IS NOT NULL")
 	if err != nil {
 		return nil, fmt.Errorf("read mirror state: %w", err)
@@ -35,7 +37,7 @@ func SheetIDs(ctx context.Context, q Querier) (map[string]int64, error) {
 
 // SaveSheetID records the tab a mirror owns (writing only when it changed,
 // so a steady batch does not churn the row).
-func SaveSheetID(ctx context.Context, q Querier, mirror string, sheetID int64) error {
+func SaveSheetID(ctx context.Context, q catalog.Querier, mirror string, sheetID int64) error {
 	if _, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id WHERE mirrors.sheet_id IS DISTINCT FROM EXCLUDED.sheet_id`,
 		mirror, sheetID); err != nil {
@@ -58,7 +60,7 @@ type ReconcileState struct {
 
 // SaveReconcile records a pass's findings (finished at) and the mirror's
 // tab.
-func SaveReconcile(ctx context.Context, q Querier, mirror string, sheetID int64, at time.Time, rowsInTable, rowsInTab, drift int) error {
+func SaveReconcile(ctx context.Context, q catalog.Querier, mirror string, sheetID int64, at time.Time, rowsInTable, rowsInTab, drift int) error {
 	_, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, sheet_id, last_reconcile_at, rows_in_table, rows_in_tab, drift)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (name) DO UPDATE SET sheet_id = EXCLUDED.sheet_id, last_reconcile_at = EXCLUDED.last_reconcile_at,
@@ -72,7 +74,7 @@ func SaveReconcile(ctx context.Context, q Querier, mirror string, sheetID int64,
 
 // ReadReconcile returns the last pass's findings for a mirror; the zero
 // state (nil fields) when none was recorded.
-func ReadReconcile(ctx context.Context, q Querier, mirror string) (ReconcileState, error) {
+func ReadReconcile(ctx context.Context, q catalog.Querier, mirror string) (ReconcileState, error) {
 	var st ReconcileState
 	// The pass's sync_log row is the mirror's newest successful reconcile
 	// towards the sheet (written in the transaction that updated
@@ -103,7 +105,7 @@ type MirrorGauge struct {
 }
 
 // MirrorGauges returns the gauges of every mirror syncd has recorded.
-func MirrorGauges(ctx context.Context, q Querier) ([]MirrorGauge, error) {
+func MirrorGauges(ctx context.Context, q catalog.Querier) ([]MirrorGauge, error) {
 	rows, err := q.Query(ctx, `SELECT m.name, coalesce(m.drift, 0),
 		(SELECT count(*) FROM syncd.conflicts c WHERE c.mirror = m.name AND c.resolved_at IS NULL)
 		FROM syncd.mirrors m`)
@@ -153,7 +155,7 @@ func (u *Unverified) Add(o Unverified) {
 // mirror's rows by index, what it aims at, adding to what is unverified
 // already. Run it in a transaction that commits before the write. It
 // returns what was unverified before.
-func MarkUnverified(ctx context.Context, q Querier, mirror string, u Unverified) (Unverified, error) {
+func MarkUnverified(ctx context.Context, q catalog.Querier, mirror string, u Unverified) (Unverified, error) {
 	before, err := ReadUnverified(ctx, q, mirror)
 	if err != nil || u.Clean() {
 		return before, err
@@ -174,7 +176,7 @@ func MarkUnverified(ctx context.Context, q Querier, mirror string, u Unverified)
 }
 
 // ReadUnverified returns what is unverified in a mirror's tab.
-func ReadUnverified(ctx context.Context, q Querier, mirror string) (Unverified, error) {
+func ReadUnverified(ctx context.Context, q catalog.Querier, mirror string) (Unverified, error) {
 	var u Unverified
 	var doc []byte
 	err := q.QueryRow(ctx, `SELECT unverified FROM syncd.mirrors WHERE name = $1`, mirror).Scan(&doc)
@@ -193,7 +195,7 @@ func ReadUnverified(ctx context.Context, q Querier, mirror string) (Unverified, 
 // ClearUnverified records that nothing is unverified in a mirror's tab:
 // syncd's writes landed where they were aimed, or a full read checked and
 // repaired what they may have touched.
-func ClearUnverified(ctx context.Context, q Querier, mirror string) error {
+func ClearUnverified(ctx context.Context, q catalog.Querier, mirror string) error {
 	if _, err := q.Exec(ctx, `UPDATE syncd.mirrors SET unverified = NULL WHERE name = $1 AND unverified IS NOT NULL`, mirror); err != nil {
 		return fmt.Errorf("clear unverified rows of %s: %w", mirror, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 )
 
 // Op is the op code of an outbox entry (column syncd.changes.op). The
@@ -49,7 +50,7 @@ type Change struct {
 // means all of them); an entry whose key has a null member comes back as
 // an OpTruncate marker. Run it in the snapshot that reads the rows the entries
 // name, so that rows and entries agree.
-func ReadChanges(ctx context.Context, q Querier, limit int) ([]Change, error) {
+func ReadChanges(ctx context.Context, q catalog.Querier, limit int) ([]Change, error) {
 	var lim any // NULL: no limit
 	if limit > 0 {
 		lim = limit
@@ -125,7 +126,7 @@ func NewOutbox(changes []Change, tables map[uint32]string) *Outbox {
 
 // ReadOutbox reads up to limit entries (limit <= 0: all) and interprets
 // them for the mirrors following tables (see NewOutbox).
-func ReadOutbox(ctx context.Context, q Querier, limit int, tables map[uint32]string) (*Outbox, error) {
+func ReadOutbox(ctx context.Context, q catalog.Querier, limit int, tables map[uint32]string) (*Outbox, error) {
 	changes, err := ReadChanges(ctx, q, limit)
 	if err != nil {
 		return nil, err
@@ -181,7 +182,7 @@ func (o *Outbox) For(m *syncd.Mirror) Queue {
 
 // HasChanges reports whether the outbox holds any entry at all; it is cheap
 // enough to ask before spending quota on a batch.
-func HasChanges(ctx context.Context, q Querier) (bool, error) {
+func HasChanges(ctx context.Context, q catalog.Querier) (bool, error) {
 	var pending bool
 	if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM syncd.changes)").Scan(&pending); err != nil {
 		return false, fmt.Errorf("look at outbox: %w", err)
@@ -191,7 +192,7 @@ func HasChanges(ctx context.Context, q Querier) (bool, error) {
 
 // DeleteChanges deletes exactly the entries ids (never "id <= max": an entry
 // of a transaction that committed late must not be lost).
-func DeleteChanges(ctx context.Context, q Querier, ids []int64) error {
+func DeleteChanges(ctx context.Context, q catalog.Querier, ids []int64) error {
 	if _, err := q.Exec(ctx, "DELETE FROM syncd.changes WHERE id = ANY($1)", ids); err != nil {
 		return fmt.Errorf("delete mirrored outbox entries: %w", err)
 	}
@@ -202,7 +203,7 @@ func DeleteChanges(ctx context.Context, q Querier, ids []int64) error {
 // table (its xmin is the current transaction), leaving everybody else's.
 // Reconcile uses it after importing edits: the sheet already shows those
 // values, so the entries would only rewrite the same cells.
-func DeleteOwnChanges(ctx context.Context, q Querier, table string) error {
+func DeleteOwnChanges(ctx context.Context, q catalog.Querier, table string) error {
 	if _, err := q.Exec(ctx, `DELETE FROM syncd.changes WHERE xmin = pg_current_xact_id()::xid AND tbl = $1::regclass`, table); err != nil {
 		return fmt.Errorf("drop the outbox entries of imported edits: %w", err)
 	}
@@ -231,7 +232,7 @@ func (b Backlog) Lag() time.Duration {
 // ReadBacklog counts the waiting entries of the named tables (qualified
 // names; a table dropped since is ignored). A nil tables counts every
 // table; an empty, non-nil one counts none.
-func ReadBacklog(ctx context.Context, q Querier, tables []string) (Backlog, error) {
+func ReadBacklog(ctx context.Context, q catalog.Querier, tables []string) (Backlog, error) {
 	var b Backlog
 	// to_regclass, not a cast: a table dropped since must not break status.
 	err := q.QueryRow(ctx, `SELECT count(*), min(created_at), now() FROM syncd.changes
@@ -247,7 +248,7 @@ func ReadBacklog(ctx context.Context, q Querier, tables []string) (Backlog, erro
 // those names, the way NewOutbox needs them. A table that does not exist
 // (dropped under a running daemon) is left out: it has no entries to
 // interpret, and the mirrors reading it fail on their own.
-func TableOIDs(ctx context.Context, q Querier, tables []string) (map[uint32]string, error) {
+func TableOIDs(ctx context.Context, q catalog.Querier, tables []string) (map[uint32]string, error) {
 	out := make(map[uint32]string, len(tables))
 	for _, t := range tables {
 		var oid *uint32

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 )
 
 // RowState is what syncd last wrote to a row's editable cells (column name
@@ -35,7 +36,7 @@ type StateUpdate struct {
 
 // ReadRowStates returns the stored state of a mirror's rows by key: of the
 // given keys, or of every row when keys is nil.
-func ReadRowStates(ctx context.Context, q Querier, mirror string, keys []string) (map[string]RowState, error) {
+func ReadRowStates(ctx context.Context, q catalog.Querier, mirror string, keys []string) (map[string]RowState, error) {
 	sql, args := "SELECT row_key, cells FROM syncd.row_state WHERE mirror = $1", []any{mirror}
 	if keys != nil {
 		sql, args = sql+" AND row_key = ANY($2)", append(args, keys)
@@ -68,7 +69,7 @@ func ReadRowStates(ctx context.Context, q Querier, mirror string, keys []string)
 // upsert). Any number of updates may name the same key (a row with several
 // edited cells): they are folded into one per key first, because one upsert
 // statement may not touch a row twice.
-func WriteRowStates(ctx context.Context, q Querier, mirror string, ups []StateUpdate) error {
+func WriteRowStates(ctx context.Context, q catalog.Querier, mirror string, ups []StateUpdate) error {
 	if len(ups) == 0 {
 		return nil
 	}

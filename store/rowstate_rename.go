@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // RenameRowStateColumns renames members of a mirror's stored row states
@@ -12,7 +14,7 @@ import (
 // new name, so an edit typed later in it is merged, not taken for a
 // conflict. One UPDATE; renames are applied together, so a swap (a→b,
 // b→a) is a swap.
-func RenameRowStateColumns(ctx context.Context, q Querier, mirror string, renamed map[string]string) error {
+func RenameRowStateColumns(ctx context.Context, q catalog.Querier, mirror string, renamed map[string]string) error {
 	if len(renamed) == 0 {
 		return nil
 	}

@@ -5,16 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// Querier is the part of pgx that store's statements need; *pgx.Conn,
-// *pgxpool.Pool and pgx.Tx all satisfy it.
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
 
 // Beginner starts transactions; *pgx.Conn and *pgxpool.Pool satisfy it.
 type Beginner interface {

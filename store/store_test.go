@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/tern/v2/migrate"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/migrations"
 	"github.com/syncd/syncd/store"
@@ -43,7 +44,7 @@ func migrated(t *testing.T) *pgxpool.Pool {
 	return pool
 }
 
-func exec(t *testing.T, q store.Querier, sql string, args ...any) {
+func exec(t *testing.T, q catalog.Querier, sql string, args ...any) {
 	t.Helper()
 	if _, err := q.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("%s: %v", sql, err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // Direction is sync_log.direction.
@@ -66,7 +68,7 @@ type LogEntry struct {
 
 // InsertLog records e and returns the row's id. Every sync_log row is
 // written here, so the columns `syncd status` reads mean one thing.
-func InsertLog(ctx context.Context, q Querier, e LogEntry) (int64, error) {
+func InsertLog(ctx context.Context, q catalog.Querier, e LogEntry) (int64, error) {
 	var errText *string
 	if e.Error != "" {
 		errText = &e.Error
@@ -88,7 +90,7 @@ func InsertLog(ctx context.Context, q Querier, e LogEntry) (int64, error) {
 
 // FinishLog completes the Open sync_log row id with its figures, finished
 // now (clock_timestamp()).
-func FinishLog(ctx context.Context, q Querier, id int64, written, deleted, warnings int, details []byte) error {
+func FinishLog(ctx context.Context, q catalog.Querier, id int64, written, deleted, warnings int, details []byte) error {
 	_, err := q.Exec(ctx, `
 		UPDATE syncd.sync_log SET finished_at = clock_timestamp(), rows_written = $2, rows_deleted = $3,
 		       warnings = $4, details = $5::jsonb WHERE id = $1`, id, written, deleted, warnings, jsonOrNull(details))
@@ -118,7 +120,7 @@ func timeOrNull(t time.Time) any {
 // syncer writes one row per mirror of a batch, each carrying the calls
 // of the mirror's spreadsheet in that batch, so rows of one batch (same
 // start, finish and direction) in one spreadsheet count once.
-func QuotaUsed(ctx context.Context, q Querier, from, to time.Time) (int, error) {
+func QuotaUsed(ctx context.Context, q catalog.Querier, from, to time.Time) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT coalesce(sum(api_calls), 0) FROM (
 		SELECT DISTINCT ON (started_at, finished_at, direction, details->>'`+SpreadsheetDetail+`') api_calls FROM syncd.sync_log
@@ -140,7 +142,7 @@ type LastRun struct {
 // ReadLastRun returns the mirror's newest batch or pass in either
 // direction (a row for mirror '*', a failure before the mirrors were known,
 // counts for every mirror); nil when there is none.
-func ReadLastRun(ctx context.Context, q Querier, mirror string) (*LastRun, error) {
+func ReadLastRun(ctx context.Context, q catalog.Querier, mirror string) (*LastRun, error) {
 	var r LastRun
 	err := q.QueryRow(ctx, `SELECT coalesce(finished_at, started_at), started_at, finished_at, kind, status, error,
 			rows_written + rows_deleted, api_calls
@@ -157,7 +159,7 @@ func ReadLastRun(ctx context.Context, q Querier, mirror string) (*LastRun, error
 
 // ReadMirrorLog returns when the mirror last succeeded and the API calls
 // its rows record as finished in (from, to].
-func ReadMirrorLog(ctx context.Context, q Querier, mirror string, from, to time.Time) (lastOK *time.Time, calls int, err error) {
+func ReadMirrorLog(ctx context.Context, q catalog.Querier, mirror string, from, to time.Time) (lastOK *time.Time, calls int, err error) {
 	err = q.QueryRow(ctx, `SELECT max(finished_at) FILTER (WHERE status = 'ok'),
 			coalesce(sum(api_calls) FILTER (WHERE finished_at > $2 AND finished_at <= $3), 0)
 		FROM syncd.sync_log WHERE mirror = $1`, mirror, from, to).Scan(&lastOK, &calls)
@@ -174,7 +176,7 @@ const TitleClashDetail = "title_clash"
 
 // ReadTitleClash returns the title clash the mirror's newest successful
 // write to the sheet recorded, or "" when it recorded none.
-func ReadTitleClash(ctx context.Context, q Querier, mirror string) (string, error) {
+func ReadTitleClash(ctx context.Context, q catalog.Querier, mirror string) (string, error) {
 	var clash *string
 	err := q.QueryRow(ctx, `SELECT details->>'`+TitleClashDetail+`' FROM syncd.sync_log
 		WHERE mirror = $1 AND direction = 'pg_to_sheet' AND status = 'ok' AND kind <> 'import' ORDER BY id DESC LIMIT 1`, mirror).Scan(&clash)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/syncd/syncd/catalog"
 )
 
 // SpreadsheetDetail and SpreadsheetCellsDetail are the sync_log.details
@@ -22,7 +24,7 @@ const (
 
 // SpreadsheetCells returns the cells of a spreadsheet recorded by the
 // newest write that recorded them, and when; ok is false when none did.
-func SpreadsheetCells(ctx context.Context, q Querier, spreadsheet string) (cells int64, at time.Time, ok bool, err error) {
+func SpreadsheetCells(ctx context.Context, q catalog.Querier, spreadsheet string) (cells int64, at time.Time, ok bool, err error) {
 	err = q.QueryRow(ctx, `SELECT (details->>'`+SpreadsheetCellsDetail+`')::bigint, coalesce(finished_at, started_at) FROM syncd.sync_log
 		WHERE details->>'`+SpreadsheetDetail+`' = $1 AND details ? '`+SpreadsheetCellsDetail+`' AND status = 'ok'
 		ORDER BY id DESC LIMIT 1`, spreadsheet).Scan(&cells, &at)

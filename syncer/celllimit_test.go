@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncd/syncd/status"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -57,13 +58,13 @@ CREATE TABLE big (id int PRIMARY KEY, v text);`, ledgerMirror+`  - name: big
 	if got := b.cells(); got > limit {
 		t.Errorf("spreadsheet has %d cells, past the lowered limit %d: the write was not held back", got, limit)
 	}
-	status, text := b.lastLog("big")
+	logStatus, text := b.lastLog("big")
 	for _, want := range []string{"mirror big", "spreadsheet " + b.mirrors[1].SpreadsheetID, " cells", "limit of " + strconv.FormatInt(limit, 10)} {
-		if status != "error" || !strings.Contains(text, want) {
-			t.Errorf("sync_log of big: %s %q, want error with %q", status, text, want)
+		if logStatus != "error" || !strings.Contains(text, want) {
+			t.Errorf("sync_log of big: %s %q, want error with %q", logStatus, text, want)
 		}
 	}
-	st, err := syncer.ReadStatus(b.ctx, b.pool, b.mirrors, time.Now(), syncer.StatusThresholds{})
+	st, err := status.Read(b.ctx, b.pool, b.mirrors, time.Now(), status.Thresholds{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd/internal/testworld"
+	"github.com/syncd/syncd/status"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -74,14 +75,14 @@ func TestOneBrokenMirrorStopsNothingElse(t *testing.T) {
 			t.Errorf("sync_log of %s: %s %q, want error with %q", name, status, text, want)
 		}
 	}
-	st, err := syncer.ReadStatus(b.ctx, b.pool, b.mirrors, time.Now(), syncer.StatusThresholds{})
+	st, err := status.Read(b.ctx, b.pool, b.mirrors, time.Now(), status.Thresholds{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	problems := strings.Join(st.Problems, "\n")
 	// No daemon runs in this test, so the health is "down"; the problems
 	// name both broken mirrors and not the healthy one.
-	if st.Health == syncer.Healthy || !strings.Contains(problems, "dups:") || !strings.Contains(problems, "gone:") || strings.Contains(problems, "ledger") {
+	if st.Health == status.Healthy || !strings.Contains(problems, "dups:") || !strings.Contains(problems, "gone:") || strings.Contains(problems, "ledger") {
 		t.Errorf("status %s, problems:\n%s", st.Health, problems)
 	}
 	if status, _ := b.lastLog("ledger"); status != "ok" {

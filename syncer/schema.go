@@ -392,13 +392,3 @@ func schemaError(err error) error {
 	}
 	return err
 }
-
-// tableExists reports whether a table name (as the config spells it)
-// resolves to a relation now.
-func tableExists(ctx context.Context, q catalog.Querier, table string) (bool, error) {
-	var ok bool
-	if err := q.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok); err != nil {
-		return false, fmt.Errorf("look up table %s: %w", table, err)
-	}
-	return ok, nil
-}

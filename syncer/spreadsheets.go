@@ -170,10 +170,10 @@ func (s *Syncer) paces(mirrors []*mirror) bool {
 	return false
 }
 
-// CellLimit is Google's limit on the cells of one spreadsheet, every tab's
-// grid (rows × columns) counted, empty cells included. A variable only so
-// that tests can lower it (celllimit_test.go); nothing else may change it.
-var CellLimit int64 = 10_000_000
+// CellLimit is the engine's limit on the cells of one spreadsheet:
+// Google's [syncd.CellLimit]. A variable only so that tests can lower it
+// (celllimit_test.go); nothing else may change it.
+var CellLimit = syncd.CellLimit
 
 // gridCells is the cells of every tab's grid in info.
 func gridCells(info syncd.SpreadsheetInfo) int64 {
@@ -187,7 +187,7 @@ func gridCells(info syncd.SpreadsheetInfo) int64 {
 // withSpreadsheet adds to a sync_log row's details the mirror's
 // spreadsheet and its cells as the syncer last knew them (its Info with
 // the tabs syncd changed since), which `syncd status` reports against
-// CellLimit; nothing when the spreadsheet's id or info is unknown.
+// syncd.CellLimit; nothing when the spreadsheet's id or info is unknown.
 func (s *Syncer) withSpreadsheet(m *mirror, key string, details map[string]any) map[string]any {
 	if m.SpreadsheetID == "" {
 		return details

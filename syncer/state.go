@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 )
 
@@ -32,7 +33,7 @@ func (m *mirror) baseFrom(values []syncd.Value) base {
 
 // readBases reads the stored bases of the given keys (all keys when keys
 // is nil) of a mirror that keeps them (keepsState).
-func (m *mirror) readBases(ctx context.Context, q store.Querier, keys []string) (map[string]base, error) {
+func (m *mirror) readBases(ctx context.Context, q catalog.Querier, keys []string) (map[string]base, error) {
 	if !m.keepsState() {
 		return map[string]base{}, nil
 	}
@@ -82,7 +83,7 @@ func (m *mirror) rowText(cells []syncd.Cell) string {
 
 // writeStates stores a mirror's base updates, or nothing for a mirror
 // that keeps none (keepsState).
-func (m *mirror) writeStates(ctx context.Context, q store.Querier, states []stateUpdate) error {
+func (m *mirror) writeStates(ctx context.Context, q catalog.Querier, states []stateUpdate) error {
 	if !m.keepsState() {
 		return nil
 	}

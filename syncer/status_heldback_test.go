@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/status"
 )
 
 // A held-back mass deletion is a status problem naming the mirror, how
@@ -19,7 +19,7 @@ func TestStatusShowsHeldBackDeletion(t *testing.T) {
 	b.poll()
 	problems := func() []string {
 		t.Helper()
-		st, err := syncer.ReadStatus(b.ctx, b.pool, b.mirrors, time.Now(), syncer.StatusThresholds{})
+		st, err := status.Read(b.ctx, b.pool, b.mirrors, time.Now(), status.Thresholds{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/internal/sheettest"
+	"github.com/syncd/syncd/status"
 	"github.com/syncd/syncd/syncer"
 )
 
@@ -125,7 +126,7 @@ func TestPersonsTabUnderSyncdsTitleNeverRedirectsSyncd(t *testing.T) {
 	if after := personsTab(); !reflect.DeepEqual(after, before) {
 		t.Fatalf("the person's tab changed:\n%v\nwas\n%v", after, before)
 	}
-	st, err := syncer.ReadStatus(b.ctx, b.pool, b.mirrors, time.Now(), syncer.StatusThresholds{})
+	st, err := status.Read(b.ctx, b.pool, b.mirrors, time.Now(), status.Thresholds{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestPersonsTabUnderSyncdsTitleNeverRedirectsSyncd(t *testing.T) {
 		t.Fatalf("syncd's tab is titled %q, want Ledger back", got.Title)
 	}
 	b.assertMirrored("ledger")
-	st, err = syncer.ReadStatus(b.ctx, b.pool, b.mirrors, time.Now(), syncer.StatusThresholds{})
+	st, err = status.Read(b.ctx, b.pool, b.mirrors, time.Now(), status.Thresholds{})
 	if err != nil {
 		t.Fatal(err)
 	}

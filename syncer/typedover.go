@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 )
 
@@ -279,7 +280,7 @@ func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, s
 // tab and repaired what earlier writes touched — else the pass's own
 // writes; and the unverified keys it skipped, whose rows the change stream
 // writes next.
-func settleUnverified(ctx context.Context, q store.Querier, m *mirror, d *mirrorDiff, landed bool) error {
+func settleUnverified(ctx context.Context, q catalog.Querier, m *mirror, d *mirrorDiff, landed bool) error {
 	if !m.keepsState() {
 		return nil
 	}

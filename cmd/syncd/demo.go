@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/deploy/examples/shiftbot"
 	"github.com/syncd/syncd/internal/pgcluster"
 	"github.com/syncd/syncd/sheetsemu"
@@ -286,8 +287,8 @@ func freePort() (int, error) {
 // seedDemo creates the example tables when missing and fills them with a
 // few hundred plausible rows.
 func seedDemo(ctx context.Context, pool *pgxpool.Pool) error {
-	var exists bool
-	if err := pool.QueryRow(ctx, "SELECT to_regclass('public.shifts') IS NOT NULL").Scan(&exists); err != nil {
+	exists, err := catalog.TableExists(ctx, pool, "public.shifts")
+	if err != nil {
 		return err
 	}
 	if exists {
@@ -296,7 +297,7 @@ func seedDemo(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := pool.Exec(ctx, shiftbot.Schema); err != nil {
 		return fmt.Errorf("create the example schema: %w", err)
 	}
-	_, err := pool.Exec(ctx, `
+	_, err = pool.Exec(ctx, `
 INSERT INTO employee_settings (employee_id, name, telegram_id, base_commission_pct)
 SELECT 100 + g, (ARRAY['Alexei','Maria','Ivan','Olga','Sergei','Yulia','Dmitri','Anna','Pavel','Elena'])[1 + g % 10] || ' ' ||
        (ARRAY['Ivanov','Petrova','Smirnov','Lebedeva','Kozlov'])[1 + g % 5], 400000000 + g * 7919, 8 + g % 5

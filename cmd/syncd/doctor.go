@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
@@ -172,12 +170,11 @@ func (d *doctor) run(ctx context.Context) {
 		}
 	} else {
 		defer conn.Close(context.WithoutCancel(ctx))
-		var user, version string
-		if err := conn.QueryRow(cctx, "SELECT current_user, current_setting('server_version')").Scan(&user, &version); err != nil {
+		if sess, err := catalog.ReadSession(cctx, conn); err != nil {
 			d.fail(cPostgres, err.Error(), "check that the server is healthy: its log, pg_isready")
 		} else {
-			d.ok(cPostgres, fmt.Sprintf("as role %s, PostgreSQL %s", user, version))
-			d.checkDatabase(cctx, conn, cfg, user, [...]string{cResolve, cPrivs, cSchema, cTriggers, cWriters})
+			d.ok(cPostgres, fmt.Sprintf("as role %s, PostgreSQL %s", sess.User, sess.ServerVersion))
+			d.checkDatabase(cctx, conn, cfg, sess.User, [...]string{cResolve, cPrivs, cSchema, cTriggers, cWriters})
 		}
 	}
 	d.checkSheet(ctx, cSheet, cfg, email)
@@ -368,15 +365,20 @@ func (d *doctor) checkKeys(ctx context.Context, conn *pgx.Conn, cfg *config.Conf
 func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *config.Config, user, name string) {
 	var grants []string
 	var missing []string
-	var ident string
-	var super, schemaExists bool
-	if err := conn.QueryRow(ctx, `SELECT quote_ident(rolname), rolsuper, to_regnamespace('syncd') IS NOT NULL FROM pg_roles WHERE rolname = current_user`).Scan(&ident, &super, &schemaExists); err != nil {
+	role, err := catalog.CurrentRole(ctx, conn)
+	var schemaExists bool
+	if err == nil {
+		schemaExists, err = catalog.SchemaExists(ctx, conn, "syncd")
+	}
+	if err != nil {
 		d.fail(name, err.Error(), "")
 		return
 	}
-	q := func(sql string, args ...any) bool {
-		var ok bool
-		if err := conn.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+	ident, super := role.Ident, role.Super
+	// q is a check's answer; a check that failed counts as held, its
+	// error listed among the missing.
+	q := func(ok bool, err error) bool {
+		if err != nil {
 			missing = append(missing, err.Error())
 			return true
 		}
@@ -385,7 +387,7 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 	if schemaExists {
 		var lack []string
 		for _, p := range []string{"USAGE", "CREATE"} {
-			if !q("SELECT has_schema_privilege('syncd', $1)", p) {
+			if !q(catalog.HasSchemaPrivilege(ctx, conn, "syncd", p)) {
 				lack = append(lack, p)
 			}
 		}
@@ -393,27 +395,18 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 			missing = append(missing, strings.Join(lack, ", ")+" on schema syncd")
 			grants = append(grants, fmt.Sprintf("GRANT %s ON SCHEMA syncd TO %s;", strings.Join(lack, ", "), ident))
 		}
-		rows, err := conn.Query(ctx, `SELECT quote_ident(c.relname) FROM pg_class c WHERE c.relnamespace = 'syncd'::regnamespace AND c.relkind = 'r'
-			AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))
-			ORDER BY 1`)
-		if err == nil {
-			tbls, cerr := pgx.CollectRows(rows, pgx.RowTo[string])
-			if cerr != nil {
-				missing = append(missing, cerr.Error())
-			}
-			if len(tbls) > 0 {
-				missing = append(missing, "SELECT/INSERT/UPDATE/DELETE on syncd."+strings.Join(tbls, ", syncd."))
-				grants = append(grants, fmt.Sprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA syncd TO %s;", ident))
-			}
-		} else {
+		if tbls, err := catalog.TablesNotWritable(ctx, conn, "syncd"); err != nil {
 			missing = append(missing, err.Error())
+		} else if len(tbls) > 0 {
+			missing = append(missing, "SELECT/INSERT/UPDATE/DELETE on syncd."+strings.Join(tbls, ", syncd."))
+			grants = append(grants, fmt.Sprintf("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA syncd TO %s;", ident))
 		}
 	}
 	// syncd migrate runs CREATE SCHEMA IF NOT EXISTS, which Postgres checks
 	// against the database's CREATE privilege even when the schema exists.
-	if !q("SELECT has_database_privilege(current_database(), 'CREATE')") {
-		var db string
-		if err := conn.QueryRow(ctx, "SELECT quote_ident(current_database())").Scan(&db); err != nil {
+	if !q(catalog.HasDatabasePrivilege(ctx, conn, "CREATE")) {
+		db, err := catalog.CurrentDatabase(ctx, conn)
+		if err != nil {
 			db = "<database>"
 		}
 		missing = append(missing, "CREATE on database "+db+" (syncd migrate creates schema syncd)")
@@ -425,16 +418,12 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 			tables = []string{mc.Table}
 		}
 		for _, t := range tables {
-			var exists bool
-			if q("SELECT to_regclass($1) IS NOT NULL", t) {
-				exists = true
-			}
-			if !exists {
+			if !q(catalog.TableExists(ctx, conn, t)) {
 				continue // reported by "mirrors match the database"
 			}
 			var lack []string
 			for _, p := range []string{"SELECT", "TRIGGER"} {
-				if !q("SELECT has_table_privilege($1, $2)", t, p) {
+				if !q(catalog.HasTablePrivilege(ctx, conn, t, p)) {
 					lack = append(lack, p)
 				}
 			}
@@ -445,7 +434,7 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 		}
 		if mc.Query != "" {
 			if _, err := catalog.DescribeQuery(ctx, conn, mc.Query); err != nil {
-				if rel, ok := deniedRelation(err); ok {
+				if rel, ok := catalog.DeniedRelation(err); ok {
 					missing = append(missing, fmt.Sprintf("SELECT on %s (read by the query of mirror %s)", rel, mc.Name))
 					grants = append(grants, fmt.Sprintf("GRANT SELECT ON %s TO %s;", rel, ident))
 				}
@@ -453,7 +442,7 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 		}
 		var lackCols []string
 		for _, c := range mc.Editable {
-			if mc.Table != "" && !q("SELECT has_column_privilege($1, $2, 'UPDATE')", mc.Table, c) {
+			if mc.Table != "" && !q(catalog.HasColumnPrivilege(ctx, conn, mc.Table, c, "UPDATE")) {
 				lackCols = append(lackCols, c)
 			}
 		}
@@ -476,24 +465,7 @@ func (d *doctor) checkPrivileges(ctx context.Context, conn *pgx.Conn, cfg *confi
 // checkTriggers checks that every captured table has its four enabled
 // syncd_capture_* triggers and that no other table has any.
 func (d *doctor) checkTriggers(ctx context.Context, conn *pgx.Conn, tables []migrations.CaptureTable, name, migrate string) {
-	rows, err := conn.Query(ctx, `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), t.tgname, t.tgenabled <> 'D'
-		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE NOT t.tgisinternal AND t.tgname LIKE 'syncd\_capture\_%'`)
-	if err != nil {
-		d.fail(name, err.Error(), "")
-		return
-	}
-	type trig struct{ enabled bool }
-	have := map[string]map[string]trig{}
-	var tbl, tg string
-	var enabled bool
-	_, err = pgx.ForEachRow(rows, []any{&tbl, &tg, &enabled}, func() error {
-		if have[tbl] == nil {
-			have[tbl] = map[string]trig{}
-		}
-		have[tbl][tg] = trig{enabled}
-		return nil
-	})
+	have, err := migrations.CaptureTriggers(ctx, conn)
 	if err != nil {
 		d.fail(name, err.Error(), "")
 		return
@@ -504,13 +476,12 @@ func (d *doctor) checkTriggers(ctx context.Context, conn *pgx.Conn, tables []mig
 	for _, t := range tables {
 		want[t.Table] = true
 		var absent, disabled []string
-		for _, ev := range []string{"ins", "upd", "del", "trunc"} {
-			n := "syncd_capture_" + ev
-			got, ok := have[t.Table][n]
+		for _, n := range migrations.CaptureTriggerNames() {
+			enabled, ok := have[t.Table][n]
 			switch {
 			case !ok:
 				absent = append(absent, n)
-			case !got.enabled:
+			case !enabled:
 				disabled = append(disabled, n)
 				fixes = append(fixes, fmt.Sprintf("ALTER TABLE %s ENABLE TRIGGER %s;", t.Table, n))
 			}
@@ -568,59 +539,21 @@ func (d *doctor) checkWriters(ctx context.Context, conn *pgx.Conn, tables []migr
 	for i, t := range tables {
 		names[i] = t.Table
 	}
-	rows, err := conn.Query(ctx, `SELECT quote_ident(r.rolname), t
-		FROM pg_roles r, unnest($1::text[]) t
-		WHERE r.rolcanlogin AND NOT r.rolsuper AND to_regclass(t) IS NOT NULL
-		  AND (has_table_privilege(r.oid, t, 'INSERT') OR has_table_privilege(r.oid, t, 'UPDATE')
-		       OR has_table_privilege(r.oid, t, 'DELETE') OR has_table_privilege(r.oid, t, 'TRUNCATE'))
-		  AND NOT (has_schema_privilege(r.oid, 'syncd', 'USAGE') AND has_table_privilege(r.oid, 'syncd.changes', 'INSERT'))
-		ORDER BY 1, 2`, names)
+	writers, err := migrations.UnrecordedWriters(ctx, conn, names)
 	if err != nil {
 		d.fail(name, err.Error(), "")
 		return
 	}
-	var role, tbl string
-	byRole := map[string][]string{}
-	var order []string
-	_, err = pgx.ForEachRow(rows, []any{&role, &tbl}, func() error {
-		if byRole[role] == nil {
-			order = append(order, role)
-		}
-		byRole[role] = append(byRole[role], tbl)
-		return nil
-	})
-	if err != nil {
-		d.fail(name, err.Error(), "")
-		return
-	}
-	if len(order) == 0 {
+	if len(writers) == 0 {
 		d.ok(name, "every role that writes mirrored tables may insert into syncd.changes")
 		return
 	}
 	var problems, fixes []string
-	for _, r := range order {
-		problems = append(problems, fmt.Sprintf("role %s writes %s but cannot insert into syncd.changes (its writes will fail)", r, strings.Join(byRole[r], ", ")))
-		fixes = append(fixes, fmt.Sprintf("GRANT USAGE ON SCHEMA syncd TO %s; GRANT INSERT ON syncd.changes TO %s;", r, r))
+	for _, w := range writers {
+		problems = append(problems, fmt.Sprintf("role %s writes %s but cannot insert into syncd.changes (its writes will fail)", w.Role, strings.Join(w.Tables, ", ")))
+		fixes = append(fixes, fmt.Sprintf("GRANT USAGE ON SCHEMA syncd TO %s; GRANT INSERT ON syncd.changes TO %s;", w.Role, w.Role))
 	}
 	d.fail(name, strings.Join(problems, "; "), strings.Join(fixes, "\n"))
-}
-
-var deniedRe = regexp.MustCompile(`permission denied for (?:table|view|materialized view|foreign table) (\S+)`)
-
-// deniedRelation extracts the relation from a "permission denied" error
-// (SQLSTATE 42501), so that doctor can print the GRANT that fixes it. Only
-// the first denied relation of a query is known; doctor finds the next one
-// on its next run.
-func deniedRelation(err error) (string, bool) {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
-		return "", false
-	}
-	m := deniedRe.FindStringSubmatch(pgErr.Message)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
 }
 
 func dedupe(list []string) []string {

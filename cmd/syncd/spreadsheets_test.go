@@ -16,7 +16,7 @@ import (
 	"github.com/syncd/syncd/internal/testworld"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/sheetsemu"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/status"
 )
 
 // spreadsheetsWorld is two spreadsheets on one emulator, each shared with
@@ -193,7 +193,7 @@ func TestRunMirrorsIntoTwoSpreadsheetsWithTwoCredentials(t *testing.T) {
 	// status lists both spreadsheets, each with its own mirror and the
 	// cells of its grids against Google's limit.
 	code, out, errOut := runCmd(t, "status", "-json", "-config", w.cfgPath)
-	var st syncer.Status
+	var st status.Status
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status -json: %d %v\n%s%s", code, err, out, errOut)
 	}

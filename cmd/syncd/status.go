@@ -14,7 +14,7 @@ import (
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/config"
-	"github.com/syncd/syncd/syncer"
+	"github.com/syncd/syncd/status"
 )
 
 // statusTimeout bounds the whole status command: an operator (or a
@@ -28,35 +28,35 @@ func (m *Main) status(ctx context.Context, args []string) error {
 		"Exit 0 healthy, 1 degraded (lag, failed batch, open conflicts), 2 down or database unreachable.")
 	cfgPath := configFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	maxLag := fs.Duration("max-lag", syncer.DefaultMaxLag, "a mirror whose oldest pending change is older than this is degraded")
-	staleAfter := fs.Duration("stale-after", syncer.DefaultStaleAfter, "a leader silent for longer than this counts as down")
+	maxLag := fs.Duration("max-lag", status.DefaultMaxLag, "a mirror whose oldest pending change is older than this is degraded")
+	staleAfter := fs.Duration("stale-after", status.DefaultStaleAfter, "a leader silent for longer than this counts as down")
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 
-	st := syncer.Status{Health: syncer.Down, Problems: []string{}, Mirrors: []syncer.MirrorStatus{},
-		Daemon: syncer.DaemonStatus{State: syncer.DaemonUnknown, Instances: []syncer.Instance{}}}
+	st := status.Status{Health: status.Down, Problems: []string{}, Mirrors: []status.MirrorStatus{},
+		Daemon: status.DaemonStatus{State: status.DaemonUnknown, Instances: []status.Instance{}}}
 	cfg, err := config.Open(*cfgPath)
 	if err != nil {
 		return m.printStatus(st, fmt.Errorf("config: %w", err), *asJSON)
 	}
 	mirrors := statusMirrors(cfg)
 	for _, mr := range mirrors {
-		st.Mirrors = append(st.Mirrors, syncer.MirrorStatus{Name: mr.Name, Table: mr.Table, Sheet: mr.Sheet, Health: syncer.Unknown, Problems: []string{}})
+		st.Mirrors = append(st.Mirrors, status.MirrorStatus{Name: mr.Name, Table: mr.Table, Sheet: mr.Sheet, Health: status.Unknown, Problems: []string{}})
 	}
 	conn, err := connect(ctx, cfg.Postgres.URL)
 	if err != nil {
 		return m.printStatus(st, fmt.Errorf("database unreachable: %w", err), *asJSON)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	got, err := syncer.ReadStatus(ctx, conn, mirrors, time.Time{}, syncer.StatusThresholds{MaxLag: *maxLag, StaleAfter: *staleAfter})
+	got, err := status.Read(ctx, conn, mirrors, time.Time{}, status.Thresholds{MaxLag: *maxLag, StaleAfter: *staleAfter})
 	if got.Mirrors == nil {
 		got.Mirrors = st.Mirrors
 	}
 	if err == nil {
-		got.Spreadsheets, err = syncer.ReadSpreadsheets(ctx, conn, mirrors)
+		got.Spreadsheets, err = status.ReadSpreadsheets(ctx, conn, mirrors)
 	}
 	return m.printStatus(got, err, *asJSON)
 }
@@ -80,9 +80,9 @@ func statusMirrors(cfg *config.Config) []syncd.Mirror {
 // printStatus prints st (err makes it down) and returns the exit code of
 // its health: nil when healthy, else an error that exits 1 (degraded) or 2
 // (down) and carries err for Run to print.
-func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) error {
+func (m *Main) printStatus(st status.Status, err error, asJSON bool) error {
 	if err != nil {
-		st.Health, st.Healthy = syncer.Down, false
+		st.Health, st.Healthy = status.Down, false
 		st.Error = err.Error()
 		if len(st.Problems) == 0 || !strings.Contains(st.Problems[0], err.Error()) {
 			st.Problems = append([]string{err.Error()}, st.Problems...)
@@ -113,21 +113,21 @@ func (m *Main) printStatus(st syncer.Status, err error, asJSON bool) error {
 }
 
 // healthCode is status's exit code for h.
-func healthCode(h syncer.Health) int {
+func healthCode(h status.Health) int {
 	switch h {
-	case syncer.Healthy:
+	case status.Healthy:
 		return exitOK
-	case syncer.Degraded:
+	case status.Degraded:
 		return exitFailed
 	}
 	return exitUnready
 }
 
-func rank(h syncer.Health) int {
+func rank(h status.Health) int {
 	switch h {
-	case syncer.Down, syncer.Unknown:
+	case status.Down, status.Unknown:
 		return 2
-	case syncer.Degraded:
+	case status.Degraded:
 		return 1
 	}
 	return 0
@@ -136,13 +136,13 @@ func rank(h syncer.Health) int {
 // writeStatusTable prints the status for people: the verdict, the
 // problems, the daemons, then one aligned line per mirror. unknown means
 // the database could not be read, so numbers are shown as "?".
-func writeStatusTable(w io.Writer, st syncer.Status, unknown bool) {
+func writeStatusTable(w io.Writer, st status.Status, unknown bool) {
 	now := st.CheckedAt
 	ago := func(t *time.Time) string {
 		if t == nil {
 			return "never"
 		}
-		return syncer.Age(now.Sub(*t)) + " ago"
+		return status.Age(now.Sub(*t)) + " ago"
 	}
 	fmt.Fprintf(w, "syncd status: %s   (at %s)\n", strings.ToUpper(string(st.Health)), now.UTC().Format("2006-01-02 15:04:05 MST"))
 	if len(st.Problems) > 0 {
@@ -162,7 +162,7 @@ func writeStatusTable(w io.Writer, st syncer.Status, unknown bool) {
 
 // writeSpreadsheets prints each spreadsheet's cells against Google's
 // limit and the mirrors in it.
-func writeSpreadsheets(w io.Writer, sheets []syncer.SpreadsheetStatus, ago func(*time.Time) string) {
+func writeSpreadsheets(w io.Writer, sheets []status.SpreadsheetStatus, ago func(*time.Time) string) {
 	if len(sheets) == 0 {
 		return
 	}
@@ -188,7 +188,7 @@ func thousands(n int64) string {
 
 // writeDaemons prints the daemon line and, when any are known, a table of
 // the instances.
-func writeDaemons(w io.Writer, d syncer.DaemonStatus, ago func(*time.Time) string) {
+func writeDaemons(w io.Writer, d status.DaemonStatus, ago func(*time.Time) string) {
 	fmt.Fprintf(w, "\ndaemon: %s", d.State)
 	if d.LeaderInstance != nil {
 		fmt.Fprintf(w, ", leader %s (pid %d on %s)", *d.LeaderInstance, *d.LeaderPID, *d.LeaderHost)
@@ -215,11 +215,11 @@ func writeDaemons(w io.Writer, d syncer.DaemonStatus, ago func(*time.Time) strin
 
 // writeMirrors prints one aligned line per mirror ("?" for every figure
 // when unknown, the whole status's or the mirror's own).
-func writeMirrors(w io.Writer, mirrors []syncer.MirrorStatus, unknown bool, ago func(*time.Time) string) {
+func writeMirrors(w io.Writer, mirrors []status.MirrorStatus, unknown bool, ago func(*time.Time) string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MIRROR\tHEALTH\tPENDING\tOLDEST\tLAST BATCH\tSTATUS\tROWS\tCALLS\tTOOK\tTABLE/TAB ROWS\tDRIFT\tRECONCILED\tCONFLICTS")
 	for _, ms := range mirrors {
-		if unknown || ms.Health == syncer.Unknown {
+		if unknown || ms.Health == status.Unknown {
 			fmt.Fprintf(tw, "%s\tunknown\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\t?\n", ms.Name)
 			continue
 		}
@@ -230,10 +230,10 @@ func writeMirrors(w io.Writer, mirrors []syncer.MirrorStatus, unknown bool, ago 
 
 // mirrorCells is a mirror's line of the status table, "-" where there is
 // nothing to show yet.
-func mirrorCells(ms syncer.MirrorStatus, ago func(*time.Time) string) []string {
+func mirrorCells(ms status.MirrorStatus, ago func(*time.Time) string) []string {
 	oldest := "-"
 	if ms.PendingChanges > 0 {
-		oldest = syncer.Age(time.Duration(ms.OldestPendingSeconds * float64(time.Second)))
+		oldest = status.Age(time.Duration(ms.OldestPendingSeconds * float64(time.Second)))
 	}
 	status, rows, calls, took := "-", "-", "-", "-"
 	if ms.LastStatus != nil {

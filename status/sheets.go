@@ -1,16 +1,17 @@
-package syncer
+package status
 
 import (
 	"context"
 	"time"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 )
 
 // SpreadsheetStatus is one spreadsheet in `syncd status`: the mirrors in
 // it and its cells (every tab's rows × columns, as the daemon's last Info
-// of it showed after its last write) against Google's CellLimit.
+// of it showed after its last write) against Google's [syncd.CellLimit].
 type SpreadsheetStatus struct {
 	ID      string   `json:"id"`
 	Mirrors []string `json:"mirrors"`
@@ -22,7 +23,7 @@ type SpreadsheetStatus struct {
 
 // ReadSpreadsheets returns the spreadsheets of mirrors (in the order the
 // mirrors first name them) with the cells their newest write recorded.
-func ReadSpreadsheets(ctx context.Context, q store.Querier, mirrors []syncd.Mirror) ([]SpreadsheetStatus, error) {
+func ReadSpreadsheets(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror) ([]SpreadsheetStatus, error) {
 	out := []SpreadsheetStatus{}
 	at := map[string]int{}
 	for _, m := range mirrors {
@@ -33,7 +34,7 @@ func ReadSpreadsheets(ctx context.Context, q store.Querier, mirrors []syncd.Mirr
 		if !ok {
 			i = len(out)
 			at[m.SpreadsheetID] = i
-			out = append(out, SpreadsheetStatus{ID: m.SpreadsheetID, Limit: CellLimit})
+			out = append(out, SpreadsheetStatus{ID: m.SpreadsheetID, Limit: syncd.CellLimit})
 		}
 		out[i].Mirrors = append(out[i].Mirrors, m.Name)
 	}

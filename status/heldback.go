@@ -1,4 +1,4 @@
-package syncer
+package status
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 )
 
 // heldBackProblem adds the problem of a mass deletion syncd held back
-// (sheetrows.go): the rows were restored and wait as delete_held_back
+// (the engine's sheetrows.go): the rows were restored and wait as delete_held_back
 // conflicts, which the generic "N conflicts open" line does not explain.
 func heldBackProblem(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time) error {
 	h, err := store.ReadHeldBack(ctx, q, m.Name)

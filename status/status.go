@@ -1,4 +1,11 @@
-package syncer
+// Package status is the read model of `syncd status`: the daemons sharing a
+// database, each mirror's backlog, last batch, reconcile and open
+// conflicts, and each spreadsheet's cells, judged into a [Health] with the
+// problems that explain it. It reads only what the engine recorded in
+// syncd's tables (through package store) and what the catalog says, never
+// the engine itself, so it works when no daemon runs and a test of it needs
+// nothing of package syncer.
+package status
 
 import (
 	"context"
@@ -44,7 +51,7 @@ const (
 	DaemonUnknown = "unknown"
 )
 
-// Default thresholds of [StatusThresholds].
+// Default thresholds of [Thresholds].
 const (
 	DefaultMaxLag     = 60 * time.Second
 	DefaultStaleAfter = 30 * time.Second
@@ -53,9 +60,9 @@ const (
 	instanceHorizon = 24 * time.Hour
 )
 
-// StatusThresholds decide when facts become problems. Zero values mean the
+// Thresholds decide when facts become problems. Zero values mean the
 // defaults.
-type StatusThresholds struct {
+type Thresholds struct {
 	// MaxLag is the age of the oldest pending change above which a mirror
 	// is degraded. Zero means DefaultMaxLag.
 	MaxLag time.Duration
@@ -164,7 +171,7 @@ type MirrorStatus struct {
 // ErrNotMigrated means schema syncd (or one of its tables) is missing.
 var ErrNotMigrated = errors.New("schema syncd is not migrated (run: syncd migrate)")
 
-// ReadStatus reads the status of the daemons and of mirrors from the
+// Read reads the status of the daemons and of mirrors from the
 // database alone. now is the reference time for ages; the zero time means
 // the database's clock, which is what heartbeats and outbox entries are
 // stamped with, so a skewed local clock cannot fake staleness. Mirrors only
@@ -172,7 +179,7 @@ var ErrNotMigrated = errors.New("schema syncd is not migrated (run: syncd migrat
 // straight from the config, without resolving them against the catalog.
 //
 // On error the returned Status holds what was read so far, Health Down.
-func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, now time.Time, th StatusThresholds) (Status, error) {
+func Read(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, now time.Time, th Thresholds) (Status, error) {
 	if th.MaxLag <= 0 {
 		th.MaxLag = DefaultMaxLag
 	}
@@ -220,7 +227,7 @@ func ReadStatus(ctx context.Context, q catalog.Querier, mirrors []syncd.Mirror, 
 	return st, nil
 }
 
-func readDaemons(ctx context.Context, q catalog.Querier, st *Status, th StatusThresholds) error {
+func readDaemons(ctx context.Context, q catalog.Querier, st *Status, th Thresholds) error {
 	rows, err := store.RecentDaemons(ctx, q, st.CheckedAt.Add(-instanceHorizon))
 	if err != nil {
 		return err
@@ -282,7 +289,7 @@ func readDaemons(ctx context.Context, q catalog.Querier, st *Status, th StatusTh
 	return nil
 }
 
-func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time, th StatusThresholds) error {
+func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m syncd.Mirror, now time.Time, th Thresholds) error {
 	tables := m.DependsOn
 	if m.Table != "" {
 		tables = []string{m.Table}
@@ -337,7 +344,7 @@ func readMirror(ctx context.Context, q catalog.Querier, ms *MirrorStatus, m sync
 		// The daemon follows a renamed table by its oid and stops the
 		// mirror of a dropped one; status, from the database alone, says
 		// the config no longer names a table either way.
-		if ok, err := tableExists(ctx, q, m.Table); err != nil {
+		if ok, err := catalog.TableExists(ctx, q, m.Table); err != nil {
 			return err
 		} else if !ok {
 			ms.Problems = append(ms.Problems, fmt.Sprintf("table %s named in the config does not exist: dropped (re-create it, or remove the mirror) "+
