@@ -319,7 +319,7 @@ func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan) error {
 // positional reports whether a mirror that takes edits back has rows
 // written or deleted by index in this batch.
 func (p mirrorPlan) positional() bool {
-	return p.m.keepsState() && !p.aim.Clean()
+	return p.m.takesEditsBack() && !p.aim.Clean()
 }
 
 // deletesRows reports whether ops delete tab rows by position.

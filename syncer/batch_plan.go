@@ -61,7 +61,9 @@ func planMirror(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec sy
 	if len(mr.m.Editable) == 0 {
 		p := planOps(mr, tc, info, codec, nil)
 		p.sheet = mr.sheet
-		if mr.m.keepsState() {
+		if mr.m.IsQuery() {
+			p.states = queryShown(mr)
+		} else if mr.m.keepsState() {
 			// Rows people may add or delete: the bases say what syncd
 			// showed (sheetrows.go), and outlive a restart.
 			for _, r := range mr.rows {
@@ -166,6 +168,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		for _, k := range gone {
 			rows = append(rows, dbRow{Key: k})
 		}
+		p.conflicts = append(p.conflicts, typedIntoReport(m, mr, tk, gone)...)
 	}
 	ops, st := m.planChanges(p.tab.SheetID, tk, rows, codec, loc, es)
 	p.ops = append(p.ops, ops...)
@@ -176,4 +179,50 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	// deletes are bounded by it.
 	p.ops, p.tab = withGrid(p.tab, p.ops)
 	return p
+}
+
+// queryShown returns the row_state updates that keep a query tab's shown
+// keys (empty bases) in step with a full refresh: new keys recorded, keys
+// gone from the result forgotten. Only a full refresh knows the result.
+func queryShown(mr mirrorRead) []stateUpdate {
+	if !mr.full {
+		return nil
+	}
+	var out []stateUpdate
+	in := make(map[string]bool, len(mr.rows))
+	for _, r := range mr.rows {
+		in[r.Key] = true
+		if _, shown := mr.bases[r.Key]; !shown {
+			out = append(out, stateUpdate{Key: r.Key, Cells: base{}})
+		}
+	}
+	for k := range mr.bases {
+		if !in[k] {
+			out = append(out, stateUpdate{Key: k})
+		}
+	}
+	return out
+}
+
+// typedIntoReport returns a sheet_only_row conflict for each row of a
+// query tab that a refresh removes and syncd never wrote: a person typed
+// it, and a report tab takes nothing back, but nothing typed vanishes
+// unrecorded. Before syncd recorded any shown key (a tab from an older
+// version) nothing can be told apart, and nothing is recorded.
+func typedIntoReport(m *mirror, mr mirrorRead, tk tabKeys, gone []string) []Conflict {
+	if !m.IsQuery() || len(mr.bases) == 0 {
+		return nil
+	}
+	var out []Conflict
+	for _, k := range gone {
+		if _, shown := mr.bases[k]; shown {
+			continue
+		}
+		for _, r := range tk.rows[k] {
+			out = append(out, Conflict{Mirror: m.Name, Key: m.keyMap(k), SheetValue: m.rowText(tk.cells[r]),
+				Reason:  store.ReasonSheetOnlyRow,
+				Message: fmt.Sprintf("row %d of report tab %q was not written by syncd (it is not in the query's result); a report takes no rows back, so it was removed from the tab", r+1, m.Sheet)})
+		}
+	}
+	return out
 }

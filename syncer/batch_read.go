@@ -94,7 +94,7 @@ func (s *Syncer) readBatch(ctx context.Context, infos map[string]syncd.Spreadshe
 			if err != nil {
 				return schemaError(err)
 			}
-			if len(m.Editable) > 0 {
+			if len(m.Editable) > 0 || (m.IsQuery() && mr.full) {
 				var keys []string
 				if !mr.full {
 					for _, r := range mr.rows {

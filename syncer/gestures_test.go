@@ -194,3 +194,29 @@ func TestDeletedRowIsStillDeleted(t *testing.T) {
 	}
 	b.settleAndCheck()
 }
+
+// TestRowTypedIntoAReportIsKept: a row a person types into a query tab is
+// removed by the next refresh (a report takes nothing back), but kept in
+// syncd.conflicts, never dropped silently.
+func TestRowTypedIntoAReportIsKept(t *testing.T) {
+	b := setup(t, gestureSchema, `  - name: report
+    query: SELECT id, label FROM g
+    sheet: Report
+    key: [id]
+    depends_on: [public.g]
+`)
+	b.exec(`INSERT INTO g SELECT 'k' || i, 'label ' || i, 'note ' || i FROM generate_series(1, 3) i`)
+	b.drain()
+	b.reconcileOnce()
+	b.appendRow("Report", "zz", "typed by a person")
+	b.exec(`UPDATE g SET label = 'changed' WHERE id = 'k1'`)
+	b.drain()
+	var kept bool
+	for _, c := range b.conflicts() {
+		kept = kept || c.key == "zz" && strings.Contains(c.sheet, "typed by a person") && c.reason == "sheet_only_row"
+	}
+	if !kept {
+		t.Fatalf("the typed row is not in syncd.conflicts: %+v", b.conflicts())
+	}
+	b.assertMirrored("report")
+}

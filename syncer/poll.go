@@ -130,10 +130,11 @@ func withChangePoll(opts *Options) *versions {
 }
 
 // keepsState reports whether syncd keeps the mirror's rows' bases in
-// syncd.row_state: only where something reads them, the merge of a tab
-// that takes edits back (and "syncd showed this row", which outlives a
-// restart there). Elsewhere they would only grow.
-func (m *mirror) keepsState() bool { return m.takesEditsBack() }
+// syncd.row_state: only where something reads them — the merge of a tab
+// that takes edits back, and "syncd showed this row", which outlives a
+// restart there and in a query tab (the rows syncd wrote are the report's;
+// any other was typed: batch_plan.go). Elsewhere they would only grow.
+func (m *mirror) keepsState() bool { return m.takesEditsBack() || m.IsQuery() }
 
 // takesEditsBack reports whether a mirror's tab carries anything people
 // type back to Postgres: editable cells, inserted or deleted rows.

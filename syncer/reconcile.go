@@ -301,7 +301,7 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs
 				continue // pending stays nil: the change stream rewrites the tab
 			}
 			in.pending = map[string]bool{}
-			if m.keepsState() {
+			if m.takesEditsBack() {
 				if in.unverified, err = store.ReadUnverified(ctx, tx, m.Name); err != nil {
 					return err
 				}
@@ -364,7 +364,7 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 			if err := m.writeStates(ctx, tx, states); err != nil {
 				return err
 			}
-			if m.keepsState() {
+			if m.takesEditsBack() {
 				// Written ahead: the pass's own writes address rows by
 				// index too (store.Unverified).
 				if _, err := store.MarkUnverified(ctx, tx, m.Name, d.aim); err != nil {

@@ -281,7 +281,7 @@ func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, s
 // writes; and the unverified keys it skipped, whose rows the change stream
 // writes next.
 func settleUnverified(ctx context.Context, q catalog.Querier, m *mirror, d *mirrorDiff, landed bool) error {
-	if !m.keepsState() {
+	if !m.takesEditsBack() {
 		return nil
 	}
 	if err := store.ClearUnverified(ctx, q, m.Name); err != nil {
