@@ -261,7 +261,18 @@ func (w *World) Pending() (int, error) {
 // the tab of each of ms equals its table (Diff).
 func (w *World) Mirrored(timeout time.Duration, ms ...syncd.Mirror) {
 	w.T.Helper()
-	Eventually(w.T, timeout, "tabs equal tables", func() (bool, string) {
+	Eventually(w.T, timeout, "tabs equal tables", w.mirrored(ms))
+}
+
+// Settled is Mirrored that fails nothing: it reports whether the outbox
+// emptied and every tab of ms equalled its table within timeout, and else
+// what differed last.
+func (w *World) Settled(timeout time.Duration, ms ...syncd.Mirror) (bool, string) {
+	return Await(timeout, w.mirrored(ms))
+}
+
+func (w *World) mirrored(ms []syncd.Mirror) func() (bool, string) {
+	return func() (bool, string) {
 		n, err := w.Pending()
 		if err != nil {
 			return false, err.Error()
@@ -279,5 +290,5 @@ func (w *World) Mirrored(timeout time.Duration, ms ...syncd.Mirror) {
 			}
 		}
 		return true, ""
-	})
+	}
 }
