@@ -178,7 +178,7 @@ func TestTypedRowSurvivesKillsAroundItsWriteBack(t *testing.T) {
 		w.proc.Kill9()
 		stop.Drop()
 		w.restart()
-		if ok, why := w.Settled(settleTimeout, w.ms...); !ok {
+		if ok, why := testworld.Await(settleTimeout, w.quiet); !ok {
 			t.Errorf("after the kill %s of the write-back of %q the tab never equalled the table: %s\nsyncd's log:\n%s",
 				ty.moment, ty.name, why, w.proc.Log.Tail(2000))
 		}

@@ -54,6 +54,14 @@ func TestDefaultsTypingInsideSyncdsWindowLandsInNoOtherRecord(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, mirrorYAML("    editable: [name, note]\n"))
 	const blankName, renamed, typedNote = "Typed Blank A", "Renamed Seven", "typed note five"
+	typed := map[int64]map[string]string{7: {"name": renamed}}
+	check := func() {
+		t.Helper()
+		w.checkTyped(typed)
+		if _, ok := w.conflictWith(blankName); !ok {
+			t.Errorf("the name %q typed into a blank row is neither applied (no sheet_inserts) nor in syncd.conflicts: %+v", blankName, w.conflicts())
+		}
+	}
 
 	// Window 1: insert a blank row above key 3, type into it and into key 7.
 	trap := w.win.Next(testworld.BeforeForward, writing("moved-one"))
@@ -65,6 +73,10 @@ func TestDefaultsTypingInsideSyncdsWindowLandsInNoOtherRecord(t *testing.T) {
 	w.must(w.person.Type("Staff", w.rowOf("Staff", 7), colName, renamed))
 	stop.Resume()
 	w.drained()
+	if !w.settle() {
+		check()
+		t.FailNow()
+	}
 
 	// Window 2: sort by name, descending, and type a note into key 5.
 	trap = w.win.Next(testworld.BeforeForward, writing("moved-two"))
@@ -72,26 +84,39 @@ func TestDefaultsTypingInsideSyncdsWindowLandsInNoOtherRecord(t *testing.T) {
 	stop = trap.Wait(t, trapTimeout)
 	w.must(w.person.Sort("Staff", colName, false))
 	w.must(w.person.Type("Staff", w.rowOf("Staff", 5), colNote, typedNote))
+	typed[5] = map[string]string{"note": typedNote}
 	stop.Resume()
 	w.drained()
-
 	settled := w.settle()
-	typed := map[int64]map[string]string{7: {"name": renamed}, 5: {"note": typedNote}}
+	check()
+	if !settled {
+		t.FailNow()
+	}
+}
+
+// checkTyped checks that every UPDATE syncd made is of a row in typed and
+// changes exactly the typed cells (column → text) to what was typed, that
+// each typed value is applied or in syncd.conflicts, and that every other
+// row is what the application wrote.
+func (w *world) checkTyped(typed map[int64]map[string]string) {
+	w.t.Helper()
 	for _, a := range w.bySyncd() {
 		want, ok := typed[a.RowID]
 		if a.Op != "UPDATE" || !ok || !sameChange(a.changed(), want) {
-			t.Errorf("syncd wrote a value into a record nobody typed that into: %s", a)
+			w.t.Errorf("syncd wrote a value into a record nobody typed that into: %s", a)
 		}
 	}
-	// Typed edits are applied (or, if not, kept as conflicts): the model
-	// takes them, and every other row is the application's.
 	got := w.table()
+	model := map[int64]staff{}
+	for id, r := range w.model {
+		model[id] = r
+	}
 	for id, cols := range typed {
-		r := w.model[id]
+		r := model[id]
 		for col, v := range cols {
 			applied := col == "name" && got[id].Name == v || col == "note" && got[id].Note == v
 			if _, kept := w.conflictWith(v); !applied && !kept {
-				t.Errorf("the %s %q typed into row %d is neither in Postgres (%+v) nor in syncd.conflicts", col, v, id, got[id])
+				w.t.Errorf("the %s %q typed into row %d is neither in Postgres (%+v) nor in syncd.conflicts", col, v, id, got[id])
 			}
 			if applied && col == "name" {
 				r.Name = v
@@ -100,15 +125,12 @@ func TestDefaultsTypingInsideSyncdsWindowLandsInNoOtherRecord(t *testing.T) {
 				r.Note = v
 			}
 		}
-		w.model[id] = r
+		model[id] = r
 	}
+	saved := w.model
+	w.model = model
 	w.checkModel()
-	if _, ok := w.conflictWith(blankName); !ok {
-		t.Errorf("the name %q typed into a blank row is neither applied (no sheet_inserts) nor in syncd.conflicts: %+v", blankName, w.conflicts())
-	}
-	if !settled {
-		t.FailNow()
-	}
+	w.model = saved
 }
 
 // sameChange reports whether an UPDATE's changed columns are exactly want.

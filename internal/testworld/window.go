@@ -2,6 +2,7 @@ package testworld
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -64,6 +65,10 @@ type Window struct {
 	mu    sync.Mutex
 	seen  int
 	traps []*Trap
+	// Idleness: writing counts syncd's batchUpdates in flight, polled
+	// its Drive reads that ended since the last one ended.
+	writing int
+	polled  int
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -159,13 +164,60 @@ func (tr *Trap) Wait(t testing.TB, timeout time.Duration) *Stop {
 	}
 }
 
+// drivePath matches Drive's files.get (syncd's version poll).
+var drivePath = regexp.MustCompile(`^/drive/v3/files/[^/]+$`)
+
+// Idle reports whether syncd has finished its last write: none of its
+// batchUpdates is in flight and two of its Drive version reads ended
+// after the last one did, so syncd has taken the version its own write
+// produced as known. A person's gesture before that may be mistaken for
+// syncd's own write; tests that mean to act outside syncd's window wait
+// for Idle first. The string says what is missing.
+func (w *Window) Idle() (bool, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.writing > 0:
+		return false, fmt.Sprintf("%d batchUpdates of syncd's in flight", w.writing)
+	case w.polled < 2:
+		return false, fmt.Sprintf("%d Drive version reads of syncd's since its last write", w.polled)
+	}
+	return true, ""
+}
+
+// note records one of syncd's requests starting (start) or ending.
+func (w *Window) note(write, start bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case write && start:
+		w.writing++
+	case write:
+		w.writing--
+		w.polled = 0
+	case !start:
+		w.polled++
+	}
+}
+
 // Wrap puts the Window in front of h.
 func (w *Window) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !batchUpdatePath.MatchString(r.URL.Path) || w.others[r.URL.Query().Get("quotaUser")] {
+		if w.others[r.URL.Query().Get("quotaUser")] {
 			h.ServeHTTP(rw, r)
 			return
 		}
+		if r.Method == http.MethodGet && drivePath.MatchString(r.URL.Path) {
+			h.ServeHTTP(rw, r)
+			w.note(false, false)
+			return
+		}
+		if r.Method != http.MethodPost || !batchUpdatePath.MatchString(r.URL.Path) {
+			h.ServeHTTP(rw, r)
+			return
+		}
+		w.note(true, true)
+		defer w.note(true, false)
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(rw, err.Error(), http.StatusBadRequest)
