@@ -55,14 +55,14 @@ func TestOvertypedKeyIsRevertedNotDeletedAndInserted(t *testing.T) {
 		}
 		return true, ""
 	})
+	if !ok {
+		t.Errorf("after the key cell was overtyped: %s; conflicts: %+v", why, w.conflicts())
+	}
 	settled := w.settle()
 	for _, a := range w.bySyncd() {
 		t.Errorf("syncd changed Postgres after a key cell was overtyped: %s", a)
 	}
 	w.checkModel()
-	if !ok {
-		t.Errorf("after the key cell was overtyped: %s; conflicts: %+v", why, w.conflicts())
-	}
 	if c, found := w.conflictWith("99"); found && (c.Reason != "not_editable" || c.Column != "id") {
 		t.Errorf("the typed key is recorded as %+v, want reason not_editable on column id", c)
 	}
@@ -92,10 +92,10 @@ func TestTooLongNoteIsAConflictNotCut(t *testing.T) {
 		}
 		return c.Reason == "bad_value", "the typed note's conflict has reason " + c.Reason
 	})
-	settled := w.settle()
 	if !ok {
 		t.Errorf("after a 40-character note was typed: %s; conflicts: %+v", why, w.conflicts())
 	}
+	settled := w.settle()
 	if c, found := w.conflictWith(long[:20]); found {
 		if c.SheetValue != long || c.Column != "note" || !strings.Contains(c.Message, "value too long") {
 			t.Errorf("the conflict is %+v, want column note, the whole typed note and Postgres' \"value too long\" message", c)
@@ -143,9 +143,12 @@ func TestRowTypedIntoQueryTabIsRemovedWithConflict(t *testing.T) {
 		}
 		return true, ""
 	})
-	settled := w.settle()
 	if !ok {
 		t.Errorf("a row typed into a query tab: %s; conflicts: %+v", why, w.conflicts())
+	}
+	settled := w.settle()
+	if _, found := w.conflictWith("Sneaky"); !found {
+		t.Errorf("the row typed into the query tab is in no conflict even after syncd's restart: %+v", w.conflicts())
 	}
 	w.checkModel()
 	if !settled {

@@ -16,20 +16,43 @@ import (
 // quiet the tab equals the table.
 func TestSortInsideSyncdsWindowChangesNoRow(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, mirrorYAML("    editable: [note]\n    sheet_inserts: true\n    sheet_deletes: true\n"))
 	sorts := []struct {
 		col int
 		asc bool
 	}{{colName, false}, {colQty, true}, {colDept, false}, {colID, false}, {colNote, true}, {colName, true}}
+	gesturesInWindows(t, func(w *world, i int) error {
+		s := sorts[i%len(sorts)]
+		return w.person.Sort("Staff", s.col, s.asc)
+	})
+}
+
+// TestMoveRowsInsideSyncdsWindowChangesNoRow is case 1 with the other way
+// people reorder rows: dragging them (moveDimension). Each time the
+// person drags the row syncd is about to write, and the one after it, to
+// the top of the data.
+func TestMoveRowsInsideSyncdsWindowChangesNoRow(t *testing.T) {
+	t.Parallel()
+	gesturesInWindows(t, func(w *world, i int) error {
+		r := w.rowOf("Staff", int64(i%seeded+1))
+		if r == 1 {
+			return w.person.MoveRows("Staff", 1, 2, 4)
+		}
+		return w.person.MoveRows("Staff", r, min(r+2, seeded+1), 1)
+	})
+}
+
+// gesturesInWindows runs case 1 with gesture as the person's act inside
+// each of twelve windows.
+func gesturesInWindows(t *testing.T, gesture func(w *world, i int) error) {
+	w := newWorld(t, mirrorYAML("    editable: [note]\n    sheet_inserts: true\n    sheet_deletes: true\n"))
 	for i := 0; i < 12; i++ {
-		id := int64(i%seeded + 1)
 		dept := fmt.Sprintf("dept-round-%02d", i)
 		trap := w.win.Next(testworld.BeforeForward, writing(dept))
-		w.setDept(id, dept)
+		w.setDept(int64(i%seeded+1), dept)
 		stop := trap.Wait(t, trapTimeout)
-		s := sorts[i%len(sorts)]
-		w.must(w.person.Sort("Staff", s.col, s.asc))
+		err := gesture(w, i)
 		stop.Resume()
+		w.must(err)
 		w.drained()
 	}
 	settled := w.settle()
