@@ -1,3 +1,11 @@
+// Package gestures holds issue 19's end-to-end tests: the real `syncd run`
+// against a real PostgreSQL and the Sheets emulator, while a person
+// (testworld.Person) sorts, drags, pastes, inserts rows and types, some
+// of it inside syncd's read→write window (testworld.Window holds syncd's
+// write). Postgres is the truth: an audit trigger records every row syncd
+// inserts, updates or deletes, and each test compares the table with what
+// the application wrote. Nothing typed may be lost (applied, or in
+// syncd.conflicts), and absence from the tab is no intent to delete.
 package gestures
 
 import (
