@@ -51,7 +51,9 @@ func renderBook(b *book, o getOpts) (map[string]any, error) {
 			continue
 		}
 		if _, ok := props[k]; !ok {
-			props[k] = v
+			// A copy: the rendering is edited below and by
+			// fixZeroIndexes, and concurrent gets share defaultProps.
+			props[k] = toJSONValue(v)
 		}
 	}
 	// Google always spells out the default text style, false values

@@ -26,16 +26,26 @@ const PollInterval = 50 * time.Millisecond
 // the test's goroutine; cond may call t.Fatal.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
+	if ok, why := Await(timeout, cond); !ok {
+		t.Fatalf("%s: not reached within %s: %s", what, timeout, why)
+	}
+}
+
+// Await polls cond as Eventually does but fails nothing: it reports
+// whether cond returned true within timeout, and else cond's last
+// explanation. Tests use it where they must check more (the database's
+// invariants) before failing on a state that never came.
+func Await(timeout time.Duration, cond func() (bool, string)) (bool, string) {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(PollInterval)
 	defer tick.Stop()
 	for {
 		ok, why := cond()
 		if ok {
-			return
+			return true, ""
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s: %s", what, timeout, why)
+			return false, why
 		}
 		<-tick.C
 	}

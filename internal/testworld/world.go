@@ -261,23 +261,34 @@ func (w *World) Pending() (int, error) {
 // the tab of each of ms equals its table (Diff).
 func (w *World) Mirrored(timeout time.Duration, ms ...syncd.Mirror) {
 	w.T.Helper()
-	Eventually(w.T, timeout, "tabs equal tables", func() (bool, string) {
-		n, err := w.Pending()
+	Eventually(w.T, timeout, "tabs equal tables", func() (bool, string) { return w.InStep(ms...) })
+}
+
+// Settled is Mirrored that fails nothing: it reports whether the outbox
+// emptied and every tab of ms equalled its table within timeout, and else
+// what differed last.
+func (w *World) Settled(timeout time.Duration, ms ...syncd.Mirror) (bool, string) {
+	return Await(timeout, func() (bool, string) { return w.InStep(ms...) })
+}
+
+// InStep looks once: it reports whether the outbox is empty and the tab of
+// each of ms equals its table (Diff), and else what differs.
+func (w *World) InStep(ms ...syncd.Mirror) (bool, string) {
+	n, err := w.Pending()
+	if err != nil {
+		return false, err.Error()
+	}
+	if n > 0 {
+		return false, fmt.Sprintf("%d changes pending", n)
+	}
+	for _, m := range ms {
+		diff, err := w.Diff(m)
 		if err != nil {
 			return false, err.Error()
 		}
-		if n > 0 {
-			return false, fmt.Sprintf("%d changes pending", n)
+		if diff != "" {
+			return false, diff
 		}
-		for _, m := range ms {
-			diff, err := w.Diff(m)
-			if err != nil {
-				return false, err.Error()
-			}
-			if diff != "" {
-				return false, diff
-			}
-		}
-		return true, ""
-	})
+	}
+	return true, ""
 }
