@@ -129,12 +129,23 @@ func MirrorGauges(ctx context.Context, q catalog.Querier) ([]MirrorGauge, error)
 // (migrations/005_tab_verification.sql): the neighbours the rows have if
 // they did. A key "" stands for "no keyed row" (the top, or the end).
 type Unverified struct {
-	// Rows maps the key of each row written by index to the key of the
-	// keyed row right above it.
-	Rows map[string]string `json:"rows,omitempty"`
+	// Rows maps the key of each row written by index to where it must
+	// be, and what it must show, if the write landed where aimed.
+	Rows map[string]Aim `json:"rows,omitempty"`
 	// Removals are the keyed rows right above and below each run of rows
 	// deleted by index: adjacent if the deletion hit what it aimed at.
 	Removals [][2]string `json:"removals,omitempty"`
+}
+
+// Aim is what one row written by index must look like if the write hit
+// the row it aimed at: the keys of the keyed rows right above and below it
+// ("" for none), and the cells syncd did not write (columns Cols, by
+// mirror column index) as it read them (Cells, a fingerprint).
+type Aim struct {
+	Above string `json:"above"`
+	Below string `json:"below"`
+	Cols  []int  `json:"cols,omitempty"`
+	Cells string `json:"cells,omitempty"`
 }
 
 // Clean reports whether nothing is unverified.
@@ -142,11 +153,11 @@ func (u Unverified) Clean() bool { return len(u.Rows) == 0 && len(u.Removals) ==
 
 // Add merges o into u.
 func (u *Unverified) Add(o Unverified) {
-	for k, above := range o.Rows {
+	for k, a := range o.Rows {
 		if u.Rows == nil {
-			u.Rows = map[string]string{}
+			u.Rows = map[string]Aim{}
 		}
-		u.Rows[k] = above
+		u.Rows[k] = a
 	}
 	u.Removals = append(u.Removals, o.Removals...)
 }

@@ -173,7 +173,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	ops, st := m.planChanges(p.tab.SheetID, tk, rows, codec, loc, es)
 	p.ops = append(p.ops, ops...)
 	p.stats = st
-	p.aim = tk.aim(ops)
+	p.aim = tk.aim(m, ops, es)
 	// A grid a person made narrower or shorter grows first; the tab is
 	// remembered as the ops leave it, so the next batch's reads and
 	// deletes are bounded by it.

@@ -194,7 +194,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			removes = append(removes, r)
 		}
 	}
-	d.aim = aimOf(sc.order(), written, removes)
+	d.aim = aimOf(sc.order(), written, removes, func(r int) ([]int, []syncd.Cell) {
+		return m.keptCells(writes, r, in.grid[r])
+	})
 	d.noteTabKeys(seen, dbIndex, in.loc)
 	d.ops = append(d.ops, writes...)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
@@ -241,9 +243,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	d.ops = append(d.ops, protectOps(m, d, in.tab, d.ops)...)
 	d.ops, d.tab = withGrid(in.tab, d.ops)
 	d.tab.Title = title.title
-	for k, above := range in.unverified.Rows {
+	for k, a := range in.unverified.Rows {
 		if in.pending[k] {
-			d.keep.Add(store.Unverified{Rows: map[string]string{k: above}})
+			d.keep.Add(store.Unverified{Rows: map[string]store.Aim{k: a}})
 		}
 	}
 	return d

@@ -286,9 +286,10 @@ func (m *mirror) deletedEdits(key string, rows []int, es *editState, codec syncd
 	return out
 }
 
-// aim returns what ops aim at by row index (aimOf), as tk located the
-// keys.
-func (tk tabKeys) aim(ops []syncd.Op) store.Unverified {
+// aim returns what ops on m's tab aim at by row index (aimOf), as tk
+// located the keys; the cells the ops leave alone are as the batch read
+// them (whole rows, or the editable cells in es).
+func (tk tabKeys) aim(m *mirror, ops []syncd.Op, es *editState) store.Unverified {
 	order := make([]string, tk.last+1)
 	for k, at := range tk.rows {
 		for _, r := range at {
@@ -310,7 +311,28 @@ func (tk tabKeys) aim(ops []syncd.Op) store.Unverified {
 			}
 		}
 	}
-	return aimOf(order, written, deleted)
+	return aimOf(order, written, deleted, func(r int) ([]int, []syncd.Cell) {
+		return m.keptCells(ops, r, tk.rowAsRead(m, r, es))
+	})
+}
+
+// rowAsRead returns tab row r's mirrored cells as the batch read them;
+// cells it did not read are empty.
+func (tk tabKeys) rowAsRead(m *mirror, r int, es *editState) []syncd.Cell {
+	if row, ok := tk.cells[r]; ok {
+		return row
+	}
+	if es == nil {
+		return nil
+	}
+	if row, ok := es.rows[r]; ok {
+		return row
+	}
+	row := make([]syncd.Cell, len(m.Columns))
+	for j, c := range m.Editable {
+		row[c] = cellAt(es.cells[r], j)
+	}
+	return row
 }
 
 // deleteOps turns row indexes into DeleteRows ops, bottom-up, merging runs.

@@ -88,6 +88,12 @@ func (vs *versions) wrote(pre int64, preErr error, post int64, postErr error) {
 		vs.dirty = true
 		return
 	}
+	if preErr == nil && post > pre+1 {
+		// More than this write moved the version: someone changed the
+		// spreadsheet while it was under way, and the version after it
+		// swallows that change.
+		vs.dirty = true
+	}
 	if !vs.has || post > vs.known {
 		vs.known, vs.has = post, true
 	}

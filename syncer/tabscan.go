@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/store"
 )
 
 // Absence from a tab is not intent (issue 19). People sort, drag, cut,
@@ -91,7 +90,7 @@ func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string
 		}
 	}
 	m.matchStrangers(&sc, in, dbIndex, shown, codec)
-	m.checkAim(&sc, in.unverified)
+	m.checkAim(&sc, in.unverified, in.grid)
 	return sc
 }
 
@@ -244,104 +243,4 @@ func (sc *tabScan) deletionVerdict(in diffInput, missing int) string {
 		return fmt.Sprintf("the tab's grid lost %d row(s) since syncd last wrote it but %d are missing: rows were moved, cut or cleared, not only deleted", max(in.rowBudget, 0), missing)
 	}
 	return ""
-}
-
-// checkAim compares what unverified writes of syncd's aimed at (their
-// rows' neighbours, store.Unverified) with the tab as read: a written row
-// whose keyed neighbour above is not the one aimed at may hold another
-// record's cells (unsure), and a deleted run whose neighbours are not
-// adjacent may have taken another row with it (a doubt for every missing
-// row). A tab people reordered after a write that did land reads the same:
-// the stricter answer.
-func (m *mirror) checkAim(sc *tabScan, u store.Unverified) {
-	if u.Clean() {
-		return
-	}
-	above := map[string]string{} // first row of each key → the keyed row above it
-	last, prev := "", ""
-	for r := 1; r < len(sc.key); r++ {
-		if sc.blank[r] || !sc.ok[r] {
-			continue
-		}
-		k := sc.key[r]
-		if _, dup := above[k]; !dup {
-			above[k] = prev
-		}
-		prev, last = k, k
-	}
-	for k, want := range u.Rows {
-		got, present := above[k]
-		if present && got != want {
-			sc.unsure[k] = true
-		}
-	}
-	for _, run := range u.Removals {
-		a, b := run[0], run[1]
-		adjacent := false
-		switch {
-		case b == "":
-			adjacent = last == a
-		default:
-			got, present := above[b]
-			adjacent = present && got == a
-		}
-		if !adjacent {
-			sc.doubts = append(sc.doubts, fmt.Sprintf("rows syncd deleted by position between keys %s and %s may not be the ones it aimed at", m.keyOrTop(a), m.keyOrTop(b)))
-			return
-		}
-	}
-}
-
-func (m *mirror) keyOrTop(k string) string {
-	if k == "" {
-		return "(none)"
-	}
-	return m.keyLabel(k)
-}
-
-// aimOf returns what positional writes aim at: order holds the key of
-// each tab row as read (index 0 the header; "" for rows without a key),
-// written the rows written by index and deleted the rows deleted, both as
-// indexes into order. Appends aim at nothing (Google places them after
-// the last row, wherever rows went).
-func aimOf(order []string, written, deleted []int) store.Unverified {
-	gone := make(map[int]bool, len(deleted))
-	for _, r := range deleted {
-		gone[r] = true
-	}
-	keyedAbove := func(r int) string {
-		for i := r - 1; i >= 1; i-- {
-			if !gone[i] && i < len(order) && order[i] != "" {
-				return order[i]
-			}
-		}
-		return ""
-	}
-	var u store.Unverified
-	for _, r := range written {
-		if r < len(order) && order[r] != "" && !gone[r] {
-			if u.Rows == nil {
-				u.Rows = map[string]string{}
-			}
-			u.Rows[order[r]] = keyedAbove(r)
-		}
-	}
-	for r := range gone {
-		if gone[r-1] {
-			continue // not the top of its run
-		}
-		end := r
-		for gone[end] {
-			end++
-		}
-		below := ""
-		for i := end; i < len(order); i++ {
-			if !gone[i] && order[i] != "" {
-				below = order[i]
-				break
-			}
-		}
-		u.Removals = append(u.Removals, [2]string{keyedAbove(r), below})
-	}
-	return u
 }
