@@ -137,6 +137,9 @@ func TestRowTypedIntoQueryTabIsRemovedWithConflict(t *testing.T) {
 	end := len(grid)
 	w.must(w.person.Type("Report", end, 0, "77"))
 	w.must(w.person.Type("Report", end, 1, "Sneaky"))
+	// The case: the next refresh of the report (the application
+	// changes a row it reads) removes the typed row.
+	w.setDept(2, "refreshed")
 	ok, why := testworld.Await(settleTimeout, func() (bool, string) {
 		if _, found := w.conflictWith("Sneaky"); !found {
 			return false, "no conflict records the typed row"
