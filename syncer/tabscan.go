@@ -94,12 +94,16 @@ func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string
 	return sc
 }
 
-// order returns the key of each row as read ("" for blank rows and rows
-// without a valid key), the input of aimOf.
+// order returns the record of each row as the pass takes it ("" for
+// blank rows and rows without a valid key), the input of aimOf: a row
+// whose key was typed over is the record it is put back as.
 func (sc *tabScan) order() []string {
 	out := make([]string, len(sc.key))
 	for r := 1; r < len(sc.key); r++ {
-		if !sc.blank[r] && sc.ok[r] {
+		switch k, rekeyed := sc.rekey[r]; {
+		case rekeyed:
+			out[r] = k
+		case !sc.blank[r] && sc.ok[r]:
 			out[r] = sc.key[r]
 		}
 	}
