@@ -25,10 +25,18 @@ type placement struct {
 	done bool
 	// overwritten names the syncd write that replaced it in the tab.
 	overwritten string
+	// window numbers the write of syncd's inside whose window it was
+	// put (0: between passes); inFlight: that very write replaced this
+	// very cell, which no engine can avoid (see checkNothingLost).
+	window   int
+	inFlight bool
 }
 
 type ledger struct {
-	placed  []*placement
+	placed []*placement
+	// window is the write of syncd's the person is acting inside of
+	// (0: none).
+	window  int
 	triples map[string]bool // key/col/val of every placement
 	// keyless holds col/val of placements in rows without a key.
 	keyless map[string]bool
@@ -90,7 +98,7 @@ func (l *ledger) observe(step int, how string, before, after [][]syncd.Cell) {
 				if v == "" || shows(b[k], c, v) {
 					continue
 				}
-				l.placed = append(l.placed, &placement{step: step, how: how, key: k, col: c, val: v})
+				l.placed = append(l.placed, &placement{step: step, how: how, key: k, col: c, val: v, window: l.window})
 				l.triples[triple(k, c, v)] = true
 				if k == "" {
 					l.keyless[triple("", c, v)] = true
@@ -108,14 +116,36 @@ func (l *ledger) observe(step int, how string, before, after [][]syncd.Cell) {
 // overwrittenBy marks the placements a write of syncd's replaced in the
 // tab, and returns what else it did that only a misplaced write does: the
 // keys of table rows it took off the tab, and the values a person put
-// there that it overwrote.
-func (l *ledger) overwrittenBy(what string, before, after [][]syncd.Cell, table map[string]bool) (keys, vals []string) {
+// there that it overwrote. pre is the tab as syncd read it, before is the
+// tab the write met (a gesture in the window in between), after is the
+// tab it left: a value overwritten at a row where syncd's read saw
+// another key was hit by a write meant for that other row.
+func (l *ledger) overwrittenBy(what string, pre, before, after [][]syncd.Cell, table map[string]bool) (keys, vals []string) {
 	b, a := byKey(before), byKey(after)
 	for _, p := range l.placed {
-		if !p.gone && !p.done && p.overwritten == "" && shows(b[p.key], p.col, p.val) && !shows(a[p.key], p.col, p.val) {
-			p.overwritten = what
-			vals = append(vals, fmt.Sprintf("%s %q of row %q", modelCols[p.col], p.val, p.key))
+		if p.gone || p.done || p.overwritten != "" || !shows(b[p.key], p.col, p.val) || shows(a[p.key], p.col, p.val) {
+			continue
 		}
+		r := rowShowing(before, p)
+		meant := ""
+		if r > 0 && r < len(pre) {
+			meant = rowTexts(pre[r])[0]
+		}
+		typed := strings.HasPrefix(p.how, "type") || strings.HasPrefix(p.how, "overtype")
+		switch {
+		case typed && p.window == l.window && l.window != 0 && meant != "":
+			// Typed (rows unmoved) into a row syncd's read saw and its
+			// write, already in flight, rewrote.
+			p.inFlight = true
+			p.overwritten = fmt.Sprintf("%s, typed while that write of row %d (key %q as syncd read it) was in flight", what, r+1, meant)
+		case meant == "" && p.window == l.window && l.window != 0:
+			p.overwritten = fmt.Sprintf("%s, into row %d, which syncd's read saw blank and the person filled in the write's window (MISPLACED)", what, r+1)
+		case meant == p.key:
+			p.overwritten = fmt.Sprintf("%s, which wrote that very cell of row %d after its read saw the row", what, r+1)
+		default:
+			p.overwritten = fmt.Sprintf("%s, meant for key %q, which syncd's read saw at row %d (MISPLACED)", what, meant, r+1)
+		}
+		vals = append(vals, fmt.Sprintf("%s %q of row %q (read saw key %q there)", modelCols[p.col], p.val, p.key, meant))
 	}
 	for k := range b {
 		if table[k] && len(a[k]) == 0 {
@@ -123,6 +153,16 @@ func (l *ledger) overwrittenBy(what string, before, after [][]syncd.Cell, table 
 		}
 	}
 	return keys, vals
+}
+
+// rowShowing is the 0-based grid row that shows p, or -1.
+func rowShowing(grid [][]syncd.Cell, p *placement) int {
+	for r := 1; r < len(grid); r++ {
+		if vals := rowTexts(grid[r]); vals[0] == p.key && vals[p.col] == p.val {
+			return r
+		}
+	}
+	return -1
 }
 
 // defaultKey: a key the table's default gave a row typed without one.
@@ -258,6 +298,15 @@ func (w *wmodel) checkNothingLost(i int) {
 			continue
 		}
 		if applied[triple(p.key, p.col, p.val)] || recorded(conflicts, p) {
+			p.done = true
+			continue
+		}
+		if p.inFlight && !w.strict {
+			// Typed while syncd's write was in flight, into a cell that
+			// write covers: Google has no compare-and-set, so no engine
+			// sees the value before it is gone. Counted, not failed;
+			// SYNCD_MODEL_STRICT=1 fails it.
+			w.ops["lost: typed into the very cell a write in flight covered"]++
 			p.done = true
 			continue
 		}

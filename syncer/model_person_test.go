@@ -22,6 +22,9 @@ type wperson struct {
 	// n numbers the values the person types, so that each is unique and
 	// the audit can tell where it went.
 	n int
+	// seen is the tab as the last gesture found it: syncd's picture of
+	// it when the gesture was made inside syncd's window.
+	seen [][]syncd.Cell
 }
 
 // snap is the tab as the person sees it.
@@ -77,6 +80,7 @@ func (p *wperson) act(i int) (string, error) {
 	if err != nil {
 		return "look", err
 	}
+	p.seen = before.grid
 	desc, err := p.gesture(i, before)
 	if err != nil {
 		var ge *googleapi.Error

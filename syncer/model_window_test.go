@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/syncer"
 )
@@ -66,6 +67,17 @@ type wmodel struct {
 	rows bool
 	// move: the person drags rows (moveDimension), see moveSupported.
 	move bool
+	// strict: a value typed into the very cell of a write in flight
+	// fails the test too (SYNCD_MODEL_STRICT=1).
+	strict bool
+	// windows counts the writes of syncd's the middleware held.
+	windows int
+	// inWindow is the percentage of syncd's writes the person acts
+	// before (SYNCD_MODEL_WINDOW=0 only between passes); kills: syncd
+	// is killed at random writes (SYNCD_MODEL_KILL=0 never). The two
+	// switches tell the failures of each apart.
+	inWindow int
+	kills    bool
 	// armed: the middleware may act (not while quiescing); read without
 	// mu, so that syncd's calls made while the test holds mu pass.
 	armed atomic.Bool
@@ -86,7 +98,11 @@ type wmodel struct {
 // 150, well under 40 s with -race), SYNCD_MODEL_ROWS=0/1 forces the
 // mirror's sheet_inserts and sheet_deletes off or on (default: the seed
 // chooses), SYNCD_MODEL_MOVE=0/1 forces the drag gesture (default: on
-// when the emulator supports moveDimension).
+// when the emulator supports moveDimension), SYNCD_MODEL_STRICT=1 fails
+// on values typed into the very cells of a write in flight (counted by
+// default: no engine can see them, see checkNothingLost);
+// SYNCD_MODEL_WINDOW=0 keeps the person out of syncd's window and
+// SYNCD_MODEL_KILL=0 never kills syncd, to tell failures apart.
 func TestModelPersonInsideTheWindowAndKills(t *testing.T) {
 	seed := uint64(envInt(t, "SYNCD_SEED", 0))
 	if seed == 0 {
@@ -141,7 +157,8 @@ func newWindowModel(t *testing.T, rng *rand.Rand, rows bool) *wmodel {
 	// so that the default run stays short.
 	b.emu.SetLatency(2 * time.Millisecond)
 	w := &wmodel{model: &model{b: b, p: b.person(), rng: rng, keys: map[string]bool{}, ops: map[string]int{}, dirty: map[string]bool{}, poll: true},
-		rows: rows, ledger: newLedger()}
+		rows: rows, ledger: newLedger(), strict: envInt(t, "SYNCD_MODEL_STRICT", 0) == 1,
+		inWindow: 50 * int(envInt(t, "SYNCD_MODEL_WINDOW", 1)), kills: envInt(t, "SYNCD_MODEL_KILL", 1) != 0}
 	w.per = &wperson{w: w}
 	pc, err := pgxpool.ParseConfig(b.url)
 	if err != nil {
@@ -274,14 +291,22 @@ func (w *wmodel) proxy(emu http.Handler) http.Handler {
 			emu.ServeHTTP(rw, r)
 			return
 		}
-		if w.rng.IntN(100) < 50 {
+		w.windows++
+		w.ledger.window = w.windows
+		defer func() { w.ledger.window = 0 }()
+		var pre [][]syncd.Cell // the tab as syncd's read saw it, if a gesture changed it since
+		if w.rng.IntN(100) < w.inWindow {
 			w.gesture(w.step, "inside syncd's window")
+			pre = w.per.seen
 			if w.bgErr != nil {
 				http.Error(rw, "model failed", http.StatusInternalServerError)
 				return
 			}
 		}
 		k := w.rng.IntN(100)
+		if !w.kills {
+			k = 100
+		}
 		if k < 10 {
 			w.ops["kill before write"]++
 			w.logf("  kill syncd before its write reaches the sheet")
@@ -303,7 +328,10 @@ func (w *wmodel) proxy(emu http.Handler) http.Handler {
 		if err != nil {
 			w.bgErr = err
 		}
-		keys, vals := w.ledger.overwrittenBy(fmt.Sprintf("syncd's write at step %d (incarnation %d)", w.step, w.life), before.grid, after.grid, w.tableKeys())
+		if pre == nil {
+			pre = before.grid
+		}
+		keys, vals := w.ledger.overwrittenBy(fmt.Sprintf("syncd's write at step %d (incarnation %d)", w.step, w.life), pre, before.grid, after.grid, w.tableKeys())
 		if len(keys) > 0 {
 			w.ops["syncd's write took a table row off the tab"]++
 			w.logf("  syncd's write took the rows of key(s) %v off the tab", keys)
