@@ -23,19 +23,35 @@ import (
 // of every value a person typed.
 
 const modelSchema = `
-CREATE TABLE m (id text PRIMARY KEY, amount numeric, note text, memo text, label text);
+CREATE SEQUENCE m_seq;
+-- The default key is what a row typed into the tab without a key gets
+-- (sheet_inserts).
+CREATE TABLE m (id text PRIMARY KEY DEFAULT 's' || nextval('m_seq'), amount numeric, note text, memo text, label text);
 -- What reached the table, row by row: the model's proof of where each
--- typed value went.
-CREATE TABLE audit (seq bigserial, id text, col text, val text);
+-- value went. op is I, U or D; who is the writer's application_name (the
+-- application's pool calls itself "app"); an INSERT records every
+-- non-NULL column, an UPDATE the columns it changed, a DELETE the key.
+CREATE TABLE audit (seq bigserial, op text, who text, id text, col text, val text);
 CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	INSERT INTO audit (id, col, val)
-	SELECT NEW.id, c.col, c.val FROM (VALUES ('amount', NEW.amount::text, OLD.amount::text),
+	IF TG_OP = 'DELETE' THEN
+		INSERT INTO audit (op, who, id) VALUES ('D', current_setting('application_name'), OLD.id);
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'INSERT' THEN
+		INSERT INTO audit (op, who, id, col, val)
+		SELECT 'I', current_setting('application_name'), NEW.id, c.col, c.val FROM (VALUES ('id', NEW.id), ('amount', NEW.amount::text),
+			('note', NEW.note), ('memo', NEW.memo), ('label', NEW.label)) c(col, val)
+		WHERE c.val IS NOT NULL;
+		RETURN NULL;
+	END IF;
+	INSERT INTO audit (op, who, id, col, val)
+	SELECT 'U', current_setting('application_name'), NEW.id, c.col, c.val FROM (VALUES ('id', NEW.id, OLD.id), ('amount', NEW.amount::text, OLD.amount::text),
 		('note', NEW.note, OLD.note), ('memo', NEW.memo, OLD.memo), ('label', NEW.label, OLD.label)) c(col, val, old)
 	WHERE c.val IS DISTINCT FROM c.old;
 	RETURN NULL;
 END $$;
-CREATE TRIGGER audit AFTER UPDATE ON m FOR EACH ROW EXECUTE FUNCTION audit();`
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON m FOR EACH ROW EXECUTE FUNCTION audit();`
 
 const modelMirror = `  - name: m
     table: public.m
@@ -92,8 +108,8 @@ func (md *model) logf(format string, args ...any) {
 func (md *model) fail(format string, args ...any) {
 	md.b.t.Helper()
 	tail := md.log
-	if len(tail) > 60 {
-		tail = tail[len(tail)-60:]
+	if len(tail) > 150 {
+		tail = tail[len(tail)-150:]
 	}
 	md.b.t.Fatalf("%s\nlast steps:\n  %s", fmt.Sprintf(format, args...), strings.Join(tail, "\n  "))
 }
@@ -476,7 +492,7 @@ func shown(c syncd.Cell) string {
 func (md *model) check(reconciled bool) {
 	md.b.t.Helper()
 	audit := map[string][]string{} // val → keys it was written to
-	rows, err := md.b.pool.Query(md.b.ctx, `SELECT id, val FROM audit WHERE val IS NOT NULL`)
+	rows, err := md.b.pool.Query(md.b.ctx, `SELECT id, val FROM audit WHERE op = 'U' AND val IS NOT NULL`)
 	if err != nil {
 		md.b.t.Fatal(err)
 	}
