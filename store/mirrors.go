@@ -134,7 +134,10 @@ type Unverified struct {
 	Rows map[string]Aim `json:"rows,omitempty"`
 	// Removals are the keyed rows right above and below each run of rows
 	// deleted by index: adjacent if the deletion hit what it aimed at.
+	// Removed are the keys of those rows: still in the tab, they are rows
+	// the deletion missed, never rows a person typed.
 	Removals [][2]string `json:"removals,omitempty"`
+	Removed  []string    `json:"removed,omitempty"`
 }
 
 // Aim is what one row written by index must look like if the write hit
@@ -160,6 +163,7 @@ func (u *Unverified) Add(o Unverified) {
 		u.Rows[k] = a
 	}
 	u.Removals = append(u.Removals, o.Removals...)
+	u.Removed = append(u.Removed, o.Removed...)
 }
 
 // MarkUnverified records, before syncd sends a write that addresses a

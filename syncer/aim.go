@@ -49,6 +49,9 @@ func aimOf(order []string, written, deleted []int, kept func(r int) ([]int, []sy
 		u.Rows[order[r]] = a
 	}
 	for r := range gone {
+		if r < len(order) && order[r] != "" {
+			u.Removed = append(u.Removed, order[r])
+		}
 		if gone[r-1] {
 			continue // not the top of its run
 		}

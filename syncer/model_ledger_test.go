@@ -98,6 +98,13 @@ func (l *ledger) observe(step int, how string, before, after [][]syncd.Cell) {
 				if v == "" || shows(b[k], c, v) {
 					continue
 				}
+				if strings.HasPrefix(how, "overtype") && c != 0 {
+					// Only the key cell was typed: the row's other cells
+					// are its record's own, not values put under a new
+					// key (a key typed over is an edit of a non-editable
+					// cell, put back; issue 19).
+					continue
+				}
 				l.placed = append(l.placed, &placement{step: step, how: how, key: k, col: c, val: v, window: l.window})
 				l.triples[triple(k, c, v)] = true
 				if k == "" {
@@ -323,7 +330,10 @@ func (w *wmodel) checkNothingLost(i int) {
 func recorded(cs []conflictRow, p *placement) bool {
 	col := modelCols[p.col]
 	for _, c := range cs {
-		if c.column == col && c.sheet == p.val && (c.key == p.key || p.key == "") {
+		// A key typed over a record's key is recorded under the record's
+		// key (the row is that record's, its key cell put back), not
+		// under the typed one.
+		if c.column == col && c.sheet == p.val && (c.key == p.key || p.key == "" || p.col == 0) {
 			return true
 		}
 		if c.column == "" && strings.Contains(c.sheet, fmt.Sprintf("%q:%q", col, p.val)) {

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,9 @@ func (mem *sheetRowMemory) remember(mirror string, keys map[string]bool) {
 func (s *Syncer) shownBefore(m *mirror, in diffInput, key string) bool {
 	if _, ok := in.bases[key]; ok {
 		return true
+	}
+	if slices.Contains(in.unverified.Removed, key) {
+		return true // a row syncd meant to delete, which its write missed
 	}
 	return s.sheetRows.knew(m.Name, key)
 }
