@@ -290,6 +290,7 @@ func (s *Server) exhaustQuota() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.quota = newQuotas(60, 60)
+	s.quota.project = s.projectNumber()
 	now := s.now()
 	for _, w := range []bool{false, true} {
 		for s.quota.take("anonymous", w, now) == nil {
