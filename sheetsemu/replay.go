@@ -49,6 +49,9 @@ type interaction struct {
 			String string `json:"string"`
 		} `json:"body"`
 	} `json:"response"`
+	// contentType is the answer's Content-Type while a Recorder holds
+	// the interaction; it is not read from cassettes.
+	contentType string
 }
 
 // ReplayDir replays every *.json cassette in dir (sorted by name) against
@@ -115,7 +118,15 @@ func ReplayCassette(path string) ReplayResult {
 			// the request through the emulator with its quota exhausted.
 			r.srv.exhaustQuota()
 		}
+		disabled := recordedDisabledAPI(it.Response.Status.Code, it.Response.Body.String)
+		if disabled != "" {
+			// The project had this API switched off when this was recorded.
+			_ = r.srv.DisableAPI(disabled)
+		}
 		r.srv.ServeHTTP(rec, req)
+		if disabled != "" {
+			_ = r.srv.EnableAPI(disabled)
+		}
 		r.srv.SetQuota(0, 0)
 		if it.Response.Status.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != "" {
 			res.Reason = fmt.Sprintf("#%d: 429 with Retry-After, the recording has none", i)
@@ -296,6 +307,21 @@ func (s *Server) exhaustQuota() {
 		for s.quota.take("anonymous", w, now) == nil {
 		}
 	}
+}
+
+// recordedDisabledAPI names the API a recorded 403 SERVICE_DISABLED answer
+// was about, or "" for any other answer.
+func recordedDisabledAPI(code int, body string) string {
+	if code != http.StatusForbidden || !strings.Contains(body, "accessNotConfigured") {
+		return ""
+	}
+	if strings.Contains(body, "drive.googleapis.com") {
+		return APIDrive
+	}
+	if strings.Contains(body, "sheets.googleapis.com") {
+		return APISheets
+	}
+	return ""
 }
 
 // projectNumbers are the recording account's Cloud project, which a replay
