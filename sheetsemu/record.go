@@ -290,7 +290,8 @@ type scrubber struct {
 func newScrubber(secrets []string) *scrubber {
 	s := &scrubber{ids: map[string]string{}, emails: map[string]string{}, keyIDs: map[string]string{}}
 	for _, v := range secrets {
-		if v != "" {
+		// Too short a value would scrub ordinary words out of cells.
+		if len(v) >= 6 {
 			s.secrets = append(s.secrets, v)
 		}
 	}
