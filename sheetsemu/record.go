@@ -53,10 +53,15 @@ type Recorder struct {
 	log    *zap.Logger
 	client *http.Client
 
-	mu    sync.Mutex
-	name  string
-	raw   []interaction // the current cassette, unscrubbed, in memory only
-	scrub *scrubber
+	// serial makes requests reach the upstream one at a time, so that the
+	// cassette's order is the order the upstream applied them in (a
+	// replay is sequential; two overlapping requests could otherwise be
+	// written in the other order than they took effect).
+	serial sync.Mutex
+	mu     sync.Mutex
+	name   string
+	raw    []interaction // the current cassette, unscrubbed, in memory only
+	scrub  *scrubber
 }
 
 // NewRecorder builds a Recorder writing to opts.Dir, starting a cassette
@@ -124,6 +129,8 @@ func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeAPIError(w, badRequest("read request body: %v", err))
 		return
 	}
+	r.serial.Lock()
+	defer r.serial.Unlock()
 	status, hdr, respBody, err := r.forward(req, body)
 	if err != nil {
 		r.log.Warn("upstream failed", zap.String("path", req.URL.Path), zap.Error(err))
@@ -361,4 +368,15 @@ func stable(m map[string]string, v, format string) string {
 	p := fmt.Sprintf(format, len(m)+1)
 	m[v] = p
 	return p
+}
+
+// CredentialSecrets returns the identifying fields of a service-account
+// JSON file (private_key_id, client_email, client_id, project_id), for
+// RecorderOptions.Secrets.
+func CredentialSecrets(raw []byte) ([]string, error) {
+	var c serviceAccountFile
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("credential secrets: %w", err)
+	}
+	return []string{c.PrivateKeyID, c.ClientEmail, c.ClientID, c.ProjectID}, nil
 }

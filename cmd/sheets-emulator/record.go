@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -54,14 +53,9 @@ func credentialSecrets(path string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scrub credentials: %w", err)
 	}
-	var c struct {
-		PrivateKeyID string `json:"private_key_id"`
-		ClientEmail  string `json:"client_email"`
-		ClientID     string `json:"client_id"`
-		ProjectID    string `json:"project_id"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
+	secrets, err := sheetsemu.CredentialSecrets(raw)
+	if err != nil {
 		return nil, fmt.Errorf("scrub credentials %s: %w", path, err)
 	}
-	return []string{c.PrivateKeyID, c.ClientEmail, c.ClientID, c.ProjectID}, nil
+	return secrets, nil
 }
