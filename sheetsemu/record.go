@@ -105,8 +105,8 @@ func (r *Recorder) Start(name string) error {
 	return nil
 }
 
-// recordedHeaders are the request headers forwarded upstream: everything
-// but hop-by-hop headers and Accept-Encoding (dropped so that the
+// droppedHeaders are the request headers never forwarded upstream: the
+// hop-by-hop headers and Accept-Encoding (dropped so that the
 // transport decompresses and the cassette holds plain text).
 var droppedHeaders = map[string]bool{"Accept-Encoding": true, "Connection": true, "Keep-Alive": true,
 	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true}
