@@ -1,5 +1,3 @@
-//go:build conformance
-
 package conformance
 
 import (
@@ -13,14 +11,27 @@ import (
 	"github.com/syncd/syncd/internal/testworld"
 )
 
+// scenarios are the end-to-end scenarios a conformance run records, each
+// into a cassette of its name.
+var scenarios = []struct {
+	name string
+	run  func(*testing.T, *target)
+}{
+	{"Mirror", scenarioMirror},
+	{"Deletion", scenarioDeletion},
+	{"EditBack", scenarioEditBack},
+	{"Reconcile", scenarioReconcile},
+	{"SchemaChange", scenarioSchemaChange},
+}
+
 // timeout bounds every wait: Google answers in hundreds of milliseconds
 // and the checker keeps to its own per-minute quota.
 const timeout = 2 * time.Minute
 
-// TestMirror: a table appears in its tab, and later inserts and updates
+// scenarioMirror: a table appears in its tab, and later inserts and updates
 // follow.
-func TestMirror(t *testing.T) {
-	w := newWorld(t)
+func scenarioMirror(t *testing.T, tg *target) {
+	w := newWorld(t, tg, "Mirror")
 	w.run()
 	w.mirrored(timeout)
 	pgtest.Exec(t, w.URL, `INSERT INTO public.conformance_items VALUES (4, 'rivets', 40, 'new');
@@ -28,19 +39,19 @@ func TestMirror(t *testing.T) {
 	w.mirrored(timeout)
 }
 
-// TestDeletion: a row deleted in Postgres leaves the tab.
-func TestDeletion(t *testing.T) {
-	w := newWorld(t)
+// scenarioDeletion: a row deleted in Postgres leaves the tab.
+func scenarioDeletion(t *testing.T, tg *target) {
+	w := newWorld(t, tg, "Deletion")
 	w.run()
 	w.mirrored(timeout)
 	pgtest.Exec(t, w.URL, `DELETE FROM public.conformance_items WHERE id = 2`)
 	w.mirrored(timeout)
 }
 
-// TestEditBack: a person types into an editable cell and the value
+// scenarioEditBack: a person types into an editable cell and the value
 // reaches Postgres.
-func TestEditBack(t *testing.T) {
-	w := newWorld(t)
+func scenarioEditBack(t *testing.T, tg *target) {
+	w := newWorld(t, tg, "EditBack")
 	w.run()
 	w.mirrored(timeout)
 	at := w.cell("3", "note")
@@ -57,10 +68,10 @@ func TestEditBack(t *testing.T) {
 	})
 }
 
-// TestReconcile: `syncd reconcile` fills the tab, and a later pass puts a
+// scenarioReconcile: `syncd reconcile` fills the tab, and a later pass puts a
 // vandalised cell back.
-func TestReconcile(t *testing.T) {
-	w := newWorld(t)
+func scenarioReconcile(t *testing.T, tg *target) {
+	w := newWorld(t, tg, "Reconcile")
 	if code, out := testworld.RunSyncd(t, "reconcile", "-config", w.cfg); code != 0 {
 		t.Fatalf("syncd reconcile: %d\n%s", code, out)
 	}
@@ -76,10 +87,10 @@ func TestReconcile(t *testing.T) {
 	w.mirrored(timeout)
 }
 
-// TestSchemaChange: a column added to the table shows in the tab without
+// scenarioSchemaChange: a column added to the table shows in the tab without
 // a restart.
-func TestSchemaChange(t *testing.T) {
-	w := newWorld(t)
+func scenarioSchemaChange(t *testing.T, tg *target) {
+	w := newWorld(t, tg, "SchemaChange")
 	w.run()
 	w.mirrored(timeout)
 	pgtest.Exec(t, w.URL, `ALTER TABLE public.conformance_items ADD COLUMN price numeric(8,2) DEFAULT 1.5`)

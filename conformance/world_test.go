@@ -1,5 +1,3 @@
-//go:build conformance
-
 package conformance
 
 import (
@@ -7,9 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,64 +20,31 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testworld.Main(m)) }
 
-// The run's target, from the environment (scripts/conformance checks
-// them before running the tests).
-const (
-	envCredentials = "SYNCD_GOOGLE_CREDENTIALS"
-	envSpreadsheet = "SYNCD_GOOGLE_SPREADSHEET"
-	envEndpoint    = "SYNCD_GOOGLE_ENDPOINT"
-	envCassettes   = "SYNCD_CONFORMANCE_CASSETTES"
-	envReads       = "SYNCD_CONFORMANCE_READS_PER_MINUTE"
-)
-
-// proxy is the one recorder of the test binary, in front of the target.
-var proxy struct {
-	once sync.Once
-	rec  *sheetsemu.Recorder
-	url  string
-	err  error
+// target is where a run's scenarios go: a recording proxy (url) in front
+// of Google or an emulator, the spreadsheet they work in, the key they
+// use, and the checker's read budget per minute.
+type target struct {
+	url, id, creds string
+	rec            *sheetsemu.Recorder
+	reads          int
 }
 
-// recorder starts (once) the recording proxy in front of the target and
-// begins the cassette name; it fails t when the environment is incomplete.
-func recorder(t *testing.T, name string) string {
-	t.Helper()
-	creds, id := os.Getenv(envCredentials), os.Getenv(envSpreadsheet)
-	if creds == "" || id == "" {
-		t.Fatalf("%s and %s must be set (make conformance says how)", envCredentials, envSpreadsheet)
+// newTarget starts a recorder in front of upstream writing cassettes to
+// dir, and serves it until the test binary ends (tests share it).
+func newTarget(upstream, dir, id, creds string, reads int) (*target, error) {
+	raw, err := os.ReadFile(creds)
+	if err != nil {
+		return nil, fmt.Errorf("conformance target: %w", err)
 	}
-	proxy.once.Do(func() {
-		upstream := os.Getenv(envEndpoint)
-		if upstream == "" {
-			upstream = sheetsemu.GoogleSheetsUpstream
-		}
-		dir := os.Getenv(envCassettes)
-		if dir == "" {
-			dir = filepath.Join("..", "testdata", "conformance-cassettes")
-		}
-		raw, err := os.ReadFile(creds)
-		if err != nil {
-			proxy.err = err
-			return
-		}
-		secrets, err := sheetsemu.CredentialSecrets(raw)
-		if err != nil {
-			proxy.err = err
-			return
-		}
-		proxy.rec, proxy.err = sheetsemu.NewRecorder(sheetsemu.RecorderOptions{Upstream: upstream, Dir: dir, Secrets: secrets})
-		if proxy.err == nil {
-			// Lives as long as the test binary: every test records through it.
-			proxy.url = httptest.NewServer(proxy.rec).URL
-		}
-	})
-	if proxy.err != nil {
-		t.Fatal(proxy.err)
+	secrets, err := sheetsemu.CredentialSecrets(raw)
+	if err != nil {
+		return nil, fmt.Errorf("conformance target: %w", err)
 	}
-	if err := proxy.rec.Start(name); err != nil {
-		t.Fatal(err)
+	rec, err := sheetsemu.NewRecorder(sheetsemu.RecorderOptions{Upstream: upstream, Dir: dir, Secrets: secrets})
+	if err != nil {
+		return nil, fmt.Errorf("conformance target: %w", err)
 	}
-	return proxy.url
+	return &target{url: httptest.NewServer(rec).URL, id: id, creds: creds, rec: rec, reads: reads}, nil
 }
 
 // world is one scenario: a fresh database with an items table, the
@@ -99,26 +61,26 @@ type world struct {
 const itemsSchema = `CREATE TABLE public.conformance_items (id int PRIMARY KEY, name text NOT NULL, qty int, note text);
 INSERT INTO public.conformance_items VALUES (1, 'bolts', 10, NULL), (2, 'nuts', 20, 'keep dry'), (3, 'washers', 30, NULL);`
 
-// newWorld records into the cassette named after the test; its first
-// interaction is a spreadsheets.get, which a replay loads as the
+// newWorld records the scenario name into the cassette name.json; its
+// first interaction is a spreadsheets.get, which a replay loads as the
 // spreadsheet it starts from.
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, tg *target, name string) *world {
 	t.Helper()
-	url := recorder(t, t.Name())
+	if err := tg.rec.Start(name); err != nil {
+		t.Fatal(err)
+	}
+	url := tg.url
 	tw := testworld.New(t, testworld.Options{Schema: itemsSchema})
 	// The world's own emulator stays idle: everything goes to the target.
-	tw.ID, tw.Endpoint, tw.CredentialsFile = os.Getenv(envSpreadsheet), url, os.Getenv(envCredentials)
-	w := &world{World: tw, tab: "syncd conformance " + t.Name()}
+	tw.ID, tw.Endpoint, tw.CredentialsFile = tg.id, url, tg.creds
+	w := &world{World: tw, tab: "syncd conformance " + name}
 	var err error
 	w.raw, err = gsheets.NewService(tw.Ctx, option.WithEndpoint(url+"/"), option.WithCredentialsFile(tw.CredentialsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.dropTab() // a run that died may have left it behind
-	reads := 30
-	if v, err := strconv.Atoi(os.Getenv(envReads)); err == nil && v > 0 {
-		reads = v
-	}
+	reads := tg.reads
 	// The checker keeps under Google's per-minute quota on its own.
 	if w.checker, err = sheets.New(tw.Ctx, sheets.Options{SpreadsheetID: tw.ID, Endpoint: url, CredentialsFile: tw.CredentialsFile,
 		Quota: sheets.NewQuota(reads, reads, nil)}); err != nil {
