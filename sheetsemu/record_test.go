@@ -150,3 +150,39 @@ func TestRecorderRefusesBadCassetteNames(t *testing.T) {
 		t.Error("a recorder without upstream was built")
 	}
 }
+
+func TestRecorderSendsDriveCallsToDrivesHost(t *testing.T) {
+	got := make(chan string, 2)
+	host := func(name string) *httptest.Server {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got <- name + " " + r.URL.Path + " " + r.Header.Get("Authorization")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{}`))
+		}))
+		t.Cleanup(ts.Close)
+		return ts
+	}
+	sheetsHost, driveHost := host("sheets"), host("drive")
+	rec, err := NewRecorder(RecorderOptions{Upstream: sheetsHost.URL, DriveUpstream: driveHost.URL, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(rec)
+	t.Cleanup(proxy.Close)
+	for _, path := range []string{"/drive/v3/files/abc", "/v4/spreadsheets/abc"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, proxy.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer ya29.caller")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if a, b := <-got, <-got; a != "drive /drive/v3/files/abc Bearer ya29.caller" || b != "sheets /v4/spreadsheets/abc Bearer ya29.caller" {
+		t.Fatalf("upstreams saw %q and %q", a, b)
+	}
+	google, err := NewRecorder(RecorderOptions{Upstream: GoogleSheetsUpstream + "/", Dir: t.TempDir()})
+	if err != nil || google.opts.DriveUpstream != GoogleDriveUpstream {
+		t.Fatalf("Drive upstream beside Google's Sheets = %q, %v", google.opts.DriveUpstream, err)
+	}
+}
