@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 
-.PHONY: all build demo test vet bench arm64 clean
+.PHONY: all build demo test vet bench conformance arm64 clean
 
 all: build
 
@@ -35,6 +35,12 @@ vet:
 bench:
 	./scripts/ensure-postgres
 	$(GO) test -tags bench -run '^TestWriteBenchmarksMD$$' -count=1 -timeout 40m -v ./bench
+
+# syncd's end-to-end scenarios against a real spreadsheet through the
+# recording proxy (docs/CONFORMANCE-RUN.md). Without SYNCD_GOOGLE_CREDENTIALS
+# and SYNCD_GOOGLE_SPREADSHEET it says what to set and exits 0.
+conformance:
+	GO=$(GO) ./scripts/conformance
 
 arm64:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/syncd-linux-arm64 ./cmd/syncd

@@ -104,10 +104,12 @@ type issuedToken struct {
 type authority struct {
 	accounts map[string]ServiceAccount
 	tokens   map[string]issuedToken
+	// refused are accounts the token endpoint refuses (revoke.go).
+	refused map[string]Refusal
 }
 
 func newAuthority(accts []ServiceAccount) *authority {
-	a := &authority{accounts: map[string]ServiceAccount{}, tokens: map[string]issuedToken{}}
+	a := &authority{accounts: map[string]ServiceAccount{}, tokens: map[string]issuedToken{}, refused: map[string]Refusal{}}
 	for _, sa := range accts {
 		a.accounts[sa.Email] = sa
 	}
@@ -167,12 +169,13 @@ func (s *Server) authenticate(q *apiRequest) (string, *apiError) {
 	if !ok || tok == "" {
 		return "", unauthenticated()
 	}
-	if t, ok := s.auth.tokens[tok]; ok && s.now().Before(t.expires) {
+	// A refused account's tokens stop working at once (revoke.go).
+	if t, ok := s.auth.tokens[tok]; ok && s.now().Before(t.expires) && s.auth.refused[t.email] == "" {
 		return t.email, nil
 	}
 	// Self-signed JWTs (used by newer Google auth libraries instead of a
 	// token exchange) are accepted directly.
-	if email, err := s.verifyJWT(tok); err == nil {
+	if email, err := s.verifyJWT(tok); err == nil && s.auth.refused[email] == "" {
 		return email, nil
 	}
 	return "", unauthenticated()
@@ -233,7 +236,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	email, err := s.verifyJWT(r.PostForm.Get("assertion"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": string(RefuseKeyDeleted)})
+		return
+	}
+	if why := s.auth.refused[email]; why != "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": string(why)})
 		return
 	}
 	b := make([]byte, 24)

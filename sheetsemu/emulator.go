@@ -33,6 +33,23 @@ type Options struct {
 	// ReadQuota and WriteQuota are requests per minute per user
 	// (credential); 0 means unlimited.
 	ReadQuota, WriteQuota int
+	// ProjectQuota is Sheets read and write requests per minute (each)
+	// for all users of the project together, beside the per-user
+	// ReadQuota and WriteQuota; Google's is DefaultProjectQuota. 0 means
+	// unlimited.
+	ProjectQuota int
+	// ProjectNumber is the Cloud project number named in quota and
+	// API-not-enabled bodies; empty means DefaultProjectNumber.
+	ProjectNumber string
+	// DisabledAPIs are APIs (APIDrive, APISheets) switched off at start,
+	// as in a project that has not enabled them; unknown names are
+	// logged and ignored (the command validates them first). EnableAPI
+	// switches one on at run time.
+	DisabledAPIs []string
+	// RefusedAccounts maps service-account e-mails to the reason the
+	// token endpoint refuses them (a deleted key, a deleted account);
+	// see Server.RefuseServiceAccount.
+	RefusedAccounts map[string]Refusal
 	// DriveQuota is Drive v3 requests per minute per user, a bucket of
 	// its own (Drive calls never spend the Sheets quotas); 0 means
 	// unlimited. The command's default is DefaultDriveQuota.
@@ -97,6 +114,8 @@ type Server struct {
 	// beforeWrite is the BeforeBatchUpdate hook, read without s.mu so
 	// that it costs one atomic load when unset.
 	beforeWrite atomic.Pointer[func(spreadsheetID string)]
+	// disabled are the APIs switched off (apis.go).
+	disabled map[string]bool
 }
 
 // New builds a Server. When opts.StatePath names an existing file its
@@ -125,9 +144,20 @@ func New(opts Options) *Server {
 		rng:          rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	s.SetBeforeBatchUpdate(opts.BeforeBatchUpdate)
-	s.quota = newQuotas(opts.ReadQuota, opts.WriteQuota)
+	s.quota = s.newQuotas(opts.ReadQuota, opts.WriteQuota)
 	s.quota.drive = opts.DriveQuota
 	s.auth = newAuthority(opts.ServiceAccounts)
+	for email, why := range opts.RefusedAccounts {
+		s.auth.refused[email] = why
+	}
+	s.disabled = map[string]bool{}
+	for _, api := range opts.DisabledAPIs {
+		if n, err := ParseAPIName(api); err != nil {
+			log.Warn("API not disabled", zap.Error(err))
+		} else {
+			s.disabled[n] = true
+		}
+	}
 	if opts.StatePath != "" {
 		if err := s.restoreState(opts.StatePath); err != nil {
 			log.Warn("state not restored", zap.String("path", opts.StatePath), zap.Error(err))
@@ -176,8 +206,28 @@ func (s *Server) SetQuota(readsPerMinute, writesPerMinute int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	drive := s.quota.drive
-	s.quota = newQuotas(readsPerMinute, writesPerMinute)
+	s.quota = s.newQuotas(readsPerMinute, writesPerMinute)
 	s.quota.drive = drive
+}
+
+// SetProjectQuota changes the per-project read and write quotas
+// (Options.ProjectQuota; 0 = unlimited) and refills the project's buckets.
+func (s *Server) SetProjectQuota(perMinute int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.ProjectQuota = perMinute
+	s.quota.projectLimit = perMinute
+	delete(s.quota.buckets, "pr")
+	delete(s.quota.buckets, "pw")
+}
+
+// newQuotas builds empty buckets with the server's project quota and
+// number; callers hold s.mu or are New.
+func (s *Server) newQuotas(read, write int) *quotas {
+	q := newQuotas(read, write)
+	q.projectLimit = s.opts.ProjectQuota
+	q.project = s.projectNumber()
+	return q
 }
 
 // SetDriveQuota changes the per-minute Drive quota (0 = unlimited) and

@@ -14,32 +14,48 @@ type bucket struct {
 	last   time.Time
 }
 
-// quotas holds per-user read and write buckets, and a Drive bucket apart
-// from them (Drive calls spend Drive's quota, not Sheets'); a limit of 0
-// disables the corresponding bucket.
+// quotas holds per-user read and write buckets, the project's read and
+// write buckets shared by every user, and a Drive bucket apart from them
+// (Drive calls spend Drive's quota, not Sheets'); a limit of 0 disables
+// the corresponding bucket. project is the project number the 429 bodies
+// name.
 type quotas struct {
 	read, write, drive int
-	buckets            map[string]*bucket
+	// projectLimit is Sheets requests per minute for all users together,
+	// reads and writes each (Google's 300).
+	projectLimit int
+	project      string
+	buckets      map[string]*bucket
 }
 
 func newQuotas(read, write int) *quotas {
 	return &quotas{read: read, write: write, buckets: map[string]*bucket{}}
 }
 
-// take consumes one request token for user or returns Google's 429 body.
+// take consumes one request token for user, then one of the project's,
+// or returns Google's 429 body for the quota that is spent. A request the
+// project's quota refuses has still spent the user's token (the stricter
+// answer; see CONFORMANCE.md).
 func (q *quotas) take(user string, write bool, now time.Time) *apiError {
 	limit := q.read
-	key := "r:" + user
+	key, pkey := "r:"+user, "pr"
 	if write {
-		limit, key = q.write, "w:"+user
+		limit, key, pkey = q.write, "w:"+user, "pw"
 	}
-	if limit <= 0 {
-		return nil
+	if limit > 0 && !q.spend(key, limit, now) {
+		return quotaExceeded(write, limit, false, q.projectNumber())
 	}
-	if !q.spend(key, limit, now) {
-		return quotaExceeded(write, limit)
+	if q.projectLimit > 0 && !q.spend(pkey, q.projectLimit, now) {
+		return quotaExceeded(write, q.projectLimit, true, q.projectNumber())
 	}
 	return nil
+}
+
+func (q *quotas) projectNumber() string {
+	if q.project == "" {
+		return DefaultProjectNumber
+	}
+	return q.project
 }
 
 // takeDrive consumes one Drive request token for user or returns the
@@ -75,6 +91,12 @@ func (q *quotas) spend(key string, limit int, now time.Time) bool {
 // developers.google.com/drive/api/guides/limits); -drive-quota's default.
 const DefaultDriveQuota = 12000
 
+// DefaultProjectQuota is Google's Sheets quota per project: 300 read and
+// 300 write requests a minute for all users together
+// (developers.google.com/sheets/api/limits); -project-quota's value when
+// the project quota is wanted at Google's size.
+const DefaultProjectQuota = 300
+
 // driveRateLimited is Drive's answer to a spent per-user quota: a 403
 // userRateLimitExceeded in Drive's envelope (no "status"), not the Sheets
 // 429 RESOURCE_EXHAUSTED. Of the two answers Drive documents (403 for the
@@ -94,18 +116,24 @@ func driveRateLimited() *apiError {
 }
 
 // quotaExceeded builds the exact 429 RESOURCE_EXHAUSTED error Google sends
-// for the per-user per-minute limit.
-func quotaExceeded(write bool, limit int) *apiError {
-	metric, limitName, short := "read_requests", "ReadRequestsPerMinutePerUser", "Read requests"
+// for the per-user per-minute limit ("Write requests per minute per user",
+// WriteRequestsPerMinutePerUser) or, with perProject, the project's
+// ("Write requests per minute", WriteRequestsPerMinute).
+func quotaExceeded(write bool, limit int, perProject bool, project string) *apiError {
+	metric, limitName, short := "read_requests", "ReadRequestsPerMinute", "Read requests"
 	if write {
-		metric, limitName, short = "write_requests", "WriteRequestsPerMinutePerUser", "Write requests"
+		metric, limitName, short = "write_requests", "WriteRequestsPerMinute", "Write requests"
 	}
-	const project = "0"
+	label := short + " per minute"
+	if !perProject {
+		limitName += "PerUser"
+		label += " per user"
+	}
 	return &apiError{
 		Code:   http.StatusTooManyRequests,
 		Status: "RESOURCE_EXHAUSTED",
-		Message: fmt.Sprintf("Quota exceeded for quota metric '%s' and limit '%s per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:%s'.",
-			short, short, project),
+		Message: fmt.Sprintf("Quota exceeded for quota metric '%s' and limit '%s' of service 'sheets.googleapis.com' for consumer 'project_number:%s'.",
+			short, label, project),
 		Details: []any{map[string]any{
 			"@type":  "type.googleapis.com/google.rpc.ErrorInfo",
 			"reason": "RATE_LIMIT_EXCEEDED",

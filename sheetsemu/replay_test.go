@@ -128,3 +128,22 @@ func TestBetamaxCassetteIsRead(t *testing.T) {
 		t.Fatalf("decoded body %q", got)
 	}
 }
+
+// TestReplayConformanceCassettes replays what `make conformance` recorded
+// (testdata/conformance-cassettes: syncd's end-to-end scenarios, scrubbed
+// by the recorder); every cassette must replay.
+func TestReplayConformanceCassettes(t *testing.T) {
+	dir := findFixture(t, "conformance-cassettes")
+	results, err := ReplayDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 5 {
+		t.Fatalf("only %d conformance cassettes in %s", len(results), dir)
+	}
+	for _, r := range results {
+		if !r.Pass {
+			t.Errorf("FAIL %s: %s", r.Name, r.Reason)
+		}
+	}
+}

@@ -88,6 +88,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]uint64{"version": v})
 		return
+	case path == "/_emulator/apis":
+		s.serveAPIsAdmin(w, r)
+		return
+	case path == "/_emulator/accounts":
+		s.serveAccountsAdmin(w, r)
+		return
 	case path == "/token" || path == "/oauth2/v4/token":
 		s.serveToken(w, r)
 		return
@@ -255,6 +261,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, q *apiRequest, h handlerFunc) {
 		return
 	}
 	q.user = user
+	// An API the project has not enabled answers before any quota is
+	// spent: Google checks the service before the consumer's quota.
+	if e := s.apiDisabled(q); e != nil {
+		writeAPIError(w, e)
+		return
+	}
 	var quotaErr *apiError
 	if q.drive { // Drive calls spend Drive's quota, never the Sheets one
 		quotaErr = s.quota.takeDrive(user, s.now())

@@ -1,6 +1,7 @@
 // Command sheets-emulator serves the Google Sheets API v4 emulator from
-// package sheetsemu, or replays recorded real API traffic against it
-// (-replay) to measure conformance.
+// package sheetsemu, replays recorded real API traffic against it
+// (-replay) to measure conformance, or records traffic to another server,
+// Google or an emulator, as scrubbed cassettes (-record).
 package main
 
 import (
@@ -46,12 +47,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2 // the flag package has printed why
 	}
-	if f.replay != "" {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch {
+	case f.replay != "":
 		err = runReplay(f.replay, stdout)
-	} else {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	case f.record != "":
+		err = record(ctx, f, stdout)
+	default:
 		err = serve(ctx, f, stdout)
-		stop()
 	}
 	switch {
 	case err == nil:
@@ -72,6 +76,13 @@ type flags struct {
 	driveVersionDelay           time.Duration
 	failRate                    float64
 	verbose                     bool
+	// First-hour refusals of a real project.
+	disabledAPIs   multiFlag
+	projectQuota   int
+	projectNumber  string
+	refuseAccounts multiFlag
+	// Recording proxy.
+	record, cassettes, scrubCreds string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -90,7 +101,62 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.replay, "replay", "", "replay every cassette in DIR and report conformance")
 	fs.StringVar(&f.saFile, "service-account", "", "service-account JSON: registered if it exists, generated (with token_uri at this server) otherwise; enables authentication")
 	fs.BoolVar(&f.verbose, "v", false, "log every request")
-	return f, fs.Parse(args)
+	fs.Var(&f.disabledAPIs, "disable-api", "answer every call of this API (drive or sheets; repeatable or a comma list) with Google's 403 for an API the project has not enabled; POST /_emulator/apis?enable=NAME switches it on")
+	fs.IntVar(&f.projectQuota, "project-quota", 0, fmt.Sprintf("read and write requests per minute for all users of the project together (Google's: %d; 0 = unlimited)", sheetsemu.DefaultProjectQuota))
+	fs.StringVar(&f.projectNumber, "project-number", sheetsemu.DefaultProjectNumber, "Cloud project number named in quota and API-not-enabled answers")
+	fs.Var(&f.refuseAccounts, "refuse-account", "EMAIL[=key|account]: the token endpoint refuses this service account as Google does for a deleted key (default) or account (repeatable)")
+	fs.StringVar(&f.record, "record", "", "recording proxy: forward every request to this upstream URL (\"google\" for Google's) with the caller's own token and write scrubbed cassettes to -cassettes")
+	fs.StringVar(&f.cassettes, "cassettes", "", "directory -record writes cassettes to")
+	fs.StringVar(&f.scrubCreds, "scrub-credentials", "", "service-account JSON whose private_key_id, client_email and client_id -record scrubs besides what it finds itself")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if err := f.validate(); err != nil {
+		fmt.Fprintf(stderr, "sheets-emulator: %v\n", err)
+		fs.Usage()
+		return f, err
+	}
+	return f, nil
+}
+
+// validate checks what the flag package cannot: API names, refusals and
+// the flags -record needs.
+func (f *flags) validate() error {
+	var apis []string
+	for _, v := range f.disabledAPIs {
+		for _, name := range strings.Split(v, ",") {
+			api, err := sheetsemu.ParseAPIName(name)
+			if err != nil {
+				return fmt.Errorf("-disable-api: %w", err)
+			}
+			apis = append(apis, api)
+		}
+	}
+	f.disabledAPIs = apis
+	if _, err := f.refused(); err != nil {
+		return err
+	}
+	if (f.record == "") != (f.cassettes == "") {
+		return errors.New("-record and -cassettes go together")
+	}
+	if f.record != "" && f.replay != "" {
+		return errors.New("-record and -replay exclude each other")
+	}
+	return nil
+}
+
+// refused parses -refuse-account into Options.RefusedAccounts.
+func (f *flags) refused() (map[string]sheetsemu.Refusal, error) {
+	out := map[string]sheetsemu.Refusal{}
+	for _, v := range f.refuseAccounts {
+		email, why, _ := strings.Cut(v, "=")
+		r, err := sheetsemu.ParseRefusal(why)
+		if err != nil || email == "" {
+			return nil, fmt.Errorf("-refuse-account %q: want EMAIL[=key|account]", v)
+		}
+		out[email] = r
+	}
+	return out, nil
 }
 
 // serve runs the emulator on f.addr, with the -load files loaded, until
@@ -104,7 +170,9 @@ func serve(ctx context.Context, f flags, stdout io.Writer) error {
 	}
 	opts := sheetsemu.Options{Logger: logger, Latency: f.latency, FailRate: f.failRate,
 		ReadQuota: f.readQuota, WriteQuota: f.writeQuota, StatePath: f.state,
-		DriveQuota: f.driveQuota, DriveVersionDelay: f.driveVersionDelay}
+		DriveQuota: f.driveQuota, DriveVersionDelay: f.driveVersionDelay,
+		DisabledAPIs: f.disabledAPIs, ProjectQuota: f.projectQuota, ProjectNumber: f.projectNumber}
+	opts.RefusedAccounts, _ = f.refused() // validated by parseFlags
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", f.addr, err)
