@@ -154,15 +154,23 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 	claimed := map[string]int{}
 	for _, r := range strangers {
 		p, ok := fingerprint(in.grid[r], cols)
-		if !ok {
-			continue
-		}
 		var missing, present []string
 		for _, k := range byPrint[p] {
+			if !ok {
+				break
+			}
 			if sc.count[k] == 0 && !in.pending[k] {
 				missing = append(missing, k)
 			} else {
 				present = append(present, k)
+			}
+		}
+		if len(missing)+len(present) == 0 {
+			if k := m.likeliest(in.grid[r], in, codec); k == "" {
+			} else if sc.count[k] == 0 && !in.pending[k] {
+				missing = []string{k}
+			} else {
+				present = []string{k}
 			}
 		}
 		switch {
@@ -181,6 +189,48 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 			sc.copyOf[r] = k
 		}
 	}
+}
+
+// likeliest returns the record a stranger row most likely is, or copies
+// (its key typed over, other cells perhaps typed too; or pasted with a new
+// key): the one sharing the most of the row's non-empty cells outside the
+// key, at least half of them, and strictly more than any other; "" when
+// none is. Taking a typed row for a record only puts that record back and
+// keeps what was typed as conflicts; taking an overtyped or pasted record
+// for a typed row would insert another record's values.
+func (m *mirror) likeliest(row []syncd.Cell, in diffInput, codec syncd.Codec) string {
+	filled := 0
+	for c := range m.Columns {
+		if !m.isKeyCol(c) && cellAt(row, c).Type != syncd.CellEmpty {
+			filled++
+		}
+	}
+	if filled == 0 {
+		return ""
+	}
+	best, bestScore, tie := "", 0, false
+	for _, rec := range in.rows {
+		score := 0
+		for c, col := range m.Columns {
+			got := cellAt(row, c)
+			if m.isKeyCol(c) || got.Type == syncd.CellEmpty {
+				continue
+			}
+			if want, _ := codec.Encode(col, rec.Values[c], in.loc); want == got {
+				score++
+			}
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore, tie = rec.Key, score, false
+		case score == bestScore && score > 0:
+			tie = true
+		}
+	}
+	if tie || bestScore == 0 || 2*bestScore < filled {
+		return ""
+	}
+	return best
 }
 
 // matchColumns are the columns whose cells identify a row apart from its
