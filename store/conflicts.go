@@ -27,6 +27,10 @@ const (
 	// ReasonHeldBack: a row deleted from a tab in a pass that deleted more
 	// than max_sheet_deletes rows; it was restored, not deleted.
 	ReasonHeldBack = "delete_held_back"
+	// ReasonRowDeleted: a row deleted from a tab whose cells Postgres
+	// changed since syncd showed them; it was restored, not deleted
+	// ("use sheet" deletes it, guarded like any deletion).
+	ReasonRowDeleted = "deleted_in_sheet"
 )
 
 // Conflict is a sheet value syncd did not apply to Postgres: both sides
