@@ -196,7 +196,7 @@ func TestUseSheetDeletesHeldBackRowsOnlyIfUnchanged(t *testing.T) {
 
 // TestUseSheetDeletesARowDeletedInTheSheet: a row deleted from the tab
 // whose note Postgres changed since is restored as a conflict; "use sheet"
-// then deletes it (round 2 set its note to ”).
+// then deletes it (round 2 set its note to the empty string).
 func TestUseSheetDeletesARowDeletedInTheSheet(t *testing.T) {
 	b := setup(t, memosSchema, memosMirror)
 	b.exec(`INSERT INTO memos (note, qty) VALUES ('a', 1), ('b', 2)`)
