@@ -130,7 +130,8 @@ func (d *Door) Insert(ctx context.Context, m *syncd.Mirror, set map[int]syncd.Va
 		return nil, err
 	}
 	if len(rows) != 1 {
-		return nil, fmt.Errorf("insert into %s returned %d rows", m.Table, len(rows))
+		// A BEFORE trigger of the application skipped the row: refused.
+		return nil, &RefusedError{Table: m.Table, Column: column, Err: fmt.Errorf("the insert stored %d rows (a trigger skipped it?)", len(rows))}
 	}
 	return rows[0], nil
 }
