@@ -78,8 +78,21 @@ func (s *Syncer) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) 
 				set[i] = v
 			}
 		}
-		_, err := door.Insert(ctx, m.Mirror, set)
-		return err
+		values, err := door.Insert(ctx, m.Mirror, set)
+		if err != nil || c.Key != nil {
+			return err
+		}
+		// A keyless row typed into the tab stays there: recorded like a
+		// pass's insert, so the next pass writes its key back into it
+		// instead of inserting it again (sheetinserts.go). The change
+		// stream must not append it meanwhile as a second row.
+		if err := store.RecordInsert(ctx, tx, m.Name, fingerprint(*c.SheetValue), m.keyOf(values)); err != nil {
+			return err
+		}
+		if s.soleMirrorOf(m) {
+			return door.DropOwnChanges(ctx, m.Table)
+		}
+		return nil
 	}
 	return errors.New("nothing to apply from the sheet")
 }

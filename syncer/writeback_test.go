@@ -285,3 +285,31 @@ func TestTypedRowIsInsertedOnceAcrossACrash(t *testing.T) {
 	b.assertMirrored("memos")
 	b.settled()
 }
+
+// TestUseSheetOnARefusedTypedRowInsertsItOnce: a keyless typed row
+// Postgres refused stays in the tab as a conflict; once the constraint is
+// gone, "use sheet" inserts it and the next pass writes its key back into
+// the typed row instead of inserting it a second time.
+func TestUseSheetOnARefusedTypedRowInsertsItOnce(t *testing.T) {
+	b := setup(t, memosSchema+`ALTER TABLE memos ADD CONSTRAINT qty_positive CHECK (qty > 0);`, memosMirror)
+	b.exec(`INSERT INTO memos (note) VALUES ('a')`)
+	b.reconcileOnce()
+	b.appendRow("Memos", "", "typed", "", -1)
+	b.reconcileOnce()
+	cid := b.count(`SELECT id FROM syncd.conflicts WHERE reason = 'bad_value' AND row_key IS NULL`)
+	b.exec(`ALTER TABLE memos DROP CONSTRAINT qty_positive`)
+	if err := b.syncer.ResolveConflict(b.ctx, int64(cid), syncer.UseSheet); err != nil {
+		t.Fatalf("use sheet: %v", err)
+	}
+	b.reconcileOnce()
+	if n := b.count(`SELECT count(*) FROM memos WHERE note = 'typed'`); n != 1 {
+		t.Fatalf("%d typed rows, want 1: the pass inserted the resolved row again", n)
+	}
+	id := b.queryText(`SELECT id::text FROM memos WHERE note = 'typed'`) // the refused insert took one identity value
+	r := b.rowOfKey2("Memos", "typed")
+	if got := fmt.Sprint(b.tab("Memos")[r-1][0].Number); got != id {
+		t.Fatalf("the typed row shows key %v, want %s", got, id)
+	}
+	b.drain()
+	b.assertMirrored("memos")
+}
