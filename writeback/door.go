@@ -90,7 +90,7 @@ func (d *Door) Update(ctx context.Context, m *syncd.Mirror, seen []syncd.Value, 
 	where, args := guard(m, types, seen, args)
 	sql := fmt.Sprintf("UPDATE %s AS t SET %s WHERE %s RETURNING %s, t.xmin::text",
 		m.Table, strings.Join(sets, ", "), where, selectList(m))
-	rows, err := d.once(ctx, m.Table, column, sql, args)
+	rows, err := d.once(ctx, "update", m.Table, column, sql, args)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (d *Door) Insert(ctx context.Context, m *syncd.Mirror, set map[int]syncd.Va
 	if len(names) == 1 {
 		column = m.Columns[firstKey(set)].Name
 	}
-	rows, err := d.once(ctx, m.Table, column, sql, args)
+	rows, err := d.once(ctx, "insert into", m.Table, column, sql, args)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (d *Door) Delete(ctx context.Context, m *syncd.Mirror, seen []syncd.Value) 
 	// it (RETURNING reads the row back after the deletion), the id its
 	// capture trigger's outbox entries carry.
 	sql := fmt.Sprintf("DELETE FROM %s AS t WHERE %s RETURNING t.xmax::text", m.Table, where)
-	rows, err := d.once(ctx, m.Table, "", sql, args)
+	rows, err := d.once(ctx, "delete from", m.Table, "", sql, args)
 	return len(rows) > 0, err
 }
 
@@ -192,9 +192,10 @@ func (d *Door) DropOwnChanges(ctx context.Context, table string) error {
 	return store.DeleteOwnChanges(ctx, d.tx, table, d.xids[table])
 }
 
-// once runs one statement in its own savepoint and returns its rows, each
-// without its last column, the subtransaction id it is noted under.
-func (d *Door) once(ctx context.Context, table, column, sql string, args []any) ([][]syncd.Value, error) {
+// once runs one statement (op on table, for messages) in its own savepoint
+// and returns its rows, each without its last column, the subtransaction
+// id it is noted under.
+func (d *Door) once(ctx context.Context, op, table, column, sql string, args []any) ([][]syncd.Value, error) {
 	if _, err := d.tx.Exec(ctx, "SAVEPOINT syncd_door"); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", err)
 	}
@@ -209,7 +210,7 @@ func (d *Door) once(ctx context.Context, table, column, sql string, args []any) 
 		if refused(err) {
 			return nil, &RefusedError{Table: table, Column: columnOf(err, column), Err: err}
 		}
-		return nil, fmt.Errorf("%s: %w", table, err)
+		return nil, fmt.Errorf("%s %s: %w", op, table, err)
 	}
 	if _, err := d.tx.Exec(ctx, "RELEASE SAVEPOINT syncd_door"); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", err)
