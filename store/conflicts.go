@@ -40,6 +40,10 @@ const (
 	// the row by position while rows may have moved); Postgres was kept
 	// and the cell rewritten.
 	ReasonUnsureRow = "unsure_row"
+	// ReasonRowDeleted: a row deleted from a tab whose cells Postgres
+	// changed since syncd showed them; it was restored, not deleted
+	// ("use sheet" deletes it, guarded like any deletion).
+	ReasonRowDeleted = "deleted_in_sheet"
 )
 
 // Conflict is a sheet value syncd did not apply to Postgres: both sides

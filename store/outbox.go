@@ -200,11 +200,17 @@ func DeleteChanges(ctx context.Context, q catalog.Querier, ids []int64) error {
 }
 
 // DeleteOwnChanges deletes the entries the transaction q itself wrote for
-// table (its xmin is the current transaction), leaving everybody else's.
-// Reconcile uses it after importing edits: the sheet already shows those
-// values, so the entries would only rewrite the same cells.
-func DeleteOwnChanges(ctx context.Context, q catalog.Querier, table string) error {
-	if _, err := q.Exec(ctx, `DELETE FROM syncd.changes WHERE xmin = pg_current_xact_id()::xid AND tbl = $1::regclass`, table); err != nil {
+// table through the statements whose transaction ids are xids, leaving
+// everybody else's. Reconcile uses it after importing edits: the sheet
+// already shows those values, so the entries would only rewrite the same
+// cells. Each statement of package writeback runs in its own savepoint, so
+// the entries its capture trigger wrote carry that subtransaction's id, not
+// the top-level one (pg_current_xact_id() always names the top level); the
+// top-level id is matched too, for statements run outside a savepoint.
+func DeleteOwnChanges(ctx context.Context, q catalog.Querier, table string, xids []string) error {
+	_, err := q.Exec(ctx, `DELETE FROM syncd.changes
+		WHERE tbl = $1::regclass AND (xmin = pg_current_xact_id()::xid OR xmin::text = ANY($2::text[]))`, table, xids)
+	if err != nil {
 		return fmt.Errorf("drop the outbox entries of imported edits: %w", err)
 	}
 	return nil

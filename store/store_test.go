@@ -99,14 +99,22 @@ func TestTriggersWriteTheOpsTheReaderKnows(t *testing.T) {
 }
 
 // TestDeleteOwnChangesKeepsOtherTransactions: reconcile drops only the
-// entries its own transaction wrote.
+// entries its own transaction wrote: at the top level, and in the
+// savepoints whose ids it names (a released savepoint's entries carry the
+// subtransaction's id, which pg_current_xact_id() never returns).
 func TestDeleteOwnChangesKeepsOtherTransactions(t *testing.T) {
 	ctx := context.Background()
 	pool := migrated(t)
 	exec(t, pool, `INSERT INTO items VALUES (1, 'a')`)
 	err := store.InTx(ctx, pool, func(tx pgx.Tx) error {
 		exec(t, tx, `INSERT INTO items VALUES (2, 'b')`)
-		return store.DeleteOwnChanges(ctx, tx, "public.items")
+		exec(t, tx, `SAVEPOINT s`)
+		var xid string
+		if err := tx.QueryRow(ctx, `INSERT INTO items VALUES (3, 'c') RETURNING xmin::text`).Scan(&xid); err != nil {
+			return err
+		}
+		exec(t, tx, `RELEASE SAVEPOINT s`)
+		return store.DeleteOwnChanges(ctx, tx, "public.items", []string{xid})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +122,28 @@ func TestDeleteOwnChangesKeepsOtherTransactions(t *testing.T) {
 	changes, _ := store.ReadChanges(ctx, pool, 0)
 	if len(changes) != 1 || changes[0].Key != `{"id": 1}` {
 		t.Fatalf("outbox %+v, want only the other transaction's entry", changes)
+	}
+}
+
+// TestInsertLedgerRecordsReadsAndDrops: the ledger of typed rows inserted
+// returns a mirror's entries oldest first and forgets them by id.
+func TestInsertLedgerRecordsReadsAndDrops(t *testing.T) {
+	ctx := context.Background()
+	pool := migrated(t)
+	for _, r := range [][3]string{{"items", "fp1", "[1]"}, {"other", "fp1", "[9]"}, {"items", "fp1", "[2]"}} {
+		if err := store.RecordInsert(ctx, pool, r[0], r[1], r[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := store.ReadInserts(ctx, pool, "items")
+	if err != nil || len(recs) != 2 || recs[0].Key != "[1]" || recs[1].Key != "[2]" || recs[0].Fingerprint != "fp1" {
+		t.Fatalf("ReadInserts = %+v, %v; want keys [1] and [2] of mirror items", recs, err)
+	}
+	if err := store.DropInserts(ctx, pool, []int64{recs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := store.ReadInserts(ctx, pool, "items"); len(recs) != 1 || recs[0].Key != "[2]" {
+		t.Fatalf("after the drop: %+v, want only [2]", recs)
 	}
 }
 

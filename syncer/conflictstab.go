@@ -2,7 +2,6 @@ package syncer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 	"go.uber.org/zap"
 )
@@ -76,81 +74,6 @@ func (s *Syncer) ResolveConflict(ctx context.Context, id int64, r Resolution) er
 		}
 		return store.ResolveConflict(ctx, tx, id, r.String())
 	})
-}
-
-// useSheet applies a conflict's sheet value to its mirror's table.
-func (s *Syncer) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) error {
-	mm, ok := s.byName[c.Mirror]
-	if !ok || mm.IsQuery() {
-		return fmt.Errorf("mirror %q is not a table mirror of this config; only keep database applies", c.Mirror)
-	}
-	m := mm
-	switch {
-	case c.Reason == store.ReasonHeldBack:
-		where, args, err := m.keyWhere(c.Key, nil)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, fmt.Sprintf("DELETE FROM %s WHERE %s", m.Table, where), args...)
-		return err
-	case c.Column != "":
-		col := -1
-		for i, cc := range m.Columns {
-			if cc.Name == c.Column {
-				col = i
-			}
-		}
-		if col < 0 || c.Key == nil {
-			return fmt.Errorf("%s is not a column of mirror %s", c.Column, m.Name)
-		}
-		args := []any{c.SheetValue}
-		where, args, err := m.keyWhere(c.Key, args)
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s", m.Table, catalog.QuoteIdent(c.Column), m.Columns[col].Type, where), args...)
-		if err == nil && tag.RowsAffected() == 0 {
-			err = errors.New("the row is no longer in the table")
-		}
-		return err
-	case c.SheetValue != nil:
-		// A whole row as people typed it ({"column": "text"}): insert the
-		// columns it names, the rest take their defaults.
-		var row map[string]string
-		if err := json.Unmarshal([]byte(*c.SheetValue), &row); err != nil || len(row) == 0 {
-			return errors.New("the sheet value is not a row syncd can insert")
-		}
-		var names []string
-		for _, cc := range m.Columns {
-			if _, ok := row[cc.Name]; ok {
-				names = append(names, catalog.QuoteIdent(cc.Name))
-			}
-		}
-		list := strings.Join(names, ", ")
-		_, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM jsonb_populate_record(NULL::%s, $1::jsonb)",
-			m.Table, list, list, m.Table), *c.SheetValue)
-		return err
-	}
-	return errors.New("nothing to apply from the sheet")
-}
-
-// keyWhere renders "k1 = $n::type AND ..." for a conflict's row key,
-// numbering parameters after args.
-func (m *mirror) keyWhere(key map[string]*string, args []any) (string, []any, error) {
-	if key == nil {
-		return "", nil, errors.New("the conflict names no row")
-	}
-	var conds []string
-	for _, k := range m.Key {
-		col := m.Columns[k]
-		v, ok := key[col.Name]
-		if !ok {
-			return "", nil, fmt.Errorf("the conflict's key lacks %s", col.Name)
-		}
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf("%s = $%d::%s", catalog.QuoteIdent(col.Name), len(args), col.Type))
-	}
-	return strings.Join(conds, " AND "), args, nil
 }
 
 // syncConflictsTab applies the resolutions people typed into the

@@ -62,6 +62,7 @@ type edit struct {
 	value  syncd.Value // from the sheet
 	expect syncd.Value // the database value the pass saw (guard against races)
 	cell   syncd.Cell
+	row    []syncd.Value // the whole row the pass saw: the update's compare-and-set
 }
 
 // mirrorDiff is a mirror's planned repair.
@@ -356,7 +357,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		case mergeWrite:
 			stale[c] = true
 		case mergeImport:
-			d.edits = append(d.edits, edit{key: key, col: c, value: out.value, expect: values[c], cell: got})
+			d.edits = append(d.edits, edit{key: key, col: c, value: out.value, expect: values[c], cell: got, row: values})
 			d.line("import edit of %s at row %d: %q", col.Name, r+1, cellText(got))
 			// The base moves to the edit's value when the edit is applied;
 			// leaving the column out keeps the stored base until then.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
+	"github.com/syncd/syncd/writeback"
 	"go.uber.org/zap"
 )
 
@@ -328,38 +328,21 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs
 }
 
 // storeEdits carries editable cells back to Postgres and records conflicts,
-// in one transaction. Each edit is guarded: it applies only if the database
-// still holds the value the pass saw, and a value Postgres rejects (a check
-// constraint, an unknown enum label) becomes a conflict with the reason.
+// in one transaction, through the guarded door (package writeback): each
+// edit applies only if the row still holds what the pass saw, and a value
+// Postgres refuses (too long, a check constraint, an unknown enum label)
+// becomes a conflict with the reason.
 func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mirrorDiff) error {
 	return store.InTx(ctx, s.opts.Pool, func(tx pgx.Tx) error {
+		door := writeback.New(tx)
 		for i, d := range diffs {
 			if d == nil {
 				continue
 			}
 			m := mirrors[i]
-			var states []stateUpdate
-			for _, e := range d.edits {
-				col := m.Columns[e.col]
-				applied, err := m.applyEdit(ctx, tx, e)
-				if err != nil {
-					d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(e.key), Column: col.Name,
-						SheetValue: cellText(e.cell), DBValue: valuePtr(e.expect), Reason: store.ReasonBadValue,
-						Message: fmt.Sprintf("%s.%s: Postgres rejected the sheet value: %v", m.Table, col.Name, err)})
-					continue
-				}
-				if !applied {
-					continue // Postgres changed meanwhile; the next pass sees both sides
-				}
-				d.drift.EditsImported++
-				b := base{}
-				if e.value.Valid {
-					t := e.value.Text
-					b[col.Name] = &t
-				} else {
-					b[col.Name] = nil
-				}
-				states = append(states, stateUpdate{Key: e.key, Cells: b})
+			states, err := s.importEdits(ctx, door, m, d)
+			if err != nil {
+				return err
 			}
 			if err := m.writeStates(ctx, tx, states); err != nil {
 				return err
@@ -371,15 +354,15 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 					return err
 				}
 			}
-			if err := s.storeSheetRows(ctx, tx, m, d); err != nil {
+			if err := s.storeSheetRows(ctx, tx, door, m, d); err != nil {
 				return err
 			}
 			if len(states) > 0 && s.soleMirrorOf(m) {
 				// The sheet already shows these values and the bases say
 				// so: the outbox entries the edits just produced would only
-				// rewrite the same cells. Dropping them (only this
-				// transaction's own) keeps a settled sheet at zero writes.
-				if err := store.DeleteOwnChanges(ctx, tx, m.Table); err != nil {
+				// rewrite the same cells. Dropping them (only the door's
+				// own) keeps a settled sheet at zero writes.
+				if err := door.DropOwnChanges(ctx, m.Table); err != nil {
 					return err
 				}
 			}
@@ -391,54 +374,37 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 	})
 }
 
-// applyEdit updates one cell of a table row. The update is tried in a
-// savepoint first, so a value Postgres rejects (a check constraint, an
-// unknown enum label) is reported without aborting the pass; then it is run
-// for real in the transaction itself, where the capture trigger's outbox
-// entries can be recognised as this transaction's own (see storeEdits).
-func (m *mirror) applyEdit(ctx context.Context, tx pgx.Tx, e edit) (bool, error) {
-	col := m.Columns[e.col]
-	args := []any{nullable(e.value), nullable(e.expect)}
-	where := ""
-	parts, err := decodeKey(e.key, len(m.Key))
-	if err != nil {
-		return false, err
+// importEdits applies a mirror's edits, one UPDATE each, and returns the
+// bases they move. Edits of the same row are applied in turn, each
+// guarded by the row as the previous one left it.
+func (s *Syncer) importEdits(ctx context.Context, door *writeback.Door, m *mirror, d *mirrorDiff) ([]stateUpdate, error) {
+	var states []stateUpdate
+	rows := map[string][]syncd.Value{} // rows as this pass's updates stored them
+	for _, e := range d.edits {
+		col := m.Columns[e.col]
+		seen, ok := rows[e.key]
+		if !ok {
+			seen = e.row
+		}
+		stored, err := door.Update(ctx, m.Mirror, seen, map[int]syncd.Value{e.col: e.value})
+		var refused *writeback.RefusedError
+		if errors.As(err, &refused) {
+			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(e.key), Column: col.Name,
+				SheetValue: cellText(e.cell), DBValue: valuePtr(e.expect), Reason: store.ReasonBadValue,
+				Message: fmt.Sprintf("Postgres rejected the sheet value: %v", err)})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("import edit of %s: %w", col.Name, err)
+		}
+		if stored == nil {
+			continue // Postgres changed meanwhile; the next pass sees both sides
+		}
+		rows[e.key] = stored
+		d.drift.EditsImported++
+		states = append(states, stateUpdate{Key: e.key, Cells: base{col.Name: valuePtr(e.value)}})
 	}
-	for j, k := range m.Key {
-		kc := m.Columns[k]
-		args = append(args, nullable(parts[j]))
-		where += fmt.Sprintf(" AND %s = $%d::%s", catalog.QuoteIdent(kc.Name), len(args), kc.Type)
-	}
-	sql := fmt.Sprintf("UPDATE %s SET %s = $1::%s WHERE %s::text IS NOT DISTINCT FROM $2%s",
-		m.Table, catalog.QuoteIdent(col.Name), col.Type, catalog.QuoteIdent(col.Name), where)
-	// A trial, undone either way. The savepoint is released afterwards so
-	// that the real update runs in the top-level transaction (after
-	// ROLLBACK TO, later statements would still run in a subtransaction).
-	if _, err := tx.Exec(ctx, "SAVEPOINT syncd_edit"); err != nil {
-		return false, fmt.Errorf("savepoint: %w", err)
-	}
-	_, trial := tx.Exec(ctx, sql, args...)
-	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT syncd_edit"); err != nil {
-		return false, fmt.Errorf("rollback to savepoint: %w", err)
-	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT syncd_edit"); err != nil {
-		return false, fmt.Errorf("release savepoint: %w", err)
-	}
-	if trial != nil {
-		return false, trial
-	}
-	tag, err := tx.Exec(ctx, sql, args...)
-	if err != nil {
-		return false, fmt.Errorf("update %s.%s: %w", m.Table, col.Name, err)
-	}
-	return tag.RowsAffected() > 0, nil
-}
-
-func nullable(v syncd.Value) any {
-	if !v.Valid {
-		return nil
-	}
-	return v.Text
+	return states, nil
 }
 
 // finishReconcile stores the new bases, the sync_log rows and the mirror

@@ -2,16 +2,16 @@ package syncer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
+	"github.com/syncd/syncd/writeback"
 )
 
 // Rows people add to or delete from a tab (CONTRACT.md §5, round 2):
@@ -64,6 +64,9 @@ type sheetRowsDiff struct {
 	// tabKeys are the keys the tab shows after the pass that syncd
 	// knows: table rows seen in the tab, and rows inserted.
 	tabKeys map[string]bool
+	// recalled are the keys of rows an earlier pass inserted whose typed
+	// row is written back now (sheetinserts.go): not appended again.
+	recalled map[string]bool
 }
 
 // sheetRowMemory remembers, per mirror, the keys its tab showed at the last
@@ -140,7 +143,7 @@ func (s *Syncer) deletedRow(m *mirror, d *mirrorDiff, in diffInput, r dbRow, ver
 		}
 		if bv != r.Values[c] {
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(r.Key), Column: col.Name,
-				SheetValue: "", DBValue: valuePtr(r.Values[c]), Reason: store.ReasonBothChanged,
+				SheetValue: "", DBValue: valuePtr(r.Values[c]), Reason: store.ReasonRowDeleted,
 				Message: fmt.Sprintf("key %s was deleted from the tab but %s changed in Postgres since syncd wrote it; the row was restored", m.keyLabel(r.Key), col.Name)})
 			return false
 		}
@@ -196,43 +199,44 @@ func (d *mirrorDiff) noteTabKeys(seen map[string]bool, dbIndex map[string]int, l
 }
 
 // storeSheetRows runs a mirror's planned INSERTs and DELETEs in the pass's
-// transaction, each tried in a savepoint first so that a row Postgres
-// refuses becomes a conflict with its error instead of failing the pass.
-// The placeholder writes are then settled (settleSheetRows).
-func (s *Syncer) storeSheetRows(ctx context.Context, tx pgx.Tx, m *mirror, d *mirrorDiff) error {
+// transaction through the guarded door: each runs once in its own
+// savepoint, so a row Postgres refuses becomes a conflict with its error
+// instead of failing the pass. A typed row without a key that an earlier
+// pass already inserted (syncd.sheet_inserts: it died before writing the
+// generated key back) is recalled, not inserted again. The placeholder
+// writes are then settled (settleSheetRows).
+func (s *Syncer) storeSheetRows(ctx context.Context, tx pgx.Tx, door *writeback.Door, m *mirror, d *mirrorDiff) error {
 	sr := &d.sheetRows
+	ledger, err := openLedger(ctx, tx, m, sr.tabKeys)
+	if err != nil {
+		return err
+	}
 	if len(sr.inserts) == 0 && len(sr.deletes) == 0 {
 		return nil
 	}
 	changed := false
 	for i := range sr.inserts {
 		ins := &sr.inserts[i]
-		values, err := s.insertRow(ctx, tx, m, ins, sr.loc)
+		done, err := s.storeInsert(ctx, tx, door, ledger, m, d, ins)
 		if err != nil {
-			var key map[string]string
-			if ins.key != "" {
-				key = m.keyMap(ins.key)
-			}
-			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: key, SheetValue: m.rowText(ins.cells),
-				Reason:  store.ReasonBadValue,
-				Message: fmt.Sprintf("row %d typed into the tab was not inserted into %s (it stays in the tab; edit it to retry): %v", ins.row+1, m.Table, err)})
-			continue
+			return err
 		}
-		ins.done, ins.values, changed = true, values, true
-		key := m.keyOf(values)
-		if sr.tabKeys != nil {
-			sr.tabKeys[key] = true
-		}
-		d.states = append(d.states, stateUpdate{Key: key, Cells: m.baseFrom(values)})
-		d.drift.Inserted++
+		changed = changed || done
+	}
+	if err := ledger.dropGone(ctx, tx); err != nil {
+		return err
 	}
 	for i := range sr.deletes {
 		del := &sr.deletes[i]
-		ok, err := s.deleteRow(ctx, tx, m, del)
-		if err != nil {
+		ok, err := door.Delete(ctx, m.Mirror, del.values)
+		var refused *writeback.RefusedError
+		if errors.As(err, &refused) {
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(del.key), Reason: store.ReasonBadValue,
 				Message: fmt.Sprintf("key %s was deleted from the tab but Postgres refused to delete it from %s (the row was restored): %v", m.keyLabel(del.key), m.Table, err)})
 			continue
+		}
+		if err != nil {
+			return fmt.Errorf("delete key %s: %w", m.keyLabel(del.key), err)
 		}
 		if !ok {
 			continue // Postgres changed it meanwhile: restored, the change stream writes it
@@ -244,7 +248,7 @@ func (s *Syncer) storeSheetRows(ctx context.Context, tx pgx.Tx, m *mirror, d *mi
 	if changed && s.soleMirrorOf(m) {
 		// The tab already shows what these statements did (after the
 		// write-back below): their outbox entries would only rewrite it.
-		if err := store.DeleteOwnChanges(ctx, tx, m.Table); err != nil {
+		if err := door.DropOwnChanges(ctx, m.Table); err != nil {
 			return err
 		}
 	}
@@ -286,18 +290,73 @@ func (s *Syncer) settleSheetRows(m *mirror, d *mirrorDiff) {
 			delete(sr.tabKeys, del.key)
 		}
 	}
+	out = s.dropRecalledAppends(m, d, out) // sheetinserts.go
 	if len(restore) > 0 {
 		out = append(out, syncd.AppendRows{SheetID: d.tab.SheetID, Rows: restore, Formats: m.formats(s.opts.Codec)})
 	}
 	d.ops = out
 }
 
-// insertRow inserts a typed row: the columns whose cells people filled,
-// decoded by the codec and cast by Postgres; the rest take their defaults.
-// It returns the row as Postgres stored it.
-func (s *Syncer) insertRow(ctx context.Context, tx pgx.Tx, m *mirror, ins *sheetInsert, loc *time.Location) ([]syncd.Value, error) {
-	var names, params []string
-	var args []any
+// storeInsert inserts one typed row (or recalls the one an earlier pass
+// inserted for it) and reports whether the tab will show a stored row.
+func (s *Syncer) storeInsert(ctx context.Context, tx pgx.Tx, door *writeback.Door, ledger *insertLedger, m *mirror, d *mirrorDiff, ins *sheetInsert) (bool, error) {
+	sr := &d.sheetRows
+	fp := typedPrint(m.rowText(ins.cells))
+	if ins.key == "" {
+		values, err := ledger.recall(ctx, door, m, fp)
+		if err != nil {
+			return false, err
+		}
+		if values != nil {
+			key := m.keyOf(values)
+			ins.done, ins.values = true, values
+			sr.noteRecalled(key)
+			d.states = append(d.states, stateUpdate{Key: key, Cells: m.baseFrom(values)})
+			d.line("row %d was inserted by an earlier pass as key %s: its key is written back", ins.row+1, m.keyLabel(key))
+			return true, nil
+		}
+	}
+	values, err := s.insertRow(ctx, door, m, ins, sr.loc)
+	var refused *writeback.RefusedError
+	var bad badCell
+	if errors.As(err, &refused) || errors.As(err, &bad) {
+		var key map[string]string
+		if ins.key != "" {
+			key = m.keyMap(ins.key)
+		}
+		d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: key, SheetValue: m.rowText(ins.cells),
+			Reason:  store.ReasonBadValue,
+			Message: fmt.Sprintf("row %d typed into the tab was not inserted into %s (it stays in the tab; edit it to retry): %v", ins.row+1, m.Table, err)})
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("insert row %d: %w", ins.row+1, err)
+	}
+	ins.done, ins.values = true, values
+	key := m.keyOf(values)
+	if ins.key == "" {
+		// The key is Postgres': recorded with the insert, so a pass that
+		// dies before writing it back does not insert the row again.
+		if err := store.RecordInsert(ctx, tx, m.Name, fp, key); err != nil {
+			return false, err
+		}
+	}
+	if sr.tabKeys != nil {
+		sr.tabKeys[key] = true
+	}
+	d.states = append(d.states, stateUpdate{Key: key, Cells: m.baseFrom(values)})
+	d.drift.Inserted++
+	return true, nil
+}
+
+// badCell is a typed cell the codec cannot read as its column's type.
+type badCell struct{ error }
+
+// insertRow inserts a typed row through the door: the columns whose cells
+// people filled, decoded by the codec; the rest take their defaults. It
+// returns the row as Postgres stored it.
+func (s *Syncer) insertRow(ctx context.Context, door *writeback.Door, m *mirror, ins *sheetInsert, loc *time.Location) ([]syncd.Value, error) {
+	set := map[int]syncd.Value{}
 	for c, col := range m.Columns {
 		cell := cellAt(ins.cells, c)
 		if cell.Type == syncd.CellEmpty {
@@ -305,71 +364,9 @@ func (s *Syncer) insertRow(ctx context.Context, tx pgx.Tx, m *mirror, ins *sheet
 		}
 		v, err := s.opts.Codec.Decode(col, cell, loc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", col.Name, err)
+			return nil, badCell{fmt.Errorf("%s: %w", col.Name, err)}
 		}
-		args = append(args, nullable(v))
-		names = append(names, catalog.QuoteIdent(col.Name))
-		params = append(params, fmt.Sprintf("$%d::%s", len(args), col.Type))
+		set[c] = v
 	}
-	sql := fmt.Sprintf("INSERT INTO %s AS t DEFAULT VALUES RETURNING %s", m.Table, m.selectList("t"))
-	if len(names) > 0 {
-		sql = fmt.Sprintf("INSERT INTO %s AS t (%s) VALUES (%s) RETURNING %s", m.Table,
-			strings.Join(names, ", "), strings.Join(params, ", "), m.selectList("t"))
-	}
-	if err := trial(ctx, tx, sql, args); err != nil {
-		return nil, err
-	}
-	rows, err := tx.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var values []syncd.Value
-	for rows.Next() {
-		values = rawValues(rows.RawValues())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if values == nil {
-		return nil, fmt.Errorf("insert into %s returned no row", m.Table)
-	}
-	return values, nil
-}
-
-// deleteRow deletes a table row if it still holds what the pass saw; false
-// when it changed meanwhile.
-func (s *Syncer) deleteRow(ctx context.Context, tx pgx.Tx, m *mirror, del *sheetDelete) (bool, error) {
-	var conds []string
-	var args []any
-	for c, col := range m.Columns {
-		args = append(args, nullable(del.values[c]))
-		conds = append(conds, fmt.Sprintf("t.%s::text IS NOT DISTINCT FROM $%d", catalog.QuoteIdent(col.Name), len(args)))
-	}
-	sql := fmt.Sprintf("DELETE FROM %s AS t WHERE %s", m.Table, strings.Join(conds, " AND "))
-	if err := trial(ctx, tx, sql, args); err != nil {
-		return false, err
-	}
-	tag, err := tx.Exec(ctx, sql, args...)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() > 0, nil
-}
-
-// trial runs a statement in a savepoint and undoes it, so that an error
-// Postgres raises is reported without aborting the transaction; the
-// caller then runs it for real in the transaction itself (see applyEdit).
-func trial(ctx context.Context, tx pgx.Tx, sql string, args []any) error {
-	if _, err := tx.Exec(ctx, "SAVEPOINT syncd_row"); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	_, tried := tx.Exec(ctx, sql, args...)
-	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT syncd_row"); err != nil {
-		return fmt.Errorf("rollback to savepoint: %w", err)
-	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT syncd_row"); err != nil {
-		return fmt.Errorf("release savepoint: %w", err)
-	}
-	return tried
+	return door.Insert(ctx, m.Mirror, set)
 }
