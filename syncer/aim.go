@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/store"
@@ -180,4 +181,27 @@ func (m *mirror) keptCells(ops []syncd.Op, r int, row []syncd.Cell) ([]int, []sy
 		}
 	}
 	return cols, cells
+}
+
+// aimAt returns what a pass's row writes and removals aim at (aimOf).
+func (d *mirrorDiff) aimAt(m *mirror) store.Unverified {
+	return aimOf(d.order, d.written, d.removes, func(r int) ([]int, []syncd.Cell) {
+		return m.keptCells(d.rowOps, r, d.grid[r])
+	})
+}
+
+// rewriteCell adds to the pass's writes one cell of tab row r put back to
+// the database's value (a refused edit), with the row's key cells, and
+// aims again.
+func (d *mirrorDiff) rewriteCell(m *mirror, codec syncd.Codec, r, col int, values []syncd.Value, loc *time.Location) {
+	var ops []syncd.Op
+	for _, c := range append([]int{col}, m.Key...) {
+		cell, _ := codec.Encode(m.Columns[c], values[c], loc)
+		ops = append(ops, syncd.WriteRows{SheetID: d.tab.SheetID, Row: r, Col: c, Rows: [][]syncd.Cell{{cell}}})
+	}
+	d.ops = append(d.ops[:d.rowOpsEnd:d.rowOpsEnd], append(ops, d.ops[d.rowOpsEnd:]...)...)
+	d.rowOpsEnd += len(ops)
+	d.rowOps = append(d.rowOps, ops...)
+	d.written = append(d.written, r)
+	d.aim = d.aimAt(m)
 }

@@ -63,6 +63,7 @@ type edit struct {
 	expect syncd.Value // the database value the pass saw (guard against races)
 	cell   syncd.Cell
 	row    []syncd.Value // the whole row the pass saw: the update's compare-and-set
+	at     int           // the tab row it was read from
 }
 
 // mirrorDiff is a mirror's planned repair.
@@ -78,8 +79,16 @@ type mirrorDiff struct {
 	sheetRows sheetRowsDiff
 	// aim is what the pass's own writes by position aim at, and keep the
 	// unverified rows it leaves to the change stream (queued rows it
-	// skipped): store.Unverified, tabscan.go.
-	aim, keep store.Unverified
+	// skipped): store.Unverified, aim.go. order, written and removes are
+	// what aim is computed from (tab rows as the pass read them).
+	aim, keep        store.Unverified
+	order            []string
+	grid             [][]syncd.Cell
+	written, removes []int
+	rowOps           []syncd.Op
+	// rowOpsEnd is the index in ops after the last row write (before the
+	// removals, which shift rows): where a late row write goes.
+	rowOpsEnd int
 }
 
 const maxLines = 50
@@ -195,11 +204,11 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			removes = append(removes, r)
 		}
 	}
-	d.aim = aimOf(sc.order(), written, removes, func(r int) ([]int, []syncd.Cell) {
-		return m.keptCells(writes, r, in.grid[r])
-	})
+	d.order, d.grid, d.written, d.removes, d.rowOps = sc.order(), in.grid, written, removes, writes
+	d.aim = d.aimAt(m)
 	d.noteTabKeys(seen, dbIndex, in.loc)
 	d.ops = append(d.ops, writes...)
+	d.rowOpsEnd = len(d.ops)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
 	d.drift.Removed = len(removes)
 	var missing []dbRow
@@ -242,7 +251,9 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		}
 	}
 	d.ops = append(d.ops, protectOps(m, d, in.tab, d.ops)...)
+	before := len(d.ops)
 	d.ops, d.tab = withGrid(in.tab, d.ops)
+	d.rowOpsEnd += len(d.ops) - before // a GrowGrid put first
 	d.tab.Title = title.title
 	for k, a := range in.unverified.Rows {
 		if in.pending[k] {
@@ -357,7 +368,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 		case mergeWrite:
 			stale[c] = true
 		case mergeImport:
-			d.edits = append(d.edits, edit{key: key, col: c, value: out.value, expect: values[c], cell: got, row: values})
+			d.edits = append(d.edits, edit{at: r, key: key, col: c, value: out.value, expect: values[c], cell: got, row: values})
 			d.line("import edit of %s at row %d: %q", col.Name, r+1, cellText(got))
 			// The base moves to the edit's value when the edit is applied;
 			// leaving the column out keeps the stored base until then.

@@ -392,6 +392,9 @@ func (s *Syncer) importEdits(ctx context.Context, door *writeback.Door, m *mirro
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(e.key), Column: col.Name,
 				SheetValue: cellText(e.cell), DBValue: valuePtr(e.expect), Reason: store.ReasonBadValue,
 				Message: fmt.Sprintf("Postgres rejected the sheet value: %v", err)})
+			// The cell shows the database's value again; what was typed
+			// is in the conflict ("use sheet" tries it again).
+			d.rewriteCell(m, s.opts.Codec, e.at, e.col, seen, d.sheetRows.loc)
 			continue
 		}
 		if err != nil {
