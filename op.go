@@ -29,6 +29,22 @@ type AddTab struct {
 	Title   string
 	Header  []string
 	Formats []NumberFormat // one per column; zero values for none
+	// Hidden creates the tab hidden from people (a tab of syncd's own).
+	Hidden bool
+	// Rows and Cols size the new grid; 0 leaves each to the adapter.
+	Rows, Cols int
+}
+
+// KeepRows copies the values of rows [From, To) of a tab, its first Cols
+// columns, to rows At.. of another tab (ToSheetID), as the batch reaches
+// it: listed before writes that address rows by index, it keeps whatever
+// rows they replace or delete, whichever rows are there by then.
+type KeepRows struct {
+	SheetID   int64
+	From, To  int
+	Cols      int
+	ToSheetID int64
+	At        int
 }
 
 // WriteRows overwrites the cells of Rows starting at (Row, Col) of the tab,
@@ -150,6 +166,7 @@ func (InsertRows) isOp()     {}
 func (MoveColumn) isOp()     {}
 func (DeleteColumns) isOp()  {}
 func (AddTab) isOp()         {}
+func (KeepRows) isOp()       {}
 func (GrowGrid) isOp()       {}
 func (InsertColumns) isOp()  {}
 func (SortRows) isOp()       {}

@@ -37,6 +37,8 @@ type TabInfo struct {
 	RowCount   int
 	ColCount   int
 	FrozenRows int
+	// Hidden: the tab is hidden from people (syncd's kept-rows tabs).
+	Hidden bool
 	// Protected are the tab's protected ranges (Info reads them so that
 	// reconcile keeps syncd's own in step with mirrors[].protect).
 	Protected []ProtectedRange

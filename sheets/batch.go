@@ -125,6 +125,8 @@ func opUnits(op syncd.Op, maxBytes int) ([]unit, error) {
 		if op != nil {
 			return deleteRowsUnits(*op)
 		}
+	case syncd.KeepRows:
+		return keepRowsUnits(op)
 	case syncd.SortRows:
 		return sortRowsUnits(op)
 	case syncd.GrowGrid:
@@ -182,11 +184,19 @@ func addTabUnits(op syncd.AddTab) ([]unit, error) {
 		return nil, fmt.Errorf("AddTab needs a positive SheetID and a title, got %d %q", op.SheetID, op.Title)
 	}
 	cols := max(newTabCols, len(op.Header), len(op.Formats))
+	rows := newTabRows
+	if op.Cols > 0 {
+		cols = max(op.Cols, len(op.Header), len(op.Formats))
+	}
+	if op.Rows > 0 {
+		rows = op.Rows
+	}
 	props := &sheets.SheetProperties{
 		SheetId: op.SheetID,
 		Title:   op.Title,
+		Hidden:  op.Hidden,
 		GridProperties: &sheets.GridProperties{
-			RowCount:    newTabRows,
+			RowCount:    int64(rows),
 			ColumnCount: int64(cols),
 		},
 	}
@@ -285,6 +295,21 @@ func deleteRowsUnits(op syncd.DeleteRows) ([]unit, error) {
 	return single(true, &sheets.Request{DeleteDimension: &sheets.DeleteDimensionRequest{
 		Range: &sheets.DimensionRange{SheetId: op.SheetID, Dimension: "ROWS", StartIndex: int64(op.Start), EndIndex: int64(op.End),
 			ForceSendFields: []string{"SheetId", "StartIndex"}},
+	}})
+}
+
+// keepRowsUnits copies rows to another tab with copyPaste PASTE_VALUES:
+// the values, without formats or formulas (a formula's result).
+func keepRowsUnits(op syncd.KeepRows) ([]unit, error) {
+	if op.SheetID < 0 || op.ToSheetID < 0 || op.From < 0 || op.To <= op.From || op.Cols <= 0 || op.At < 0 {
+		return nil, fmt.Errorf("KeepRows needs rows [From, To), Cols > 0 and At ≥ 0, got %+v", op)
+	}
+	return single(false, &sheets.Request{CopyPaste: &sheets.CopyPasteRequest{
+		Source: &sheets.GridRange{SheetId: op.SheetID, StartRowIndex: int64(op.From), EndRowIndex: int64(op.To),
+			StartColumnIndex: 0, EndColumnIndex: int64(op.Cols), ForceSendFields: []string{"SheetId", "StartRowIndex", "StartColumnIndex"}},
+		Destination: &sheets.GridRange{SheetId: op.ToSheetID, StartRowIndex: int64(op.At), EndRowIndex: int64(op.At + op.To - op.From),
+			StartColumnIndex: 0, EndColumnIndex: int64(op.Cols), ForceSendFields: []string{"SheetId", "StartRowIndex", "StartColumnIndex"}},
+		PasteType: "PASTE_VALUES",
 	}})
 }
 

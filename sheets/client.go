@@ -238,7 +238,7 @@ func (c *Client) Info(ctx context.Context) (syncd.SpreadsheetInfo, error) {
 			continue
 		}
 		p := s.Properties
-		t := syncd.TabInfo{SheetID: p.SheetId, Title: p.Title, Index: int(p.Index)}
+		t := syncd.TabInfo{SheetID: p.SheetId, Title: p.Title, Index: int(p.Index), Hidden: p.Hidden}
 		if g := p.GridProperties; g != nil {
 			t.RowCount, t.ColCount, t.FrozenRows = int(g.RowCount), int(g.ColumnCount), int(g.FrozenRowCount)
 		}

@@ -40,6 +40,10 @@ const (
 	// the row by position while rows may have moved); Postgres was kept
 	// and the cell rewritten.
 	ReasonUnsureRow = "unsure_row"
+	// ReasonOverwritten: a write of syncd's by row index replaced a row a
+	// person had moved there; the value it replaced was kept (syncd's
+	// kept-rows tab) and is recorded here.
+	ReasonOverwritten = "overwritten"
 	// ReasonRowDeleted: a row deleted from a tab whose cells Postgres
 	// changed since syncd showed them; it was restored, not deleted
 	// ("use sheet" deletes it, guarded like any deletion).

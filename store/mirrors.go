@@ -138,6 +138,19 @@ type Unverified struct {
 	// the deletion missed, never rows a person typed.
 	Removals [][2]string `json:"removals,omitempty"`
 	Removed  []string    `json:"removed,omitempty"`
+	// Kept are the rows such writes were about to replace or delete, as
+	// the batch kept them in the mirror's kept-rows tab (syncd.KeepRows);
+	// KeptRows is how many rows of that tab are in use.
+	Kept     []KeptRun `json:"kept,omitempty"`
+	KeptRows int       `json:"kept_rows,omitempty"`
+}
+
+// KeptRun is a run of rows kept from row At of the kept-rows tab on: Keys
+// are the keys syncd's read saw in those rows ("" for a row without one).
+// A kept row showing another key is what a write replaced by mistake.
+type KeptRun struct {
+	At   int      `json:"at"`
+	Keys []string `json:"keys"`
 }
 
 // Aim is what one row written by index must look like if the write hit
@@ -152,7 +165,7 @@ type Aim struct {
 }
 
 // Clean reports whether nothing is unverified.
-func (u Unverified) Clean() bool { return len(u.Rows) == 0 && len(u.Removals) == 0 }
+func (u Unverified) Clean() bool { return len(u.Rows) == 0 && len(u.Removals) == 0 && len(u.Kept) == 0 }
 
 // Add merges o into u.
 func (u *Unverified) Add(o Unverified) {
@@ -164,6 +177,8 @@ func (u *Unverified) Add(o Unverified) {
 	}
 	u.Removals = append(u.Removals, o.Removals...)
 	u.Removed = append(u.Removed, o.Removed...)
+	u.Kept = append(u.Kept, o.Kept...)
+	u.KeptRows = max(u.KeptRows, o.KeptRows)
 }
 
 // MarkUnverified records, before syncd sends a write that addresses a

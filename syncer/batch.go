@@ -223,7 +223,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		}
 		plan.mirrors = keep
 	}
-	if err := s.storeBeforeWrite(ctx, &plan); err != nil {
+	if err := s.storeBeforeWrite(ctx, &plan, infos); err != nil {
 		return fail(err)
 	}
 	landed := map[string]bool{}
@@ -239,6 +239,9 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 	}
 	for _, p := range plan.mirrors {
 		s.rememberTab(p.sheet, p.tab)
+		if p.keptTab.SheetID != 0 {
+			s.rememberTab(p.sheet, p.keptTab)
+		}
 	}
 	if err := s.commitBatch(ctx, plan, started, calls, landed); err != nil {
 		// The sheet has the data and the outbox is intact: the retry
@@ -290,7 +293,7 @@ func (s *Syncer) checkStructure(read *batchRead, tabs []tabCells) error {
 // the commit does not) and which mirrors' tabs the write deletes rows of
 // by position (store.MarkRemovalsUnverified: absence from those tabs is
 // no evidence until a full read has seen them again; tabscan.go).
-func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan) error {
+func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan, infos map[string]syncd.SpreadsheetInfo) error {
 	var conflicts []Conflict
 	marks := false
 	for _, p := range plan.mirrors {
@@ -306,8 +309,15 @@ func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan) error {
 			if !p.positional() {
 				continue
 			}
-			before, err := store.MarkUnverified(ctx, tx, p.m.Name, p.aim)
+			before, err := store.ReadUnverified(ctx, tx, p.m.Name)
 			if err != nil {
+				return err
+			}
+			// What the write replaces is kept first (keep.go).
+			k := p.m.keepRows(infos[p.sheet], p.readTab, p.order, touched(p.rowOps), before.KeptRows, p.readTab.ColCount)
+			p.ops = insertOps(p.ops, p.rowOpsAt, k.ops)
+			p.aim.Kept, p.aim.KeptRows, p.keptTab = k.runs, k.used, k.tab
+			if _, err := store.MarkUnverified(ctx, tx, p.m.Name, p.aim); err != nil {
 				return err
 			}
 			p.wasVerified = before.Clean()

@@ -37,8 +37,16 @@ type mirrorPlan struct {
 	// marked its positional writes (store.Unverified), so the commit may
 	// clear the marks once the write provably landed.
 	wasVerified bool
-	// aim is what the ops that address rows by index aim at.
-	aim store.Unverified
+	// aim is what the ops that address rows by index aim at; order the
+	// key of each tab row as read, rowOps the ops that address rows, from
+	// index rowOpsAt of ops on, readTab the tab as read, keptTab the
+	// mirror's kept-rows tab as the ops leave it (keep.go).
+	aim      store.Unverified
+	order    []string
+	rowOps   []syncd.Op
+	rowOpsAt int
+	readTab  syncd.TabInfo
+	keptTab  syncd.TabInfo
 }
 
 // planBatch plans each mirror's ops from the snapshot and the tab cells
@@ -171,13 +179,16 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		p.conflicts = append(p.conflicts, typedIntoReport(m, mr, tk, gone)...)
 	}
 	ops, st := m.planChanges(p.tab.SheetID, tk, rows, codec, loc, es)
+	p.rowOpsAt, p.readTab = len(p.ops), p.tab
 	p.ops = append(p.ops, ops...)
 	p.stats = st
-	p.aim = tk.aim(m, ops, es)
+	p.aim, p.order, p.rowOps = tk.aim(m, ops, es), tk.order(), ops
 	// A grid a person made narrower or shorter grows first; the tab is
 	// remembered as the ops leave it, so the next batch's reads and
 	// deletes are bounded by it.
+	n := len(p.ops)
 	p.ops, p.tab = withGrid(p.tab, p.ops)
+	p.rowOpsAt += len(p.ops) - n
 	return p
 }
 

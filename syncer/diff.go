@@ -86,9 +86,16 @@ type mirrorDiff struct {
 	grid             [][]syncd.Cell
 	written, removes []int
 	rowOps           []syncd.Op
-	// rowOpsEnd is the index in ops after the last row write (before the
-	// removals, which shift rows): where a late row write goes.
-	rowOpsEnd int
+	// rowOpsStart and rowOpsEnd are the indexes in ops of the first row
+	// write and after the last (before the removals, which shift rows):
+	// where kept rows and a late row write go.
+	rowOpsStart, rowOpsEnd int
+	// readTab and info are the tab and spreadsheet as read, keptAt the
+	// first free row of the kept-rows tab, keptTab that tab as the ops
+	// leave it (keep.go).
+	readTab, keptTab syncd.TabInfo
+	info             syncd.SpreadsheetInfo
+	keptAt           int
 }
 
 const maxLines = 50
@@ -123,6 +130,8 @@ type diffInput struct {
 	// count now; 0 when unknown). tabscan.go.
 	unverified store.Unverified
 	rowBudget  int
+	// kept is the mirror's kept-rows tab as read, from row 0 (keep.go).
+	kept [][]syncd.Cell
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -185,6 +194,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 		dbIndex[r.Key] = i
 	}
 	sc := m.scanTab(in, dbIndex, func(k string) bool { return s.shownBefore(m, in, k) }, codec)
+	d.drift.Conflicts = append(d.drift.Conflicts, sc.overwritten...)
 	seen := make(map[string]bool, len(in.rows))
 	var removes, written []int
 	var writes []syncd.Op
@@ -207,6 +217,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	d.order, d.grid, d.written, d.removes, d.rowOps = sc.order(), in.grid, written, removes, writes
 	d.aim = d.aimAt(m)
 	d.noteTabKeys(seen, dbIndex, in.loc)
+	d.rowOpsStart = len(d.ops)
 	d.ops = append(d.ops, writes...)
 	d.rowOpsEnd = len(d.ops)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
@@ -254,6 +265,8 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	before := len(d.ops)
 	d.ops, d.tab = withGrid(in.tab, d.ops)
 	d.rowOpsEnd += len(d.ops) - before // a GrowGrid put first
+	d.rowOpsStart += len(d.ops) - before
+	d.readTab, d.info, d.keptAt = in.tab, in.info, in.unverified.KeptRows
 	d.tab.Title = title.title
 	for k, a := range in.unverified.Rows {
 		if in.pending[k] {

@@ -290,14 +290,7 @@ func (m *mirror) deletedEdits(key string, rows []int, es *editState, codec syncd
 // located the keys; the cells the ops leave alone are as the batch read
 // them (whole rows, or the editable cells in es).
 func (tk tabKeys) aim(m *mirror, ops []syncd.Op, es *editState) store.Unverified {
-	order := make([]string, tk.last+1)
-	for k, at := range tk.rows {
-		for _, r := range at {
-			if r < len(order) && order[r] == "" {
-				order[r] = k
-			}
-		}
-	}
+	order := tk.order()
 	var written, deleted []int
 	for _, op := range ops {
 		switch op := op.(type) {
@@ -314,6 +307,20 @@ func (tk tabKeys) aim(m *mirror, ops []syncd.Op, es *editState) store.Unverified
 	return aimOf(order, written, deleted, func(r int) ([]int, []syncd.Cell) {
 		return m.keptCells(ops, r, tk.rowAsRead(m, r, es))
 	})
+}
+
+// order returns the key of each tab row as read ("" for rows without a
+// valid key), the input of aimOf and keepRows.
+func (tk tabKeys) order() []string {
+	order := make([]string, tk.last+1)
+	for k, at := range tk.rows {
+		for _, r := range at {
+			if r < len(order) && order[r] == "" {
+				order[r] = k
+			}
+		}
+	}
+	return order
 }
 
 // rowAsRead returns tab row r's mirrored cells as the batch read them;

@@ -150,6 +150,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	inputs := make([]diffInput, len(mirrors))
 	ranges := map[string][]syncd.Range{}
 	owners := map[string][]int{}
+	kept := map[string]map[int]bool{} // sheet key → indexes of ranges that read a kept-rows tab
 	for i, m := range mirrors {
 		in := &inputs[i]
 		key := s.sheetKey(m)
@@ -163,6 +164,23 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 		if n, ok := left[in.tab.SheetID]; ok && in.tab.RowCount > 0 {
 			in.rowBudget = max(n-in.tab.RowCount, 0)
+		}
+		if m.takesEditsBack() {
+			// syncd's own writes are the only writers of this state, and
+			// none runs during the pass: read before the tab.
+			if in.unverified, err = store.ReadUnverified(ctx, s.opts.Pool, m.Name); err != nil {
+				return rep, err
+			}
+			if kt, ok := m.keptTab(info); ok && in.unverified.KeptRows > 0 {
+				r := byID(kt)
+				r.StartRow, r.EndRow, r.EndCol = 0, min(in.unverified.KeptRows, max(kt.RowCount, 1)), max(kt.ColCount, 1)
+				if kept[key] == nil {
+					kept[key] = map[int]bool{}
+				}
+				kept[key][len(ranges[key])] = true
+				ranges[key] = append(ranges[key], r)
+				owners[key] = append(owners[key], i)
+			}
 		}
 		rows := max(in.tab.RowCount, 1)
 		for start := 0; start < rows; start += chunkRows {
@@ -188,6 +206,10 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		}
 		for j, cells := range read {
 			in := &inputs[owners[key][j]]
+			if kept[key][j] {
+				in.kept = cells
+				continue
+			}
 			start := ranges[key][j].StartRow
 			for len(in.grid) < start {
 				in.grid = append(in.grid, nil)
@@ -259,6 +281,9 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 			continue
 		}
 		s.rememberTab(s.sheetKey(mirrors[i]), d.tab)
+		if d.keptTab.SheetID != 0 {
+			s.rememberTab(s.sheetKey(mirrors[i]), d.keptTab)
+		}
 		rep.Mirrors = append(rep.Mirrors, d.drift)
 	}
 	if err := s.finishReconcile(ctx, mirrors, diffs, started, calls, landed, opts.bySheet); err != nil {
@@ -301,11 +326,6 @@ func (s *Syncer) readForReconcile(ctx context.Context, mirrors []*mirror, inputs
 				continue // pending stays nil: the change stream rewrites the tab
 			}
 			in.pending = map[string]bool{}
-			if m.takesEditsBack() {
-				if in.unverified, err = store.ReadUnverified(ctx, tx, m.Name); err != nil {
-					return err
-				}
-			}
 			if len(q.Keys) > 0 {
 				queued, err := m.readKeys(ctx, tx, q.Keys)
 				if err != nil {
@@ -347,15 +367,17 @@ func (s *Syncer) storeEdits(ctx context.Context, mirrors []*mirror, diffs []*mir
 			if err := m.writeStates(ctx, tx, states); err != nil {
 				return err
 			}
+			if err := s.storeSheetRows(ctx, tx, door, m, d); err != nil {
+				return err
+			}
 			if m.takesEditsBack() {
 				// Written ahead: the pass's own writes address rows by
-				// index too (store.Unverified).
+				// index too (store.Unverified), and keep what they
+				// replace (keep.go).
+				d.keepBeforeWrite(m)
 				if _, err := store.MarkUnverified(ctx, tx, m.Name, d.aim); err != nil {
 					return err
 				}
-			}
-			if err := s.storeSheetRows(ctx, tx, door, m, d); err != nil {
-				return err
 			}
 			if len(states) > 0 && s.soleMirrorOf(m) {
 				// The sheet already shows these values and the bases say

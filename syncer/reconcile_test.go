@@ -150,8 +150,12 @@ func TestReconcileRepairsVandalism(t *testing.T) {
 	d := rep.Mirrors[0]
 	if info, err := b.sheet.Info(b.ctx); err != nil {
 		t.Fatal(err)
-	} else if tab, ok := info.Tab("Items"); !ok || tab.SheetID != sheetID || len(info.Tabs) != 2 {
-		t.Errorf("tabs after reconcile: %+v, want tab %d renamed back to Items and no new tab", info.Tabs, sheetID)
+	} else if tab, ok := info.Tab("Items"); !ok || tab.SheetID != sheetID || len(info.Tabs) != 3 {
+		t.Errorf("tabs after reconcile: %+v, want tab %d renamed back to Items and no new tab but syncd's kept rows", info.Tabs, sheetID)
+	} else if kept, ok := info.Tab("syncd kept rows: items"); !ok || !kept.Hidden {
+		// The pass wrote rows by index: what they held is kept, hidden
+		// from people (keep.go).
+		t.Errorf("tabs after reconcile: %+v, want syncd's hidden kept-rows tab", info.Tabs)
 	}
 	if d.Appended != 3 || d.Removed != 2 || d.EditsImported != 1 {
 		t.Errorf("drift found: appended %d (want 3), removed %d (want 2: blank + intruder), edits %d (want 1)",

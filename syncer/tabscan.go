@@ -50,6 +50,8 @@ type tabScan struct {
 	// unsure holds keys whose row syncd wrote by position and whose
 	// neighbours are not the ones it aimed at (checkAim).
 	unsure map[string]bool
+	// overwritten are the values a misplaced write replaced (checkKept).
+	overwritten []Conflict
 }
 
 // scanTab reads a tab's rows (grid, header at 0) against the table's rows.
@@ -90,6 +92,7 @@ func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string
 		}
 	}
 	m.matchStrangers(&sc, in, dbIndex, shown, codec)
+	sc.overwritten = m.checkKept(&sc, in, dbIndex, codec)
 	m.checkAim(&sc, in.unverified, in.grid)
 	return sc
 }
