@@ -151,6 +151,17 @@ type Unverified struct {
 type KeptRun struct {
 	At   int      `json:"at"`
 	Keys []string `json:"keys"`
+	// Token is written beside the kept rows, in column Cols, by the same
+	// batchUpdate: rows without it were not kept by this write (it never
+	// landed), whatever they hold.
+	Token string `json:"token"`
+	Cols  int    `json:"cols"`
+	// Was and Now hold, per kept row and mirror column, the cell syncd
+	// believed was there and the cell it wrote there (rendered; "" for a
+	// column it did not write, "?" for one it cannot tell): a kept cell
+	// showing neither was typed while the write was under way.
+	Was [][]string `json:"was,omitempty"`
+	Now [][]string `json:"now,omitempty"`
 }
 
 // Aim is what one row written by index must look like if the write hit

@@ -85,8 +85,12 @@ func seq(n int) []int {
 // syncd appended since may stand: only "above" counts there. A
 // tab people changed after a write that did land reads the same: the
 // stricter answer.
-func (m *mirror) checkAim(sc *tabScan, u store.Unverified, grid [][]syncd.Cell) {
-	if u.Clean() {
+//
+// When the rows the writes replaced were kept and read back (keep.go),
+// they tell exactly what each write hit, and this check is not needed:
+// it is the fallback for a kept-rows tab a person deleted.
+func (m *mirror) checkAim(sc *tabScan, u store.Unverified, grid [][]syncd.Cell, keptRead bool) {
+	if u.Clean() || (keptRead && len(u.Kept) > 0) {
 		return
 	}
 	type place struct {

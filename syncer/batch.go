@@ -314,7 +314,7 @@ func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan, infos ma
 				return err
 			}
 			// What the write replaces is kept first (keep.go).
-			k := p.m.keepRows(infos[p.sheet], p.readTab, p.order, touched(p.rowOps), before.KeptRows, p.readTab.ColCount)
+			k := p.m.keepRows(infos[p.sheet], p.readTab, p.order, touched(p.rowOps), before.KeptRows, p.readTab.ColCount, p.was, p.rowOps)
 			p.ops = insertOps(p.ops, p.rowOpsAt, k.ops)
 			p.aim.Kept, p.aim.KeptRows, p.keptTab = k.runs, k.used, k.tab
 			if _, err := store.MarkUnverified(ctx, tx, p.m.Name, p.aim); err != nil {

@@ -47,6 +47,8 @@ type mirrorPlan struct {
 	rowOpsAt int
 	readTab  syncd.TabInfo
 	keptTab  syncd.TabInfo
+	// was returns the cells the batch believes a tab row holds (keep.go).
+	was func(r int) []*syncd.Cell
 }
 
 // planBatch plans each mirror's ops from the snapshot and the tab cells
@@ -75,11 +77,9 @@ func planMirror(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec sy
 			// Rows people may add or delete: the bases say what syncd
 			// showed (sheetrows.go), and outlive a restart.
 			for _, r := range mr.rows {
-				st := stateUpdate{Key: r.Key}
-				if r.Values != nil {
-					st.Cells = mr.m.baseFrom(r.Values)
+				if r.Values != nil { // a deleted row's base stays until a pass saw it gone
+					p.states = append(p.states, stateUpdate{Key: r.Key, Cells: mr.m.baseFrom(r.Values)})
 				}
-				p.states = append(p.states, st)
 			}
 		}
 		return p
@@ -183,6 +183,7 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 	p.ops = append(p.ops, ops...)
 	p.stats = st
 	p.aim, p.order, p.rowOps = tk.aim(m, ops, es), tk.order(), ops
+	p.was = tk.believed(m, mr.bases, es, codec, loc)
 	// A grid a person made narrower or shorter grows first; the tab is
 	// remembered as the ops leave it, so the next batch's reads and
 	// deletes are bounded by it.

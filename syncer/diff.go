@@ -90,6 +90,8 @@ type mirrorDiff struct {
 	// write and after the last (before the removals, which shift rows):
 	// where kept rows and a late row write go.
 	rowOpsStart, rowOpsEnd int
+	// handed are cells already kept as another row's (tabScan.handed).
+	handed map[string]map[int]bool
 	// readTab and info are the tab and spreadsheet as read, keptAt the
 	// first free row of the kept-rows tab, keptTab that tab as the ops
 	// leave it (keep.go).
@@ -130,8 +132,10 @@ type diffInput struct {
 	// count now; 0 when unknown). tabscan.go.
 	unverified store.Unverified
 	rowBudget  int
-	// kept is the mirror's kept-rows tab as read, from row 0 (keep.go).
-	kept [][]syncd.Cell
+	// kept is the mirror's kept-rows tab as read, from row 0, and
+	// keptRead whether it was (keep.go).
+	kept     [][]syncd.Cell
+	keptRead bool
 }
 
 // diffMirror compares a tab with its table cell by cell through the codec and
@@ -195,9 +199,13 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	}
 	sc := m.scanTab(in, dbIndex, func(k string) bool { return s.shownBefore(m, in, k) }, codec)
 	d.drift.Conflicts = append(d.drift.Conflicts, sc.overwritten...)
+	d.handed = sc.handed
 	seen := make(map[string]bool, len(in.rows))
 	var removes, written []int
 	var writes []syncd.Op
+	// Rows ops start here: a typed row's write-back (typedRow) is put
+	// in the loop, the other row writes after it.
+	d.rowOpsStart = len(d.ops)
 	for r := 1; r < len(in.grid); r++ {
 		if sc.blank[r] {
 			removes = append(removes, r)
@@ -217,7 +225,6 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 	d.order, d.grid, d.written, d.removes, d.rowOps = sc.order(), in.grid, written, removes, writes
 	d.aim = d.aimAt(m)
 	d.noteTabKeys(seen, dbIndex, in.loc)
-	d.rowOpsStart = len(d.ops)
 	d.ops = append(d.ops, writes...)
 	d.rowOpsEnd = len(d.ops)
 	d.ops = append(d.ops, deleteOps(in.tab.SheetID, removes)...)
@@ -399,6 +406,9 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 				msg = fmt.Sprintf("row %d: %s differs and syncd has no record of what it last wrote; Postgres kept", r+1, col.Name)
 			default:
 				msg = fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)
+			}
+			if d.handed[key][c] {
+				break // kept as the other row's value (keep.go)
 			}
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,
 				SheetValue: cellText(got), DBValue: valuePtr(values[c]), Reason: out.reason, Message: msg})

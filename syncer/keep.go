@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"crypto/rand"
 	"fmt"
 	"slices"
 
@@ -45,7 +46,11 @@ type keeping struct {
 // deletes by index (rows, indexes into order as read, whose keys order
 // holds) from row at of the mirror's kept-rows tab on, creating or
 // growing that tab as needed. cols is the width of the mirror's tab.
-func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order []string, rows []int, at, cols int) keeping {
+//
+// was, when not nil, returns for row r the cells syncd believes are there
+// (what it read, else what it last wrote; a nil cell: cannot tell), and
+// writes are the ops whose cells it writes there.
+func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order []string, rows []int, at, cols int, was func(r int) []*syncd.Cell, writes []syncd.Op) keeping {
 	rows = slices.Compact(slices.Sorted(slices.Values(rows)))
 	var k keeping
 	var runs [][2]int
@@ -63,6 +68,7 @@ func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order [
 		return k
 	}
 	cols = max(cols, len(m.Columns), 1)
+	width := cols + 1 // and the token
 	need := at
 	for _, run := range runs {
 		need += run[1] - run[0]
@@ -74,24 +80,35 @@ func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order [
 		if id == tab.SheetID {
 			id = id%0x3fffffff + 1
 		}
-		kt = syncd.TabInfo{SheetID: id, Title: keptTitlePrefix + m.Name, RowCount: need, ColCount: cols}
-		k.ops = append(k.ops, syncd.AddTab{SheetID: id, Title: kt.Title, Hidden: true, Rows: need, Cols: cols})
-	case kt.RowCount < need || kt.ColCount < cols:
-		grow := syncd.GrowGrid{SheetID: kt.SheetID, Rows: max(need-kt.RowCount, 0), Cols: max(cols-kt.ColCount, 0)}
-		kt.RowCount, kt.ColCount = max(kt.RowCount, need), max(kt.ColCount, cols)
+		kt = syncd.TabInfo{SheetID: id, Title: keptTitlePrefix + m.Name, RowCount: need, ColCount: width}
+		k.ops = append(k.ops, syncd.AddTab{SheetID: id, Title: kt.Title, Hidden: true, Rows: need, Cols: width})
+	case kt.RowCount < need || kt.ColCount < width:
+		grow := syncd.GrowGrid{SheetID: kt.SheetID, Rows: max(need-kt.RowCount, 0), Cols: max(width-kt.ColCount, 0)}
+		kt.RowCount, kt.ColCount = max(kt.RowCount, need), max(kt.ColCount, width)
 		k.ops = append(k.ops, grow)
 	}
+	token := newToken()
 	for _, run := range runs {
-		k.ops = append(k.ops, syncd.KeepRows{SheetID: tab.SheetID, From: run[0], To: run[1], Cols: cols, ToSheetID: kt.SheetID, At: at})
-		keys := make([]string, 0, run[1]-run[0])
+		n := run[1] - run[0]
+		marks := make([][]syncd.Cell, n)
+		for i := range marks {
+			marks[i] = []syncd.Cell{syncd.StringCell(token)}
+		}
+		k.ops = append(k.ops, syncd.KeepRows{SheetID: tab.SheetID, From: run[0], To: run[1], Cols: cols, ToSheetID: kt.SheetID, At: at},
+			syncd.WriteRows{SheetID: kt.SheetID, Row: at, Col: cols, Rows: marks})
+		kr := store.KeptRun{At: at, Token: token, Cols: cols}
 		for r := run[0]; r < run[1]; r++ {
 			key := ""
 			if r < len(order) {
 				key = order[r]
 			}
-			keys = append(keys, key)
+			kr.Keys = append(kr.Keys, key)
+			if was != nil && run[1]-run[0] <= maxWitnessed {
+				w, n := m.witness(r, was(r), writes)
+				kr.Was, kr.Now = append(kr.Was, w), append(kr.Now, n)
+			}
 		}
-		k.runs = append(k.runs, store.KeptRun{At: at, Keys: keys})
+		k.runs = append(k.runs, kr)
 		at += run[1] - run[0]
 	}
 	k.used, k.tab = at, kt
@@ -132,30 +149,59 @@ func insertOps(ops []syncd.Op, at int, more []syncd.Op) []syncd.Op {
 func (m *mirror) checkKept(sc *tabScan, in diffInput, dbIndex map[string]int, codec syncd.Codec) []Conflict {
 	var out []Conflict
 	missed := 0
+	if !in.keptRead {
+		return nil // no kept rows to read (a person deleted the tab): aim.go decides
+	}
 	for _, run := range in.unverified.Kept {
 		for j, want := range run.Keys {
 			row := cellAt2(in.kept, run.At+j)
+			if cellAt(row, run.Cols).String != run.Token {
+				continue // the write never landed (a kill before it): it replaced nothing
+			}
 			got, ok := m.cellKey(row, codec, in.loc)
+			if rowEmpty(row, len(m.Columns)) {
+				got, ok = "", false // a blank row, not the empty-string key
+			}
 			if (ok && got == want) || (want == "" && !ok) {
-				continue // the row syncd's read saw there (or a row without a key where one was)
+				// The row syncd's read saw there (or a row without a key
+				// where one was): what it replaced that syncd did not
+				// expect was typed while the write was under way.
+				if j < len(run.Was) {
+					out = append(out, m.typedMeanwhile(row, run.Was[j], run.Now[j], got, ok)...)
+				}
+				continue
 			}
 			missed++
-			left := map[int]bool{} // columns the write left alone: still in the tab
-			if a, aimed := in.unverified.Rows[want]; aimed {
+			if want != "" {
+				// The write meant for want hit another row: the row now
+				// showing want may hold that row's other cells.
+				sc.unsure[want] = true
+			}
+			// The columns the write left alone are the other row's too,
+			// now under want's key: recorded here under their own key,
+			// and not again as want's (diffRow, d.handed).
+			if a, aimed := in.unverified.Rows[want]; aimed && want != "" {
 				for _, c := range a.Cols {
-					left[c] = true
+					if sc.handed[want] == nil {
+						sc.handed[want] = map[int]bool{}
+					}
+					sc.handed[want][c] = true
 				}
 			}
 			i, known := dbIndex[got]
+			b, based := in.bases[got]
 			for c, col := range m.Columns {
 				cell := cellAt(row, c)
-				if cell.Type == syncd.CellEmpty || left[c] {
+				if cell.Type == syncd.CellEmpty {
 					continue
 				}
-				if ok && known {
-					if w, _ := codec.Encode(col, in.rows[i].Values[c], in.loc); w == cell || sameValue(col, cell, in.rows[i].Values[c], codec, in.loc) {
-						continue
-					}
+				// What the table holds, or what syncd last wrote there,
+				// is no one's typing.
+				if ok && known && sameValue(col, cell, in.rows[i].Values[c], codec, in.loc) {
+					continue
+				}
+				if v, ok2 := b.Value(col.Name); ok && based && ok2 && sameValue(col, cell, v, codec, in.loc) {
+					continue
 				}
 				var key map[string]string
 				if ok {
@@ -190,7 +236,15 @@ func (d *mirrorDiff) keepBeforeWrite(m *mirror) {
 			rows = append(rows, ins.row)
 		}
 	}
-	k := m.keepRows(d.info, d.readTab, d.order, rows, d.keptAt, d.readTab.ColCount)
+	was := func(r int) []*syncd.Cell {
+		out := make([]*syncd.Cell, len(m.Columns))
+		for c := range out {
+			cell := cellAt(cellAt2(d.grid, r), c)
+			out[c] = &cell
+		}
+		return out
+	}
+	k := m.keepRows(d.info, d.readTab, d.order, rows, d.keptAt, d.readTab.ColCount, was, d.ops)
 	if len(k.ops) == 0 {
 		return
 	}
@@ -198,3 +252,73 @@ func (d *mirrorDiff) keepBeforeWrite(m *mirror) {
 	d.rowOpsEnd += len(k.ops)
 	d.aim.Kept, d.aim.KeptRows, d.keptTab = k.runs, k.used, k.tab
 }
+
+// maxWitnessed bounds the rows of one kept run whose cells are recorded
+// (a full resync may rewrite a whole tab; past it only keys are checked).
+const maxWitnessed = 2000
+
+// witness renders, for tab row r, the cells syncd believes are there
+// (was, "?" where it cannot tell) and those writes put there ("" where
+// they write nothing; a deleted row: every column "").
+func (m *mirror) witness(r int, was []*syncd.Cell, writes []syncd.Op) (w, n []string) {
+	w, n = make([]string, len(m.Columns)), make([]string, len(m.Columns))
+	for c := range m.Columns {
+		w[c] = "?"
+		if c < len(was) && was[c] != nil {
+			w[c] = cellPrint(*was[c])
+		}
+	}
+	for _, op := range writes {
+		if op, ok := op.(syncd.WriteRows); ok && r >= op.Row && r < op.Row+len(op.Rows) {
+			for i, cell := range op.Rows[r-op.Row] {
+				if c := op.Col + i; c < len(n) {
+					n[c] = cellPrint(cell)
+				}
+			}
+		}
+	}
+	return w, n
+}
+
+// cellPrint renders one cell for the kept-rows record; never "" or "?".
+func cellPrint(c syncd.Cell) string {
+	p, _ := fingerprint([]syncd.Cell{c}, []int{0})
+	return p
+}
+
+// typedMeanwhile returns a conflict for each cell of a kept row that shows
+// neither what syncd believed was there nor what it wrote: a person typed
+// it while the write was under way, and the write replaced it.
+func (m *mirror) typedMeanwhile(row []syncd.Cell, was, now []string, key string, keyed bool) []Conflict {
+	var out []Conflict
+	for c, col := range m.Columns {
+		if c >= len(was) || c >= len(now) || was[c] == "?" || now[c] == "" && len(now) > 0 && anyWritten(now) {
+			continue // not written (still in the tab), or nothing to compare with
+		}
+		got := cellAt(row, c)
+		if p := cellPrint(got); p == was[c] || p == now[c] || got.Type == syncd.CellEmpty {
+			continue
+		}
+		var k map[string]string
+		if keyed {
+			k = m.keyMap(key)
+		}
+		out = append(out, Conflict{Mirror: m.Name, Key: k, Column: col.Name, SheetValue: cellText(got), Reason: store.ReasonOverwritten,
+			Message: fmt.Sprintf("%s was typed while a write of syncd's to this row was under way, and the write replaced it; it is kept here", col.Name)})
+	}
+	return out
+}
+
+// anyWritten reports whether a kept row's record says the write wrote
+// cells there (not a deletion, which writes none and replaces all).
+func anyWritten(now []string) bool {
+	for _, n := range now {
+		if n != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// newToken returns a token no earlier write used.
+func newToken() string { return "syncd:" + rand.Text() }

@@ -108,8 +108,8 @@ func (md *model) logf(format string, args ...any) {
 func (md *model) fail(format string, args ...any) {
 	md.b.t.Helper()
 	tail := md.log
-	if len(tail) > 150 {
-		tail = tail[len(tail)-150:]
+	if n := int(envInt(md.b.t, "SYNCD_MODEL_LOG", 150)); len(tail) > n {
+		tail = tail[len(tail)-n:]
 	}
 	md.b.t.Fatalf("%s\nlast steps:\n  %s", fmt.Sprintf(format, args...), strings.Join(tail, "\n  "))
 }

@@ -161,7 +161,10 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 				for _, row := range at {
 					es.conflicts = append(es.conflicts, m.typedOver(r.Key, row, nil, es, codec, loc)...)
 				}
-				es.states = append(es.states, stateUpdate{Key: r.Key})
+				// The base stays until a full pass saw the row gone
+				// (diffMirror forgets it): if this deletion lands on
+				// another row, the next pass still knows what syncd
+				// showed of it (keep.go, sheetrows.go).
 			}
 			continue
 		}
@@ -321,6 +324,69 @@ func (tk tabKeys) order() []string {
 		}
 	}
 	return order
+}
+
+// believed returns, for a tab row, the cells the batch believes are there:
+// what it read (whole rows, or the editable cells), else what syncd last
+// wrote there (the row's base), else nil (cannot tell).
+func (tk tabKeys) believed(m *mirror, bases map[string]base, es *editState, codec syncd.Codec, loc *time.Location) func(r int) []*syncd.Cell {
+	order := tk.order()
+	return func(r int) []*syncd.Cell {
+		out := make([]*syncd.Cell, len(m.Columns))
+		if row, ok := tk.cells[r]; ok {
+			for c := range out {
+				cell := cellAt(row, c)
+				out[c] = &cell
+			}
+			return out
+		}
+		if es != nil {
+			if row, ok := es.rows[r]; ok { // whole rows: the other columns were read
+				for _, c := range m.nonEditable() {
+					cell := cellAt(row, c)
+					out[c] = &cell
+				}
+			}
+			for j, c := range m.Editable {
+				cell := cellAt(es.cells[r], j)
+				out[c] = &cell
+			}
+		}
+		key := ""
+		if r < len(order) {
+			key = order[r]
+		}
+		for _, c := range m.Key {
+			if key != "" {
+				cell := cellAt(tk.keyCells(m, key, codec, loc), c)
+				out[c] = &cell
+			}
+		}
+		b, known := bases[key]
+		for c, col := range m.Columns {
+			if out[c] != nil || !known || m.isKeyCol(c) {
+				continue
+			}
+			if v, ok := b.Value(col.Name); ok {
+				cell, _ := codec.Encode(col, v, loc)
+				out[c] = &cell
+			}
+		}
+		return out
+	}
+}
+
+// keyCells returns a row's cells holding just its key (by column).
+func (tk tabKeys) keyCells(m *mirror, key string, codec syncd.Codec, loc *time.Location) []syncd.Cell {
+	parts, err := decodeKey(key, len(m.Key))
+	if err != nil {
+		return nil
+	}
+	row := make([]syncd.Cell, len(m.Columns))
+	for j, c := range m.Key {
+		row[c], _ = codec.Encode(m.Columns[c], parts[j], loc)
+	}
+	return row
 }
 
 // rowAsRead returns tab row r's mirrored cells as the batch read them;

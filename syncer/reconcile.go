@@ -207,7 +207,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		for j, cells := range read {
 			in := &inputs[owners[key][j]]
 			if kept[key][j] {
-				in.kept = cells
+				in.kept, in.keptRead = cells, true
 				continue
 			}
 			start := ranges[key][j].StartRow

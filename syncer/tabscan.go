@@ -50,8 +50,11 @@ type tabScan struct {
 	// unsure holds keys whose row syncd wrote by position and whose
 	// neighbours are not the ones it aimed at (checkAim).
 	unsure map[string]bool
-	// overwritten are the values a misplaced write replaced (checkKept).
+	// overwritten are the values a misplaced write replaced (checkKept),
+	// handed the columns of a row showing a key whose values are another
+	// row's, recorded there under that row's key.
 	overwritten []Conflict
+	handed      map[string]map[int]bool
 }
 
 // scanTab reads a tab's rows (grid, header at 0) against the table's rows.
@@ -59,7 +62,8 @@ type tabScan struct {
 func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string) bool, codec syncd.Codec) tabScan {
 	n := len(in.grid)
 	sc := tabScan{key: make([]string, n), ok: make([]bool, n), blank: make([]bool, n),
-		count: map[string]int{}, rekey: map[int]string{}, copyOf: map[int]string{}, unsure: map[string]bool{}}
+		count: map[string]int{}, rekey: map[int]string{}, copyOf: map[int]string{}, unsure: map[string]bool{},
+		handed: map[string]map[int]bool{}}
 	last := 0
 	seen := map[string]bool{}
 	for r := 1; r < n; r++ {
@@ -93,7 +97,7 @@ func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string
 	}
 	m.matchStrangers(&sc, in, dbIndex, shown, codec)
 	sc.overwritten = m.checkKept(&sc, in, dbIndex, codec)
-	m.checkAim(&sc, in.unverified, in.grid)
+	m.checkAim(&sc, in.unverified, in.grid, in.keptRead)
 	return sc
 }
 
@@ -197,8 +201,8 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 // likeliest returns the record a stranger row most likely is, or copies
 // (its key typed over, other cells perhaps typed too; or pasted with a new
 // key): the one sharing the most of the row's non-empty cells outside the
-// key, at least half of them, and strictly more than any other; "" when
-// none is. Taking a typed row for a record only puts that record back and
+// key — with the table's values or with what syncd last showed —, at least
+// half of them, and strictly more than any other; "" when none is. Taking a typed row for a record only puts that record back and
 // keeps what was typed as conflicts; taking an overtyped or pasted record
 // for a typed row would insert another record's values.
 func (m *mirror) likeliest(row []syncd.Cell, in diffInput, codec syncd.Codec) string {
@@ -214,13 +218,20 @@ func (m *mirror) likeliest(row []syncd.Cell, in diffInput, codec syncd.Codec) st
 	best, bestScore, tie := "", 0, false
 	for _, rec := range in.rows {
 		score := 0
+		b, based := in.bases[rec.Key]
 		for c, col := range m.Columns {
 			got := cellAt(row, c)
 			if m.isKeyCol(c) || got.Type == syncd.CellEmpty {
 				continue
 			}
+			// The table's value, or what syncd last showed there (the
+			// application may have changed the record since).
 			if want, _ := codec.Encode(col, rec.Values[c], in.loc); want == got {
 				score++
+			} else if v, ok := b.Value(col.Name); based && ok {
+				if shown, _ := codec.Encode(col, v, in.loc); shown == got {
+					score++
+				}
 			}
 		}
 		switch {

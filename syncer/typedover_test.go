@@ -53,7 +53,7 @@ func TestNonEditableEditSurvivesABatch(t *testing.T) {
 	}
 	b.poll() // the sheet pass the edits made due finds nothing more
 	if n := len(b.conflicts()); n != 3 {
-		t.Fatalf("%d conflicts after the sheet pass, want the 3 recorded", n)
+		t.Fatalf("%d conflicts after the sheet pass, want the 3 recorded: %+v", n, b.conflicts())
 	}
 	b.assertMirrored("notes")
 	b.settled()
