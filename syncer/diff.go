@@ -90,8 +90,9 @@ type mirrorDiff struct {
 	// write and after the last (before the removals, which shift rows):
 	// where kept rows and a late row write go.
 	rowOpsStart, rowOpsEnd int
-	// handed are cells already kept as another row's (tabScan.handed).
-	handed map[string]map[int]bool
+	// handed are cells already kept as another row's (tabScan.handed):
+	// the value kept, by key and column.
+	handed map[string]map[int]string
 	// readTab and info are the tab and spreadsheet as read, keptAt the
 	// first free row of the kept-rows tab, keptTab that tab as the ops
 	// leave it (keep.go).
@@ -407,7 +408,7 @@ func (s *Syncer) diffRow(m *mirror, d *mirrorDiff, in diffInput, r int, key stri
 			default:
 				msg = fmt.Sprintf("row %d: %s changed in the sheet and in Postgres; Postgres kept", r+1, col.Name)
 			}
-			if d.handed[key][c] {
+			if v, ok := d.handed[key][c]; ok && v == cellPrint(got) {
 				break // kept as the other row's value (keep.go)
 			}
 			d.drift.Conflicts = append(d.drift.Conflicts, Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name,

@@ -183,9 +183,9 @@ func (m *mirror) checkKept(sc *tabScan, in diffInput, dbIndex map[string]int, co
 			if a, aimed := in.unverified.Rows[want]; aimed && want != "" {
 				for _, c := range a.Cols {
 					if sc.handed[want] == nil {
-						sc.handed[want] = map[int]bool{}
+						sc.handed[want] = map[int]string{}
 					}
-					sc.handed[want][c] = true
+					sc.handed[want][c] = cellPrint(cellAt(row, c))
 				}
 			}
 			i, known := dbIndex[got]

@@ -333,7 +333,10 @@ func recorded(cs []conflictRow, p *placement) bool {
 		// A key typed over a record's key is recorded under the record's
 		// key (the row is that record's, its key cell put back), not
 		// under the typed one.
-		if c.column == col && c.sheet == p.val && (c.key == p.key || p.key == "" || p.col == 0) {
+		// A row under a key a person typed ("e…") may be a record whose
+		// key was typed over: syncd puts the key back and records what
+		// was typed in it under the record's key.
+		if c.column == col && c.sheet == p.val && (c.key == p.key || p.key == "" || p.col == 0 || strings.HasPrefix(p.key, "e")) {
 			return true
 		}
 		if c.column == "" && strings.Contains(c.sheet, fmt.Sprintf("%q:%q", col, p.val)) {

@@ -54,7 +54,7 @@ type tabScan struct {
 	// handed the columns of a row showing a key whose values are another
 	// row's, recorded there under that row's key.
 	overwritten []Conflict
-	handed      map[string]map[int]bool
+	handed      map[string]map[int]string
 }
 
 // scanTab reads a tab's rows (grid, header at 0) against the table's rows.
@@ -63,7 +63,7 @@ func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string
 	n := len(in.grid)
 	sc := tabScan{key: make([]string, n), ok: make([]bool, n), blank: make([]bool, n),
 		count: map[string]int{}, rekey: map[int]string{}, copyOf: map[int]string{}, unsure: map[string]bool{},
-		handed: map[string]map[int]bool{}}
+		handed: map[string]map[int]string{}}
 	last := 0
 	seen := map[string]bool{}
 	for r := 1; r < n; r++ {
@@ -226,12 +226,12 @@ func (m *mirror) likeliest(row []syncd.Cell, in diffInput, codec syncd.Codec) st
 			}
 			// The table's value, or what syncd last showed there (the
 			// application may have changed the record since).
-			if want, _ := codec.Encode(col, rec.Values[c], in.loc); want == got {
+			// By value, as the merge compares: a number typed into a text
+			// column shows the same text.
+			if sameValue(col, got, rec.Values[c], codec, in.loc) {
 				score++
-			} else if v, ok := b.Value(col.Name); based && ok {
-				if shown, _ := codec.Encode(col, v, in.loc); shown == got {
-					score++
-				}
+			} else if v, ok := b.Value(col.Name); based && ok && sameValue(col, got, v, codec, in.loc) {
+				score++
 			}
 		}
 		switch {
