@@ -241,7 +241,8 @@ func checkInstalled(t *testing.T, r *dpkgRoot, version string) {
 	if r.exists("etc/systemd/system/multi-user.target.wants/syncd.service") || r.exists("etc/systemd/system/timers.target.wants/syncd-reconcile.timer") {
 		t.Error("install enabled a unit before the config was edited")
 	}
-	for _, p := range []string{"usr/lib/sysusers.d/syncd.conf", "usr/share/doc/syncd/copyright", "usr/share/doc/syncd/changelog.gz", "usr/share/man/man1/syncd.1.gz"} {
+	for _, p := range []string{"usr/lib/sysusers.d/syncd.conf", "usr/share/doc/syncd/copyright", "usr/share/doc/syncd/changelog.gz", "usr/share/man/man1/syncd.1.gz",
+		"usr/share/syncd/prometheus/alerts.yml", "usr/share/syncd/grafana/syncd.json"} {
 		if !r.exists(p) {
 			t.Errorf("package lacks /%s", p)
 		}
