@@ -173,7 +173,9 @@ func TestPackageInstallUpgradeRemovePurgeInThrowawayRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	v2, _ := buildPackage(t, "1.1.0", dist, false)
-	r.run("-i", v2)
+	if out := r.run("-i", v2); !strings.Contains(out, "syncd: upgraded from 1.0.0; run syncd migrate") {
+		t.Errorf("the upgrade did not say to migrate and restart:\n%s", out)
+	}
 	if s := r.status(); s != "install ok installed 1.1.0" {
 		t.Fatalf("after upgrade: %q", s)
 	}
