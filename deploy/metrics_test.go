@@ -86,14 +86,16 @@ func TestEveryMetricOfAlertsAndDashboardIsExported(t *testing.T) {
 		t.Fatalf("syncd migrate: %v\n%s", err, out)
 	}
 	d := w.startDaemon(t, "a")
-	testworld.Eventually(t, 60*time.Second, "the daemon to lead and fill the tabs", func() (bool, string) {
+	testworld.Eventually(t, 60*time.Second, "the daemon to lead", func() (bool, string) {
 		m, err := d.scrape()
 		if err != nil {
 			return false, err.Error()
 		}
-		return len(m["syncd_leader"]) == 1 && m["syncd_leader"][0] == "syncd_leader 1" &&
-			len(m["syncd_open_conflicts"]) == 4 && m["syncd_pending_changes"][0] == "syncd_pending_changes 0", d.Log.Tail(20)
+		return has(m["syncd_leader"], "syncd_leader 1") && len(m["syncd_open_conflicts"]) == 4, d.Log.Tail(20)
 	})
+	// The first fill done, so that the duplicate below meets a batch, not
+	// the fill.
+	w.Mirrored(60*time.Second, w.Mirrors(cfg)...)
 
 	// One batch for two mirrors, one of which cannot be written: dups is
 	// parked, kept goes on. Then a table dropped and one renamed.
