@@ -4,7 +4,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 
-.PHONY: all build demo test vet bench conformance arm64 clean
+.PHONY: all build demo test vet bench conformance arm64 package clean
 
 all: build
 
@@ -46,4 +46,12 @@ arm64:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/syncd-linux-arm64 ./cmd/syncd
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# The .deb files of docs/DEPLOYMENT.md for the Pi (arm64) and PCs (amd64)
+# in dist/, checked by lintian; scripts/package says how. nfpm is the Go
+# packager, pinned here and run through the Go module proxy.
+NFPM_VERSION := v2.48.0
+package:
+	./scripts/ensure-tools
+	NFPM='$(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)' GO=$(GO) ./scripts/package

@@ -86,6 +86,7 @@ func newMetrics(d *daemon) *metrics {
 		open:    prometheus.NewDesc("syncd_open_conflicts", "Conflicts not yet resolved.", []string{"mirror"}, nil),
 	})
 	m.reg.MustRegister(newProblemCollector(m))
+	m.reg.MustRegister(newParkedCollector(m))
 	return m
 }
 
