@@ -61,8 +61,8 @@ type CaptureResult struct {
 // creates or refreshes the four statement-level triggers of each table (each
 // row operation calling its own function, the key columns and, for UPDATE,
 // the mirrored columns passed as arguments), and drops syncd triggers from
-// tables not listed. It
-// runs in one transaction and changes nothing when everything matches.
+// tables not listed. It runs in one transaction and changes nothing when
+// everything matches.
 //
 // Every statement it runs is built by the server with format()'s %I, %L and
 // regclass output, from OIDs and bound parameters: no identifier of a user

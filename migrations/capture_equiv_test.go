@@ -214,3 +214,46 @@ func quoteAll(names []string) []string {
 	}
 	return out
 }
+
+// TestInstallCaptureReplacesTheGenericTriggers: a table still carrying the
+// triggers of an earlier version (every operation calling syncd.capture())
+// is reported out of step and then moved to the per-operation functions by
+// InstallCapture, its TRUNCATE trigger left as it was.
+func TestInstallCaptureReplacesTheGenericTriggers(t *testing.T) {
+	conn, _ := setup(t)
+	ctx := context.Background()
+	exec(t, conn, `CREATE TABLE old (id int PRIMARY KEY, v text)`)
+	installGeneric(t, conn, "old", []string{"id"}, []string{"id", "v"})
+	tables := []migrations.CaptureTable{
+		{Table: "public.items", Key: []string{"id"}, Columns: []string{"id", "name", "qty"}},
+		{Table: "public.old", Key: []string{"id"}, Columns: []string{"id", "v"}},
+	}
+	stale, err := migrations.CaptureOutOfStep(ctx, conn, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stale) != 3 || !strings.Contains(stale[0], "calls syncd.capture({id,v}, id), the config needs syncd.record_insert(id)") {
+		t.Fatalf("out of step = %q, want the three row triggers calling syncd.capture", stale)
+	}
+	res, err := migrations.InstallCapture(ctx, conn, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Updated, ",") != "public.old" || strings.Join(res.Unchanged, ",") != "public.items" {
+		t.Fatalf("install = %+v, want public.old updated", res)
+	}
+	rows, err := conn.Query(ctx, `SELECT tgname || ' ' || tgfoid::regprocedure::text FROM pg_trigger
+		WHERE tgrelid = 'old'::regclass ORDER BY tgname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"syncd_capture_del syncd.record_delete()", "syncd_capture_ins syncd.record_insert()",
+		"syncd_capture_trunc syncd.capture()", "syncd_capture_upd syncd.record_update()"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("triggers after install = %q, want %q", got, want)
+	}
+}
