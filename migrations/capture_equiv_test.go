@@ -257,3 +257,40 @@ func TestInstallCaptureReplacesTheGenericTriggers(t *testing.T) {
 		t.Fatalf("triggers after install = %q, want %q", got, want)
 	}
 }
+
+// TestCompositeKeyColumnGoneIsAFullResync: after the application renames
+// one column of a two-column key, inserts, updates (of several rows at
+// once) and deletes still succeed, and each changed row records a key the
+// daemon reads as a full resync, never a wrong key.
+func TestCompositeKeyColumnGoneIsAFullResync(t *testing.T) {
+	conn, _ := setup(t)
+	ctx := context.Background()
+	exec(t, conn, `CREATE TABLE pair (a int, b int, v text, PRIMARY KEY (a, b))`)
+	if _, err := migrations.InstallCapture(ctx, conn, []migrations.CaptureTable{
+		{Table: "public.pair", Key: []string{"a", "b"}, Columns: []string{"a", "b", "v"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, conn, `INSERT INTO pair SELECT g, g, 'x' FROM generate_series(1, 3) g`)
+	exec(t, conn, `DELETE FROM syncd.changes`)
+	exec(t, conn, `ALTER TABLE pair RENAME COLUMN b TO bb`)
+	for _, c := range []struct{ sql, want string }{
+		{`INSERT INTO pair VALUES (4, 4, 'y')`, `I {"a": 4, "b": null}`},
+		{`UPDATE pair SET v = 'z' WHERE a <= 2`, `U {"a": 1, "b": null} U {"a": 2, "b": null}`},
+		{`UPDATE pair SET a = a + 10 WHERE a = 3`, `U {"a": 13, "b": null}`},
+		{`DELETE FROM pair WHERE a = 4`, `D {"a": 4, "b": null}`},
+	} {
+		if _, err := conn.Exec(ctx, c.sql); err != nil {
+			t.Fatalf("%s: the application's write failed: %v", c.sql, err)
+		}
+		if got := strings.Join(entries(t, conn, "pair"), " "); got != c.want {
+			t.Errorf("%s: outbox = %q, want %q", c.sql, got, c.want)
+		}
+		markers := outboxAny(t, conn) // also empties the outbox
+		for _, m := range markers {
+			if m != "T:-" {
+				t.Errorf("%s: the daemon reads %q, want a full resync (T:-)", c.sql, m)
+			}
+		}
+	}
+}
