@@ -6,8 +6,9 @@
 -- Why: syncd.capture() did every operation's work in one generic body. An
 -- INSERT or a DELETE needs only the key, and an UPDATE needs only the key
 -- and the mirrored columns, but the generic UPDATE path called two SQL
--- helper functions per row and side (≈ 240 µs of server CPU for a one-row
--- UPDATE, against ≈ 35 µs for round 1's generated trigger). These functions
+-- helper functions per row and side, and the planner repeated to_jsonb at
+-- every reference to it (≈ 250 µs of backend CPU per one-row UPDATE in a
+-- loop, against ≈ 40 µs for round 1's generated trigger). These functions
 -- do the least each operation needs, still without naming any column:
 --   * record_insert / record_delete(key columns...): one pass over the
 --     transition table, the key picked from the row as jsonb;
