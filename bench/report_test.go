@@ -336,6 +336,12 @@ func (r *report) captureRows() {
 		fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["naive"]))), nv), ratio(nv, sy))
 	r.row(sc, "tps with capture, doorbell armed (daemon waiting: NOTIFY every txn)", fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["syncd-armed"]))), ar),
 		fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["naive"]))), nv), ratio(nv, ar))
+	r.row(sc, "round 1's generated per-table trigger (names columns: DDL breaks writes), same rounds", fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(c["syncd-round1"]))), pctOfPlain(c, "syncd-round1")), "", "")
+	u := r.Capture.UpdateTPS
+	su := strings.Replace(sc, "single-row INSERTs", "single-row UPDATEs of one mirrored column", 1)
+	r.row(su, "tps without any trigger", num(math.Round(median(u["plain"]))), num(math.Round(median(u["plain"]))), "")
+	r.row(su, "tps with capture (doorbell unarmed), % of plain", fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(u["syncd"]))), pctOfPlain(u, "syncd")), "", "")
+	r.row(su, "round 1's generated per-table trigger, same rounds", fmt.Sprintf("%s (%.0f %%)", num(math.Round(median(u["syncd-round1"]))), pctOfPlain(u, "syncd-round1")), "", "")
 }
 
 // pctOfPlain is variant's tps as a percentage of plain's, the median of
@@ -387,10 +393,11 @@ func (r *report) targets() {
 	rr := max(med(r.RecCleanS, func(x reconResult) float64 { return x.RSSMB }), med(r.RecDriftS, func(x reconResult) float64 { return x.RSSMB }))
 	r.row(fmt.Sprintf("reconcile of %s × 10 ≤ 10 s, RSS ≤ 150 MB", commas(int64(r.Sz.Recon))), fmt.Sprintf("%s, %.0f MB (slower of no drift / 1 %% drift)", secs(rt), rr), ok(rt <= 10 && rr <= 150))
 	r.row("idle RSS ≤ 30 MB", fmt.Sprintf("%.1f MB (peak %.1f MB)", r.IdleS.RSSMB, r.IdleS.HWMMB), ok(r.IdleS.RSSMB <= 30))
-	c := r.Capture.TPS
-	cost := 100 - pctOfPlain(c, "syncd")
-	armed := 100 - pctOfPlain(c, "syncd-armed")
-	r.row("capture triggers cost ≤ 15 % of insert throughput", fmt.Sprintf("%.0f %% (doorbell armed, every txn NOTIFYing: %.0f %%)", cost, armed), ok(cost <= 15))
+	ins, upd := pctOfPlain(r.Capture.TPS, "syncd"), pctOfPlain(r.Capture.UpdateTPS, "syncd")
+	r.row("capture: single-row INSERT ≥ 95 %, UPDATE of one mirrored column ≥ 85 % of plain (issue 20)",
+		fmt.Sprintf("INSERT %.0f %%, UPDATE %.0f %% (round 1's trigger: %.0f %%, %.0f %%; doorbell armed INSERT: %.0f %%)", ins, upd,
+			pctOfPlain(r.Capture.TPS, "syncd-round1"), pctOfPlain(r.Capture.UpdateTPS, "syncd-round1"), pctOfPlain(r.Capture.TPS, "syncd-armed")),
+		ok(ins >= 95 && upd >= 85))
 	r.row("builds for linux/arm64 as well as amd64", "`GOOS=linux GOARCH=arm64 go build ./cmd/syncd`", ok(r.Arm64))
 	r.p("")
 	r.gaps()
@@ -438,12 +445,18 @@ func (r *report) gaps() {
 			med(r.RecDriftS, func(x reconResult) float64 { return x.API.HandlerSeconds - 0.1*float64(x.API.Calls()) }))
 		notes = append(notes, fmt.Sprintf("**Reconcile time.** %s, of which up to %s was the emulator's own work (rendering the 100,000-row tab, applying the repair).", secs(rt), secs(emu)))
 	}
-	if c := r.Capture.TPS; 100-pctOfPlain(c, "syncd") > 15 {
+	if c, u := r.Capture.TPS, r.Capture.UpdateTPS; pctOfPlain(c, "syncd") < 95 || pctOfPlain(u, "syncd") < 85 {
 		notes = append(notes, fmt.Sprintf("**Capture overhead.** With the doorbell unarmed (the state under load: the daemon disarms when woken and re-arms only "+
-			"when idle) inserts run at %.0f %% of plain. In A/B runs an empty statement trigger with transition tables and the doorbell's lock test cost "+
-			"about nothing; the cost is the outbox row itself (heap insert, primary key, identity sequence, WAL) on a CPU-bound 2-core machine. "+
-			"Armed, every transaction sends NOTIFY, which serialises commits cluster-wide (%.0f %%): that only happens while the daemon waits for work.",
-			pctOfPlain(c, "syncd"), pctOfPlain(c, "syncd-armed")))
+			"when idle) single-row INSERTs run at %.0f %% of plain and single-row UPDATEs at %.0f %%; round 1's generated trigger, which names the "+
+			"columns and needs no jsonb, ran at %.0f %% and %.0f %% in the same rounds, and the server's CPU per transaction was %.0f / %.0f µs "+
+			"(syncd / round 1, INSERT) and %.0f / %.0f µs (UPDATE) against %.0f and %.0f µs plain. Where syncd and round 1 cost the same, the gap to "+
+			"plain is the outbox row itself and the trigger call, which round 1 paid too; tps ratios on a loaded machine are CPU-bound, on a quiet one "+
+			"commit-bound (fsync) and close to 100 %%. Armed, every transaction sends NOTIFY, which serialises commits cluster-wide (%.0f %%): that only "+
+			"happens while the daemon waits for work.",
+			pctOfPlain(c, "syncd"), pctOfPlain(u, "syncd"), pctOfPlain(c, "syncd-round1"), pctOfPlain(u, "syncd-round1"),
+			median(r.Capture.CPU["insert/syncd"]), median(r.Capture.CPU["insert/syncd-round1"]),
+			median(r.Capture.CPU["update/syncd"]), median(r.Capture.CPU["update/syncd-round1"]),
+			median(r.Capture.CPU["insert/plain"]), median(r.Capture.CPU["update/plain"]), pctOfPlain(c, "syncd-armed")))
 	}
 	if len(notes) == 0 {
 		r.p("Every target is met.")

@@ -13,9 +13,17 @@ import (
 	"github.com/syncd/syncd/store"
 )
 
-// CaptureFunction is the one trigger function every captured table calls
-// (003_capture.sql), as regprocedure prints it.
-const CaptureFunction = "syncd.capture()"
+// The capture trigger functions, as regprocedure prints them. Each row
+// operation has its own (007_capture_per_operation.sql), doing only what
+// that operation needs; the statement markers (TRUNCATE, depends_on
+// tables) call syncd.capture() with no arguments (003_capture.sql). None
+// of them names a column of any table.
+const (
+	insertFunction = "syncd.record_insert()"
+	updateFunction = "syncd.record_update()"
+	deleteFunction = "syncd.record_delete()"
+	markerFunction = "syncd.capture()"
+)
 
 // CaptureTable says how to capture one table's changes.
 type CaptureTable struct {
@@ -33,14 +41,15 @@ type CaptureTable struct {
 // can be found and removed.
 const triggerPrefix = "syncd_capture_"
 
-// triggerEvent is one of the four statement-level triggers on a table.
-type triggerEvent struct{ name, event string }
+// triggerEvent is one of the four statement-level triggers on a table and
+// the function it calls on a keyed table.
+type triggerEvent struct{ name, event, function string }
 
 var triggerEvents = []triggerEvent{
-	{"ins", "INSERT"},
-	{"upd", "UPDATE"},
-	{"del", "DELETE"},
-	{"trunc", "TRUNCATE"},
+	{"ins", "INSERT", insertFunction},
+	{"upd", "UPDATE", updateFunction},
+	{"del", "DELETE", deleteFunction},
+	{"trunc", "TRUNCATE", markerFunction},
 }
 
 // CaptureResult counts what InstallCapture changed.
@@ -49,10 +58,11 @@ type CaptureResult struct {
 }
 
 // InstallCapture makes the capture triggers in the database match tables:
-// creates or refreshes the four statement-level triggers of each table (all
-// calling the one function syncd.capture(), the key and mirrored columns
-// passed as arguments), and drops syncd triggers from tables not listed. It
-// runs in one transaction and changes nothing when everything matches.
+// creates or refreshes the four statement-level triggers of each table (each
+// row operation calling its own function, the key columns and, for UPDATE,
+// the mirrored columns passed as arguments), and drops syncd triggers from
+// tables not listed. It runs in one transaction and changes nothing when
+// everything matches.
 //
 // Every statement it runs is built by the server with format()'s %I, %L and
 // regclass output, from OIDs and bound parameters: no identifier of a user
@@ -112,16 +122,19 @@ type trigger struct {
 }
 
 // wantTrigger is how trigger ev must look for a table captured as t, given
-// its mirrored columns rendered as a text[] literal: the arguments are that
-// literal and then the key columns, one an argument (003_capture.sql).
+// its mirrored columns rendered as a text[] literal: INSERT and DELETE get
+// the key columns, one an argument; UPDATE gets that literal and then the
+// key columns (007_capture_per_operation.sql).
 func wantTrigger(ev triggerEvent, t CaptureTable, cols string) trigger {
-	w := trigger{function: CaptureFunction}
 	if len(t.Key) == 0 || ev.event == "TRUNCATE" {
 		// Statement markers need neither arguments nor transition tables,
 		// and so never go out of step with the table's columns.
-		return w
+		return trigger{function: markerFunction}
 	}
-	w.args = append([]string{cols}, t.Key...)
+	w := trigger{function: ev.function, args: append([]string(nil), t.Key...)}
+	if ev.event == "UPDATE" {
+		w.args = append([]string{cols}, t.Key...)
+	}
 	if ev.event != "INSERT" {
 		w.oldTable = "old_rows"
 	}
@@ -145,7 +158,8 @@ func (w trigger) sql(event string) string {
 	if refs != "" {
 		refs = " REFERENCING" + refs
 	}
-	return "CREATE TRIGGER %1$I AFTER " + event + " ON %2$s" + refs + " FOR EACH STATEMENT EXECUTE FUNCTION syncd.capture(%3$s)"
+	fn := strings.TrimSuffix(w.function, "()") // one of syncd's own constants
+	return "CREATE TRIGGER %1$I AFTER " + event + " ON %2$s" + refs + " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "(%3$s)"
 }
 
 // installTriggers creates or recreates the triggers of one table that are
@@ -191,6 +205,11 @@ func execFormat(ctx context.Context, tx pgx.Tx, template string, name string, oi
 		return err
 	}
 	return nil
+}
+
+// call is how w's function is called, e.g. syncd.record_insert(id).
+func (w trigger) call() string {
+	return strings.TrimSuffix(w.function, "()") + "(" + strings.Join(w.args, ", ") + ")"
 }
 
 func sameTrigger(a, b trigger) bool {
@@ -370,7 +389,8 @@ func appendNew(list []string, names ...string) []string {
 // CaptureOutOfStep reports, changing nothing, each installed syncd trigger
 // that differs from what tables need: its key or column arguments name
 // columns the config no longer mirrors (the application renamed, dropped or
-// added a column, or the config changed), or it calls an older capture
+// added a column, or the config changed; a mirrored column that is not a
+// key concerns only the UPDATE trigger), or it calls an older capture
 // function. Missing triggers are not reported here. An empty result means
 // InstallCapture would recreate no existing trigger.
 func CaptureOutOfStep(ctx context.Context, conn *pgx.Conn, tables []CaptureTable) ([]string, error) {
@@ -400,8 +420,7 @@ func CaptureOutOfStep(ctx context.Context, conn *pgx.Conn, tables []CaptureTable
 			name := triggerPrefix + ev.name
 			cur, ok := existing[*oid][name]
 			if w := wantTrigger(ev, t, cols); ok && !sameTrigger(cur, w) {
-				out = append(out, fmt.Sprintf("%s: %s calls %s(%s), the config needs %s(%s)",
-					t.Table, name, cur.function, strings.Join(cur.args, ", "), w.function, strings.Join(w.args, ", ")))
+				out = append(out, fmt.Sprintf("%s: %s calls %s, the config needs %s", t.Table, name, cur.call(), w.call()))
 			}
 		}
 	}

@@ -431,7 +431,7 @@ func TestDoctorTriggersOutOfStepAfterDDL(t *testing.T) {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
 	expectFail(t, out, "capture triggers",
-		"out of step with the table: public.ranks: syncd_capture_ins",
+		"out of step with the table: public.ranks: syncd_capture_upd",
 		"note}",
 		"fix: syncd migrate -config "+cfg)
 }
