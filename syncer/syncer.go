@@ -171,8 +171,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	poll := time.NewTicker(s.opts.PollInterval)
 	defer poll.Stop()
-	var changed <-chan time.Time // the sheet's change poll (poll.go)
-	if len(s.versions) > 0 {     // one ticker: each tick asks every polled spreadsheet once
+	// The sheets' change poll (poll.go): one ticker, each tick asks every
+	// polled spreadsheet once.
+	var changed <-chan time.Time
+	if len(s.versions) > 0 {
 		t := time.NewTicker(s.opts.PollChanges)
 		defer t.Stop()
 		changed = t.C
