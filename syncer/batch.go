@@ -245,6 +245,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		// rewrites the same cells.
 		return fail(err)
 	}
+	s.rememberKeys(read, tabs, plan, pre, landed, infos) // keycache.go
 	s.setFull(read.affected(), false)
 	s.wroteWholeRows(read, nchanges)
 	s.mu.Lock()
@@ -355,6 +356,9 @@ func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre preWrites, 
 		}
 		var n int
 		var err error
+		if vs := s.versionsOf(k); vs != nil {
+			vs.takeKeys() // written: not served until rememberKeys (keycache.go)
+		}
 		if t, ok := s.sheet(k).(*trackedSheet); ok && hasPre(pre, k) {
 			n, landed[k], err = t.applyBracketed(ctx, pre[k], ops[k])
 		} else {

@@ -56,6 +56,9 @@ type versions struct {
 	// changes to the change stream unseen; batches read whole rows until
 	// those are written (typedover.go).
 	skipped bool
+	// keys is the key cache, valid at version keys.at only; writing is
+	// the entry a batch's write took out of service (keycache.go).
+	keys, writing *sheetCache
 }
 
 // due reports whether a sheet pass is needed at version v.
