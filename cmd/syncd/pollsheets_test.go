@@ -176,3 +176,74 @@ func until(t *testing.T, w *spreadsheetsWorld, timeout time.Duration, what, sql 
 		return ok, sql
 	})
 }
+
+// TestRunBatchesReadNothingWhenNothingForeignHappened (issue 20): with
+// nobody typing, a batch of the real `syncd run` makes no Sheets read in
+// either spreadsheet once syncd's own last write is what Drive's version
+// shows (the key cache, syncer/keycache.go), and the tabs still equal the
+// tables; a person's edit makes the next batch read again.
+func TestRunBatchesReadNothingWhenNothingForeignHappened(t *testing.T) {
+	w := pollingSpreadsheetsWorld(t)
+	pgtest.Exec(t, w.tw.URL, `INSERT INTO public.a SELECT g, 'a' || g FROM generate_series(1, 10) g;
+		INSERT INTO public.b SELECT g, 'b' || g FROM generate_series(1, 10) g`)
+	startSyncdProcess(t, w.cfgPath)
+	w.mirrored(t, 60*time.Second)
+	ids := []string{w.tw.ID, w.idB}
+	settled(t, w, ids)
+	// batch commits sql and waits until a batch carried it (each touches
+	// mirror b) and the outbox is empty.
+	batch := func(sql string) {
+		t.Helper()
+		var done int
+		if err := w.tw.Pool.QueryRow(w.tw.Ctx, `SELECT count(*) FROM syncd.sync_log WHERE mirror = 'b' AND kind = 'change' AND status = 'ok'`).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		pgtest.Exec(t, w.tw.URL, sql)
+		until(t, w, 15*time.Second, "the batch is written", fmt.Sprintf(`SELECT count(*) > %d FROM syncd.sync_log
+			WHERE mirror = 'b' AND kind = 'change' AND status = 'ok'`, done))
+		until(t, w, 5*time.Second, "the outbox is empty", `SELECT count(*) = 0 FROM syncd.changes`)
+	}
+	// The first batch after the start-up's full writes reads its keys.
+	base := w.tw.Emu.Stats()
+	batch(`BEGIN; UPDATE public.a SET v = 'w' WHERE id = 1; UPDATE public.b SET v = 'w' WHERE id = 1; COMMIT`)
+	warm := w.tw.Emu.Stats()
+	for _, id := range ids {
+		if warm[id].Reads <= base[id].Reads {
+			t.Fatalf("the first batch made no read of %s: %+v", id, warm[id])
+		}
+	}
+	// Updates, a delete and an insert: nothing foreign happened since
+	// syncd's own last write, so no batch reads.
+	for _, sql := range []string{
+		`BEGIN; UPDATE public.a SET v = 'x' WHERE id = 2; UPDATE public.b SET v = 'x' WHERE id = 2; COMMIT`,
+		`BEGIN; DELETE FROM public.a WHERE id = 3; DELETE FROM public.b WHERE id = 3; COMMIT`,
+		`BEGIN; UPDATE public.a SET v = 'y' WHERE id = 9; UPDATE public.b SET v = 'y' WHERE id = 9; COMMIT`,
+		`BEGIN; INSERT INTO public.a VALUES (11, 'new'); INSERT INTO public.b VALUES (11, 'new'); COMMIT`,
+	} {
+		batch(sql)
+	}
+	quiet := w.tw.Emu.Stats()
+	for _, id := range ids {
+		if reads := quiet[id].Reads - warm[id].Reads; reads != 0 {
+			t.Fatalf("four batches with nothing foreign made %d Sheets reads of %s, want 0", reads, id)
+		}
+		if writes := quiet[id].Writes - warm[id].Writes; writes < 4 {
+			t.Fatalf("four batches made %d writes to %s", writes, id)
+		}
+		t.Logf("spreadsheet %s: four batches, 0 Sheets reads, %d writes, %d Drive reads", id,
+			quiet[id].Writes-warm[id].Writes, quiet[id].DriveReads-warm[id].DriveReads)
+	}
+	// A person's edit in bob's spreadsheet: the next batch there reads.
+	row, sheetID := rowOfKey(t, w, "b", "B", 5)
+	typed := []syncd.Op{syncd.WriteRows{SheetID: sheetID, Row: row, Col: 1, Rows: [][]syncd.Cell{{syncd.StringCell("typed")}}}}
+	if _, err := w.checkers["b"].Apply(w.tw.Ctx, typed); err != nil {
+		t.Fatal(err)
+	}
+	until(t, w, 15*time.Second, "the edit reaches Postgres", `SELECT v = 'typed' FROM public.b WHERE id = 5`)
+	before := w.tw.Emu.Stats()
+	batch(`UPDATE public.b SET v = 'z' WHERE id = 4`)
+	if reads := w.tw.Emu.Stats()[w.idB].Reads - before[w.idB].Reads; reads == 0 {
+		t.Fatal("the batch after a person's edit made no read")
+	}
+	w.mirrored(t, 30*time.Second)
+}
