@@ -340,8 +340,9 @@ func (tc *tabCache) append(m *mirror, op syncd.AppendRows, codec syncd.Codec, lo
 }
 
 // readBack is what a read returns for a cell syncd wrote, when that is
-// certain: an empty text reads as an empty cell; errors, and text a read
-// could take for one, are not cached.
+// certain: an empty text reads as an empty cell; errors, text a read could
+// take for one, and text with a leading apostrophe (which Sheets may treat
+// as a quote prefix) are not cached.
 func readBack(c syncd.Cell) (syncd.Cell, bool) {
 	switch c.Type {
 	case syncd.CellEmpty, syncd.CellNumber, syncd.CellBool:
@@ -350,7 +351,7 @@ func readBack(c syncd.Cell) (syncd.Cell, bool) {
 		if c.String == "" {
 			return syncd.Cell{}, true
 		}
-		return c, !strings.HasPrefix(c.String, "#")
+		return c, !strings.HasPrefix(c.String, "#") && !strings.HasPrefix(c.String, "'")
 	}
 	return syncd.Cell{}, false
 }
