@@ -135,6 +135,10 @@ type tabCells struct {
 	// others holds one column per m.nonEditable() column (within the
 	// grid), from row 1 down, when the batch read whole rows.
 	others [][][]syncd.Cell
+	// tail, when the key cache answered instead of a read, are the keys
+	// of rows syncd appended below those cells, at positions it cannot
+	// tell (keycache.go).
+	tail map[string]bool
 }
 
 // damaged reports whether the header read with the keys shows the tab's

@@ -143,9 +143,13 @@ func (r *batchRead) noteBasis(key string, v int64) {
 	r.basis[key] = v
 }
 
-// cells is what a key read of the tab would return.
+// cells is what a key read of the tab would return, with the keys whose
+// rows it cannot place.
 func (tc *tabCache) cells(m *mirror) tabCells {
-	out := tabCells{head: append([]syncd.Cell(nil), tc.head...)}
+	out := tabCells{head: append([]syncd.Cell(nil), tc.head...), tail: map[string]bool{}}
+	for k := range tc.tail {
+		out.tail[k] = true
+	}
 	col := func(c int) [][]syncd.Cell {
 		var rows [][]syncd.Cell
 		for i, cell := range tc.cols[c] {
@@ -243,9 +247,13 @@ func opsOf(plan batchPlan, m *mirror) []syncd.Op {
 	return nil
 }
 
-// newTabCache builds a tab's entry from what a key read returned.
+// newTabCache builds a tab's entry from what a key read returned, or
+// the key cache served (whose appended keys stay unplaced).
 func newTabCache(m *mirror, tc tabCells) *tabCache {
 	out := &tabCache{mirror: m.Name, head: append([]syncd.Cell(nil), tc.head...), cols: map[int][]syncd.Cell{}, tail: map[string]bool{}}
+	for k := range tc.tail {
+		out.tail[k] = true
+	}
 	read := func(c int, rows [][]syncd.Cell) {
 		out.n = max(out.n, len(rows))
 		cells := make([]syncd.Cell, len(rows))

@@ -33,6 +33,11 @@ func TestKeyCacheReplaysTheBatchsOps(t *testing.T) {
 	if h := tc.cells(testMirror).head; !reflect.DeepEqual(h, strRow("id", "v")) {
 		t.Fatalf("head %v", h)
 	}
+	// The next batch is served from it: its entry keeps the unplaced key.
+	next := newTabCache(testMirror, tc.cells(testMirror))
+	if !next.tail[k("9")] {
+		t.Fatalf("the entry built from served cells lost the appended key: tail %v", next.tail)
+	}
 }
 
 // TestKeyCacheDropsWhatItCannotReplay: any op or cell it cannot be sure

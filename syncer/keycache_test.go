@@ -2,7 +2,9 @@ package syncer_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	sheetsapi "google.golang.org/api/sheets/v4"
 )
@@ -44,7 +46,8 @@ func TestBatchSkipsTheKeyReadWhenNothingForeignHappened(t *testing.T) {
 	b.step("a delete", `DELETE FROM notes WHERE id = 1`, 0)
 	b.step("an update below the deleted row", `UPDATE notes SET price = 12 WHERE id = 6`, 0)
 	b.step("an insert", `INSERT INTO notes (title, price) VALUES ('new', 7)`, 0)
-	b.step("an update of the row syncd appended", `UPDATE notes SET price = 13 WHERE title = 'new'`, 1)
+	b.step("an update of another row", `UPDATE notes SET price = 9 WHERE id = 5`, 0)
+	b.step("an update of the row syncd appended two batches ago", `UPDATE notes SET price = 13 WHERE title = 'new'`, 1)
 	b.step("an update after that read", `UPDATE notes SET price = 14 WHERE id = 4`, 0)
 
 	// A person's edit: the version moved, the batch reads.
@@ -142,4 +145,91 @@ func (b *bundle) pricesShown() {
 			b.t.Fatalf("%q shows in %d tab rows, want 1", title, seen[title])
 		}
 	}
+}
+
+// TestKeyCacheNeverMisplacesARow: random application writes, people's
+// sorts and edits and change polls; after every batch the tab equals the
+// table, whether the batch read its keys or the key cache answered (and
+// it answered at least once).
+func TestKeyCacheNeverMisplacesARow(t *testing.T) {
+	seed := uint64(envInt(t, "SYNCD_SEED", 0))
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (SYNCD_SEED reproduces)", seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	b := setup(t, notesSchema, notesMirror)
+	b.polling()
+	b.exec(`INSERT INTO notes (title, price) SELECT 't' || g, g FROM generate_series(1, 8) g`)
+	b.drain()
+	b.poll()
+	tab := b.person().tab("Notes")
+	skipped, batches := 0, 0
+	for i := 0; i < 60; i++ {
+		var sql string
+		switch r := rng.IntN(100); {
+		case r < 40:
+			sql = fmt.Sprintf(`UPDATE notes SET price = %d WHERE id = %d`, rng.IntN(1000), b.anyNote(rng))
+		case r < 55:
+			sql = fmt.Sprintf(`INSERT INTO notes (title, price) VALUES ('n%d', %d)`, i, rng.IntN(1000))
+		case r < 65:
+			sql = fmt.Sprintf(`DELETE FROM notes WHERE id = %d AND (SELECT count(*) FROM notes) > 3`, b.anyNote(rng))
+		case r < 75:
+			order := []string{"ASCENDING", "DESCENDING"}[rng.IntN(2)]
+			t.Logf("step %d: sort", i)
+			b.person().must(&sheetsapi.Request{SortRange: &sheetsapi.SortRangeRequest{
+				Range:     &sheetsapi.GridRange{SheetId: tab.SheetID, StartRowIndex: 1, ForceSendFields: []string{"SheetId"}},
+				SortSpecs: []*sheetsapi.SortSpec{{DimensionIndex: int64(rng.IntN(5)), SortOrder: order, ForceSendFields: []string{"DimensionIndex"}}},
+			}})
+			continue
+		case r < 80:
+			t.Logf("step %d: a person inserts a blank row", i)
+			at := 1 + rng.IntN(len(b.tab("Notes"))-1)
+			b.person().must(insertDim(tab.SheetID, "ROWS", at, at+1))
+			b.poll()
+			b.assertMirrored("notes")
+			continue
+		case r < 88:
+			rows := b.tab("Notes")
+			t.Logf("step %d: type and poll", i)
+			b.typeInto(fmt.Sprintf("Notes!D%d", 2+rng.IntN(len(rows)-1)), fmt.Sprintf("typed %d", i), false)
+			b.poll()
+			b.assertMirrored("notes")
+			continue
+		default:
+			t.Logf("step %d: poll (pass %v)", i, b.poll())
+			continue
+		}
+		t.Logf("step %d: %s", i, sql)
+		b.exec(sql)
+		if b.drainReads() == 0 {
+			t.Logf("step %d: no read", i)
+			skipped++
+		}
+		batches++
+		b.assertMirrored("notes")
+	}
+	t.Logf("%d batches, %d without a read", batches, skipped)
+	if skipped == 0 {
+		t.Fatalf("none of %d batches was answered by the key cache", batches)
+	}
+}
+
+// anyNote is the id of a notes row rng picks.
+func (b *bundle) anyNote(rng *rand.Rand) int {
+	b.t.Helper()
+	rows, err := b.pool.Query(b.ctx, `SELECT id FROM notes ORDER BY id`)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			b.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids[rng.IntN(len(ids))]
 }
