@@ -187,7 +187,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		return 0, read, err
 	}
 	nchanges := len(read.outbox.Changes)
-	read.wholeRows = s.wholeRowsDue()
+	read.wholeRows = s.wholeRowsDue(read)
 	tabs, err := s.readTabs(ctx, read, calls)
 	if err != nil {
 		return fail(err)
@@ -248,6 +248,7 @@ func (s *Syncer) drainRead(ctx context.Context, final bool, alone *mirror) (n in
 		// rewrites the same cells.
 		return fail(err)
 	}
+	s.rememberKeys(read, tabs, plan, pre, landed, infos) // keycache.go
 	s.setFull(read.affected(), false)
 	s.wroteWholeRows(read, nchanges)
 	s.mu.Lock()
@@ -346,10 +347,11 @@ func deletesRows(ops []syncd.Op) bool {
 // client only past its request size): one atomic batchUpdate per
 // spreadsheet. calls counts the calls per sheet key. A spreadsheet written
 // before another one failed is written again by the retry (idempotent).
-// pre, when set, is the version read that brackets the write to the
-// default spreadsheet with the change poll on (typedover.go); landed
-// gets the spreadsheets whose write provably hit the rows it aimed at.
-func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, calls map[string]int, landed map[string]bool) error {
+// pre holds, by sheet key, the version read that brackets the write to
+// each polled spreadsheet (typedover.go); a polled spreadsheet without one
+// reads its own in Apply. landed gets the spreadsheets whose write
+// provably hit the rows it aimed at.
+func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre preWrites, calls map[string]int, landed map[string]bool) error {
 	var keys []string
 	ops := map[string][]syncd.Op{}
 	for _, p := range plan.mirrors {
@@ -364,8 +366,11 @@ func (s *Syncer) applyBatch(ctx context.Context, plan batchPlan, pre *preWrite, 
 		}
 		var n int
 		var err error
-		if t, ok := s.sheet(k).(*trackedSheet); ok && pre != nil {
-			n, landed[k], err = t.applyBracketed(ctx, *pre, ops[k])
+		if vs := s.versionsOf(k); vs != nil {
+			vs.takeKeys() // written: not served until rememberKeys (keycache.go)
+		}
+		if t, ok := s.sheet(k).(*trackedSheet); ok && hasPre(pre, k) {
+			n, landed[k], err = t.applyBracketed(ctx, pre[k], ops[k])
 		} else {
 			n, err = s.sheet(k).Apply(ctx, ops[k])
 		}

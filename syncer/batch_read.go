@@ -20,6 +20,9 @@ type batchRead struct {
 	// keys and editable ones: the change poll saw a foreign change, which
 	// may be an edit of a non-editable cell (typedover.go).
 	wholeRows bool
+	// basis is, by sheet key, the Drive version the tab cells were taken
+	// at, when syncd can tell (keycache.go).
+	basis map[string]int64
 }
 
 // mirrorRead is the snapshot's view of one mirror the batch concerns.
@@ -132,6 +135,10 @@ type tabCells struct {
 	// others holds one column per m.nonEditable() column (within the
 	// grid), from row 1 down, when the batch read whole rows.
 	others [][][]syncd.Cell
+	// tail, when the key cache answered instead of a read, are the keys
+	// of rows syncd appended below those cells, at positions it cannot
+	// tell (keycache.go).
+	tail map[string]bool
 }
 
 // damaged reports whether the header read with the keys shows the tab's
@@ -165,7 +172,18 @@ func (s *Syncer) readTabs(ctx context.Context, read *batchRead, calls map[string
 }
 
 // readTabsOf is readTabs for the mirrors of one spreadsheet, into out.
+// When nothing happened to the spreadsheet since syncd's own last write,
+// the key cache answers instead (keycache.go).
 func (s *Syncer) readTabsOf(ctx context.Context, read *batchRead, key string, out []tabCells, calls map[string]int) error {
+	if s.serveKeys(ctx, read, key, out) {
+		return nil
+	}
+	if vs := s.versionsOf(key); vs != nil {
+		delete(read.basis, key)
+		if v, ok := vs.basisAt(); ok {
+			read.noteBasis(key, v)
+		}
+	}
 	var ranges []syncd.Range
 	for _, mr := range read.mirrors {
 		if !mr.hasTab || mr.sheet != key {

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"errors"
+	"sort"
 	"sync"
 	"time"
 
@@ -14,10 +15,14 @@ import (
 
 // The sheet's way back without waiting for the cron pass (CONTRACT.md §4
 // sheets.poll_changes): every Options.PollChanges the syncer asks Drive
-// for the spreadsheet's version, which costs Drive quota and no Sheets
-// read. Only when the version moved past what syncd has accounted for
-// does it read the tabs that take edits back and merge them (a "sheet
-// pass": reconcile of those mirrors, logged as sheet_to_pg).
+// for the version of each spreadsheet it writes (the default one and every
+// mirror's own, each through its own client and so on its credential's
+// Drive budget: one call per spreadsheet per period), which costs no
+// Sheets read. Only when a version moved past what syncd has accounted
+// for does it read the tabs of that spreadsheet that take edits back and
+// merge them (a "sheet pass": reconcile of those mirrors, logged as
+// sheet_to_pg; several spreadsheets due share one pass). Everything below
+// holds per spreadsheet: a write to one never accounts for another.
 //
 // What syncd has accounted for (versions.known) moves two ways:
 //
@@ -36,8 +41,9 @@ import (
 // not see it under, except one whose bump Drive reports only in the
 // moment between the two reads around a write; the cron pass catches that.
 
-// versions tracks a spreadsheet's Drive version against syncd's own
-// writes and passes. Safe for concurrent use.
+// versions tracks one spreadsheet's Drive version against syncd's own
+// writes and passes; the syncer keeps one per polled sheet key
+// (Syncer.versions). Safe for concurrent use.
 type versions struct {
 	v     syncd.Versioner
 	mu    sync.Mutex
@@ -50,6 +56,9 @@ type versions struct {
 	// changes to the change stream unseen; batches read whole rows until
 	// those are written (typedover.go).
 	skipped bool
+	// keys is the key cache, valid at version keys.at only; writing is
+	// the entry a batch's write took out of service (keycache.go).
+	keys, writing *sheetCache
 }
 
 // due reports whether a sheet pass is needed at version v.
@@ -120,19 +129,60 @@ func (t *trackedSheet) AwaitQuota(ctx context.Context) error {
 	return nil
 }
 
-// withChangePoll wraps opts.Sheet when the change poll is on and the
-// spreadsheet can tell its version; it returns nil versions otherwise.
-func withChangePoll(opts *Options) *versions {
+// withChangePoll wraps, when the change poll is on, every spreadsheet
+// that can tell its version — Options.Sheet under sheet key "" and each of
+// Options.Sheets under its own — and returns their versions by sheet key
+// (nil when none is polled). Options.Sheets is copied, not changed in
+// place: the caller's map stays its own.
+func withChangePoll(opts *Options) map[string]*versions {
 	if opts.PollChanges <= 0 {
 		return nil
 	}
-	v, ok := opts.Sheet.(syncd.Versioner)
-	if !ok {
+	out := map[string]*versions{}
+	track := func(sh syncd.Spreadsheet) syncd.Spreadsheet {
+		v, ok := sh.(syncd.Versioner)
+		if !ok {
+			return sh
+		}
+		vs := &versions{v: v}
+		return &trackedSheet{Spreadsheet: sh, vs: vs}
+	}
+	if opts.Sheet != nil {
+		opts.Sheet = track(opts.Sheet)
+		if t, ok := opts.Sheet.(*trackedSheet); ok {
+			out[""] = t.vs
+		}
+	}
+	if opts.Sheets != nil {
+		sheets := make(map[string]syncd.Spreadsheet, len(opts.Sheets))
+		for k, sh := range opts.Sheets {
+			sheets[k] = track(sh)
+			if t, ok := sheets[k].(*trackedSheet); ok {
+				out[k] = t.vs
+			}
+		}
+		opts.Sheets = sheets
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	vs := &versions{v: v}
-	opts.Sheet = &trackedSheet{Spreadsheet: opts.Sheet, vs: vs}
-	return vs
+	return out
+}
+
+// versionsOf is the change poll's tracking of the spreadsheet of a sheet
+// key; nil when that spreadsheet is not polled.
+func (s *Syncer) versionsOf(key string) *versions { return s.versions[key] }
+
+// polledKeys are the sheet keys whose spreadsheets the change poll
+// follows: "" first, then the others in sorted order (a stable order for
+// the Drive calls and the logs).
+func (s *Syncer) polledKeys() []string {
+	keys := make([]string, 0, len(s.versions))
+	for k := range s.versions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // "" sorts first
+	return keys
 }
 
 // keepsState reports whether syncd keeps the mirror's rows' bases in
@@ -148,48 +198,59 @@ func (m *mirror) takesEditsBack() bool {
 	return !m.IsQuery() && (len(m.Editable) > 0 || m.SheetInserts || m.SheetDeletes)
 }
 
-// sheetPassMirrors names the mirrors a sheet pass covers.
-func (s *Syncer) sheetPassMirrors() []string {
+// sheetPassMirrors names the mirrors a sheet pass of the spreadsheets
+// due covers: those that take edits back and live in one of them.
+func (s *Syncer) sheetPassMirrors(due map[string]bool) []string {
 	var out []string
 	for _, m := range s.mirrors {
-		if m.takesEditsBack() {
+		if m.takesEditsBack() && due[s.sheetKey(m)] {
 			out = append(out, m.Name)
 		}
 	}
 	return out
 }
 
-// PollChanges asks Drive for the spreadsheet's version once and, when it
-// moved past what syncd accounted for, runs a sheet pass: the mirrors that
-// take edits back are read and merged, and the conflicts tab is brought
-// in step. It reports whether a pass ran. Run calls it every
+// PollChanges asks Drive for the version of every polled spreadsheet
+// once (each client on its own credential's Drive budget) and, when any
+// moved past what syncd accounted for, runs one sheet pass over the
+// mirrors of the spreadsheets due that take edits back, then brings the
+// conflicts tab (in the default spreadsheet) in step. It reports whether
+// a pass ran. A spreadsheet whose version cannot be read is left for the
+// next poll; the others are passed all the same. Run calls it every
 // Options.PollChanges; like Drain and Reconcile it must not run
 // concurrently with them.
 func (s *Syncer) PollChanges(ctx context.Context) (bool, error) {
-	vs := s.versions
-	if vs == nil {
-		return false, nil
+	var errs []error
+	due := map[string]bool{}
+	for _, k := range s.polledKeys() {
+		vs := s.versions[k]
+		v, err := vs.v.Version(ctx)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if vs.due(v) {
+			vs.passStarted(v)
+			due[k] = true
+		}
 	}
-	v, err := vs.v.Version(ctx)
-	if err != nil {
-		return false, err
+	if len(due) == 0 {
+		return false, errors.Join(errs...)
 	}
-	if !vs.due(v) {
-		return false, nil
+	if err := s.sheetPass(ctx, due); err != nil {
+		for k := range due {
+			s.versions[k].passFailed()
+		}
+		errs = append(errs, err)
 	}
-	vs.passStarted(v)
-	if err := s.sheetPass(ctx); err != nil {
-		vs.passFailed()
-		return true, err
-	}
-	return true, nil
+	return true, errors.Join(errs...)
 }
 
-// sheetPass reconciles the mirrors that take edits back and then the
-// conflicts tab.
-func (s *Syncer) sheetPass(ctx context.Context) error {
+// sheetPass reconciles the mirrors of the spreadsheets due that take
+// edits back and then the conflicts tab.
+func (s *Syncer) sheetPass(ctx context.Context, due map[string]bool) error {
 	var errs []error
-	if names := s.sheetPassMirrors(); len(names) > 0 {
+	if names := s.sheetPassMirrors(due); len(names) > 0 {
 		if _, err := s.Reconcile(ctx, ReconcileOptions{only: names, bySheet: true}); err != nil {
 			errs = append(errs, err)
 		}
@@ -240,20 +301,24 @@ func logSheetPass(ctx context.Context, tx pgx.Tx, m *mirror, dr MirrorDrift, sta
 
 // fullPassStarting tells the change poll that a reconcile of every mirror
 // is about to read the tabs, so the first poll after it does not read them
-// again; the returned func reports how it ended (a failed pass leaves the
-// next poll due).
+// again (each polled spreadsheet whose version Drive tells); the returned
+// func reports how it ended (a failed pass leaves the next poll due).
 func (s *Syncer) fullPassStarting(ctx context.Context) func(ok bool) {
-	vs := s.versions
-	if vs == nil {
-		return func(bool) {}
+	var started []*versions
+	for _, k := range s.polledKeys() {
+		vs := s.versions[k]
+		v, err := vs.v.Version(ctx)
+		if err != nil {
+			continue
+		}
+		vs.passStarted(v)
+		started = append(started, vs)
 	}
-	v, err := vs.v.Version(ctx)
-	if err != nil {
-		return func(bool) {}
-	}
-	vs.passStarted(v)
 	return func(ok bool) {
-		if !ok {
+		if ok {
+			return
+		}
+		for _, vs := range started {
 			vs.passFailed()
 		}
 	}

@@ -140,7 +140,7 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 	// Each spreadsheet is read and written with its own calls; calls
 	// counts them per sheet key, for each mirror's sync_log row.
 	s.forgetInfo()
-	startV := s.passVersion(ctx)
+	startV := s.passVersion(ctx, mirrors)
 	calls := map[string]int{}
 	infos, err := s.spreadsheetInfos(ctx, mirrors, calls)
 	rep.APICalls = sum(calls)

@@ -58,9 +58,10 @@ type Options struct {
 	// finish after Run's context is cancelled (default 10 s). Past it the
 	// batch is abandoned: its outbox entries stay and are mirrored again.
 	ShutdownGrace time.Duration
-	// PollChanges is how often Run asks the spreadsheet for its version
-	// (sheets.poll_changes; Sheet must be a syncd.Versioner) and reads the
-	// tabs that take edits back when it moved; 0 is off (see poll.go).
+	// PollChanges is how often Run asks each spreadsheet (Sheet and every
+	// one of Sheets that is a syncd.Versioner) for its version
+	// (sheets.poll_changes) and reads that spreadsheet's tabs that take
+	// edits back when it moved; 0 is off (see poll.go).
 	PollChanges time.Duration
 	// ConflictsTab is the title of the tab listing open conflicts
 	// (sheets.conflicts_tab); "" is off (see conflictstab.go).
@@ -93,9 +94,9 @@ type Syncer struct {
 	// schema is what the syncer knows of its tables' shapes.
 	schema *schemaState
 
-	// versions tracks the spreadsheet's Drive version when the change
-	// poll is on; nil otherwise (poll.go).
-	versions *versions
+	// versions tracks, by sheet key, the Drive version of each spreadsheet
+	// the change poll follows; nil when it is off (poll.go).
+	versions map[string]*versions
 	// sheetRows remembers, per mirror, the keys its tab showed at the last
 	// pass (sheetrows.go).
 	sheetRows sheetRowMemory
@@ -170,8 +171,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	poll := time.NewTicker(s.opts.PollInterval)
 	defer poll.Stop()
-	var changed <-chan time.Time // the sheet's change poll (poll.go)
-	if s.versions != nil {
+	// The sheets' change poll (poll.go): one ticker, each tick asks every
+	// polled spreadsheet once.
+	var changed <-chan time.Time
+	if len(s.versions) > 0 {
 		t := time.NewTicker(s.opts.PollChanges)
 		defer t.Stop()
 		changed = t.C

@@ -83,46 +83,69 @@ func (m *mirror) typedOver(key string, row int, values []syncd.Value, es *editSt
 
 // wholeRowsDue reports whether a batch must read every mirrored column
 // from the start: the change poll knows of a foreign change no sheet pass
-// has looked at yet.
-func (s *Syncer) wholeRowsDue() bool {
-	vs := s.versions
-	if vs == nil {
-		return false
+// has looked at yet in a spreadsheet the batch writes.
+func (s *Syncer) wholeRowsDue(read *batchRead) bool {
+	for _, k := range read.sheetKeys() {
+		if vs := s.versionsOf(k); vs != nil && vs.wholeRowsDue() {
+			return true
+		}
 	}
+	return false
+}
+
+// wholeRowsDue is Syncer.wholeRowsDue for one spreadsheet.
+func (vs *versions) wholeRowsDue() bool {
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	return !vs.has || vs.dirty || vs.skipped
 }
 
-// notePending tells the change poll that a pass left rows with queued
-// changes unseen: the version it accounted for may hide an edit in them,
-// which only the batch that writes them can keep.
-func (s *Syncer) notePending(rep ReconcileReport) {
-	vs := s.versions
-	if vs == nil {
-		return
+// sheetKeys are the distinct sheet keys of the batch's mirrors.
+func (r *batchRead) sheetKeys() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, mr := range r.mirrors {
+		if !seen[mr.sheet] {
+			seen[mr.sheet] = true
+			out = append(out, mr.sheet)
+		}
 	}
-	for _, m := range rep.Mirrors {
-		if m.Pending > 0 {
+	return out
+}
+
+// notePending tells the change poll that a pass left rows with queued
+// changes unseen: the version it accounted for in that mirror's
+// spreadsheet may hide an edit in them, which only the batch that writes
+// them can keep.
+func (s *Syncer) notePending(rep ReconcileReport) {
+	for _, d := range rep.Mirrors {
+		m := s.byName[d.Mirror]
+		if d.Pending == 0 || m == nil {
+			continue
+		}
+		if vs := s.versionsOf(s.sheetKey(m)); vs != nil {
 			vs.mu.Lock()
 			vs.skipped = true
 			vs.mu.Unlock()
-			return
 		}
 	}
 }
 
 // wroteWholeRows tells the change poll that a batch read whole rows and
 // took every entry of the outbox it saw (n below MaxBatch): the rows a
-// pass skipped, queued before it, are written and were looked at.
+// pass skipped in its spreadsheets, queued before it, are written and
+// were looked at.
 func (s *Syncer) wroteWholeRows(read *batchRead, n int) {
-	vs := s.versions
-	if vs == nil || !read.wholeRows || n >= s.opts.MaxBatch {
+	if !read.wholeRows || n >= s.opts.MaxBatch {
 		return
 	}
-	vs.mu.Lock()
-	vs.skipped = false
-	vs.mu.Unlock()
+	for _, k := range read.sheetKeys() {
+		if vs := s.versionsOf(k); vs != nil {
+			vs.mu.Lock()
+			vs.skipped = false
+			vs.mu.Unlock()
+		}
+	}
 }
 
 // preWrite is the Drive version read before a batch's write.
@@ -131,16 +154,48 @@ type preWrite struct {
 	err error
 }
 
-// versionBeforeWrite reads the version that brackets the batch's write
-// (see trackedSheet) and reports whether it moved past what syncd
-// accounted for. pre is nil when the change poll is off.
-func (s *Syncer) versionBeforeWrite(ctx context.Context) (pre *preWrite, moved bool) {
-	vs := s.versions
-	if vs == nil {
-		return nil, false
+// preWrites are the version reads that bracket a batch's writes, by sheet
+// key: one per polled spreadsheet the batch writes.
+type preWrites map[string]preWrite
+
+// hasPre reports whether pre holds the version read before the write to
+// the spreadsheet of sheet key k.
+func hasPre(pre preWrites, k string) bool {
+	_, ok := pre[k]
+	return ok
+}
+
+// versionBeforeWrite reads, for each polled spreadsheet the plan writes,
+// the version that brackets its write (see trackedSheet) and reports
+// whether any moved past what syncd accounted for. pre is nil when no
+// spreadsheet the plan writes is polled.
+func (s *Syncer) versionBeforeWrite(ctx context.Context, plan batchPlan) (pre preWrites, moved bool) {
+	for _, k := range plan.writtenKeys() {
+		vs := s.versionsOf(k)
+		if vs == nil {
+			continue
+		}
+		v, err := vs.v.Version(ctx)
+		if pre == nil {
+			pre = preWrites{}
+		}
+		pre[k] = preWrite{v, err}
+		moved = moved || err != nil || vs.due(v)
 	}
-	v, err := vs.v.Version(ctx)
-	return &preWrite{v, err}, err != nil || vs.due(v)
+	return pre, moved
+}
+
+// writtenKeys are the sheet keys the plan writes ops to, in plan order.
+func (p batchPlan) writtenKeys() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range p.mirrors {
+		if len(m.ops) > 0 && !seen[m.sheet] {
+			seen[m.sheet] = true
+			out = append(out, m.sheet)
+		}
+	}
+	return out
 }
 
 // applyAfter is Apply with the version before the write already read.
@@ -201,17 +256,17 @@ func (m *mirror) wholeRowCells(tc tabCells, es *editState) {
 	}
 }
 
-// lookAgainIfTyped reads the version that precedes the batch's write and,
-// when it moved past what syncd accounted for and the batch read only keys
+// lookAgainIfTyped reads the versions that precede the batch's writes
+// (one per polled spreadsheet it writes) and, when one moved past what syncd accounted for and the batch read only keys
 // and editable columns, reads the tabs again with whole rows and plans
 // again, so the plan records what people typed into non-editable cells it
-// overwrites. It returns the plan and the version read to bracket the
-// write with (nil: let Apply read its own).
-func (s *Syncer) lookAgainIfTyped(ctx context.Context, read *batchRead, infos map[string]syncd.SpreadsheetInfo, plan batchPlan, calls map[string]int) (batchPlan, *preWrite, error) {
+// overwrites. It returns the plan and the versions read to bracket the
+// writes with (nil, or a spreadsheet missing: let Apply read its own).
+func (s *Syncer) lookAgainIfTyped(ctx context.Context, read *batchRead, infos map[string]syncd.SpreadsheetInfo, plan batchPlan, calls map[string]int) (batchPlan, preWrites, error) {
 	if !plan.writes() {
 		return plan, nil, nil
 	}
-	pre, moved := s.versionBeforeWrite(ctx)
+	pre, moved := s.versionBeforeWrite(ctx, plan)
 	if !moved || read.wholeRows {
 		return plan, pre, nil
 	}
@@ -237,22 +292,35 @@ func (p batchPlan) writes() bool {
 	return false
 }
 
-// passVersion reads the spreadsheet's version as a pass starts reading its
-// tabs (nil with the change poll off, or when Drive cannot say).
-func (s *Syncer) passVersion(ctx context.Context) *int64 {
-	if s.versions == nil {
-		return nil
+// passVersions are the Drive versions of the polled spreadsheets a pass
+// reads, by sheet key, taken as it starts reading their tabs.
+type passVersions map[string]int64
+
+// passVersion reads the version of each polled spreadsheet of mirrors as
+// a pass starts reading its tabs (none with the change poll off, or for a
+// spreadsheet whose version Drive cannot tell).
+func (s *Syncer) passVersion(ctx context.Context, mirrors []*mirror) passVersions {
+	var out passVersions
+	for _, k := range s.sheetKeys(mirrors) {
+		vs := s.versionsOf(k)
+		if vs == nil {
+			continue
+		}
+		v, err := vs.v.Version(ctx)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = passVersions{}
+		}
+		out[k] = v
 	}
-	v, err := s.versions.v.Version(ctx)
-	if err != nil {
-		return nil
-	}
-	return &v
+	return out
 }
 
 // applyUnmoved writes a pass's repairs to one spreadsheet. Positions the
 // pass read are not positions now if a person changed the spreadsheet
-// since the pass began (start, its version then): when the version that
+// since the pass began (start, its versions then): when the version that
 // brackets the write says so, nothing is written and errReplan makes the
 // pass read again. A late pass (already replanned) writes regardless; its
 // row writes carry their keys and its row removals are marked unverified,
@@ -260,18 +328,19 @@ func (s *Syncer) passVersion(ctx context.Context) *int64 {
 //
 // landed reports whether the write provably hit the rows the pass aimed
 // at: nothing foreign happened from the pass's read to the write's end.
-func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, start *int64, late bool) (n int, landed bool, err error) {
+func (s *Syncer) applyUnmoved(ctx context.Context, key string, ops []syncd.Op, start passVersions, late bool) (n int, landed bool, err error) {
 	t, tracked := s.sheet(key).(*trackedSheet)
-	if !tracked || start == nil {
+	at, known := start[key]
+	if !tracked || !known {
 		n, err = s.sheet(key).Apply(ctx, ops)
 		return n, false, err
 	}
 	pre, verr := t.vs.v.Version(ctx)
-	if verr == nil && pre > *start && !late {
-		return 0, false, fmt.Errorf("the spreadsheet changed (version %d, read at %d) while the pass planned: %w", pre, *start, errReplan)
+	if verr == nil && pre > at && !late {
+		return 0, false, fmt.Errorf("the spreadsheet changed (version %d, read at %d) while the pass planned: %w", pre, at, errReplan)
 	}
 	n, clean, err := t.applyBracketed(ctx, preWrite{pre, verr}, ops)
-	return n, clean && verr == nil && pre == *start, err
+	return n, clean && verr == nil && pre == at, err
 }
 
 // settleUnverified records, after a pass wrote a mirror's tab, what its
