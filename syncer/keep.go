@@ -322,3 +322,20 @@ func anyWritten(now []string) bool {
 
 // newToken returns a token no earlier write used.
 func newToken() string { return "syncd:" + rand.Text() }
+
+// keepsRows reports whether op is one of the ops that keep rows in the
+// mirror's kept-rows tab (keepRows): a KeepRows, or an op on that tab.
+func (p mirrorPlan) keepsRows(op syncd.Op) bool {
+	kt := p.keptTab.SheetID
+	switch op := op.(type) {
+	case syncd.KeepRows:
+		return true
+	case syncd.AddTab:
+		return kt != 0 && op.SheetID == kt
+	case syncd.GrowGrid:
+		return kt != 0 && op.SheetID == kt
+	case syncd.WriteRows:
+		return kt != 0 && op.SheetID == kt
+	}
+	return false
+}

@@ -237,12 +237,21 @@ func (s *Syncer) rememberKeys(read *batchRead, tabs []tabCells, plan batchPlan, 
 	}
 }
 
-// opsOf are the plan's ops on m's tab (nil when the plan left m out).
+// opsOf are the plan's ops on m's tab (nil when the plan left m out):
+// not those that keep rows in the kept-rows tab (keep.go), which copy
+// from the tab and change nothing in it.
 func opsOf(plan batchPlan, m *mirror) []syncd.Op {
 	for _, p := range plan.mirrors {
-		if p.m == m {
-			return p.ops
+		if p.m != m {
+			continue
 		}
+		var out []syncd.Op
+		for _, op := range p.ops {
+			if !p.keepsRows(op) {
+				out = append(out, op)
+			}
+		}
+		return out
 	}
 	return nil
 }
