@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/internal/pgtest"
 	"github.com/syncd/syncd/migrations"
-	"github.com/syncd/syncd/catalog"
 	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/writeback"
 )
