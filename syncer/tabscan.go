@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/decimal"
 )
 
 // Absence from a tab is not intent (issue 19). People sort, drag, cut,
@@ -159,6 +160,7 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 		}
 	}
 	claimed := map[string]int{}
+	var ix *valueIndex // built for the first stranger no fingerprint places
 	for _, r := range strangers {
 		p, ok := fingerprint(in.grid[r], cols)
 		var missing, present []string
@@ -173,7 +175,12 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 			}
 		}
 		if len(missing)+len(present) == 0 {
-			if k := m.likeliest(in.grid[r], in, codec); k == "" {
+			if ix == nil {
+				ix = m.newValueIndex(in)
+			}
+			if k := m.likeliest(in.grid[r], in, ix, codec); k == "" {
+			} else if _, inDB := dbIndex[k]; !inDB {
+				present = []string{k} // a record Postgres deleted: a copy, never a typed row
 			} else if sc.count[k] == 0 && !in.pending[k] {
 				missing = []string{k}
 			} else {
@@ -201,43 +208,35 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 // likeliest returns the record a stranger row most likely is, or copies
 // (its key typed over, other cells perhaps typed too; or pasted with a new
 // key): the one sharing the most of the row's non-empty cells outside the
-// key — with the table's values or with what syncd last showed —, at least
-// half of them, and strictly more than any other; "" when none is. Taking a typed row for a record only puts that record back and
-// keeps what was typed as conflicts; taking an overtyped or pasted record
-// for a typed row would insert another record's values.
-func (m *mirror) likeliest(row []syncd.Cell, in diffInput, codec syncd.Codec) string {
+// key — by value, with the table's values, with what syncd last showed,
+// or with a record Postgres deleted that syncd still has the base of —, at
+// least half of them, and strictly more than any other; "" when none is.
+// Taking a typed row for a record only puts that record back and keeps
+// what was typed as conflicts; taking an overtyped or pasted record for a
+// typed row would insert another record's values.
+func (m *mirror) likeliest(row []syncd.Cell, in diffInput, ix *valueIndex, codec syncd.Codec) string {
+	scores := map[string]int{}
 	filled := 0
-	for c := range m.Columns {
-		if !m.isKeyCol(c) && cellAt(row, c).Type != syncd.CellEmpty {
-			filled++
+	for c, col := range m.Columns {
+		got := cellAt(row, c)
+		if m.isKeyCol(c) || got.Type == syncd.CellEmpty {
+			continue
 		}
-	}
-	if filled == 0 {
-		return ""
+		filled++
+		v, err := codec.Decode(col, got, in.loc)
+		if err != nil {
+			continue
+		}
+		for _, k := range ix.keys[valueKey(c, col, v)] {
+			scores[k]++
+		}
 	}
 	best, bestScore, tie := "", 0, false
-	for _, rec := range in.rows {
-		score := 0
-		b, based := in.bases[rec.Key]
-		for c, col := range m.Columns {
-			got := cellAt(row, c)
-			if m.isKeyCol(c) || got.Type == syncd.CellEmpty {
-				continue
-			}
-			// The table's value, or what syncd last showed there (the
-			// application may have changed the record since).
-			// By value, as the merge compares: a number typed into a text
-			// column shows the same text.
-			if sameValue(col, got, rec.Values[c], codec, in.loc) {
-				score++
-			} else if v, ok := b.Value(col.Name); based && ok && sameValue(col, got, v, codec, in.loc) {
-				score++
-			}
-		}
+	for k, score := range scores {
 		switch {
 		case score > bestScore:
-			best, bestScore, tie = rec.Key, score, false
-		case score == bestScore && score > 0:
+			best, bestScore, tie = k, score, false
+		case score == bestScore:
 			tie = true
 		}
 	}
@@ -245,6 +244,66 @@ func (m *mirror) likeliest(row []syncd.Cell, in diffInput, codec syncd.Codec) st
 		return ""
 	}
 	return best
+}
+
+// valueIndex finds records by the values of their non-key columns: the
+// table's, and those syncd last showed (bases, deleted records' too).
+type valueIndex struct {
+	keys map[string][]string // valueKey → record keys (each once per value)
+}
+
+// newValueIndex indexes the pass's records.
+func (m *mirror) newValueIndex(in diffInput) *valueIndex {
+	ix := &valueIndex{keys: map[string][]string{}}
+	add := func(k string, c int, v syncd.Value) {
+		vk := valueKey(c, m.Columns[c], v)
+		list := ix.keys[vk]
+		if len(list) == 0 || list[len(list)-1] != k {
+			ix.keys[vk] = append(list, k)
+		}
+	}
+	inDB := make(map[string]bool, len(in.rows))
+	for _, rec := range in.rows {
+		inDB[rec.Key] = true
+		b, based := in.bases[rec.Key]
+		for c, col := range m.Columns {
+			if m.isKeyCol(c) || !rec.Values[c].Valid {
+				continue
+			}
+			add(rec.Key, c, rec.Values[c])
+			if v, ok := b.Value(col.Name); based && ok && v.Valid && valueKey(c, col, v) != valueKey(c, col, rec.Values[c]) {
+				add(rec.Key, c, v)
+			}
+		}
+	}
+	for k, b := range in.bases {
+		if inDB[k] {
+			continue
+		}
+		for c, col := range m.Columns {
+			if v, ok := b.Value(col.Name); !m.isKeyCol(c) && ok && v.Valid {
+				add(k, c, v)
+			}
+		}
+	}
+	return ix
+}
+
+// valueKey renders a column's value so that equal values (1.5 and 1.50,
+// 1e3 and 1000) render alike.
+func valueKey(c int, col syncd.Column, v syncd.Value) string {
+	text := v.Text
+	switch col.Kind {
+	case syncd.KindNumeric:
+		if d, ok := decimal.Parse(text); ok {
+			text = d.String()
+		}
+	case syncd.KindFloat:
+		if f, err := strconv.ParseFloat(text, 64); err == nil {
+			text = strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	return strconv.Itoa(c) + "\x00" + text
 }
 
 // matchColumns are the columns whose cells identify a row apart from its
