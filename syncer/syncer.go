@@ -63,7 +63,7 @@ type Options struct {
 	// edits back when it moved; 0 is off (see poll.go).
 	PollChanges time.Duration
 	// ConflictsTab is the title of the tab listing open conflicts
-	// (sheets.conflicts_tab); "" is off (see conflictstab.go).
+	// (sheets.conflicts_tab); "" is off (see package conflicts).
 	ConflictsTab string
 }
 
