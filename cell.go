@@ -1,5 +1,7 @@
 package syncd
 
+import "strconv"
+
 // CellType is the type of a sheet cell's value as the Sheets API carries it.
 type CellType int
 
@@ -24,6 +26,25 @@ type Cell struct {
 
 // Equal reports whether two cells hold the same value.
 func (c Cell) Equal(o Cell) bool { return c == o }
+
+// Text renders the cell for people (conflicts, dry-run output): the text
+// of a string or error, a number in its shortest exact decimal form,
+// TRUE/FALSE, "" for an empty cell. Conflicts keep sheet values in this
+// form, and read them back by kind, so it must not change.
+func (c Cell) Text() string {
+	switch c.Type {
+	case CellString, CellError:
+		return c.String
+	case CellNumber:
+		return strconv.FormatFloat(c.Number, 'f', -1, 64)
+	case CellBool:
+		if c.Bool {
+			return "TRUE"
+		}
+		return "FALSE"
+	}
+	return ""
+}
 
 // StringCell returns a text cell.
 func StringCell(s string) Cell { return Cell{Type: CellString, String: s} }

@@ -3,6 +3,7 @@ package syncd
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"time"
 )
 
@@ -75,6 +76,25 @@ func (s SpreadsheetInfo) Tab(title string) (TabInfo, bool) {
 		}
 	}
 	return TabInfo{}, false
+}
+
+// NewSheetID picks a stable id for a new tab, derived from name, that no
+// tab of s uses: every writer of a spreadsheet (the engine, the conflicts
+// tab) picks ids the same way, so a retried AddTab asks for the same one.
+func (s SpreadsheetInfo) NewSheetID(name string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	id := int64(h.Sum32()&0x3fffffff) + 1
+	for {
+		taken := false
+		for _, t := range s.Tabs {
+			taken = taken || t.SheetID == id
+		}
+		if !taken {
+			return id
+		}
+		id = id%0x3fffffff + 1
+	}
 }
 
 // Spreadsheet is what syncer needs from one Google spreadsheet. It is

@@ -2,11 +2,10 @@ package syncer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/rowkey"
 	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/writeback"
 )
@@ -22,10 +21,7 @@ import (
 // key is seen in the tab (or its row is found gone).
 
 // typedPrint identifies a typed row by its cells (rowText: column → text).
-func typedPrint(rowText string) string {
-	sum := sha256.Sum256([]byte(rowText))
-	return hex.EncodeToString(sum[:])
-}
+func typedPrint(rowText string) string { return rowkey.Fingerprint(rowText) }
 
 // insertLedger is a mirror's recorded inserts during one pass.
 type insertLedger struct {

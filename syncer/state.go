@@ -3,7 +3,6 @@ package syncer
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 
 	"github.com/syncd/syncd"
 	"github.com/syncd/syncd/catalog"
@@ -54,20 +53,7 @@ type stateUpdate = store.StateUpdate
 type Conflict = store.Conflict
 
 // cellText renders a cell for people (conflicts, dry-run output).
-func cellText(c syncd.Cell) string {
-	switch c.Type {
-	case syncd.CellString, syncd.CellError:
-		return c.String
-	case syncd.CellNumber:
-		return strconv.FormatFloat(c.Number, 'f', -1, 64)
-	case syncd.CellBool:
-		if c.Bool {
-			return "TRUE"
-		}
-		return "FALSE"
-	}
-	return ""
-}
+func cellText(c syncd.Cell) string { return c.Text() }
 
 // rowText renders a row's cells as a JSON object keyed by column name.
 func (m *mirror) rowText(cells []syncd.Cell) string {

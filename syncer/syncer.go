@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -64,7 +63,7 @@ type Options struct {
 	// edits back when it moved; 0 is off (see poll.go).
 	PollChanges time.Duration
 	// ConflictsTab is the title of the tab listing open conflicts
-	// (sheets.conflicts_tab); "" is off (see conflictstab.go).
+	// (sheets.conflicts_tab); "" is off (see package conflicts).
 	ConflictsTab string
 }
 
@@ -305,21 +304,7 @@ func (s *Syncer) locateTab(info syncd.SpreadsheetInfo, m *mirror) (syncd.TabInfo
 }
 
 // newSheetID picks a stable id for a mirror's new tab that no tab uses.
-func newSheetID(info syncd.SpreadsheetInfo, name string) int64 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	id := int64(h.Sum32()&0x3fffffff) + 1
-	for {
-		taken := false
-		for _, t := range info.Tabs {
-			taken = taken || t.SheetID == id
-		}
-		if !taken {
-			return id
-		}
-		id = id%0x3fffffff + 1
-	}
-}
+func newSheetID(info syncd.SpreadsheetInfo, name string) int64 { return info.NewSheetID(name) }
 
 // errNoMirror is returned for an unknown mirror name.
 var errNoMirror = errors.New("no such mirror")

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/conflicts"
 	"github.com/syncd/syncd/sheets"
 	"github.com/syncd/syncd/syncer"
 )
@@ -180,13 +181,13 @@ func TestUseSheetDeletesHeldBackRowsOnlyIfUnchanged(t *testing.T) {
 	b.reconcileOnce()
 	cb, cc := b.conflictID("delete_held_back", 2), b.conflictID("delete_held_back", 3)
 	b.exec(`UPDATE memos SET qty = 30 WHERE id = 3`)
-	if err := b.syncer.ResolveConflict(b.ctx, cb, syncer.UseSheet); err != nil {
+	if err := b.syncer.ResolveConflict(b.ctx, cb, conflicts.UseSheet); err != nil {
 		t.Fatalf("use sheet on an unchanged held-back row: %v", err)
 	}
 	if n := b.count(`SELECT count(*) FROM memos WHERE id = 2`); n != 0 {
 		t.Fatal("use sheet did not delete the held-back row")
 	}
-	if err := b.syncer.ResolveConflict(b.ctx, cc, syncer.UseSheet); err == nil {
+	if err := b.syncer.ResolveConflict(b.ctx, cc, conflicts.UseSheet); err == nil {
 		t.Fatal("use sheet deleted a row the application changed since syncd showed it")
 	}
 	if n := b.count(`SELECT count(*) FROM memos WHERE id = 3`); n != 1 {
@@ -210,7 +211,7 @@ func TestUseSheetDeletesARowDeletedInTheSheet(t *testing.T) {
 	if n := b.count(`SELECT count(*) FROM memos WHERE id = 2`); n != 1 {
 		t.Fatal("a row Postgres changed was deleted by the pass")
 	}
-	if err := b.syncer.ResolveConflict(b.ctx, b.conflictID("deleted_in_sheet", 2), syncer.UseSheet); err != nil {
+	if err := b.syncer.ResolveConflict(b.ctx, b.conflictID("deleted_in_sheet", 2), conflicts.UseSheet); err != nil {
 		t.Fatalf("use sheet: %v", err)
 	}
 	if n := b.count(`SELECT count(*) FROM memos WHERE id = 2`); n != 0 {
@@ -226,7 +227,7 @@ func TestUseSheetDecodesADate(t *testing.T) {
 	b.reconcileOnce()
 	b.typeInto("Memos!C2", 45356, true) // 2024-03-05
 	b.reconcileOnce()
-	if err := b.syncer.ResolveConflict(b.ctx, b.conflictID("not_editable", 1), syncer.UseSheet); err != nil {
+	if err := b.syncer.ResolveConflict(b.ctx, b.conflictID("not_editable", 1), conflicts.UseSheet); err != nil {
 		t.Fatalf("use sheet on a date: %v", err)
 	}
 	if got := b.queryText(`SELECT day::text FROM memos WHERE id = 1`); got != "2024-03-05" {
@@ -298,7 +299,7 @@ func TestUseSheetOnARefusedTypedRowInsertsItOnce(t *testing.T) {
 	b.reconcileOnce()
 	cid := b.count(`SELECT id FROM syncd.conflicts WHERE reason = 'bad_value' AND row_key IS NULL`)
 	b.exec(`ALTER TABLE memos DROP CONSTRAINT qty_positive`)
-	if err := b.syncer.ResolveConflict(b.ctx, int64(cid), syncer.UseSheet); err != nil {
+	if err := b.syncer.ResolveConflict(b.ctx, int64(cid), conflicts.UseSheet); err != nil {
 		t.Fatalf("use sheet: %v", err)
 	}
 	b.reconcileOnce()

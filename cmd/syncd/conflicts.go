@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/syncd/syncd/conflicts"
 	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/syncer"
 )
@@ -26,10 +27,10 @@ func (m *Main) conflicts(ctx context.Context, args []string) error {
 	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	var how syncer.Resolution
+	var how conflicts.Resolution
 	if *resolve != 0 || *use != "" {
 		var ok bool
-		if how, ok = syncer.ParseResolution(*use); !ok || *resolve == 0 {
+		if how, ok = conflicts.ParseResolution(*use); !ok || *resolve == 0 {
 			return withCode(exitUsage, errors.New("settle a conflict with -resolve ID -use sheet|database"))
 		}
 	}
@@ -44,8 +45,10 @@ func (m *Main) conflicts(ctx context.Context, args []string) error {
 	}
 	defer d.close()
 	if *resolve != 0 {
-		s := syncer.New(d.syncerOptions(log))
-		if err := s.ResolveConflict(ctx, *resolve, how); err != nil {
+		// The engine only lends its ports (mirrors, codec, time zones);
+		// the resolution is the conflicts room's.
+		r := syncer.New(d.syncerOptions(log)).ConflictResolver()
+		if err := r.Resolve(ctx, *resolve, how); err != nil {
 			if errors.Is(err, store.ErrNoOpenConflict) {
 				return withCode(exitUsage, err)
 			}

@@ -1,4 +1,4 @@
-package syncer
+package conflicts
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/syncd/syncd"
+	"github.com/syncd/syncd/internal/rowkey"
 	"github.com/syncd/syncd/store"
 	"github.com/syncd/syncd/writeback"
 )
@@ -23,40 +24,39 @@ var errChangedSinceShown = errors.New("the row changed in Postgres since syncd s
 // the guarded door, like every other path: values decoded by the codec,
 // each statement compare-and-set against the row as syncd last showed it
 // (its key and its bases in syncd.row_state).
-func (s *Syncer) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) error {
-	mm, ok := s.byName[c.Mirror]
-	if !ok || mm.IsQuery() {
+func (r *Resolver) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) error {
+	m := r.Mirror(c.Mirror)
+	if m == nil || m.IsQuery() {
 		return fmt.Errorf("mirror %q is not a table mirror of this config; only keep database applies", c.Mirror)
 	}
-	m := mm
 	door := writeback.New(tx)
 	switch {
 	case c.Reason == store.ReasonHeldBack || c.Reason == store.ReasonRowDeleted:
 		// The sheet's value is "no row": delete it, if it is still the
 		// row syncd restored.
-		seen, err := s.shownRow(ctx, tx, m, c.Key)
+		seen, err := shownRow(ctx, tx, m, c.Key)
 		if err != nil {
 			return err
 		}
-		deleted, err := door.Delete(ctx, m.Mirror, seen)
+		deleted, err := door.Delete(ctx, m, seen)
 		if err == nil && !deleted {
 			err = errChangedSinceShown
 		}
 		return err
 	case c.Column != "":
-		col := m.columnIndex(c.Column)
+		col := columnIndex(m, c.Column)
 		if col < 0 || c.Key == nil {
 			return fmt.Errorf("%s is not a column of mirror %s", c.Column, m.Name)
 		}
-		v, err := s.decodeText(ctx, m, col, c.SheetValue)
+		v, err := r.decodeText(ctx, m, col, c.SheetValue)
 		if err != nil {
 			return err
 		}
-		seen, err := s.shownRow(ctx, tx, m, c.Key)
+		seen, err := shownRow(ctx, tx, m, c.Key)
 		if err != nil {
 			return err
 		}
-		stored, err := door.Update(ctx, m.Mirror, seen, map[int]syncd.Value{col: v})
+		stored, err := door.Update(ctx, m, seen, map[int]syncd.Value{col: v})
 		if err == nil && stored == nil {
 			err = errChangedSinceShown
 		}
@@ -71,25 +71,25 @@ func (s *Syncer) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) 
 		set := map[int]syncd.Value{}
 		for i, col := range m.Columns {
 			if text, ok := row[col.Name]; ok {
-				v, err := s.decodeText(ctx, m, i, &text)
+				v, err := r.decodeText(ctx, m, i, &text)
 				if err != nil {
 					return err
 				}
 				set[i] = v
 			}
 		}
-		values, err := door.Insert(ctx, m.Mirror, set)
+		values, err := door.Insert(ctx, m, set)
 		if err != nil || c.Key != nil {
 			return err
 		}
 		// A keyless row typed into the tab stays there: recorded like a
 		// pass's insert, so the next pass writes its key back into it
-		// instead of inserting it again (sheetinserts.go). The change
+		// instead of inserting it again (syncer/sheetinserts.go). The change
 		// stream must not append it meanwhile as a second row.
-		if err := store.RecordInsert(ctx, tx, m.Name, typedPrint(*c.SheetValue), m.keyOf(values)); err != nil {
+		if err := store.RecordInsert(ctx, tx, m.Name, rowkey.Fingerprint(*c.SheetValue), keyOf(m, values)); err != nil {
 			return err
 		}
-		if s.soleMirrorOf(m) {
+		if r.SoleFollower(m) {
 			return door.DropOwnChanges(ctx, m.Table)
 		}
 		return nil
@@ -99,7 +99,7 @@ func (s *Syncer) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict) 
 
 // shownRow is the row as syncd last showed it: the conflict's key and the
 // row's bases (every non-key column; syncd.row_state).
-func (s *Syncer) shownRow(ctx context.Context, tx pgx.Tx, m *mirror, key map[string]*string) ([]syncd.Value, error) {
+func shownRow(ctx context.Context, tx pgx.Tx, m *syncd.Mirror, key map[string]*string) ([]syncd.Value, error) {
 	if key == nil {
 		return nil, errors.New("the conflict names no row")
 	}
@@ -113,7 +113,7 @@ func (s *Syncer) shownRow(ctx context.Context, tx pgx.Tx, m *mirror, key map[str
 			parts[j] = syncd.Text(*v)
 		}
 	}
-	rowKey := encodeKey(parts)
+	rowKey := rowkey.Encode(parts)
 	states, err := store.ReadRowStates(ctx, tx, m.Name, []string{rowKey})
 	if err != nil {
 		return nil, err
@@ -124,13 +124,13 @@ func (s *Syncer) shownRow(ctx context.Context, tx pgx.Tx, m *mirror, key map[str
 		seen[k] = parts[j]
 	}
 	for c, col := range m.Columns {
-		if m.isKeyCol(c) {
+		if isKeyCol(m, c) {
 			continue
 		}
 		v, known := b.Value(col.Name)
 		if !known {
 			return nil, fmt.Errorf("syncd has no record of what it showed in %s of key %s, so it cannot tell whether the row changed since; nothing was applied",
-				col.Name, m.keyLabel(rowKey))
+				col.Name, rowkey.Label(rowKey, len(m.Key)))
 		}
 		seen[c] = v
 	}
@@ -139,27 +139,26 @@ func (s *Syncer) shownRow(ctx context.Context, tx pgx.Tx, m *mirror, key map[str
 
 // decodeText decodes a conflict's sheet text for column c through the
 // codec, as the cell it was read from: conflicts keep cells as text
-// (cellText), so a number, date serial or boolean is a number or boolean
+// (syncd.Cell.Text), so a number, date serial or boolean is a number or boolean
 // cell again before the codec reads it.
-func (s *Syncer) decodeText(ctx context.Context, m *mirror, c int, text *string) (syncd.Value, error) {
+func (r *Resolver) decodeText(ctx context.Context, m *syncd.Mirror, c int, text *string) (syncd.Value, error) {
 	col := m.Columns[c]
 	var loc *time.Location = time.UTC
 	if col.Kind == syncd.KindTimestamp || col.Kind == syncd.KindTimestampTZ {
-		calls := 0
-		info, err := s.spreadsheetInfo(ctx, s.sheetKey(m), &calls)
+		tz, err := r.TimeZone(ctx, m)
 		if err != nil {
 			return syncd.Null, err
 		}
-		loc = info.TimeZone
+		loc = tz
 	}
-	v, err := s.opts.Codec.Decode(col, cellFromText(col, text), loc)
+	v, err := r.Codec.Decode(col, cellFromText(col, text), loc)
 	if err != nil {
 		return syncd.Null, fmt.Errorf("%s.%s: %w", m.Table, col.Name, err)
 	}
 	return v, nil
 }
 
-// cellFromText is the inverse of cellText for a column of col's kind.
+// cellFromText is the inverse of syncd.Cell.Text for a column of col's kind.
 func cellFromText(col syncd.Column, text *string) syncd.Cell {
 	if text == nil || *text == "" {
 		return syncd.Cell{}
@@ -181,12 +180,31 @@ func cellFromText(col syncd.Column, text *string) syncd.Cell {
 	return syncd.StringCell(*text)
 }
 
-// columnIndex returns the index of the named column, -1 when absent.
-func (m *mirror) columnIndex(name string) int {
+// columnIndex returns the index of m's named column, -1 when absent.
+func columnIndex(m *syncd.Mirror, name string) int {
 	for i, c := range m.Columns {
 		if c.Name == name {
 			return i
 		}
 	}
 	return -1
+}
+
+// isKeyCol reports whether column c is one of m's key columns.
+func isKeyCol(m *syncd.Mirror, c int) bool {
+	for _, k := range m.Key {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// keyOf returns the row key (rowkey.Encode) of a row of m's values.
+func keyOf(m *syncd.Mirror, values []syncd.Value) string {
+	parts := make([]syncd.Value, len(m.Key))
+	for i, k := range m.Key {
+		parts[i] = values[k]
+	}
+	return rowkey.Encode(parts)
 }
