@@ -31,7 +31,7 @@ func (r *Resolver) useSheet(ctx context.Context, tx pgx.Tx, c store.OpenConflict
 	}
 	door := writeback.New(tx)
 	switch {
-	case c.Reason == store.ReasonHeldBack || c.Reason == store.ReasonRowDeleted:
+	case c.Reason == store.ReasonHeldBack || c.Reason == store.ReasonRowDeleted || c.Reason == store.ReasonDeleteUnclear:
 		// The sheet's value is "no row": delete it, if it is still the
 		// row syncd restored.
 		seen, err := shownRow(ctx, tx, m, c.Key)
