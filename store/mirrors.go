@@ -143,6 +143,10 @@ type Unverified struct {
 	// KeptRows is how many rows of that tab are in use.
 	Kept     []KeptRun `json:"kept,omitempty"`
 	KeptRows int       `json:"kept_rows,omitempty"`
+	// Unsure are keys whose rows a full read found holding what may be
+	// another row's cells but left to the change stream (queued): no
+	// value in them is an edit until a pass has rewritten them.
+	Unsure []string `json:"unsure,omitempty"`
 }
 
 // KeptRun is a run of rows kept from row At of the kept-rows tab on: Keys
@@ -176,7 +180,9 @@ type Aim struct {
 }
 
 // Clean reports whether nothing is unverified.
-func (u Unverified) Clean() bool { return len(u.Rows) == 0 && len(u.Removals) == 0 && len(u.Kept) == 0 }
+func (u Unverified) Clean() bool {
+	return len(u.Rows) == 0 && len(u.Removals) == 0 && len(u.Kept) == 0 && len(u.Unsure) == 0
+}
 
 // Add merges o into u.
 func (u *Unverified) Add(o Unverified) {
@@ -190,6 +196,7 @@ func (u *Unverified) Add(o Unverified) {
 	u.Removed = append(u.Removed, o.Removed...)
 	u.Kept = append(u.Kept, o.Kept...)
 	u.KeptRows = max(u.KeptRows, o.KeptRows)
+	u.Unsure = append(u.Unsure, o.Unsure...)
 }
 
 // MarkUnverified records, before syncd sends a write that addresses a

@@ -281,6 +281,13 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.keep.Add(store.Unverified{Rows: map[string]store.Aim{k: a}})
 		}
 	}
+	for k := range sc.unsure {
+		if in.pending[k] {
+			// Left to the change stream, still doubtful: the next pass
+			// must not read it as an edit either.
+			d.keep.Unsure = append(d.keep.Unsure, k)
+		}
+	}
 	return d
 }
 

@@ -96,6 +96,9 @@ func (m *mirror) scanTab(in diffInput, dbIndex map[string]int, shown func(string
 			sc.doubts = append(sc.doubts, fmt.Sprintf("row %d shows key %s, which Postgres deleted", r+1, m.keyLabel(k)))
 		}
 	}
+	for _, k := range in.unverified.Unsure {
+		sc.unsure[k] = true
+	}
 	m.matchStrangers(&sc, in, dbIndex, shown, codec)
 	sc.overwritten = m.checkKept(&sc, in, dbIndex, codec)
 	m.checkAim(&sc, in.unverified, in.grid, in.keptRead)
