@@ -178,6 +178,9 @@ func (m *mirror) planChanges(sheetID int64, tk tabKeys, rows []dbRow, codec sync
 			continue
 		}
 		deletes = append(deletes, at[1:]...) // duplicates of the key
+		if es != nil && len(at) > 1 {
+			es.conflicts = append(es.conflicts, m.duplicateEdits(r.Key, at[1:], es, codec, loc)...)
+		}
 		if es != nil {
 			es.conflicts = append(es.conflicts, m.typedOver(r.Key, at[0], r.Values, es, codec, loc)...)
 		}
@@ -406,6 +409,22 @@ func (tk tabKeys) rowAsRead(m *mirror, r int, es *editState) []syncd.Cell {
 		row[c] = cellAt(es.cells[r], j)
 	}
 	return row
+}
+
+// duplicateEdits returns a conflict for each value a person typed into a
+// row that repeats a key (a pasted copy) and that the batch removes: its
+// editable cells showing an edit, its other cells showing what syncd did
+// not write (typedOver).
+func (m *mirror) duplicateEdits(key string, rows []int, es *editState, codec syncd.Codec, loc *time.Location) []Conflict {
+	out := m.deletedEdits(key, rows, es, codec, loc)
+	for _, row := range rows {
+		out = append(out, m.typedOver(key, row, nil, es, codec, loc)...)
+	}
+	for i := range out {
+		out[i].Reason = store.ReasonDuplicateRow
+		out[i].Message = fmt.Sprintf("a row repeating key %s was removed from the tab; %s typed in it is kept here", m.keyLabel(key), out[i].Column)
+	}
+	return out
 }
 
 // deleteOps turns row indexes into DeleteRows ops, bottom-up, merging runs.
