@@ -108,6 +108,8 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		p.ops = append(p.ops, syncd.AddTab{SheetID: id, Title: title.title, Header: m.header(), Formats: m.formats(codec)})
 		ops, st := m.planChanges(id, tabKeys{rows: map[string][]int{}}, mr.rows, codec, loc, es)
 		p.ops = append(p.ops, ops...)
+		// Born protected, in the same call: reconcile finds nothing to add.
+		p.ops = append(p.ops, protectOps(m, &mirrorDiff{}, p.tab, p.ops)...)
 		p.stats = st
 		return p
 	}

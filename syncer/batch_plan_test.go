@@ -33,6 +33,9 @@ func TestPlanBatchIsAPureFunctionOfItsInputs(t *testing.T) {
 	wantCreated := []syncd.Op{
 		syncd.AddTab{SheetID: id, Title: "M", Header: []string{"id", "v"}, Formats: []syncd.NumberFormat{{}, {}}},
 		syncd.AppendRows{SheetID: id, Rows: [][]syncd.Cell{{syncd.StringCell("1"), syncd.StringCell("a")}}, Formats: []syncd.NumberFormat{{}, {}}, FromRow: 1},
+		// A tab is born with its protected ranges (protect: warn), so the
+		// first reconcile has nothing to add.
+		syncd.ProtectColumns{SheetID: id, Start: 0, End: 2, Description: protectDescription(testMirror)},
 	}
 	if !reflect.DeepEqual(created.ops, wantCreated) || created.tab.SheetID != id || created.tab.Title != "M" {
 		t.Fatalf("missing tab: ops %#v tab %+v", created.ops, created.tab)
