@@ -35,6 +35,11 @@ type AddTab struct {
 	Rows, Cols int
 }
 
+// NewTabRows and NewTabCols are the grid of a tab an AddTab without sizes
+// creates (Google's default for a new sheet); the engine counts on them to
+// know a new tab's rows.
+const NewTabRows, NewTabCols = 1000, 26
+
 // KeepRows copies the values of rows [From, To) of a tab, its first Cols
 // columns, to rows At.. of another tab (ToSheetID), as the batch reaches
 // it: listed before writes that address rows by index, it keeps whatever

@@ -13,3 +13,9 @@
 -- whose neighbours do not match is not read as anyone's edit, and while a
 -- deletion's do not, no missing row is taken for a person's deletion.
 ALTER TABLE syncd.mirrors ADD COLUMN unverified jsonb;
+
+-- The tab's row count as syncd last left it (a lower bound: its own
+-- appends may fill blank rows instead of growing the grid). A full read
+-- takes a missing row for a deletion only while the grid has lost at least
+-- that many rows since; kept here so that a restart does not forget it.
+ALTER TABLE syncd.mirrors ADD COLUMN tab_rows integer;

@@ -15,8 +15,8 @@ const DefaultMaxRequestBytes = 2_000_000
 
 // newTabRows and newTabCols are the grid of a tab added without sizes.
 const (
-	newTabRows = 1000
-	newTabCols = 26
+	newTabRows = syncd.NewTabRows
+	newTabCols = syncd.NewTabCols
 )
 
 // Field masks. WriteRows touches values only, so formats set on whole

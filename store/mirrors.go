@@ -249,3 +249,31 @@ func ClearUnverified(ctx context.Context, q catalog.Querier, mirror string) erro
 	}
 	return nil
 }
+
+// SaveTabRows records the row count syncd left a mirror's tab with (a
+// lower bound of it; migrations/005_tab_verification.sql).
+func SaveTabRows(ctx context.Context, q catalog.Querier, mirror string, rows int) error {
+	if rows <= 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, `INSERT INTO syncd.mirrors (name, tab_rows) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET tab_rows = EXCLUDED.tab_rows WHERE mirrors.tab_rows IS DISTINCT FROM EXCLUDED.tab_rows`, mirror, rows)
+	if err != nil {
+		return fmt.Errorf("record the rows of %s's tab: %w", mirror, err)
+	}
+	return nil
+}
+
+// TabRows returns the row count SaveTabRows recorded; ok is false when
+// none was.
+func TabRows(ctx context.Context, q catalog.Querier, mirror string) (rows int, ok bool, err error) {
+	var n *int
+	err = q.QueryRow(ctx, "SELECT tab_rows FROM syncd.mirrors WHERE name = $1", mirror).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && n == nil) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read the rows of %s's tab: %w", mirror, err)
+	}
+	return *n, true, nil
+}

@@ -411,6 +411,11 @@ func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.T
 			if err := p.m.writeStates(ctx, tx, p.states); err != nil {
 				return err
 			}
+			if p.m.SheetDeletes {
+				if err := store.SaveTabRows(ctx, tx, p.m.Name, p.tab.RowCount); err != nil {
+					return err
+				}
+			}
 			if p.positional() && p.wasVerified && landed[p.sheet] {
 				// The write hit what it aimed at, and nothing else was
 				// unverified: the marks storeBeforeWrite made are void.

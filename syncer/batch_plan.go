@@ -111,6 +111,8 @@ func planOps(mr mirrorRead, tc tabCells, info syncd.SpreadsheetInfo, codec syncd
 		// Born protected, in the same call: reconcile finds nothing to add.
 		p.ops = append(p.ops, protectOps(m, &mirrorDiff{}, p.tab, p.ops)...)
 		p.stats = st
+		// AddTab makes Google's default grid, which the append grows.
+		p.tab.RowCount, p.tab.ColCount = max(syncd.NewTabRows, 1+st.Appended), max(syncd.NewTabCols, len(m.Columns))
 		return p
 	}
 	var tk tabKeys

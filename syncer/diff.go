@@ -165,6 +165,7 @@ func (s *Syncer) diffMirror(m *mirror, in diffInput) *mirrorDiff {
 			d.ops = append(d.ops, syncd.AppendRows{SheetID: id, Rows: appends, Formats: m.formats(codec)})
 		}
 		d.drift.Appended = len(appends)
+		d.tab.RowCount, d.tab.ColCount = max(syncd.NewTabRows, 1+len(appends)), max(syncd.NewTabCols, ncols)
 		d.ops = append(d.ops, protectOps(m, d, d.tab, d.ops)...)
 		return d
 	}

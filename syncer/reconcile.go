@@ -162,7 +162,14 @@ func (s *Syncer) reconcile(ctx context.Context, opts ReconcileOptions) (Reconcil
 		if !in.hasTab {
 			continue
 		}
-		if n, ok := left[in.tab.SheetID]; ok && in.tab.RowCount > 0 {
+		n, ok := left[in.tab.SheetID]
+		if !ok && m.SheetDeletes {
+			// Not in memory (a restart): as syncd last recorded it.
+			if n, ok, err = store.TabRows(ctx, s.opts.Pool, m.Name); err != nil {
+				return rep, err
+			}
+		}
+		if ok && in.tab.RowCount > 0 {
 			in.rowBudget = max(n-in.tab.RowCount, 0)
 		}
 		if m.takesEditsBack() {
@@ -448,6 +455,11 @@ func (s *Syncer) finishReconcile(ctx context.Context, mirrors []*mirror, diffs [
 			}
 			if err := settleUnverified(ctx, tx, m, d, landed[s.sheetKey(m)]); err != nil {
 				return err
+			}
+			if m.SheetDeletes {
+				if err := store.SaveTabRows(ctx, tx, m.Name, d.tab.RowCount); err != nil {
+					return err
+				}
 			}
 			dr := d.drift
 			drift := dr.Drift()
