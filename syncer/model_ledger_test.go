@@ -251,7 +251,9 @@ func (w *wmodel) checkInsertKey(k string) {
 func (w *wmodel) checkInsertCell(k string, c int, v string) {
 	l := w.ledger
 	if !defaultKey(k) {
-		if !l.triples[triple(k, c, v)] {
+		// Typed under that key, or typed into a row without a key whose
+		// key the person typed afterwards.
+		if !l.triples[triple(k, c, v)] && !l.keyless[triple("", c, v)] {
 			w.fail("syncd INSERTed row %s with %s %q, which no person put into that row", k, modelCols[c], v)
 		}
 		return
