@@ -181,7 +181,11 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 			if ix == nil {
 				ix = m.newValueIndex(in)
 			}
-			if k := m.likeliest(in.grid[r], in, ix, codec); k == "" {
+			missingRec := func(k string) bool {
+				_, inDB := dbIndex[k]
+				return inDB && sc.count[k] == 0 && !in.pending[k]
+			}
+			if k := m.likeliest(in.grid[r], in, ix, missingRec, codec); k == "" {
 			} else if _, inDB := dbIndex[k]; !inDB {
 				present = []string{k} // a record Postgres deleted: a copy, never a typed row
 			} else if sc.count[k] == 0 && !in.pending[k] {
@@ -217,7 +221,13 @@ func (m *mirror) matchStrangers(sc *tabScan, in diffInput, dbIndex map[string]in
 // Taking a typed row for a record only puts that record back and keeps
 // what was typed as conflicts; taking an overtyped or pasted record for a
 // typed row would insert another record's values.
-func (m *mirror) likeliest(row []syncd.Cell, in diffInput, ix *valueIndex, codec syncd.Codec) string {
+//
+// A record missing from the tab needs less: one shared value, if no other
+// missing record shares as many. A missing record and a stranger row in
+// one read is what typing over a key leaves (the person may have typed
+// the row's other cells too); taking it for that record only puts the
+// record back.
+func (m *mirror) likeliest(row []syncd.Cell, in diffInput, ix *valueIndex, missing func(string) bool, codec syncd.Codec) string {
 	scores := map[string]int{}
 	filled := 0
 	for c, col := range m.Columns {
@@ -234,19 +244,31 @@ func (m *mirror) likeliest(row []syncd.Cell, in diffInput, ix *valueIndex, codec
 			scores[k]++
 		}
 	}
-	best, bestScore, tie := "", 0, false
-	for k, score := range scores {
+	if k, score, tie := top(scores, missing); score > 0 && !tie {
+		return k
+	}
+	k, score, tie := top(scores, nil)
+	if tie || score == 0 || 2*score < filled {
+		return ""
+	}
+	return k
+}
+
+// top returns the key with the highest score among those keep accepts
+// (all when nil), and whether another has as high a score.
+func top(scores map[string]int, keep func(string) bool) (best string, score int, tie bool) {
+	for k, s := range scores {
+		if keep != nil && !keep(k) {
+			continue
+		}
 		switch {
-		case score > bestScore:
-			best, bestScore, tie = k, score, false
-		case score == bestScore:
+		case s > score:
+			best, score, tie = k, s, false
+		case s == score:
 			tie = true
 		}
 	}
-	if tie || bestScore == 0 || 2*bestScore < filled {
-		return ""
-	}
-	return best
+	return best, score, tie
 }
 
 // valueIndex finds records by the values of their non-key columns: the
