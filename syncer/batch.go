@@ -315,9 +315,10 @@ func (s *Syncer) storeBeforeWrite(ctx context.Context, plan *batchPlan, infos ma
 				return err
 			}
 			// What the write replaces is kept first (keep.go).
-			k := p.m.keepRows(infos[p.sheet], p.readTab, p.order, touched(p.rowOps), before.KeptRows, p.readTab.ColCount, p.was, p.rowOps)
+			k := p.m.keepRows(infos[p.sheet], p.readTab, p.order, touched(p.rowOps), before.KeptRows, p.readTab.ColCount, p.was, p.rowOps, before)
 			p.ops = insertOps(p.ops, p.rowOpsAt, k.ops)
 			p.aim.Kept, p.aim.KeptRows, p.keptTab = k.runs, k.used, k.tab
+			p.keptUnsure = k.unsure
 			if _, err := store.MarkUnverified(ctx, tx, p.m.Name, p.aim); err != nil {
 				return err
 			}
@@ -416,7 +417,7 @@ func (s *Syncer) commitBatch(ctx context.Context, plan batchPlan, started time.T
 					return err
 				}
 			}
-			if p.positional() && p.wasVerified && landed[p.sheet] {
+			if p.positional() && p.wasVerified && landed[p.sheet] && !p.keptUnsure {
 				// The write hit what it aimed at, and nothing else was
 				// unverified: the marks storeBeforeWrite made are void.
 				if err := store.ClearUnverified(ctx, tx, p.m.Name); err != nil {

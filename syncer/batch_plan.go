@@ -47,8 +47,10 @@ type mirrorPlan struct {
 	rowOpsAt int
 	readTab  syncd.TabInfo
 	keptTab  syncd.TabInfo
-	// was returns the cells the batch believes a tab row holds (keep.go).
-	was func(r int) []*syncd.Cell
+	// was returns the cells the batch believes a tab row holds (keep.go);
+	// keptUnsure says some cell it replaces it could not tell.
+	was        func(r int) []*syncd.Cell
+	keptUnsure bool
 }
 
 // planBatch plans each mirror's ops from the snapshot and the tab cells

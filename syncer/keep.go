@@ -40,6 +40,9 @@ type keeping struct {
 	runs []store.KeptRun
 	used int
 	tab  syncd.TabInfo
+	// unsure: the write replaces cells syncd neither read nor has a base
+	// of, so its kept rows must be checked even if the write landed.
+	unsure bool
 }
 
 // keepRows plans the KeepRows ops that keep the rows a write replaces or
@@ -50,7 +53,11 @@ type keeping struct {
 // was, when not nil, returns for row r the cells syncd believes are there
 // (what it read, else what it last wrote; a nil cell: cannot tell), and
 // writes are the ops whose cells it writes there.
-func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order []string, rows []int, at, cols int, was func(r int) []*syncd.Cell, writes []syncd.Op) keeping {
+//
+// prior, the state before this write (store.Unverified), tells what an
+// earlier write that may have landed put in a row syncd has no base of
+// yet (its bookkeeping never committed): a cell showing that is not typed.
+func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order []string, rows []int, at, cols int, was func(r int) []*syncd.Cell, writes []syncd.Op, prior store.Unverified) keeping {
 	rows = slices.Compact(slices.Sorted(slices.Values(rows)))
 	var k keeping
 	var runs [][2]int
@@ -105,6 +112,12 @@ func (m *mirror) keepRows(info syncd.SpreadsheetInfo, tab syncd.TabInfo, order [
 			kr.Keys = append(kr.Keys, key)
 			if was != nil && run[1]-run[0] <= maxWitnessed {
 				w, n := m.witness(r, was(r), writes)
+				for c := range w {
+					// A cell the write replaces unread and without a base:
+					// only the kept copy can tell whether a person typed it.
+					k.unsure = k.unsure || (w[c] == "?" && n[c] != "")
+				}
+				fillFromPrior(w, prior, kr.Keys[len(kr.Keys)-1])
 				kr.Was, kr.Now = append(kr.Was, w), append(kr.Now, n)
 			}
 		}
@@ -244,7 +257,7 @@ func (d *mirrorDiff) keepBeforeWrite(m *mirror) {
 		}
 		return out
 	}
-	k := m.keepRows(d.info, d.readTab, d.order, rows, d.keptAt, d.readTab.ColCount, was, d.ops)
+	k := m.keepRows(d.info, d.readTab, d.order, rows, d.keptAt, d.readTab.ColCount, was, d.ops, store.Unverified{})
 	if len(k.ops) == 0 {
 		return
 	}
@@ -338,4 +351,25 @@ func (p mirrorPlan) keepsRows(op syncd.Op) bool {
 		return kt != 0 && op.SheetID == kt
 	}
 	return false
+}
+
+// fillFromPrior fills the cells a kept row's record cannot tell ("?")
+// with what the latest earlier unverified write of that key put there.
+func fillFromPrior(w []string, prior store.Unverified, key string) {
+	if key == "" {
+		return
+	}
+	for i := len(prior.Kept) - 1; i >= 0; i-- {
+		run := prior.Kept[i]
+		for j, k := range run.Keys {
+			if k != key || j >= len(run.Now) {
+				continue
+			}
+			for c := range w {
+				if w[c] == "?" && c < len(run.Now[j]) && run.Now[j][c] != "" {
+					w[c] = run.Now[j][c]
+				}
+			}
+		}
+	}
 }

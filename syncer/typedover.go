@@ -60,10 +60,13 @@ func (m *mirror) typedOver(key string, row int, values []syncd.Value, es *editSt
 		col := m.Columns[c]
 		got := cellAt(sheet, c)
 		bv, known := b.Value(col.Name)
-		if es.restored[c] || !known || got.Type == syncd.CellEmpty {
+		if es.restored[c] || got.Type == syncd.CellEmpty {
 			continue
 		}
-		if baseCell, _ := codec.Encode(col, bv, loc); got == baseCell || sameValue(col, got, bv, codec, loc) {
+		// Without a base (syncd's bookkeeping of its last write never
+		// committed) a cell that is not the value written cannot be told
+		// from a typed one: kept, the stricter answer.
+		if baseCell, _ := codec.Encode(col, bv, loc); known && (got == baseCell || sameValue(col, got, bv, codec, loc)) {
 			continue
 		}
 		cf := Conflict{Mirror: m.Name, Key: m.keyMap(key), Column: col.Name, SheetValue: cellText(got), Reason: store.ReasonNotEditable}
