@@ -203,7 +203,7 @@ func (d *mirrorDiff) rewriteCell(m *mirror, codec syncd.Codec, r, col int, value
 		cell, _ := codec.Encode(m.Columns[c], values[c], loc)
 		ops = append(ops, syncd.WriteRows{SheetID: d.tab.SheetID, Row: r, Col: c, Rows: [][]syncd.Cell{{cell}}})
 	}
-	d.ops = append(d.ops[:d.rowOpsEnd:d.rowOpsEnd], append(ops, d.ops[d.rowOpsEnd:]...)...)
+	d.ops = insertOps(d.ops, d.rowOpsEnd, ops)
 	d.rowOpsEnd += len(ops)
 	d.rowOps = append(d.rowOps, ops...)
 	d.written = append(d.written, r)

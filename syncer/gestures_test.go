@@ -52,19 +52,7 @@ func gestureWorld(t *testing.T) *bundle {
 // armed, as "OP id".
 func (b *bundle) syncdStatements() []string {
 	b.t.Helper()
-	rows, err := b.pool.Query(b.ctx, `SELECT op || ' ' || id FROM g_audit`)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			b.t.Fatal(err)
-		}
-		out = append(out, s)
-	}
+	out := b.texts(`SELECT op || ' ' || id FROM g_audit`)
 	sort.Strings(out)
 	return out
 }

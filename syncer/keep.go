@@ -167,7 +167,7 @@ func (m *mirror) checkKept(sc *tabScan, in diffInput, dbIndex map[string]int, co
 	}
 	for _, run := range in.unverified.Kept {
 		for j, want := range run.Keys {
-			row := cellAt2(in.kept, run.At+j)
+			row := rowAt(in.kept, run.At+j)
 			if cellAt(row, run.Cols).String != run.Token {
 				continue // the write never landed (a kill before it): it replaced nothing
 			}
@@ -231,8 +231,8 @@ func (m *mirror) checkKept(sc *tabScan, in diffInput, dbIndex map[string]int, co
 	return out
 }
 
-// cellAt2 returns row r of grid, or nil.
-func cellAt2(grid [][]syncd.Cell, r int) []syncd.Cell {
+// rowAt returns row r of grid, or nil.
+func rowAt(grid [][]syncd.Cell, r int) []syncd.Cell {
 	if r >= 0 && r < len(grid) {
 		return grid[r]
 	}
@@ -252,7 +252,7 @@ func (d *mirrorDiff) keepBeforeWrite(m *mirror) {
 	was := func(r int) []*syncd.Cell {
 		out := make([]*syncd.Cell, len(m.Columns))
 		for c := range out {
-			cell := cellAt(cellAt2(d.grid, r), c)
+			cell := cellAt(rowAt(d.grid, r), c)
 			out[c] = &cell
 		}
 		return out

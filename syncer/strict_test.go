@@ -73,7 +73,13 @@ func (p *person) shrinkToData(title string) {
 // syncLogErrors returns the errors sync_log recorded.
 func (b *bundle) syncLogErrors() []string {
 	b.t.Helper()
-	rows, err := b.pool.Query(b.ctx, `SELECT coalesce(error, '') FROM syncd.sync_log WHERE status = 'error' ORDER BY id`)
+	return b.texts(`SELECT coalesce(error, '') FROM syncd.sync_log WHERE status = 'error' ORDER BY id`)
+}
+
+// texts returns the one text column of a query's rows, in its order.
+func (b *bundle) texts(sql string) []string {
+	b.t.Helper()
+	rows, err := b.pool.Query(b.ctx, sql)
 	if err != nil {
 		b.t.Fatal(err)
 	}
